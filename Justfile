@@ -1,0 +1,59 @@
+# Charge Portal task runner: the same commands locally and in CI.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+venv := ".venv"
+py := venv / "bin/python"
+stamp := venv / ".installed"
+
+# List the recipes.
+default:
+    @just --list
+
+# Create .venv and install the project with dev extras (re-run when pyproject.toml changes).
+setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -x {{py}} ]; then
+        python3.11 -m venv {{venv}} 2>/dev/null || python3 -m venv {{venv}}
+    fi
+    {{py}} -m pip install --quiet --upgrade pip
+    {{py}} -m pip install --quiet -e '.[dev,postgres]'
+    touch {{stamp}}
+
+# Run setup only when .venv is missing or older than pyproject.toml.
+_ensure:
+    #!/usr/bin/env bash
+    if [ ! -f {{stamp}} ] || [ pyproject.toml -nt {{stamp}} ]; then just setup; fi
+
+# Create the database with demo data and an admin (printed once), then serve gateway + portal.
+run *ARGS: _ensure
+    {{venv}}/bin/chargeportal init-db --demo --if-new
+    {{venv}}/bin/chargeportal serve {{ARGS}}
+
+# The whole test suite.
+test *ARGS: _ensure
+    {{py}} -m pytest -q -p no:cacheprovider {{ARGS}}
+
+# Format check, lint and type check.
+check: _ensure
+    {{venv}}/bin/ruff format --check .
+    {{venv}}/bin/ruff check .
+    {{venv}}/bin/mypy
+
+# Reformat and autofix lint findings.
+fmt: _ensure
+    {{venv}}/bin/ruff format .
+    {{venv}}/bin/ruff check --fix .
+
+# Run simulated stations against a central system (default: the local gateway).
+sim *ARGS: _ensure
+    {{venv}}/bin/chargeportal-sim {{ARGS}}
+
+# Benchmarks: gateway vs baseline, sessions table; writes BENCHMARKS.md.
+bench *ARGS: _ensure
+    {{py}} -m simulator.bench {{ARGS}}
+
+# Notebooks extra (jupyterlab, ipywidgets) for support staff.
+notebooks: _ensure
+    {{py}} -m pip install --quiet -e '.[dev,postgres,notebooks]'
+    {{venv}}/bin/jupyter lab notebooks/

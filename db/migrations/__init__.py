@@ -1,0 +1,1 @@
+"""Numbered schema migrations ``mNNNN_name.py``, each with ``up(db)`` and ``down(db)``."""
