@@ -51,7 +51,7 @@ sim *ARGS: _ensure
 
 # Benchmarks: gateway vs baseline, sessions table; writes BENCHMARKS.md.
 bench *ARGS: _ensure
-    {{py}} -m simulator.bench {{ARGS}}
+    {{py}} -m benchmarks {{ARGS}}
 
 # Notebooks extra (jupyterlab, ipywidgets) for support staff.
 notebooks: _ensure

@@ -1,0 +1,23 @@
+"""Fixtures shared by every test folder: a fresh database per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from db import Store, open_store
+
+
+@pytest.fixture(name="db_url")
+def _db_url(tmp_path: Path) -> str:
+    """A new SQLite database file for this test."""
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture(name="store")
+async def _store(db_url: str) -> AsyncIterator[Store]:
+    """The migrated database behind ``db_url``, with its writer running."""
+    async with open_store(db_url) as store:
+        yield store

@@ -1,0 +1,67 @@
+"""The group-commit store: committed before answered, failures isolated."""
+
+from __future__ import annotations
+
+import peewee
+import pytest
+import trio
+
+from db import Store, migrate, open_database
+from db.migrate import available_migrations, current_version
+from db.models import Site, Station
+
+
+async def test_write_is_visible_to_a_reader_once_it_returns(store: Store) -> None:
+    def add() -> int:
+        return Station.create(charge_box_id="CP1").id
+
+    station_id = await store.write(add)
+    assert await store.read(lambda: Station.get_by_id(station_id).charge_box_id) == "CP1"
+
+
+async def test_concurrent_writes_are_batched_into_few_transactions(store: Store) -> None:
+    def add(i: int) -> None:
+        Station.create(charge_box_id=f"CP{i}")
+
+    async with trio.open_nursery() as nursery:
+        for i in range(300):
+            nursery.start_soon(store.write, add, i)
+    stats = store.writer.statistics()
+    assert await store.read(Station.select().count) == 300
+    assert stats.batches < 300
+
+
+async def test_a_failing_job_rolls_back_alone(store: Store) -> None:
+    def add(name: str) -> None:
+        Site.create(name=name)
+
+    results: list[str] = []
+
+    async def attempt(name: str) -> None:
+        try:
+            await store.write(add, name)
+            results.append("ok")
+        except peewee.IntegrityError:
+            results.append("duplicate")
+
+    await store.write(add, "Solna")
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(attempt, "Solna")
+        nursery.start_soon(attempt, "Kista")
+        nursery.start_soon(attempt, "Lund")
+    assert sorted(results) == ["duplicate", "ok", "ok"]
+    names = await store.read(lambda: sorted(s.name for s in Site.select()))
+    assert names == ["Kista", "Lund", "Solna"]
+
+
+def test_migrations_go_up_and_down(tmp_path: pytest.TempPathFactory) -> None:
+    database = open_database(f"sqlite:///{tmp_path}/m.sqlite3")
+    newest = available_migrations()[-1][0]
+    assert migrate(database) == list(range(1, newest + 1))
+    assert current_version(database) == newest
+    assert migrate(database) == []
+    assert "charging_session" in database.get_tables()
+    migrate(database, target=0)
+    assert current_version(database) == 0
+    assert "charging_session" not in database.get_tables()
+    database.close()
