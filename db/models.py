@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import TYPE_CHECKING
 
 import peewee as pw
 
 from db.connection import database_proxy
+
+if TYPE_CHECKING:
+    # peewee adds ``id``, ``<fk>_id`` and back-references at run time, which its stubs
+    # cannot see: type-check model classes as dynamic rather than ignore every query.
+    from typing import Any as _Model
+else:
+    _Model = pw.Model
 
 
 def utcnow() -> dt.datetime:
@@ -15,7 +23,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class BaseModel(pw.Model):
+class BaseModel(_Model):
     class Meta:
         database = database_proxy
         legacy_table_names = False

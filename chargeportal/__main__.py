@@ -1,0 +1,5 @@
+"""``python -m chargeportal``."""
+
+from chargeportal.cli import main
+
+main()

@@ -1,0 +1,309 @@
+"""The ``chargeportal`` command line: serve, init-db, station, user, idtag, demo-data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import peewee
+
+from db.connection import DatabaseURLError, default_database_url, make_database, open_database
+from db.migrate import current_version, migrate
+from db.models import ROLES, IdTag, Outlet, Site, Station, User
+from db.provisioning import (
+    ID_TAG_STATUSES,
+    ProvisioningError,
+    create_id_tag,
+    create_station,
+    create_user,
+    remove_station,
+    set_station_password,
+    set_user_password,
+)
+from db.seed import create_first_admin, ensure_settings, seed_demo
+
+PROG = "chargeportal"
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit status 2 (bad arguments or input)."""
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _open(args: argparse.Namespace) -> peewee.Database:
+    try:
+        database = open_database(args.db)
+    except DatabaseURLError as exc:
+        fail(str(exc))
+    try:
+        migrate(database)
+    except peewee.OperationalError as exc:
+        fail(f"cannot open database {args.db}: {exc}")
+    return database
+
+
+def _in_transaction(args: argparse.Namespace, work: Callable[[], Any]) -> Any:
+    """Run ``work`` in one transaction: on a ProvisioningError nothing is written."""
+    database = _open(args)
+    try:
+        with database.atomic():
+            return work()
+    except ProvisioningError as exc:
+        fail(str(exc))
+    finally:
+        database.close()
+
+
+# --- commands ----------------------------------------------------------------
+
+
+def cmd_init_db(args: argparse.Namespace) -> None:
+    url = args.db
+    try:
+        probe = make_database(url)
+    except DatabaseURLError as exc:
+        fail(str(exc))
+    probe.connect()
+    is_new = current_version(probe) == 0
+    probe.close()
+    if args.if_new and not is_new:
+        print(f"database {url} exists; left as it is")
+        return
+
+    def work() -> list[str]:
+        ensure_settings()
+        lines = []
+        seeded = create_first_admin(args.admin_email)
+        if seeded.admin_email:
+            lines.append(f"administrator {seeded.admin_email} password {seeded.admin_password}")
+            lines.append("  (shown once: note it now; change it with 'chargeportal user passwd')")
+        if args.demo and not Station.select().exists():
+            lines.extend(seed_demo())
+        return lines
+
+    lines = _in_transaction(args, work)
+    print(f"database {url} ready")
+    for line in lines:
+        print(f"  {line}")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from chargeportal.serve import ServeOptions, run_serve
+
+    if bool(args.tls_cert) != bool(args.tls_key):
+        fail("--tls-cert and --tls-key go together")
+    run_serve(
+        ServeOptions(
+            db=args.db,
+            host=args.host,
+            gateway_port=args.gateway_port,
+            portal_port=args.portal_port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+        )
+    )
+
+
+def cmd_station_add(args: argparse.Namespace) -> None:
+    created = _in_transaction(
+        args,
+        lambda: create_station(
+            args.cbid,
+            site=args.site,
+            floor=args.floor,
+            outlets=args.outlets,
+            password=args.password,
+            mode=args.mode,
+        ),
+    )
+    for note in created.notes:
+        print(note)
+    print(f"station {args.cbid} added with {args.outlets} outlet(s)")
+
+
+def cmd_station_list(args: argparse.Namespace) -> None:
+    def work() -> list[tuple[Any, ...]]:
+        rows = []
+        query = Station.select(Station, Site).join(Site, peewee.JOIN.LEFT_OUTER)
+        for station in query.order_by(Station.charge_box_id):
+            outlets = Outlet.select().where(Outlet.station == station).count()
+            site = station.site.name if station.site_id else "-"
+            seen = (
+                station.last_seen_at.isoformat(" ", "seconds") if station.last_seen_at else "never"
+            )
+            rows.append((station.charge_box_id, site, outlets, station.protocol, seen))
+        return rows
+
+    rows = _in_transaction(args, work)
+    print(f"{'CHARGE BOX ID':<24} {'SITE':<20} {'OUTLETS':>7} {'OCPP':<5} LAST SEEN (UTC)")
+    for cbid, site, outlets, protocol, seen in rows:
+        print(f"{cbid:<24} {site:<20} {outlets:>7} {protocol:<5} {seen}")
+
+
+def cmd_station_remove(args: argparse.Namespace) -> None:
+    _in_transaction(args, lambda: remove_station(args.cbid))
+    print(f"station {args.cbid} removed")
+
+
+def cmd_station_passwd(args: argparse.Namespace) -> None:
+    _in_transaction(args, lambda: set_station_password(args.cbid, args.password or None))
+    print(f"station {args.cbid}: OCPP password {'set' if args.password else 'cleared'}")
+
+
+def cmd_user_add(args: argparse.Namespace) -> None:
+    created = _in_transaction(
+        args,
+        lambda: create_user(
+            args.email,
+            args.role,
+            site=args.site,
+            rfid=args.rfid,
+            password=args.password,
+            first_name=args.first_name,
+            last_name=args.last_name,
+            email_at_alarm=args.email_at_alarm,
+        ),
+    )
+    print(f"user {created.obj.email} ({args.role}) added")
+    if created.password:
+        print(f"password {created.password} (shown once)")
+
+
+def cmd_user_list(args: argparse.Namespace) -> None:
+    def work() -> list[tuple[str, str, str, str]]:
+        rows = []
+        query = User.select(User, Site).join(Site, peewee.JOIN.LEFT_OUTER).order_by(User.email)
+        for user in query:
+            tags = ",".join(t.id_tag for t in IdTag.select().where(IdTag.user == user))
+            rows.append((user.email, user.role, user.site.name if user.site_id else "-", tags))
+        return rows
+
+    print(f"{'E-MAIL':<36} {'ROLE':<11} {'SITE':<20} RFID")
+    for email, role, site, tags in _in_transaction(args, work):
+        print(f"{email:<36} {role:<11} {site:<20} {tags or '-'}")
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> None:
+    generated = _in_transaction(args, lambda: set_user_password(args.email, args.password))
+    print(f"password of {args.email} changed")
+    if generated:
+        print(f"password {generated} (shown once)")
+
+
+def cmd_idtag_add(args: argparse.Namespace) -> None:
+    _in_transaction(
+        args,
+        lambda: create_id_tag(
+            args.tag, status=args.status, expires=args.expires, parent=args.parent, user=args.user
+        ),
+    )
+    print(f"id tag {args.tag} added ({args.status})")
+
+
+def cmd_idtag_list(args: argparse.Namespace) -> None:
+    def work() -> list[tuple[str, str, str, str, str]]:
+        rows = []
+        for tag in IdTag.select().order_by(IdTag.id_tag):
+            expiry = tag.expiry_date.isoformat(" ", "seconds") if tag.expiry_date else "-"
+            parent = tag.parent.id_tag if tag.parent_id else "-"
+            owner = tag.user.email if tag.user_id else "-"
+            rows.append((tag.id_tag, tag.status, expiry, parent, owner))
+        return rows
+
+    print(f"{'ID TAG':<22} {'STATUS':<9} {'EXPIRES (UTC)':<20} {'PARENT':<22} USER")
+    for tag, status, expiry, parent, owner in _in_transaction(args, work):
+        print(f"{tag:<22} {status:<9} {expiry:<20} {parent:<22} {owner}")
+
+
+# --- the parser ----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        default=default_database_url(),
+        metavar="URL",
+        help="database URL (default: $DATABASE_URL, else sqlite:///var/chargeportal.sqlite3)",
+    )
+    parser = argparse.ArgumentParser(prog=PROG, description="Charge Portal operator tool")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="run gateway + portal")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--gateway-port", type=int, default=9000)
+    serve.add_argument("--portal-port", type=int, default=8000)
+    serve.add_argument("--tls-cert", metavar="FILE")
+    serve.add_argument("--tls-key", metavar="FILE")
+    serve.set_defaults(func=cmd_serve)
+
+    init = sub.add_parser("init-db", parents=[common], help="create the schema (+ demo data)")
+    init.add_argument("--demo", action="store_true", help="add a demo site, stations and users")
+    init.add_argument("--if-new", action="store_true", help="do nothing when the database exists")
+    init.add_argument("--admin-email", default="admin@example.com")
+    init.set_defaults(func=cmd_init_db)
+
+    station = sub.add_parser("station", help="stations").add_subparsers(
+        dest="station_command", required=True, metavar="ACTION"
+    )
+    add = station.add_parser("add", parents=[common], help="register a station")
+    add.add_argument("cbid", metavar="CBID")
+    add.add_argument("--site", metavar="NAME")
+    add.add_argument("--floor", metavar="NAME")
+    add.add_argument("--outlets", type=int, default=1, metavar="N")
+    add.add_argument("--password", metavar="PW", help="OCPP Basic auth password")
+    add.add_argument("--mode", choices=("OPEN", "RFID"), default="RFID")
+    add.set_defaults(func=cmd_station_add)
+    station.add_parser("list", parents=[common]).set_defaults(func=cmd_station_list)
+    remove = station.add_parser("remove", parents=[common])
+    remove.add_argument("cbid", metavar="CBID")
+    remove.set_defaults(func=cmd_station_remove)
+    passwd = station.add_parser("passwd", parents=[common], help="set the OCPP password")
+    passwd.add_argument("cbid", metavar="CBID")
+    passwd.add_argument("--password", metavar="PW", help="empty clears it")
+    passwd.set_defaults(func=cmd_station_passwd)
+
+    user = sub.add_parser("user", help="users").add_subparsers(
+        dest="user_command", required=True, metavar="ACTION"
+    )
+    uadd = user.add_parser("add", parents=[common], help="create a user")
+    uadd.add_argument("email", metavar="EMAIL")
+    uadd.add_argument("--role", required=True, choices=ROLES)
+    uadd.add_argument("--site", metavar="NAME")
+    uadd.add_argument("--rfid", metavar="DEC")
+    uadd.add_argument("--password", metavar="PW", help="default: a random one, printed once")
+    uadd.add_argument("--first-name", default="")
+    uadd.add_argument("--last-name", default="")
+    uadd.add_argument("--email-at-alarm", action="store_true")
+    uadd.set_defaults(func=cmd_user_add)
+    user.add_parser("list", parents=[common]).set_defaults(func=cmd_user_list)
+    upw = user.add_parser("passwd", parents=[common], help="set or reset a password")
+    upw.add_argument("email", metavar="EMAIL")
+    upw.add_argument("--password", metavar="PW", help="default: a random one, printed once")
+    upw.set_defaults(func=cmd_user_passwd)
+
+    idtag = sub.add_parser("idtag", help="id tags").add_subparsers(
+        dest="idtag_command", required=True, metavar="ACTION"
+    )
+    tadd = idtag.add_parser("add", parents=[common], help="create an id tag")
+    tadd.add_argument("tag", metavar="TAG")
+    tadd.add_argument("--status", choices=ID_TAG_STATUSES, default="Accepted")
+    tadd.add_argument("--expires", metavar="ISO")
+    tadd.add_argument("--parent", metavar="TAG")
+    tadd.add_argument("--user", metavar="EMAIL")
+    tadd.set_defaults(func=cmd_idtag_add)
+    idtag.add_parser("list", parents=[common]).set_defaults(func=cmd_idtag_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

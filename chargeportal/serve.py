@@ -1,0 +1,113 @@
+"""``chargeportal serve``: gateway and portal in one Trio process (the composition root)."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import sys
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import trio
+
+from db import open_store
+from db.connection import DatabaseURLError
+
+log = logging.getLogger("chargeportal")
+
+
+@dataclass
+class ServeOptions:
+    db: str
+    host: str = "127.0.0.1"
+    gateway_port: int = 9000
+    portal_port: int = 8000
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+
+def server_ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    """TLS for stations (OCPP security profile 2) and browsers, when a certificate is given."""
+    if not cert or not key:
+        return None
+    for path in (cert, key):
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def _describe(options: ServeOptions, gateway_port: int, portal_port: int | None) -> list[str]:
+    tls = options.tls_cert is not None
+    ws, http = ("wss", "https") if tls else ("ws", "http")
+    lines = [
+        f"database      {options.db}",
+        f"OCPP 1.6-J    {ws}://{options.host}:{gateway_port}/Ocpp/websocket/<chargeBoxId>",
+    ]
+    if portal_port is not None:
+        lines.append(f"portal        {http}://{options.host}:{portal_port}/")
+        lines.append(f"JSON API      {http}://{options.host}:{portal_port}/api/v1/openapi.json")
+        lines.append(
+            f"OCPP 1.5 SOAP {http}://{options.host}:{portal_port}/Ocpp/CentralSystemService15"
+        )
+    return lines
+
+
+async def serve(
+    options: ServeOptions,
+    *,
+    task_status: trio.TaskStatus[tuple[int, int | None]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Open the database, then run the gateway and the portal until cancelled."""
+    from gateway import Gateway
+
+    context = server_ssl_context(options.tls_cert, options.tls_key)
+    async with open_store(options.db) as store:
+        gateway = Gateway(store)
+        async with trio.open_nursery() as nursery:
+            gateway_port = await nursery.start(
+                partial(gateway.serve, options.host, options.gateway_port, ssl_context=context)
+            )
+            portal_port = None
+            try:
+                from portal import create_app, serve_portal
+            except ImportError:  # the portal is optional in a gateway-only install
+                log.warning("portal package not available: serving the gateway only")
+            else:
+                app = create_app(store, gateway)
+                portal_port = await nursery.start(
+                    serve_portal, app, options.host, options.portal_port
+                )
+            for line in _describe(options, gateway_port, portal_port):
+                print(line, flush=True)
+            task_status.started((gateway_port, portal_port))
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    """The first real error inside (possibly nested) exception groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def run_serve(options: ServeOptions) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        trio.run(serve, options)
+    except BaseException as group:
+        exc = _leaf(group)
+        if isinstance(exc, KeyboardInterrupt):
+            print("stopped", file=sys.stderr)
+            return
+        if isinstance(exc, DatabaseURLError | FileNotFoundError | ssl.SSLError):
+            print(f"chargeportal: error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        if isinstance(exc, OSError):  # e.g. the port is in use
+            print(f"chargeportal: error: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+        raise

@@ -1,0 +1,153 @@
+"""The operator's command line: provisioning, listing, and clear refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from chargeportal.cli import main
+from db import open_database, verify_password
+from db.models import IdTag, Outlet, Site, Station, User
+
+
+def run(capsys: pytest.CaptureFixture[str], db_url: str, *argv: str) -> tuple[int, str, str]:
+    """Run the CLI with ``--db``; (exit status, stdout, stderr)."""
+    args = list(argv)
+    # --db belongs to the leaf command
+    args.extend(["--db", db_url])
+    try:
+        main(args)
+        status = 0
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_init_db_creates_an_admin_with_a_printed_password(capsys, db_url) -> None:
+    status, out, _ = run(capsys, db_url, "init-db")
+    assert status == 0
+    line = next(line for line in out.splitlines() if "administrator" in line)
+    password = line.split("password ")[1].strip()
+    open_database(db_url)
+    admin = User.get(User.email == "admin@example.com")
+    assert admin.role == "admin"
+    assert verify_password(admin.password_hash, password)
+
+
+def test_init_db_demo_has_three_stations_with_1_2_4_outlets(capsys, db_url) -> None:
+    assert run(capsys, db_url, "init-db", "--demo")[0] == 0
+    open_database(db_url)
+    counts = sorted(Outlet.select().where(Outlet.station == s).count() for s in Station.select())
+    assert counts == [1, 2, 4]
+    assert IdTag.select().where(IdTag.user.is_null(False)).count() >= 2
+
+
+def test_init_db_if_new_leaves_an_existing_database_alone(capsys, db_url) -> None:
+    run(capsys, db_url, "init-db", "--demo")
+    status, out, _ = run(capsys, db_url, "init-db", "--demo", "--if-new")
+    assert status == 0
+    assert "exists" in out
+    open_database(db_url)
+    assert User.select().where(User.role == "admin").count() == 1
+
+
+def test_station_add_list_remove(capsys, db_url) -> None:
+    status, out, _ = run(
+        capsys,
+        db_url,
+        "station",
+        "add",
+        "CP042",
+        "--site",
+        "Kista",
+        "--floor",
+        "B1",
+        "--outlets",
+        "4",
+        "--password",
+        "s3cretpass",
+    )
+    assert status == 0, out
+    assert "created site Kista" in out
+    status, out, _ = run(capsys, db_url, "station", "list")
+    assert "CP042" in out
+    assert "Kista" in out
+    open_database(db_url)
+    station = Station.get(Station.charge_box_id == "CP042")
+    assert verify_password(station.password_hash, "s3cretpass")
+    assert Outlet.select().where(Outlet.station == station).count() == 4
+    assert run(capsys, db_url, "station", "remove", "CP042")[0] == 0
+    assert Station.get_or_none(Station.charge_box_id == "CP042") is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["station", "add", "CP1", "--outlets", "5"], "1 to 4 outlets"),
+        (["station", "add", "bad id!"], "charge box id"),
+        (["station", "add", "CP1", "--floor", "B1"], "needs its site"),
+        (["station", "remove", "NOPE"], "no station NOPE"),
+        (["user", "add", "not-an-email", "--role", "admin"], "not an e-mail"),
+        (["user", "add", "a@b.se", "--role", "site-admin"], "needs --site"),
+        (["user", "add", "a@b.se", "--role", "admin", "--password", "short1"], "8 characters"),
+        (["user", "add", "a@b.se", "--role", "admin", "--password", "lettersonly"], "digits"),
+        (["idtag", "add", "T1", "--expires", "tomorrow"], "ISO 8601"),
+        (["idtag", "add", "T1", "--parent", "NOPE"], "no parent id tag"),
+        (["idtag", "add", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"], "1 to 20"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(capsys, db_url, argv, message) -> None:
+    status, _out, err = run(capsys, db_url, *argv)
+    assert status == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_refused_user_leaves_nothing_half_written(capsys, db_url) -> None:
+    run(capsys, db_url, "idtag", "add", "1234")
+    status, _, err = run(
+        capsys, db_url, "user", "add", "ev@x.se", "--role", "ev-user", "--rfid", "1234"
+    )
+    assert status == 2
+    assert "already belongs" in err
+    open_database(db_url)
+    assert User.get_or_none(User.email == "ev@x.se") is None
+
+
+def test_user_add_normalises_hex_rfid_and_lists_it(capsys, db_url) -> None:
+    status, out, _ = run(
+        capsys, db_url, "user", "add", "Ev@Example.com", "--role", "ev-user", "--rfid", "0x1F"
+    )
+    assert status == 0
+    assert "password " in out  # generated, shown once
+    status, out, _ = run(capsys, db_url, "user", "list")
+    assert "ev@example.com" in out
+    assert " 31" in out
+
+
+def test_idtag_with_parent_expiry_and_owner(capsys, db_url) -> None:
+    run(capsys, db_url, "user", "add", "o@x.se", "--role", "ev-user", "--password", "abcd1234")
+    assert run(capsys, db_url, "idtag", "add", "FLEET")[0] == 0
+    status, _, err = run(
+        capsys,
+        db_url,
+        "idtag",
+        "add",
+        "CARD7",
+        "--status",
+        "Blocked",
+        "--expires",
+        "2030-01-01T10:00:00+01:00",
+        "--parent",
+        "FLEET",
+        "--user",
+        "o@x.se",
+    )
+    assert status == 0, err
+    open_database(db_url)
+    tag = IdTag.get(IdTag.id_tag == "CARD7")
+    assert tag.status == "Blocked"
+    assert tag.parent.id_tag == "FLEET"
+    assert tag.expiry_date.isoformat() == "2030-01-01T09:00:00"
+    assert tag.user.email == "o@x.se"
+    assert Site.select().count() == 0
