@@ -1,0 +1,1 @@
+"""Benchmarks: the gateway against a baseline central system under the same load."""

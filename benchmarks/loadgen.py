@@ -1,0 +1,363 @@
+"""One load-generator process: many OCPP 1.6-J stations on one asyncio loop.
+
+Each station connects at ``--start-at`` (a boot storm when they all start together),
+boots, reports every outlet Available, then either idles with heartbeats (``hold``) or
+runs a transaction on outlet 1 and keeps exactly one MeterValues call outstanding
+(``sustain``). Every station answers RemoteStartTransaction like a real one: Accepted,
+then StatusNotification Preparing, StartTransaction, StatusNotification Charging. One
+outstanding CALL per station at all times (OCPP-J). Prints one JSON summary line.
+
+Run: ``python -m benchmarks.loadgen --port P --first 0 --count 1000 --mode sustain ...``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import itertools
+import json
+import random
+import resource
+import sys
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from benchmarks.wsclient import WsClientProtocol, open_websocket
+
+__all__ = ["main"]
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class CallFailedError(Exception):
+    """A CALL got a CALLERROR or no answer in time."""
+
+
+class Recorder:
+    """Latencies per action, kept only for calls completed inside the measured window."""
+
+    def __init__(self) -> None:
+        self.window = (0.0, float("inf"))
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.completed_in_window = 0
+
+    def record(self, action: str, started: float, ended: float) -> None:
+        lo, hi = self.window
+        if started >= lo and ended <= hi:
+            self.latencies[action].append(ended - started)
+            self.completed_in_window += 1
+
+
+class Station:
+    def __init__(self, cbid: str, args: argparse.Namespace, rec: Recorder) -> None:
+        self.cbid = cbid
+        self.args = args
+        self.rec = rec
+        self.ws: WsClientProtocol | None = None
+        self.pending: dict[str, asyncio.Future[Any]] = {}
+        self.lock = asyncio.Lock()
+        self.ids = itertools.count(1)
+        self.meter_wh = random.randint(0, 100_000)
+        self.transactions: dict[int, int] = {}  # connector → transaction id
+        self.boot_at: float | None = None
+        self.outlets_at: float | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.loop = asyncio.get_running_loop()
+
+    # -- wire --------------------------------------------------------------------------
+
+    def on_text(self, text: str) -> None:
+        msg = json.loads(text)
+        kind = msg[0]
+        if kind == 3 or kind == 4:
+            fut = self.pending.pop(msg[1], None)
+            if fut is not None and not fut.done():
+                if kind == 3:
+                    fut.set_result(msg[2])
+                else:
+                    fut.set_exception(CallFailedError(f"{msg[2]}: {msg[3]}"))
+        elif kind == 2:
+            self.on_call(msg[1], msg[2], msg[3])
+
+    def reply(self, uid: str, payload: dict[str, Any]) -> None:
+        assert self.ws is not None
+        self.ws.send_text(json.dumps([3, uid, payload]))
+
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        async with self.lock:
+            assert self.ws is not None
+            uid = str(next(self.ids))
+            fut = self.loop.create_future()
+            self.pending[uid] = fut
+            timer = self.loop.call_later(self.args.call_timeout, self._expire, uid)
+            started = time.perf_counter()
+            self.ws.send_text(json.dumps([2, uid, action, payload]))
+            try:
+                result = await fut
+            except CallFailedError:
+                self.rec.errors[action] += 1
+                raise
+            finally:
+                timer.cancel()
+            self.rec.record(action, started, time.perf_counter())
+            return result  # type: ignore[no-any-return]
+
+    def _expire(self, uid: str) -> None:
+        fut = self.pending.pop(uid, None)
+        if fut is not None and not fut.done():
+            fut.set_exception(CallFailedError("timeout"))
+
+    # -- commands from the central system -----------------------------------------------
+
+    def on_call(self, uid: str, action: str, payload: dict[str, Any]) -> None:
+        if action == "RemoteStartTransaction":
+            connector = int(payload.get("connectorId", 2))
+            busy = connector in self.transactions
+            self.reply(uid, {"status": "Rejected" if busy else "Accepted"})
+            if not busy:
+                self.spawn(self.remote_start(connector, payload["idTag"]))
+        elif action == "GetConfiguration":
+            keys = [
+                {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
+                {"key": "MeterValueSampleInterval", "readonly": False, "value": "60"},
+                {"key": "NumberOfConnectors", "readonly": True, "value": str(self.args.outlets)},
+            ]
+            self.reply(uid, {"configurationKey": keys})
+        elif action in {"ChangeConfiguration", "TriggerMessage", "RemoteStopTransaction"}:
+            self.reply(uid, {"status": "Accepted"})
+        else:
+            assert self.ws is not None
+            self.ws.send_text(json.dumps([4, uid, "NotSupported", "not simulated", {}]))
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def remote_start(self, connector: int, id_tag: str) -> None:
+        try:
+            await self.status(connector, "Preparing")
+            await self.start_transaction(connector, id_tag)
+            await self.status(connector, "Charging")
+        except CallFailedError:
+            pass
+
+    # -- station behaviour ----------------------------------------------------------------
+
+    async def status(self, connector: int, status: str) -> None:
+        await self.call(
+            "StatusNotification",
+            {
+                "connectorId": connector,
+                "errorCode": "NoError",
+                "status": status,
+                "timestamp": iso_now(),
+            },
+        )
+
+    async def start_transaction(self, connector: int, id_tag: str) -> None:
+        result = await self.call(
+            "StartTransaction",
+            {
+                "connectorId": connector,
+                "idTag": id_tag,
+                "meterStart": self.meter_wh,
+                "timestamp": iso_now(),
+            },
+        )
+        self.transactions[connector] = int(result["transactionId"])
+
+    async def stop_transactions(self) -> None:
+        for connector, tx in list(self.transactions.items()):
+            await self.call(
+                "StopTransaction",
+                {
+                    "transactionId": tx,
+                    "meterStop": self.meter_wh,
+                    "timestamp": iso_now(),
+                    "reason": "Local",
+                },
+            )
+            del self.transactions[connector]
+
+    async def meter_values(self, connector: int) -> None:
+        self.meter_wh += random.randint(1, 30)
+        await self.call(
+            "MeterValues",
+            {
+                "connectorId": connector,
+                "transactionId": self.transactions[connector],
+                "meterValue": [
+                    {
+                        "timestamp": iso_now(),
+                        "sampledValue": [
+                            {
+                                "value": str(self.meter_wh),
+                                "context": "Sample.Periodic",
+                                "measurand": "Energy.Active.Import.Register",
+                                "unit": "Wh",
+                            },
+                            {
+                                "value": "11000",
+                                "context": "Sample.Periodic",
+                                "measurand": "Power.Active.Import",
+                                "unit": "W",
+                            },
+                        ],
+                    }
+                ],
+            },
+        )
+
+    async def run(self, start_at: float, stop_at: float) -> None:
+        args = self.args
+        path = f"{args.path.rstrip('/')}/{self.cbid}"
+        auth = None
+        if args.password:
+            token = base64.b64encode(f"{self.cbid}:{args.password}".encode()).decode()
+            auth = f"Basic {token}"
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        t0 = time.perf_counter()
+        self.ws = await open_websocket(args.host, args.port, path, self.on_text, authorization=auth)
+        boot = await self.call(
+            "BootNotification",
+            {
+                "chargePointVendor": "Bench",
+                "chargePointModel": "LoadGen-4",
+                "firmwareVersion": "1.0",
+            },
+        )
+        if boot.get("status") != "Accepted":
+            raise CallFailedError(f"boot {boot.get('status')}")
+        self.boot_at = time.perf_counter() - t0
+        for connector in range(1, args.outlets + 1):
+            await self.status(connector, "Available")
+        self.outlets_at = time.perf_counter() - t0
+        if args.mode == "sustain":
+            await self.sustain(stop_at)
+        else:
+            await self.hold(stop_at)
+        await self.stop_transactions()
+
+    async def hold(self, stop_at: float) -> None:
+        interval = self.args.heartbeat_interval
+        await asyncio.sleep(random.uniform(0, interval))
+        while time.time() + interval < stop_at:
+            await self.call("Heartbeat", {})
+            await asyncio.sleep(interval)
+        await asyncio.sleep(max(0.0, stop_at - time.time()))
+
+    async def sustain(self, stop_at: float) -> None:
+        await self.call("Authorize", {"idTag": "BENCH"})
+        await self.start_transaction(1, "BENCH")
+        await self.status(1, "Charging")
+        next_heartbeat = time.time() + random.uniform(0, self.args.heartbeat_interval)
+        while (now := time.time()) < stop_at:
+            if now >= next_heartbeat:
+                await self.call("Heartbeat", {})
+                next_heartbeat = now + self.args.heartbeat_interval
+            await self.meter_values(1)
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+async def amain(args: argparse.Namespace) -> dict[str, Any]:
+    rec = Recorder()
+    start_at = args.start_at or time.time() + 0.5
+    window_lo = start_at + args.warmup
+    window_hi = window_lo + args.duration
+    stop_at = window_hi
+    # perf_counter and time.time tick together; translate the window once.
+    offset = time.perf_counter() - time.time()
+    rec.window = (window_lo + offset, window_hi + offset)
+    stations = [
+        Station(f"{args.prefix}{i:05d}", args, rec)
+        for i in range(args.first, args.first + args.count)
+    ]
+    cpu_window: dict[str, float] = {}
+
+    async def cpu_marks() -> None:
+        await asyncio.sleep(max(0.0, window_lo - time.time()))
+        cpu_window["lo"] = time.process_time()
+        cpu_window["connected_at_window"] = sum(s.boot_at is not None for s in stations)
+        await asyncio.sleep(max(0.0, window_hi - time.time()))
+        cpu_window["hi"] = time.process_time()
+
+    marks = asyncio.create_task(cpu_marks())
+    results = await asyncio.gather(
+        *(s.run(start_at, stop_at) for s in stations), return_exceptions=True
+    )
+    await marks
+    failures: dict[str, int] = defaultdict(int)
+    for r in results:
+        if isinstance(r, BaseException):
+            failures[f"{type(r).__name__}: {str(r)[:80]}"] += 1
+    connected_at_end = sum(
+        1 for s in stations if s.ws is not None and not s.ws.closed.done() and s.boot_at is not None
+    )
+    for s in stations:
+        if s.ws is not None:
+            s.ws.close()
+    actions = {}
+    for action, values in rec.latencies.items():
+        values.sort()
+        actions[action] = {
+            "count": len(values),
+            "p50": percentile(values, 0.50),
+            "p95": percentile(values, 0.95),
+            "p99": percentile(values, 0.99),
+            "max": values[-1],
+        }
+    return {
+        "first": args.first,
+        "count": args.count,
+        "boot_times": sorted(s.boot_at for s in stations if s.boot_at is not None),
+        "outlet_times": sorted(s.outlets_at for s in stations if s.outlets_at is not None),
+        "connected_at_window": cpu_window.get("connected_at_window", 0),
+        "connected_at_end": connected_at_end,
+        "completed_in_window": rec.completed_in_window,
+        "window_s": args.duration,
+        "actions": actions,
+        "call_errors": dict(rec.errors),
+        "failures": dict(failures),
+        "cpu_s_in_window": cpu_window.get("hi", 0.0) - cpu_window.get("lo", 0.0),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="OCPP 1.6-J load generator process")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--path", default="/Ocpp/websocket/")
+    parser.add_argument("--prefix", default="BENCH")
+    parser.add_argument("--password", default="")
+    parser.add_argument("--first", type=int, default=0)
+    parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--outlets", type=int, default=4)
+    parser.add_argument("--mode", choices=["hold", "sustain"], default="hold")
+    parser.add_argument("--start-at", type=float, default=0.0, help="epoch seconds")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--heartbeat-interval", type=float, default=30.0)
+    parser.add_argument("--call-timeout", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    summary = asyncio.run(amain(args))
+    sys.stdout.write(json.dumps(summary) + "\n")
+
+
+if __name__ == "__main__":
+    main()
