@@ -1,0 +1,91 @@
+"""SQL expressions that SQLite and PostgreSQL spell differently (dates, durations, min/max)."""
+
+from __future__ import annotations
+
+import peewee
+from peewee import SQL, NodeList, fn
+
+from db.connection import is_sqlite
+
+Expr = peewee.ColumnBase
+
+__all__ = [
+    "Dialect",
+    "dialect_for",
+]
+
+
+class Dialect:
+    """Builds date buckets and time arithmetic for one database engine.
+
+    Buckets come back as text (``YYYY-MM-DD``, ``YYYY-MM``) on both engines so that
+    callers compare and chart them without caring which database answered.
+    """
+
+    def __init__(self, database: peewee.Database) -> None:
+        self.sqlite = is_sqlite(database)
+
+    # --- time arithmetic -------------------------------------------------------
+
+    def seconds_between(self, start: Expr, end: Expr) -> Expr:
+        """``end - start`` in seconds, as a float."""
+        if self.sqlite:
+            return (fn.julianday(end) - fn.julianday(start)) * 86400.0
+        return fn.EXTRACT(NodeList((SQL("EPOCH FROM"), NodeList((end, SQL("-"), start)))))
+
+    def least(self, *values: Expr) -> Expr:
+        return fn.MIN(*values) if self.sqlite else fn.LEAST(*values)
+
+    def greatest(self, *values: Expr) -> Expr:
+        return fn.MAX(*values) if self.sqlite else fn.GREATEST(*values)
+
+    def timestamp(self, value: Expr) -> Expr:
+        """A parameter or column usable as a timestamp in arithmetic."""
+        if self.sqlite:
+            return value
+        return peewee.Cast(value, "timestamp")
+
+    # --- buckets ------------------------------------------------------------------
+
+    def day(self, column: Expr) -> Expr:
+        if self.sqlite:
+            return fn.date(column)
+        return fn.to_char(column, "YYYY-MM-DD")
+
+    def week(self, column: Expr) -> Expr:
+        """The Monday that starts the ISO week of ``column``."""
+        if self.sqlite:
+            # 'weekday 1' moves forward to the next Monday (or stays); step back a week.
+            return fn.date(column, "-6 days", "weekday 1")
+        return fn.to_char(fn.date_trunc("week", column), "YYYY-MM-DD")
+
+    def month(self, column: Expr) -> Expr:
+        if self.sqlite:
+            return fn.strftime("%Y-%m", column)
+        return fn.to_char(column, "YYYY-MM")
+
+    def hour(self, column: Expr) -> Expr:
+        """Hour of day 0..23 as an integer."""
+        if self.sqlite:
+            return peewee.Cast(fn.strftime("%H", column), "INTEGER")
+        return peewee.Cast(fn.date_part("hour", column), "INTEGER")
+
+    def weekday(self, column: Expr) -> Expr:
+        """ISO weekday 1 (Monday) .. 7 (Sunday) as an integer."""
+        if self.sqlite:
+            # %w: 0 = Sunday .. 6 = Saturday
+            return (peewee.Cast(fn.strftime("%w", column), "INTEGER") + 6) % 7 + 1
+        return peewee.Cast(fn.date_part("isodow", column), "INTEGER")
+
+    def bucket(self, column: Expr, unit: str) -> Expr:
+        if unit == "day":
+            return self.day(column)
+        if unit == "week":
+            return self.week(column)
+        if unit == "month":
+            return self.month(column)
+        raise ValueError(f"unknown bucket unit {unit!r} (day, week, month)")
+
+
+def dialect_for(database: peewee.Database) -> Dialect:
+    return Dialect(database)
