@@ -1,0 +1,160 @@
+"""The local authorization list of a station (SendLocalList): what it should hold, what it holds.
+
+Which tags a station's list holds (the rule):
+
+* every id tag the central system knows, with the status an Authorize would get now
+  (``db.authorization.tag_authorization``: Accepted, Blocked, Expired, Invalid by the
+  tag's own status, expiry and parent) — so a station offline decides as the portal
+  would online, and a blocked badge is refused offline too;
+* except tags of users bound to *another* site (site administrators of other sites:
+  SPEC §2 says nothing of another site concerns them).
+
+Tags of EV users, administrators and support users (no site) and unassigned badges are
+system-wide, exactly as online authorization treats them. A differential update sends
+what changed since the list last accepted by the station (``LocalListEntry``) and
+removes what is gone; the version is the station's last accepted version + 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from db.authorization import tag_authorization
+from db.config_errors import ConfigurationError
+from db.models import ConfigurationKey, IdTag, LocalListEntry, Station, User, utcnow
+from db.nodes import get_station
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    id_tag: str
+    status: str
+    expiry_date: dt.datetime | None = None
+    parent_id_tag: str = ""
+
+
+@dataclass(frozen=True)
+class ListPlan:
+    """What a SendLocalList will carry: the version, the entries to send, the tags to drop."""
+
+    station_id: int
+    charge_box_id: str
+    update_type: str  # Full | Differential
+    version: int
+    entries: tuple[ListEntry, ...]
+    removed: tuple[str, ...]
+    wanted: tuple[ListEntry, ...]
+
+
+def wanted_entries(station_id: int, *, now: dt.datetime | None = None) -> dict[str, ListEntry]:
+    """The list the station should hold now, by the rule above."""
+    station = get_station(station_id)
+    now = now or utcnow()
+    other_site_users = User.select(User.id).where(
+        User.site.is_null(False) & (User.site != station.site_id)
+        if station.site_id is not None
+        else User.site.is_null(False)
+    )
+    tags = IdTag.select(IdTag.id_tag).where(
+        IdTag.user.is_null() | IdTag.user.not_in(other_site_users)
+    )
+    result = {}
+    for tag in tags.order_by(IdTag.id_tag):
+        verdict = tag_authorization(tag.id_tag, now=now)
+        result[tag.id_tag] = ListEntry(
+            tag.id_tag, verdict.status, verdict.expiry_date, verdict.parent_id_tag
+        )
+    return result
+
+
+def sent_entries(station_id: int) -> dict[str, ListEntry]:
+    """The list the station last accepted."""
+    return {
+        row.id_tag: ListEntry(row.id_tag, row.status, row.expiry_date, row.parent_id_tag)
+        for row in LocalListEntry.select().where(LocalListEntry.station == station_id)
+    }
+
+
+def diff_entries(
+    previous: dict[str, ListEntry], wanted: dict[str, ListEntry]
+) -> tuple[list[ListEntry], list[str]]:
+    """(entries new or changed, tags to remove) turning ``previous`` into ``wanted``."""
+    changed = [entry for tag, entry in sorted(wanted.items()) if previous.get(tag) != entry]
+    removed = sorted(set(previous) - set(wanted))
+    return changed, removed
+
+
+def _max_length(station_id: int) -> int | None:
+    row = ConfigurationKey.get_or_none(
+        (ConfigurationKey.station == station_id)
+        & (ConfigurationKey.key == "LocalAuthListMaxLength")
+    )
+    try:
+        return int(row.value) if row is not None and row.value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def plan_local_list(station_id: int, update_type: str = "Full") -> ListPlan:
+    """What to send to bring the station's list up to date (full or differential)."""
+    if update_type not in ("Full", "Differential"):
+        raise ConfigurationError("The update is Full or Differential.", field="update_type")
+    station = get_station(station_id)
+    wanted = wanted_entries(station_id)
+    limit = _max_length(station_id)
+    if limit is not None and len(wanted) > limit:
+        raise ConfigurationError(
+            f"{len(wanted)} badges do not fit the station's list (LocalAuthListMaxLength {limit})."
+        )
+    if update_type == "Full":
+        entries, removed = list(wanted.values()), list[str]()
+    else:
+        entries, removed = diff_entries(sent_entries(station_id), wanted)
+    return ListPlan(
+        station_id=station.id,
+        charge_box_id=station.charge_box_id,
+        update_type=update_type,
+        version=int(station.local_list_version or 0) + 1,
+        entries=tuple(entries),
+        removed=tuple(removed),
+        wanted=tuple(wanted.values()),
+    )
+
+
+def record_accepted(plan: ListPlan) -> None:
+    """The station accepted ``plan``: remember its list and version."""
+    station = get_station(plan.station_id)
+    if plan.update_type == "Full":
+        LocalListEntry.delete().where(LocalListEntry.station == station).execute()
+        keep = {e.id_tag: e for e in plan.entries}
+    else:
+        keep = sent_entries(station.id)
+        for tag in plan.removed:
+            keep.pop(tag, None)
+        keep.update({e.id_tag: e for e in plan.entries})
+        LocalListEntry.delete().where(LocalListEntry.station == station).execute()
+    if keep:
+        LocalListEntry.insert_many(
+            [
+                {
+                    "station": station.id,
+                    "id_tag": e.id_tag,
+                    "status": e.status,
+                    "expiry_date": e.expiry_date,
+                    "parent_id_tag": e.parent_id_tag,
+                }
+                for e in keep.values()
+            ]
+        ).execute()
+    station.local_list_version = plan.version
+    station.save(only=[Station.local_list_version])
+
+
+def set_known_version(station_id: int, version: int) -> None:
+    """A GetLocalListVersion answer: keep the station's own version (-1/0: no list)."""
+    station = get_station(station_id)
+    station.local_list_version = max(0, version)
+    station.save(only=[Station.local_list_version])
+    if version <= 0:
+        LocalListEntry.delete().where(LocalListEntry.station == station).execute()

@@ -1,0 +1,261 @@
+"""Charging schedules (SPEC §10): weekly time-of-day power limits and availability windows.
+
+A schedule belongs to a site, a station or an outlet. ``periods`` is a JSON list of
+``{"weekday": 0..6 (Monday = 0), "start": "HH:MM", "end": "HH:MM" (24:00 allowed),
+"limit": number | null, "available": bool}``; times are UTC. Outside every period no
+limit applies; an unavailable window means a limit of 0.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from typing import Any
+
+from db.config_errors import ConfigurationError, NotFoundError
+from db.models import ChargingProfile, ChargingSchedule, Outlet, Station, utcnow
+from db.nodes import get_site, get_station
+
+PURPOSES = ("TxDefaultProfile", "ChargePointMaxProfile")
+RATE_UNITS = ("W", "A")
+_TIME = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def minutes(text: str) -> int:
+    """``"HH:MM"`` → minutes since midnight (``24:00`` = 1440)."""
+    match = _TIME.match(text.strip())
+    if not match or (match.group(1) == "24" and match.group(2) != "00"):
+        raise ConfigurationError(f"{text!r} is not a time of day HH:MM.", field="periods")
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def normalise_periods(raw: Any, rate_unit: str = "W") -> list[dict[str, Any]]:
+    """Checked, sorted periods; accepts ``"days": [..]`` as shorthand for several weekdays."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw or "[]")
+        except ValueError:
+            raise ConfigurationError("Periods are not valid JSON.", field="periods") from None
+    if not isinstance(raw, list):
+        raise ConfigurationError("Periods are a list.", field="periods")
+    out: list[dict[str, Any]] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise ConfigurationError("Each period is an object.", field="periods")
+        days = item.get("days", [item.get("weekday")])
+        available = bool(item.get("available", True))
+        limit = item.get("limit")
+        if limit in ("", None):
+            limit = None
+        else:
+            try:
+                limit = round(float(limit), 1)
+            except (TypeError, ValueError):
+                raise ConfigurationError("A limit is a number.", field="periods") from None
+            if limit < 0:
+                raise ConfigurationError("A limit cannot be negative.", field="periods")
+            if (rate_unit == "A" and limit > 1000) or (rate_unit == "W" and limit > 1_000_000):
+                raise ConfigurationError(f"A limit of {limit:g} {rate_unit} is not plausible.")
+        if available and limit is None:
+            raise ConfigurationError(
+                "A period either limits power or makes the outlet unavailable.", field="periods"
+            )
+        start, end = str(item.get("start", "")), str(item.get("end", ""))
+        if minutes(start) >= minutes(end):
+            raise ConfigurationError(f"A period ends after it starts ({start}–{end}).")
+        for day in days:
+            if not isinstance(day, int) or not 0 <= day <= 6:
+                raise ConfigurationError("A weekday is 0 (Monday) to 6 (Sunday).", field="periods")
+            out.append(
+                {
+                    "weekday": day,
+                    "start": start,
+                    "end": end,
+                    "limit": None if not available else limit,
+                    "available": available,
+                }
+            )
+    out.sort(key=lambda p: (p["weekday"], minutes(p["start"])))
+    for before, after in itertools.pairwise(out):
+        if before["weekday"] == after["weekday"] and minutes(after["start"]) < minutes(
+            before["end"]
+        ):
+            raise ConfigurationError(
+                f"Periods overlap on weekday {before['weekday']}: "
+                f"{before['start']}–{before['end']} and {after['start']}–{after['end']}.",
+                field="periods",
+            )
+    return out
+
+
+def _target(site_id: int | None, station_id: int | None, outlet_id: int | None) -> dict[str, Any]:
+    given = [x for x in (site_id, station_id, outlet_id) if x is not None]
+    if len(given) != 1:
+        raise ConfigurationError("A schedule belongs to exactly one site, station or outlet.")
+    if site_id is not None:
+        return {"site": get_site(site_id), "station": None, "outlet": None}
+    if station_id is not None:
+        return {"site": None, "station": get_station(station_id), "outlet": None}
+    outlet = Outlet.get_or_none(Outlet.id == outlet_id)
+    if outlet is None:
+        raise NotFoundError(f"No outlet {outlet_id}.")
+    return {"site": None, "station": None, "outlet": outlet}
+
+
+def save_schedule(
+    *,
+    name: str,
+    periods: Any,
+    site_id: int | None = None,
+    station_id: int | None = None,
+    outlet_id: int | None = None,
+    purpose: str = "TxDefaultProfile",
+    rate_unit: str = "W",
+    stack_level: int = 0,
+    schedule_id: int | None = None,
+) -> int:
+    """Create (or replace, with ``schedule_id``) a schedule; returns its id."""
+    if not name.strip():
+        raise ConfigurationError("A schedule needs a name.", field="name")
+    if purpose not in PURPOSES:
+        raise ConfigurationError("Purpose is TxDefaultProfile or ChargePointMaxProfile.")
+    if rate_unit not in RATE_UNITS:
+        raise ConfigurationError("The unit is W or A.", field="rate_unit")
+    if not 0 <= int(stack_level) <= 99:
+        raise ConfigurationError("The stack level is 0..99.", field="stack_level")
+    target = _target(site_id, station_id, outlet_id)
+    if purpose == "ChargePointMaxProfile" and target["outlet"] is not None:
+        raise ConfigurationError(
+            "A ChargePointMaxProfile limits a whole station: choose a station or site."
+        )
+    fields = {
+        "name": name.strip(),
+        "purpose": purpose,
+        "rate_unit": rate_unit,
+        "stack_level": int(stack_level),
+        "periods": json.dumps(normalise_periods(periods, rate_unit)),
+        **target,
+    }
+    if schedule_id is None:
+        return int(ChargingSchedule.create(**fields).id)
+    row = get_schedule(schedule_id)
+    for key, value in fields.items():
+        setattr(row, key, value)
+    row.save()
+    return int(row.id)
+
+
+def get_schedule(schedule_id: int) -> ChargingSchedule:
+    row = ChargingSchedule.get_or_none(ChargingSchedule.id == schedule_id)
+    if row is None:
+        raise NotFoundError(f"No schedule {schedule_id}.")
+    return row
+
+
+def delete_schedule(schedule_id: int) -> None:
+    get_schedule(schedule_id).delete_instance()
+
+
+def schedule_view(row: ChargingSchedule) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "site_id": row.site_id,
+        "station_id": row.station_id,
+        "outlet_id": row.outlet_id,
+        "purpose": row.purpose,
+        "stack_level": row.stack_level,
+        "rate_unit": row.rate_unit,
+        "periods": json.loads(row.periods or "[]"),
+        "pushed_at": row.pushed_at,
+    }
+
+
+def schedules_for(
+    *, site_id: int | None = None, station_id: int | None = None, outlet_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Schedules attached to this node and the nodes above it (what applies here)."""
+    query = ChargingSchedule.select()
+    conditions = []
+    if outlet_id is not None:
+        outlet = Outlet.get_by_id(outlet_id)
+        station_id = outlet.station_id
+        conditions.append(ChargingSchedule.outlet == outlet_id)
+    if station_id is not None:
+        station = get_station(station_id)
+        site_id = station.site_id
+        conditions.append(ChargingSchedule.station == station_id)
+    if site_id is not None:
+        conditions.append(ChargingSchedule.site == site_id)
+    if conditions:
+        where = conditions[0]
+        for extra in conditions[1:]:
+            where = where | extra
+        query = query.where(where)
+    return [schedule_view(row) for row in query.order_by(ChargingSchedule.name)]
+
+
+def push_targets(schedule_id: int) -> list[tuple[str, int]]:
+    """(charge box id, connector id) the schedule's profile goes to: OCPP 1.6 stations only."""
+    row = get_schedule(schedule_id)
+    if row.outlet_id is not None:
+        outlet = Outlet.get_by_id(row.outlet_id)
+        stations = [outlet.station]
+        connector = int(outlet.connector_id)
+    elif row.station_id is not None:
+        stations, connector = [row.station], 0
+    else:
+        stations = list(
+            Station.select()
+            .where((Station.site == row.site_id) & (Station.node_type == "station"))
+            .order_by(Station.charge_box_id)
+        )
+        connector = 0
+    return [(s.charge_box_id, connector) for s in stations if s.protocol == "1.6"]
+
+
+def record_push(
+    schedule_id: int, charge_box_id: str, connector_id: int, profile: dict[str, Any], status: str
+) -> None:
+    """Remember what was sent to a station and its answer."""
+    station = Station.get_or_none(Station.charge_box_id == charge_box_id)
+    schedule = get_schedule(schedule_id)
+    if station is None:
+        return
+    inner = profile["csChargingProfiles"]
+    ChargingProfile.delete().where(
+        (ChargingProfile.station == station)
+        & (ChargingProfile.profile_id == inner["chargingProfileId"])
+    ).execute()
+    ChargingProfile.create(
+        station=station,
+        connector_id=connector_id,
+        profile_id=inner["chargingProfileId"],
+        purpose=inner["chargingProfilePurpose"],
+        stack_level=inner["stackLevel"],
+        schedule=schedule,
+        profile=json.dumps(profile),
+        status=status,
+    )
+    if status == "Accepted":
+        schedule.pushed_at = utcnow()
+        schedule.save(only=[ChargingSchedule.pushed_at])
+
+
+def profiles_sent(station_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "profile_id": p.profile_id,
+            "connector_id": p.connector_id,
+            "purpose": p.purpose,
+            "stack_level": p.stack_level,
+            "schedule_id": p.schedule_id,
+            "status": p.status,
+            "profile": json.loads(p.profile),
+            "created_at": p.created_at,
+        }
+        for p in ChargingProfile.select()
+        .where(ChargingProfile.station == station_id)
+        .order_by(ChargingProfile.created_at.desc())
+    ]

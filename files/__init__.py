@@ -1,0 +1,1 @@
+"""Files stations exchange with the portal: firmware images, diagnostics, floor plans, FTP."""
