@@ -1,1 +1,31 @@
-"""gateway package."""
+"""OCPP 1.6-J central system: station actors, command API, live events."""
+
+from gateway.central import Gateway
+from gateway.config import GatewayConfig
+from gateway.errors import (
+    CallErrorReply,
+    CommandTimeoutError,
+    GatewayError,
+    PayloadValidationError,
+    StationBusyError,
+    StationOfflineError,
+    UnknownActionError,
+    UnknownStationError,
+)
+from gateway.events import EVENT_KINDS, EventBus, LiveEvent
+
+__all__ = [
+    "EVENT_KINDS",
+    "CallErrorReply",
+    "CommandTimeoutError",
+    "EventBus",
+    "Gateway",
+    "GatewayConfig",
+    "GatewayError",
+    "LiveEvent",
+    "PayloadValidationError",
+    "StationBusyError",
+    "StationOfflineError",
+    "UnknownActionError",
+    "UnknownStationError",
+]

@@ -1,0 +1,325 @@
+"""One actor per connected station: a receive loop and a command loop in its own nursery."""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from typing import Any, Protocol
+
+import trio
+from trio_websocket import ConnectionClosed, WebSocketConnection
+
+from db import Store
+from db.models import utcnow
+from db.ocpp_records import store_configuration
+from gateway.config import GatewayConfig
+from gateway.errors import (
+    CallErrorReply,
+    CommandTimeoutError,
+    GatewayError,
+    StationBusyError,
+    StationOfflineError,
+)
+from gateway.events import EventBus, LiveEvent
+from gateway.ocpp16.actions import ALL_ACTIONS
+from gateway.ocpp16.framing import (
+    Call,
+    CallError,
+    CallResult,
+    OcppError,
+    pack_call,
+    pack_call_error,
+    pack_call_result,
+    parse_frame,
+)
+from gateway.ocpp16.schemas import SchemaSet
+from gateway.state import StationState
+from gateway.station_logic import HANDLERS
+
+__all__ = ["StationActor"]
+
+log = logging.getLogger(__name__)
+
+
+class Hub(Protocol):
+    """What an actor needs from the gateway that started it."""
+
+    store: Store
+    events: EventBus
+    config: GatewayConfig
+    schemas: SchemaSet
+
+
+class _Command:
+    """One CALL to the station and, once answered, its outcome."""
+
+    __slots__ = (
+        "abandoned",
+        "action",
+        "done",
+        "error",
+        "payload",
+        "result",
+        "timeout",
+        "unique_id",
+    )
+
+    def __init__(self, action: str, payload: dict[str, Any], timeout: float) -> None:
+        self.action = action
+        self.payload = payload
+        self.timeout = timeout
+        self.unique_id = ""
+        self.done = trio.Event()
+        self.result: dict[str, Any] | None = None
+        self.error: GatewayError | None = None
+        self.abandoned = False
+
+    def finish(self, *, result: dict[str, Any] | None = None, error: GatewayError | None = None):
+        if self.done.is_set():
+            return
+        self.result, self.error = result, error
+        self.done.set()
+
+
+class StationActor:
+    """Owns one station's connection and run-time state.
+
+    The receive loop parses, validates, routes and answers the station's CALLs (one at
+    a time, as OCPP-J demands of the sender) and hands CALLRESULT/CALLERROR frames to
+    the command loop, which sends the gateway's CALLs one at a time, each with a timeout.
+    """
+
+    def __init__(
+        self,
+        hub: Hub,
+        ws: WebSocketConnection,
+        state: StationState,
+        *,
+        config_imported: bool,
+    ) -> None:
+        self._hub = hub
+        self._ws = ws
+        self.state = state
+        self.charge_box_id = state.charge_box_id
+        self.store = hub.store
+        self.config = hub.config
+        self.config_imported = config_imported
+        self.unique_id = ""
+        self.raw = ""
+        self.replaced = False
+        self.crashed: BaseException | None = None
+        self._cancel_scope: trio.CancelScope | None = None
+        self._nursery: trio.Nursery | None = None
+        self._send_commands, self._commands = trio.open_memory_channel[_Command](
+            hub.config.command_queue_size
+        )
+        self._current: _Command | None = None
+        self._received = 0
+        self._sent_calls = 0
+
+    # -- context for station logic ---------------------------------------------------
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        self._hub.events.publish(
+            LiveEvent(kind, self.charge_box_id, data, utcnow(), self.state.site_id)
+        )
+
+    def import_configuration_soon(self) -> None:
+        """Read the station's configuration with GetConfiguration once the reply is out."""
+        if self._nursery is not None and not self.config_imported:
+            self.config_imported = True  # one import per connection at most
+            self._nursery.start_soon(self._import_configuration)
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve the connection until it closes, is replaced, or the actor fails."""
+        with trio.CancelScope() as scope:
+            self._cancel_scope = scope
+            if self.replaced:
+                scope.cancel()
+            try:
+                async with trio.open_nursery() as nursery:
+                    self._nursery = nursery
+                    nursery.start_soon(self._command_loop)
+                    if self.config.ping_interval > 0:
+                        nursery.start_soon(self._ping_loop)
+                    task_status.started()
+                    await self._receive_loop()
+                    nursery.cancel_scope.cancel()
+            finally:
+                self._nursery = None
+                self._fail_queued()
+
+    def replace(self) -> None:
+        """End this connection because a newer one for the same station took over."""
+        self.replaced = True
+        if self._cancel_scope is not None:
+            self._cancel_scope.cancel()
+
+    def statistics(self) -> dict[str, Any]:
+        stats = self._send_commands.statistics()
+        return {
+            "chargeBoxId": self.charge_box_id,
+            "received": self._received,
+            "sentCalls": self._sent_calls,
+            "queuedCommands": stats.current_buffer_used,
+            "outstandingCall": self._current.action if self._current is not None else None,
+        }
+
+    # -- commands ---------------------------------------------------------------------------
+
+    async def call(
+        self, action: str, payload: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Queue a CALL; wait for the station's CALLRESULT payload (or raise)."""
+        command = _Command(
+            action, payload, timeout if timeout is not None else self.config.command_timeout
+        )
+        try:
+            self._send_commands.send_nowait(command)
+        except trio.WouldBlock:
+            raise StationBusyError(f"{self.charge_box_id}: command queue full") from None
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            raise StationOfflineError(f"{self.charge_box_id} is not connected") from None
+        try:
+            await command.done.wait()
+        except BaseException:
+            command.abandoned = True
+            raise
+        if command.error is not None:
+            raise command.error
+        assert command.result is not None
+        return command.result
+
+    async def _command_loop(self) -> None:
+        async for command in self._commands:
+            if command.abandoned:
+                continue
+            command.unique_id = str(uuid.uuid4())
+            self._current = command
+            try:
+                await self._ws.send_message(
+                    pack_call(command.unique_id, command.action, command.payload)
+                )
+                self._sent_calls += 1
+                with trio.move_on_after(command.timeout if command.timeout > 0 else math.inf):
+                    await command.done.wait()
+                command.finish(
+                    error=CommandTimeoutError(
+                        f"{self.charge_box_id} did not answer {command.action} "
+                        f"within {command.timeout:g} s"
+                    )
+                )
+            except ConnectionClosed:
+                command.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
+            finally:
+                self._current = None
+
+    def _fail_queued(self) -> None:
+        self._send_commands.close()
+        if self._current is not None:
+            self._current.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
+        while True:
+            try:
+                command = self._commands.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                break
+            command.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
+
+    def _deliver(self, frame: CallResult | CallError) -> None:
+        command = self._current
+        if command is None or command.unique_id != frame.unique_id or command.done.is_set():
+            log.info("%s: dropped late or unknown reply %s", self.charge_box_id, frame.unique_id)
+            return
+        if isinstance(frame, CallError):
+            command.finish(error=CallErrorReply(frame.code, frame.description, frame.details))
+            return
+        try:
+            self._hub.schemas.validate_response(command.action, frame.payload)
+        except OcppError as exc:
+            command.finish(
+                error=CallErrorReply(
+                    exc.code, f"invalid {command.action} reply: {exc.description}", exc.details
+                )
+            )
+        else:
+            command.finish(result=frame.payload)
+
+    async def _import_configuration(self) -> None:
+        try:
+            result = await self.call("GetConfiguration", {})
+            keys = result.get("configurationKey", [])
+            await self.store.write(
+                lambda: store_configuration(
+                    self.state.station_id, keys, mark_imported=True, now=utcnow()
+                )
+            )
+            log.info("%s: imported %d configuration keys", self.charge_box_id, len(keys))
+        except GatewayError as exc:
+            self.config_imported = False
+            log.warning("%s: configuration import failed: %s", self.charge_box_id, exc)
+
+    async def _ping_loop(self) -> None:
+        while True:
+            await trio.sleep(self.config.ping_interval)
+            await self._ws.ping()
+
+    # -- receiving --------------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        state = self.state
+        while True:
+            try:
+                message = await self._ws.get_message()
+            except ConnectionClosed:
+                return
+            self._received += 1
+            state.last_seen = utcnow()
+            state.last_seen_mono = trio.current_time()
+            state.seen_dirty = True
+            reply = await self._dispatch(message)
+            if reply is not None:
+                try:
+                    await self._ws.send_message(reply)
+                except ConnectionClosed:
+                    return
+
+    async def _dispatch(self, message: str | bytes) -> str | None:
+        """Handle one frame; the CALLRESULT/CALLERROR text to send back, if any."""
+        try:
+            frame = parse_frame(message)
+        except OcppError as exc:
+            log.info("%s: bad frame: %s", self.charge_box_id, exc)
+            return pack_call_error(exc.unique_id or "-1", exc.code, exc.description, exc.details)
+        if isinstance(frame, Call):
+            return await self._handle_call(frame, message)
+        self._deliver(frame)
+        return None
+
+    async def _handle_call(self, call: Call, message: str | bytes) -> str:
+        handler = HANDLERS.get(call.action)
+        try:
+            if handler is None:
+                if call.action in ALL_ACTIONS:
+                    raise OcppError(
+                        "NotSupported", f"{call.action} is not handled by a central system"
+                    )
+                raise OcppError("NotImplemented", f"unknown action {call.action!r}")
+            self._hub.schemas.validate_request(call.action, call.payload)
+            self.unique_id = call.unique_id
+            self.raw = message if isinstance(message, str) else message.decode("utf-8")
+            reply = await handler(self, call.payload)
+            if self.config.check_own_replies:
+                self._hub.schemas.validate_response(call.action, reply)
+        except OcppError as exc:
+            return pack_call_error(call.unique_id, exc.code, exc.description, exc.details)
+        except Exception:
+            log.exception("%s: %s failed", self.charge_box_id, call.action)
+            return pack_call_error(
+                call.unique_id, "InternalError", f"{call.action} could not be processed"
+            )
+        finally:
+            self.raw = ""
+        return pack_call_result(call.unique_id, reply)

@@ -1,0 +1,133 @@
+"""The Gateway: the OCPP 1.6-J central system's public face (serve, call, events, state)."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any
+
+import trio
+from trio_websocket import serve_websocket
+
+from db import Store
+from db.ocpp_records import find_station
+from gateway.commands import after_command, check_command
+from gateway.config import GatewayConfig
+from gateway.errors import StationOfflineError, UnknownStationError
+from gateway.events import EventBus
+from gateway.ocpp16.schemas import SchemaSet, schemas
+from gateway.registry import Registry
+from gateway.server import ConnectionHandler
+from gateway.supervisor import Supervisor
+
+__all__ = ["Gateway"]
+
+log = logging.getLogger(__name__)
+
+
+class Gateway:
+    """OCPP 1.6-J central system: one actor per connected station.
+
+    ``serve`` runs the listener and the watchdog; ``call`` sends a command to a
+    station and returns its answer; ``events`` is the live event bus; ``snapshot``
+    tells a station's live state. The portal never speaks OCPP itself.
+    """
+
+    def __init__(self, store: Store, *, config: GatewayConfig | None = None) -> None:
+        self.store = store
+        self.config = config or GatewayConfig()
+        self.events = EventBus()
+        self.registry = Registry()
+        self.schemas: SchemaSet = schemas()
+        self.supervisor = Supervisor(self)
+        self._handler = ConnectionHandler(self)
+        self._commands = 0
+        self._command_errors = 0
+        self.port: int | None = None
+
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 9000,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Listen at ``ws[s]://host:port/Ocpp/websocket/{chargeBoxId}`` until cancelled."""
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.supervisor.run)
+            server = await nursery.start(
+                lambda task_status: serve_websocket(
+                    self._handler,
+                    host,
+                    port,
+                    ssl_context,
+                    message_queue_size=1,
+                    max_message_size=self.config.max_message_size,
+                    connect_timeout=self.config.connect_timeout,
+                    disconnect_timeout=self.config.disconnect_timeout,
+                    task_status=task_status,
+                )
+            )
+            self.port = server.port
+            log.info("OCPP 1.6-J gateway listening on %s:%s", host, self.port)
+            task_status.started(self.port)
+
+    async def call(
+        self,
+        charge_box_id: str,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Send ``action`` to the station; return its CALLRESULT payload.
+
+        Raises UnknownActionError, PayloadValidationError, UnknownStationError,
+        StationOfflineError, StationBusyError, CommandTimeoutError or CallErrorReply.
+        """
+        check_command(self.schemas, action, payload)
+        actor = self.registry.actor(charge_box_id)
+        if actor is None:
+            if await self.store.read(find_station, charge_box_id) is None:
+                raise UnknownStationError(f"no station {charge_box_id!r}")
+            raise StationOfflineError(f"{charge_box_id} is not connected")
+        self._commands += 1
+        try:
+            result = await actor.call(action, payload, timeout)
+        except Exception:
+            self._command_errors += 1
+            raise
+        await after_command(self.store, actor.state.station_id, action, payload, result)
+        return result
+
+    def is_online(self, charge_box_id: str) -> bool:
+        return self.registry.actor(charge_box_id) is not None
+
+    def online_stations(self) -> list[str]:
+        return self.registry.online()
+
+    def snapshot(self, charge_box_id: str) -> dict[str, Any] | None:
+        """Live state of a station seen since start (None when never seen)."""
+        state = self.registry.state(charge_box_id)
+        return state.snapshot() if state is not None else None
+
+    def statistics(self) -> dict[str, Any]:
+        writer = self.store.writer.statistics()
+        return {
+            "online": len(self.registry),
+            "known": len(self.registry.states()),
+            "commands": self._commands,
+            "commandErrors": self._command_errors,
+            "refused": dict(self._handler.refused),
+            "crashedActors": self._handler.crashed,
+            "events": self.events.statistics(),
+            "supervisor": self.supervisor.statistics(),
+            "writer": {
+                "jobs": writer.jobs,
+                "batches": writer.batches,
+                "failedJobs": writer.failed_jobs,
+                "largestBatch": writer.largest_batch,
+                "queued": writer.queued,
+            },
+        }

@@ -1,0 +1,27 @@
+"""Gateway settings with sensible defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["GatewayConfig"]
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Tunables of the OCPP 1.6-J gateway (seconds, bytes)."""
+
+    heartbeat_interval: int = 300  # told to stations in BootNotification.conf
+    max_message_size: int = 64 * 1024  # frames over this close the connection (1009)
+    command_timeout: float = 30.0  # default wait for a station's CALLRESULT
+    command_queue_size: int = 16  # queued commands per station; full -> StationBusyError
+    connect_timeout: float = 20.0  # websocket handshake
+    disconnect_timeout: float = 5.0
+    no_network_factor: float = 2.0  # silent longer than factor x heartbeat -> alarm
+    offline_grace: float = 60.0  # disconnected this long -> "No network" alarm
+    supervisor_interval: float = 15.0  # watchdog tick; also flushes last-seen times
+    auth_cache_size: int = 100_000  # remembered successful password checks
+    import_configuration: bool = True  # GetConfiguration on a station's first boot
+    check_own_replies: bool = False  # validate our CALLRESULTs against the schemas (tests)
+    ping_interval: float = 0.0  # websocket pings to stations (0 = off)
+    keep_transaction_messages: bool = True  # raw Start/Stop frames in OcppMessage

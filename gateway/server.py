@@ -1,0 +1,190 @@
+"""The OCPP 1.6-J WebSocket listener: path, subprotocol, Basic auth, then a station actor."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+import trio
+from trio_websocket import WebSocketRequest
+
+from db.alarms import log_event, raise_alarm
+from db.models import utcnow
+from db.ocpp_records import StationRecord, find_station, record_connected
+from db.passwords import verify_password
+from gateway.actor import StationActor
+from gateway.events import LiveEvent
+
+if TYPE_CHECKING:
+    from gateway.central import Gateway
+
+__all__ = ["PATH_PREFIX", "SUBPROTOCOL", "ConnectionHandler", "parse_basic_auth"]
+
+log = logging.getLogger(__name__)
+
+PATH_PREFIX = "/Ocpp/websocket/"
+SUBPROTOCOL = "ocpp1.6"
+
+
+def parse_basic_auth(headers: list[tuple[bytes, bytes]]) -> tuple[str, str] | None:
+    """(user, password) from an ``Authorization: Basic`` header, if there is one."""
+    for name, value in headers:
+        if name.lower() != b"authorization":
+            continue
+        scheme, _, token = value.partition(b" ")
+        if scheme.lower() != b"basic":
+            return None
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, sep, password = decoded.partition(":")
+        return (user, password) if sep else None
+    return None
+
+
+class ConnectionHandler:
+    """Decides who may connect, then runs the station's actor until the socket closes."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+        self._verified: set[tuple[str, bytes]] = set()
+        self._auth_limiter = trio.CapacityLimiter(2)
+        self.refused = {"path": 0, "subprotocol": 0, "unknown": 0, "auth": 0}
+        self.crashed = 0
+
+    async def __call__(self, request: WebSocketRequest) -> None:
+        # An exception escaping here would tear down serve_websocket and every station.
+        try:
+            await self._handle(request)
+        except Exception:
+            log.exception("connection handler failed for %s", request.path)
+            try:
+                await request.reject(500, body=b"Internal error")
+            except Exception:
+                pass  # already accepted or gone: nothing more to tell the station
+
+    async def _handle(self, request: WebSocketRequest) -> None:
+        gateway = self._gateway
+        path = request.path.split("?", 1)[0]
+        if not path.startswith(PATH_PREFIX):
+            self.refused["path"] += 1
+            await request.reject(404, body=b"Not found")
+            return
+        charge_box_id = unquote(path[len(PATH_PREFIX) :]).rstrip("/")
+        if not charge_box_id or "/" in charge_box_id or len(charge_box_id) > 64:
+            self.refused["path"] += 1
+            await request.reject(404, body=b"Not found")
+            return
+        if SUBPROTOCOL not in request.proposed_subprotocols:
+            self.refused["subprotocol"] += 1
+            await request.reject(400, body=b"subprotocol ocpp1.6 required")
+            return
+        record = await gateway.store.read(find_station, charge_box_id)
+        if record is None:
+            self.refused["unknown"] += 1
+            await request.reject(404, body=b"Not registered")
+            await self._not_registered(charge_box_id, request)
+            return
+        if not await self._authenticated(record, request):
+            self.refused["auth"] += 1
+            await request.reject(
+                401,
+                extra_headers=[(b"WWW-Authenticate", b'Basic realm="OCPP", charset="UTF-8"')],
+                body=b"Unauthorized",
+            )
+            return
+        ws = await request.accept(subprotocol=SUBPROTOCOL)
+        await self._serve(record, ws)
+
+    async def _serve(self, record: StationRecord, ws) -> None:  # type: ignore[no-untyped-def]
+        gateway = self._gateway
+        state = gateway.registry.state_for(record.charge_box_id, record.id, record.site_id)
+        actor = StationActor(gateway, ws, state, config_imported=record.config_imported)
+        previous = gateway.registry.register(actor)
+        if previous is not None:
+            previous.replace()
+            actor.publish("station.replaced", {"remote": str(ws.remote)})
+        now = utcnow()
+        state.online = True
+        state.remote = str(ws.remote)
+        state.connected_at = state.last_seen = now
+        state.last_seen_mono = trio.current_time()
+        state.offline_since_mono = None
+        actor.publish("station.online", {"remote": state.remote, "replaced": previous is not None})
+        gateway.supervisor.station_connected(state)
+        try:
+            await gateway.store.write(record_connected, record.id, now)
+            await actor.run()
+        except Exception as exc:
+            self.crashed += 1
+            actor.crashed = exc
+            log.exception("%s: station actor failed", record.charge_box_id)
+            actor.publish("station.crashed", {"error": type(exc).__name__})
+            with trio.move_on_after(gateway.config.disconnect_timeout):
+                await ws.aclose(1011, "internal error")
+        finally:
+            if gateway.registry.unregister(actor):
+                state.online = False
+                state.disconnected_at = utcnow()
+                state.offline_since_mono = trio.current_time()
+                actor.publish("station.offline", {"crashed": actor.crashed is not None})
+            if actor.replaced:
+                with trio.move_on_after(gateway.config.disconnect_timeout):
+                    await ws.aclose(1000, "replaced by a newer connection")
+
+    async def _authenticated(self, record: StationRecord, request: WebSocketRequest) -> bool:
+        if not record.password_hash:
+            return True  # security profile 0: a station without a password (test rigs)
+        credentials = parse_basic_auth(request.headers)
+        if credentials is None or credentials[0] != record.charge_box_id:
+            return False
+        password = credentials[1]
+        key = (record.password_hash, hashlib.sha256(password.encode()).digest())
+        if key in self._verified:
+            return True
+        ok = await trio.to_thread.run_sync(
+            verify_password, record.password_hash, password, limiter=self._auth_limiter
+        )
+        if ok:
+            if len(self._verified) >= self._gateway.config.auth_cache_size:
+                self._verified.clear()
+            self._verified.add(key)
+        return ok
+
+    async def _not_registered(self, charge_box_id: str, request: WebSocketRequest) -> None:
+        gateway = self._gateway
+        remote = str(request.remote)
+        now = utcnow()
+
+        def unit():  # type: ignore[no-untyped-def]
+            change = raise_alarm(
+                "Not registered",
+                charge_box_id,
+                message=f"connection attempt from {remote}",
+                now=now,
+            )
+            if not change.new:
+                log_event(
+                    "station.not_registered",
+                    charge_box_id,
+                    severity="warning",
+                    message=f"unknown charge box id from {remote}",
+                    now=now,
+                )
+            return change
+
+        change = await gateway.store.write(unit)
+        gateway.events.publish(
+            LiveEvent(
+                "alarm.raised",
+                charge_box_id,
+                {"alarmId": change.alarm_id, "kind": "Not registered", "new": change.new},
+                now,
+                None,
+            )
+        )

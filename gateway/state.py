@@ -1,0 +1,116 @@
+"""Run-time state of one station, owned by its actor; small, slotted objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from gateway.ocpp16.convert import format_datetime
+
+__all__ = ["ConnectorState", "StationState"]
+
+
+class ConnectorState:
+    """Live view of one connector (outlet)."""
+
+    __slots__ = ("error_code", "meter_start", "meter_wh", "power_w", "status", "transaction_id")
+
+    def __init__(self) -> None:
+        self.status: str = "Unknown"
+        self.error_code: str = "NoError"
+        self.transaction_id: int | None = None
+        self.meter_start: int | None = None
+        self.meter_wh: int | None = None
+        self.power_w: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "errorCode": self.error_code,
+            "transactionId": self.transaction_id,
+            "meterWh": self.meter_wh,
+            "powerW": self.power_w,
+            "energyWh": (
+                self.meter_wh - self.meter_start
+                if self.transaction_id is not None
+                and self.meter_wh is not None
+                and self.meter_start is not None
+                else None
+            ),
+        }
+
+
+class StationState:
+    """Everything the gateway knows about a station at run time.
+
+    Survives reconnections (a new actor takes the state over); only the actor that
+    currently owns the connection mutates it.
+    """
+
+    __slots__ = (
+        "boot",
+        "booted_at",
+        "charge_box_id",
+        "connected_at",
+        "connectors",
+        "disconnected_at",
+        "error_code",
+        "last_seen",
+        "last_seen_mono",
+        "no_network",
+        "offline_since_mono",
+        "online",
+        "remote",
+        "seen_dirty",
+        "site_id",
+        "station_id",
+        "status",
+    )
+
+    def __init__(self, charge_box_id: str, station_id: int, site_id: int | None) -> None:
+        self.charge_box_id = charge_box_id
+        self.station_id = station_id
+        self.site_id = site_id
+        self.online = False
+        self.remote = ""
+        self.connected_at: dt.datetime | None = None
+        self.disconnected_at: dt.datetime | None = None
+        self.last_seen: dt.datetime | None = None
+        self.last_seen_mono = 0.0
+        self.offline_since_mono: float | None = None
+        self.seen_dirty = False
+        self.no_network = False  # a "No network" alarm is active
+        self.booted_at: dt.datetime | None = None
+        self.boot: dict[str, str] | None = None
+        self.status = "Unknown"  # connector 0: the whole station
+        self.error_code = "NoError"
+        self.connectors: dict[int, ConnectorState] = {}
+
+    def connector(self, connector_id: int) -> ConnectorState:
+        found = self.connectors.get(connector_id)
+        if found is None:
+            found = self.connectors[connector_id] = ConnectorState()
+        return found
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-friendly copy for the portal (times as ISO strings, naive UTC)."""
+
+        def iso(value: dt.datetime | None) -> str | None:
+            return format_datetime(value) if value is not None else None
+
+        return {
+            "chargeBoxId": self.charge_box_id,
+            "stationId": self.station_id,
+            "siteId": self.site_id,
+            "online": self.online,
+            "status": self.status,
+            "errorCode": self.error_code,
+            "connectors": {cid: c.as_dict() for cid, c in sorted(self.connectors.items())},
+            "lastSeen": iso(self.last_seen),
+            "connectedAt": iso(self.connected_at),
+            "disconnectedAt": iso(self.disconnected_at),
+            "bootedAt": iso(self.booted_at),
+            "boot": dict(self.boot) if self.boot else None,
+            "noNetworkAlarm": self.no_network,
+            "remote": self.remote,
+        }

@@ -1,0 +1,143 @@
+"""Heartbeat watchdog: "No network" alarms for silent or disconnected stations."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import trio
+
+from db.alarms import AlarmChange, active_alarms, clear_alarms, raise_alarm
+from db.models import Station, utcnow
+from db.ocpp_records import touch_last_seen
+from gateway.events import LiveEvent
+from gateway.state import StationState
+
+if TYPE_CHECKING:
+    from gateway.central import Gateway
+
+__all__ = ["Supervisor"]
+
+log = logging.getLogger(__name__)
+
+NO_NETWORK = "No network"
+
+
+def _known_stations() -> tuple[list[tuple[str, int, int | None]], set[str]]:
+    """Stations that have connected at least once, and those with "No network" active."""
+    rows = [
+        (s.charge_box_id, s.id, s.site_id)
+        for s in Station.select(Station.charge_box_id, Station.id, Station.site).where(
+            Station.first_connected_at.is_null(False)
+        )
+    ]
+    alarmed = {a.charge_box_id for a in active_alarms() if a.kind == NO_NETWORK}
+    return rows, alarmed
+
+
+class Supervisor:
+    """Periodically flushes last-seen times and raises or clears "No network".
+
+    A connected station silent for longer than ``no_network_factor`` x its heartbeat
+    interval, or a station disconnected for longer than ``offline_grace``, gets the
+    alarm; it is cleared when the station talks again.
+    """
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+        self.ticks = 0
+        self.raised = 0
+        self.cleared = 0
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        gateway = self._gateway
+        rows, alarmed = await gateway.store.read(_known_stations)
+        started = trio.current_time()
+        for charge_box_id, station_id, site_id in rows:
+            state = gateway.registry.state_for(charge_box_id, station_id, site_id)
+            if not state.online and state.offline_since_mono is None:
+                state.offline_since_mono = started
+            state.no_network = charge_box_id in alarmed
+        task_status.started()
+        while True:
+            await trio.sleep(gateway.config.supervisor_interval)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("supervisor tick failed")
+
+    def station_connected(self, state: StationState) -> None:
+        """Nothing to do at once: the next tick clears a "No network" alarm."""
+
+    async def tick(self) -> None:
+        """One pass of the watchdog (also called directly by tests)."""
+        gateway = self._gateway
+        config = gateway.config
+        self.ticks += 1
+        now_mono = trio.current_time()
+        silent_after = config.no_network_factor * config.heartbeat_interval
+        seen: list[tuple[int, object]] = []
+        to_raise: list[tuple[StationState, str]] = []
+        to_clear: list[StationState] = []
+        for state in gateway.registry.states():
+            if state.seen_dirty and state.last_seen is not None:
+                state.seen_dirty = False
+                seen.append((state.station_id, state.last_seen))
+            if state.online:
+                silent = now_mono - state.last_seen_mono > silent_after
+                if silent and not state.no_network:
+                    to_raise.append((state, f"silent for more than {silent_after:g} s"))
+                elif not silent and state.no_network:
+                    to_clear.append(state)
+            elif (
+                state.offline_since_mono is not None
+                and now_mono - state.offline_since_mono > config.offline_grace
+                and not state.no_network
+            ):
+                to_raise.append((state, "disconnected"))
+        if not (seen or to_raise or to_clear):
+            return
+        now = utcnow()
+
+        def unit() -> list[tuple[StationState, AlarmChange]]:
+            touch_last_seen(seen)  # type: ignore[arg-type]
+            changes = []
+            for state, why in to_raise:
+                changes.append(
+                    (
+                        state,
+                        raise_alarm(
+                            NO_NETWORK,
+                            state.charge_box_id,
+                            station_id=state.station_id,
+                            site_id=state.site_id,
+                            message=why,
+                            now=now,
+                        ),
+                    )
+                )
+            for state in to_clear:
+                for change in clear_alarms(state.charge_box_id, [NO_NETWORK], now=now):
+                    changes.append((state, change))
+            return changes
+
+        changes = await gateway.store.write(unit)
+        for state, _ in to_raise:
+            state.no_network = True
+            self.raised += 1
+        for state in to_clear:
+            state.no_network = False
+            self.cleared += 1
+        for state, change in changes:
+            gateway.events.publish(
+                LiveEvent(
+                    "alarm.raised" if change.raised else "alarm.cleared",
+                    state.charge_box_id,
+                    {"alarmId": change.alarm_id, "kind": NO_NETWORK, "message": change.message},
+                    now,
+                    state.site_id,
+                )
+            )
+
+    def statistics(self) -> dict[str, int]:
+        return {"ticks": self.ticks, "raised": self.raised, "cleared": self.cleared}
