@@ -109,7 +109,8 @@ class ChargePoint(_ChargePoint):
     ):
         self.cs.messages += 1
         cur = self.cs.db.execute(
-            "INSERT INTO transactions (charge_box_id, connector_id, id_tag, meter_start, start_time)"
+            "INSERT INTO transactions"
+            " (charge_box_id, connector_id, id_tag, meter_start, start_time)"
             " VALUES (?, ?, ?, ?, ?)",
             (self.id, connector_id, id_tag, meter_start, timestamp),
         )

@@ -319,7 +319,13 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
             "p99": percentile(values, 0.99),
             "max": values[-1],
         }
+    samples = (
+        {a: [round(v, 6) for v in values] for a, values in rec.latencies.items()}
+        if args.samples
+        else {}
+    )
     return {
+        "samples": samples,
         "first": args.first,
         "count": args.count,
         "boot_times": sorted(s.boot_at for s in stations if s.boot_at is not None),
@@ -351,6 +357,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--heartbeat-interval", type=float, default=30.0)
     parser.add_argument("--call-timeout", type=float, default=60.0)
+    parser.add_argument("--samples", action="store_true", help="include every latency")
     args = parser.parse_args(argv)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:

@@ -1,0 +1,156 @@
+"""``python -m benchmarks`` (``just bench``): gateway vs baseline, written to BENCHMARKS.md.
+
+``--quick`` runs a few stations for a few seconds (the smoke test uses it); ``--full``
+(the default) steps up to 10,000 stations / 40,000 outlets. Every phase is bounded in
+station count and in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shlex
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import ROOT, machine_info, prepare_baseline_db, prepare_gateway_db
+from benchmarks.phases import BenchConfig, run_hold, run_sustain
+from benchmarks.report import render
+
+MAX_STATIONS = 10_000
+
+
+def _steps(text: str) -> list[int]:
+    steps = [int(x) for x in text.split(",") if x.strip()]
+    if any(n < 1 or n > MAX_STATIONS for n in steps):
+        raise argparse.ArgumentTypeError(f"steps must be within 1..{MAX_STATIONS}")
+    return steps
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="a few stations, a few seconds")
+    size.add_argument("--full", action="store_true", help="up to 10,000 stations (default)")
+    parser.add_argument("--hold-steps", type=_steps, help="stations per hold run, e.g. 1000,10000")
+    parser.add_argument("--sustain-steps", type=_steps, help="stations per sustained run")
+    parser.add_argument("--procs", type=int, help="load-generator processes")
+    parser.add_argument("--hold-seconds", type=float)
+    parser.add_argument("--sustain-seconds", type=float)
+    parser.add_argument("--only", choices=["gateway", "baseline"], help="measure one side")
+    parser.add_argument("--workdir", type=Path, help="databases and logs (default var/bench)")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--no-sessions", action="store_true", help="skip sessions_bench")
+    return parser.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> BenchConfig:
+    workdir = (args.workdir or ROOT / "var" / "bench").resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    if args.quick:
+        cfg = BenchConfig(
+            workdir=workdir,
+            hold_steps=[5],
+            sustain_steps=[5],
+            procs=1,
+            hold_seconds=3.0,
+            sustain_seconds=3.0,
+            heartbeat_interval=1.0,
+            remote_starts=3,
+            boot_allowance=3.0,
+        )
+    else:
+        cfg = BenchConfig(
+            workdir=workdir,
+            hold_steps=[1000, 2500, 5000, 10_000],
+            sustain_steps=[1000, 5000],
+            procs=2,
+        )
+    if args.hold_steps:
+        cfg.hold_steps = args.hold_steps
+    if args.sustain_steps:
+        cfg.sustain_steps = args.sustain_steps
+    if args.procs:
+        cfg.procs = max(1, min(8, args.procs))
+    if args.hold_seconds:
+        cfg.hold_seconds = min(600.0, args.hold_seconds)
+    if args.sustain_seconds:
+        cfg.sustain_seconds = min(600.0, args.sustain_seconds)
+    if args.only:
+        cfg.kinds = [args.only]
+    return cfg
+
+
+def sessions_bench(quick: bool) -> str | None:
+    """The statistics engineer's sessions benchmark, when it exists (its own output)."""
+    if not (ROOT / "benchmarks" / "sessions_bench.py").exists():
+        return None
+    cmd = [sys.executable, "-m", "benchmarks.sessions_bench", *(["--quick"] if quick else [])]
+    try:
+        done = subprocess.run(
+            cmd, cwd=ROOT, capture_output=True, text=True, timeout=120 if quick else 1200
+        )
+    except subprocess.TimeoutExpired:
+        return f"`{shlex.join(cmd[1:])}` did not finish in time."
+    if done.returncode != 0:
+        return f"`{shlex.join(cmd[1:])}` failed:\n\n```\n{done.stderr[-2000:]}\n```"
+    return done.stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    cfg = build_config(args)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:  # inherited by every process started from here
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "command": shlex.join(["python", "-m", "benchmarks", *(argv or sys.argv[1:])]),
+        "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        "machine": machine_info(),
+        "config": cfg.summary(),
+        "hold": [],
+        "sustain": [],
+        "notes": [],
+    }
+    most = max(cfg.hold_steps + cfg.sustain_steps)
+    gateway_template = cfg.workdir / "template-gateway.sqlite3"
+    baseline_template = cfg.workdir / "template-baseline.sqlite3"
+    for path in (gateway_template, baseline_template):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    prepare_gateway_db(gateway_template, most, cfg.outlets)
+    prepare_baseline_db(baseline_template, most)
+    cfg.templates = {"gateway": gateway_template, "baseline": baseline_template}
+    results["config"] = cfg.summary()
+
+    for n in cfg.hold_steps:
+        for kind in cfg.kinds:
+            print(f"[bench] hold {n} stations: {kind}", file=sys.stderr, flush=True)
+            r = run_hold(cfg, kind, n)
+            print(f"[bench]   {json.dumps(r)}", file=sys.stderr, flush=True)
+            results["hold"].append(r)
+    for n in cfg.sustain_steps:
+        for kind in cfg.kinds:
+            print(f"[bench] sustain {n} stations: {kind}", file=sys.stderr, flush=True)
+            r = run_sustain(cfg, kind, n)
+            print(f"[bench]   {json.dumps(r)}", file=sys.stderr, flush=True)
+            results["sustain"].append(r)
+    if not args.no_sessions:
+        results["sessions"] = sessions_bench(args.quick)
+    results["elapsed_s"] = time.monotonic() - started
+    report = render(results)
+    args.output.write_text(report)
+    (cfg.workdir / "results.json").write_text(json.dumps(results, indent=1))
+    print(json.dumps(results))
+    print(f"[bench] wrote {args.output}", file=sys.stderr)
+    return results
+
+
+if __name__ == "__main__":
+    main()

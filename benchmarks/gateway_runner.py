@@ -1,0 +1,153 @@
+"""Run the gateway for the benchmark: its own process, default settings, a control port.
+
+The same composition as ``chargeportal serve`` without the portal (``open_store`` +
+``Gateway(store)`` with the default ``GatewayConfig``), plus a loopback control port
+(one JSON line per request) through which the benchmark sends RemoteStartTransaction
+via the public ``Gateway.call`` and reads statistics. The round trip is timed here,
+from ``call`` to the station's StatusNotification Charging seen on the event bus.
+
+Run: ``python -m benchmarks.gateway_runner --db sqlite:///FILE --port P``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+from functools import partial
+from typing import Any
+
+import trio
+
+from db import open_store
+from gateway import Gateway
+
+__all__ = ["main"]
+
+
+def _is_charging(gateway: Any, cbid: str, connector: int, data: dict[str, Any]) -> bool:
+    status = data.get("status")
+    conn = data.get("connectorId", data.get("connector_id", data.get("connector")))
+    if status is not None and conn is not None:
+        return bool(status == "Charging" and int(conn) == connector)
+    snap = gateway.snapshot(cbid) or {}
+    connectors = snap.get("connectors") or {}
+    state = connectors.get(connector) or connectors.get(str(connector)) or {}
+    return bool(state.get("status") == "Charging")
+
+
+class Control:
+    """The benchmark's loopback control: statistics and timed remote starts."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.waiters: dict[str, tuple[int, trio.Event]] = {}
+
+    async def watch_events(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        async with self.gateway.events.subscribe(max_buffer=100_000) as events:
+            task_status.started()
+            async for event in events:
+                waiter = self.waiters.get(event.charge_box_id)
+                if waiter is None or event.kind not in {"connector.status", "session.started"}:
+                    continue
+                connector, done = waiter
+                if _is_charging(self.gateway, event.charge_box_id, connector, event.data):
+                    done.set()
+
+    async def remote_start_rtt(self, cbid: str, connector: int, timeout: float) -> float:
+        done = trio.Event()
+        self.waiters[cbid] = (connector, done)
+        try:
+            started = trio.current_time()
+            with trio.fail_after(timeout):
+                reply = await self.gateway.call(
+                    cbid, "RemoteStartTransaction", {"connectorId": connector, "idTag": "BENCH"}
+                )
+                if reply.get("status") != "Accepted":
+                    raise RuntimeError(f"RemoteStart not accepted: {reply}")
+                await done.wait()
+            return trio.current_time() - started
+        finally:
+            self.waiters.pop(cbid, None)
+
+    async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        if request["cmd"] == "stats":
+            stats: Any = {}
+            try:
+                stats = self.gateway.statistics()
+            except Exception as exc:
+                stats = {"error": repr(exc)}
+            return {
+                "pid": os.getpid(),
+                "connected": len(self.gateway.online_stations()),
+                "statistics": json.loads(json.dumps(stats, default=str)),
+            }
+        if request["cmd"] == "remote_start":
+            latencies: list[float] = []
+            errors: list[str] = []
+
+            async def one(cbid: str) -> None:
+                try:
+                    latencies.append(
+                        await self.remote_start_rtt(cbid, request["connector"], request["timeout"])
+                    )
+                except Exception as exc:
+                    errors.append(f"{cbid}: {type(exc).__name__}: {exc}")
+
+            async with trio.open_nursery() as nursery:
+                for cbid in request["targets"]:
+                    nursery.start_soon(one, cbid)
+                    await trio.sleep(request["interval"])
+            return {"latencies": latencies, "errors": errors}
+        return {"error": f"unknown command {request['cmd']!r}"}
+
+    async def serve_client(self, stream: trio.SocketStream) -> None:
+        buffer = b""
+        try:
+            async for chunk in stream:
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    reply = await self.handle(json.loads(line))
+                    await stream.send_all(json.dumps(reply).encode() + b"\n")
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+
+
+async def amain(args: argparse.Namespace) -> None:
+    async with open_store(args.db) as store:
+        gateway = Gateway(store)
+        control = Control(gateway)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(control.watch_events)
+            port = await nursery.start(partial(gateway.serve, args.host, args.port))
+            listeners = await nursery.start(
+                partial(trio.serve_tcp, control.serve_client, args.control_port, host="127.0.0.1")
+            )
+            control_port = listeners[0].socket.getsockname()[1]
+            print(
+                json.dumps({"ready": True, "port": port, "control_port": control_port}), flush=True
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--control-port", type=int, default=0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    try:
+        trio.run(amain, args)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""The two measured phases: stations held with heartbeats, and sustained persisted load."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import (
+    LoadResult,
+    Server,
+    cpu_seconds,
+    fresh_copy,
+    rss_kib,
+    run_load,
+    station_ids,
+)
+
+__all__ = ["BenchConfig", "run_hold", "run_sustain"]
+
+
+@dataclass
+class BenchConfig:
+    workdir: Path
+    hold_steps: list[int]
+    sustain_steps: list[int]
+    procs: int
+    outlets: int = 4
+    hold_seconds: float = 60.0
+    sustain_seconds: float = 30.0
+    heartbeat_interval: float = 30.0
+    remote_starts: int = 200
+    boot_allowance: float = 10.0  # seconds before the window, plus 1 s per 250 stations
+    kinds: list[str] = field(default_factory=lambda: ["gateway", "baseline"])
+    templates: dict[str, Path] = field(default_factory=dict)
+
+    def warmup(self, stations: int) -> float:
+        return self.boot_allowance + stations / 250
+
+    def summary(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["workdir"] = str(self.workdir)
+        data["templates"] = {k: str(v) for k, v in self.templates.items()}
+        return data
+
+
+def _start_server(cfg: BenchConfig, kind: str, label: str) -> Server:
+    target = cfg.workdir / f"{kind}-{label}.sqlite3"
+    fresh_copy(cfg.templates[kind], target)
+    db = f"sqlite:///{target}" if kind == "gateway" else str(target)
+    server = Server(kind=kind, db=db, log_path=cfg.workdir / f"{kind}.log")
+    server.start()
+    return server
+
+
+def _boot_figures(load: LoadResult) -> dict[str, Any]:
+    times = load.boot_times
+    outlets = load.outlet_times
+    return {
+        "booted": len(times),
+        "boot_storm_s": times[-1] if len(times) == load.stations else None,
+        "boot_p50_s": times[len(times) // 2] if times else None,
+        "outlets_reported_s": outlets[-1] if len(outlets) == load.stations else None,
+    }
+
+
+def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
+    """N stations boot at once, report their outlets, then idle with heartbeats."""
+    server = _start_server(cfg, kind, f"hold{stations}")
+    try:
+        start_at = time.time() + 1.0
+        warmup = cfg.warmup(stations)
+        _popens, collect = run_load(
+            server,
+            stations=stations,
+            procs=cfg.procs,
+            mode="hold",
+            start_at=start_at,
+            warmup=warmup,
+            duration=cfg.hold_seconds,
+            outlets=cfg.outlets,
+            heartbeat_interval=cfg.heartbeat_interval,
+            log_path=cfg.workdir / "loadgen.log",
+        )
+        window_lo = start_at + warmup
+        time.sleep(max(0.0, window_lo - time.time()))
+        cpu_lo = cpu_seconds(server.pid)
+        time.sleep(cfg.hold_seconds / 2)
+        rss_mid = rss_kib(server.pid)
+        stats = server.control({"cmd": "stats"}, timeout=30)
+        time.sleep(max(0.0, window_lo + cfg.hold_seconds - time.time()))
+        cpu_hi = cpu_seconds(server.pid)
+        rss_end = rss_kib(server.pid)
+        load = collect(timeout=cfg.hold_seconds + warmup + 120)
+    finally:
+        server.stop()
+    connected = max(1, load.connected_at_window)
+    hb = load.latencies.get("Heartbeat", {})
+    return {
+        "kind": kind,
+        "stations": stations,
+        "outlets": stations * cfg.outlets,
+        **_boot_figures(load),
+        "connected_at_window": load.connected_at_window,
+        "connected_at_end": load.connected_at_end,
+        "server_connected_mid": stats.get("connected"),
+        "heartbeats": hb.get("count", 0),
+        "heartbeat_p50_ms": _ms(hb.get("p50")),
+        "heartbeat_p99_ms": _ms(hb.get("p99")),
+        "idle_rss_kib": server.idle_rss_kib,
+        "rss_mid_kib": rss_mid,
+        "rss_end_kib": rss_end,
+        "rss_per_station_kib": round((rss_mid - server.idle_rss_kib) / connected, 1),
+        "server_cpu_pct": round(100 * (cpu_hi - cpu_lo) / cfg.hold_seconds, 1),
+        "loadgen_cpu_pct": [round(100 * c / cfg.hold_seconds, 1) for c in load.loadgen_cpu_s],
+        "procs": load.procs,
+        "call_errors": load.call_errors,
+        "failures": load.failures,
+    }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def _count_rows(kind: str, path: Path) -> dict[str, int]:
+    con = sqlite3.connect(path)
+    try:
+        if kind == "gateway":
+            tables = {"sessions": "chargingsession", "meter_samples": "metersample"}
+        else:
+            tables = {"sessions": "transactions", "meter_samples": "meter_values"}
+        out = {}
+        for label, table in tables.items():
+            try:
+                out[label] = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            except sqlite3.Error:
+                out[label] = -1
+        return out
+    finally:
+        con.close()
+
+
+def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
+    """N stations each keep one MeterValues call outstanding; remote starts alongside."""
+    label = f"sustain{stations}"
+    server = _start_server(cfg, kind, label)
+    remote: dict[str, Any] = {}
+    try:
+        start_at = time.time() + 1.0
+        warmup = cfg.warmup(stations)
+        _popens, collect = run_load(
+            server,
+            stations=stations,
+            procs=cfg.procs,
+            mode="sustain",
+            start_at=start_at,
+            warmup=warmup,
+            duration=cfg.sustain_seconds,
+            outlets=cfg.outlets,
+            heartbeat_interval=cfg.heartbeat_interval,
+            log_path=cfg.workdir / "loadgen.log",
+        )
+        window_lo = start_at + warmup
+        count = min(cfg.remote_starts, stations)
+        ids = station_ids(stations)
+        targets = [ids[(i * stations) // count] for i in range(count)]
+        spread = cfg.sustain_seconds * 0.6
+
+        def remote_starts() -> None:
+            remote.update(
+                server.control(
+                    {
+                        "cmd": "remote_start",
+                        "targets": targets,
+                        "connector": 2,
+                        "interval": spread / max(1, count),
+                        "timeout": max(5.0, cfg.sustain_seconds * 0.3),
+                    },
+                    timeout=cfg.sustain_seconds * 3,
+                )
+            )
+
+        time.sleep(max(0.0, window_lo - time.time()))
+        cpu_lo = cpu_seconds(server.pid)
+        time.sleep(min(1.0, cfg.sustain_seconds * 0.1))
+        thread = threading.Thread(target=remote_starts, daemon=True)
+        thread.start()
+        time.sleep(max(0.0, window_lo + cfg.sustain_seconds - time.time()))
+        cpu_hi = cpu_seconds(server.pid)
+        rss_end = rss_kib(server.pid)
+        thread.join(timeout=cfg.sustain_seconds * 2)
+        load = collect(timeout=cfg.sustain_seconds + warmup + 120)
+    finally:
+        server.stop()
+    rows = _count_rows(kind, cfg.workdir / f"{kind}-{label}.sqlite3")
+    latencies = sorted(remote.get("latencies", []))
+    n = len(latencies)
+    by_action = {
+        action: {
+            "count": v["count"],
+            "p50_ms": _ms(v["p50"]),
+            "p95_ms": _ms(v["p95"]),
+            "p99_ms": _ms(v["p99"]),
+        }
+        for action, v in sorted(load.latencies.items())
+    }
+    return {
+        "kind": kind,
+        "stations": stations,
+        **_boot_figures(load),
+        "connected_at_window": load.connected_at_window,
+        "messages_per_s": round(load.completed_in_window / cfg.sustain_seconds, 1),
+        "meter_values_per_s": round(
+            load.latencies.get("MeterValues", {}).get("count", 0) / cfg.sustain_seconds, 1
+        ),
+        "by_action": by_action,
+        "remote_start": {
+            "sent": len(targets),
+            "ok": n,
+            "errors": remote.get("errors", [])[:5],
+            "error_count": len(remote.get("errors", [])),
+            "p50_ms": _ms(latencies[n // 2]) if n else None,
+            "p99_ms": _ms(latencies[min(n - 1, round(0.99 * (n - 1)))]) if n else None,
+            "max_ms": _ms(latencies[-1]) if n else None,
+        },
+        "rows_after": rows,
+        "idle_rss_kib": server.idle_rss_kib,
+        "rss_end_kib": rss_end,
+        "server_cpu_pct": round(100 * (cpu_hi - cpu_lo) / cfg.sustain_seconds, 1),
+        "loadgen_cpu_pct": [round(100 * c / cfg.sustain_seconds, 1) for c in load.loadgen_cpu_s],
+        "procs": load.procs,
+        "call_errors": load.call_errors,
+        "failures": load.failures,
+    }

@@ -1,0 +1,242 @@
+"""BENCHMARKS.md from the measured figures: each gateway figure with its baseline ratio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["render"]
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        text = f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        text = str(value)
+    return f"{text}{unit}"
+
+
+def _ratio(gateway: Any, baseline: Any, *, higher_is_better: bool) -> str:
+    """How many times better the gateway is (>1 = better), as ``×N``."""
+    if not isinstance(gateway, int | float) or not isinstance(baseline, int | float):
+        return "–"
+    if gateway <= 0 or baseline <= 0:
+        return "–"
+    ratio = gateway / baseline if higher_is_better else baseline / gateway
+    return f"×{ratio:.2f}"
+
+
+def _more(gateway: Any, baseline: Any) -> str:
+    return _more(gateway, baseline)
+
+
+def _less(gateway: Any, baseline: Any) -> str:
+    return _less(gateway, baseline)
+
+
+def _pair(results: list[dict[str, Any]], stations: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    by_kind = {r["kind"]: r for r in results if r["stations"] == stations}
+    return by_kind.get("gateway", {}), by_kind.get("baseline", {})
+
+
+def _hold_table(hold: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| stations (outlets) | side | connected | boot storm | heartbeat p50 / p99 "
+        "| RSS per station | CPU (server) | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for n in sorted({r["stations"] for r in hold}):
+        gw, bl = _pair(hold, n)
+        for label, r in (("gateway", gw), ("baseline", bl)):
+            if not r:
+                continue
+            errors = sum(r["call_errors"].values()) + sum(r["failures"].values())
+            lines.append(
+                f"| {n:,} ({r['outlets']:,}) | {label} | {_fmt(r['connected_at_window'])} "
+                f"| {_fmt(r['boot_storm_s'], ' s')} "
+                f"| {_fmt(r['heartbeat_p50_ms'], ' ms')} / {_fmt(r['heartbeat_p99_ms'], ' ms')} "
+                f"| {_fmt(r['rss_per_station_kib'], ' KiB')} | {_fmt(r['server_cpu_pct'], ' %')} "
+                f"| {errors} |"
+            )
+        if gw and bl:
+            lines.append(
+                f"| {n:,} | **gateway vs baseline** "
+                f"| {_more(gw['connected_at_window'], bl['connected_at_window'])} "
+                f"| {_less(gw['boot_storm_s'], bl['boot_storm_s'])} "
+                f"| {_less(gw['heartbeat_p50_ms'], bl['heartbeat_p50_ms'])}"
+                f" / {_less(gw['heartbeat_p99_ms'], bl['heartbeat_p99_ms'])} "
+                f"| {_less(gw['rss_per_station_kib'], bl['rss_per_station_kib'])} "
+                "| | |"
+            )
+    return lines
+
+
+def _sustain_table(sustain: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| stations | side | persisted msgs/s | MeterValues p50 / p99 "
+        "| RemoteStart → Charging p50 / p99 | CPU server / load gen | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n in sorted({r["stations"] for r in sustain}):
+        gw, bl = _pair(sustain, n)
+        for label, r in (("gateway", gw), ("baseline", bl)):
+            if not r:
+                continue
+            mv = r["by_action"].get("MeterValues", {})
+            rs = r["remote_start"]
+            errors = sum(r["call_errors"].values()) + sum(r["failures"].values())
+            lines.append(
+                f"| {n:,} | {label} | {_fmt(r['messages_per_s'])} "
+                f"| {_fmt(mv.get('p50_ms'), ' ms')} / {_fmt(mv.get('p99_ms'), ' ms')} "
+                f"| {_fmt(rs['p50_ms'], ' ms')} / {_fmt(rs['p99_ms'], ' ms')} "
+                f"({rs['ok']}/{rs['sent']}) "
+                f"| {_fmt(r['server_cpu_pct'], ' %')} / "
+                f"{' + '.join(_fmt(c, ' %') for c in r['loadgen_cpu_pct'])} | {errors} |"
+            )
+        if gw and bl:
+            gmv = gw["by_action"].get("MeterValues", {})
+            bmv = bl["by_action"].get("MeterValues", {})
+            lines.append(
+                f"| {n:,} | **gateway vs baseline** "
+                f"| {_more(gw['messages_per_s'], bl['messages_per_s'])} "
+                f"| {_less(gmv.get('p50_ms'), bmv.get('p50_ms'))} / "
+                f"{_less(gmv.get('p99_ms'), bmv.get('p99_ms'))} "
+                f"| {_less(gw['remote_start']['p50_ms'], bl['remote_start']['p50_ms'])} / "
+                f"{_less(gw['remote_start']['p99_ms'], bl['remote_start']['p99_ms'])} "
+                "| | |"
+            )
+    return lines
+
+
+def _per_action(sustain: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| stations | side | action | calls in window | p50 | p95 | p99 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(sustain, key=lambda r: (r["stations"], r["kind"] != "gateway")):
+        for action, v in r["by_action"].items():
+            lines.append(
+                f"| {r['stations']:,} | {r['kind']} | {action} | {v['count']:,} "
+                f"| {_fmt(v['p50_ms'], ' ms')} | {_fmt(v['p95_ms'], ' ms')} "
+                f"| {_fmt(v['p99_ms'], ' ms')} |"
+            )
+    return lines
+
+
+def _targets(hold: list[dict[str, Any]], sustain: list[dict[str, Any]]) -> list[str]:
+    lines = ["| target | measured | met |", "|---|---|---|"]
+    gw_hold = [r for r in hold if r["kind"] == "gateway"]
+    if gw_hold:
+        big = max(gw_hold, key=lambda r: r["stations"])
+        p99 = big["heartbeat_p99_ms"]
+        ok = big["connected_at_window"] == big["stations"] and p99 is not None and p99 < 300
+        lines.append(
+            f"| {big['stations']:,} stations held, heartbeat p99 < 300 ms "
+            f"(target: 10,000) | {big['connected_at_window']:,} held, p99 {_fmt(p99, ' ms')} "
+            f"| {'yes' if ok and big['stations'] >= 10_000 else 'no'} |"
+        )
+        idle = [r["rss_per_station_kib"] for r in gw_hold if r["connected_at_window"] > 0]
+        if idle:
+            worst = max(idle)
+            lines.append(
+                f"| < 40 KiB RSS per idle station | {_fmt(worst, ' KiB')} (worst step) "
+                f"| {'yes' if worst < 40 else 'no'} |"
+            )
+    for n in sorted({r["stations"] for r in sustain}):
+        gw, bl = _pair(sustain, n)
+        if gw and bl and bl["messages_per_s"] > 0:
+            ratio = gw["messages_per_s"] / bl["messages_per_s"]
+            lines.append(
+                f"| ≥ 3× baseline persisted msgs/s ({n:,} stations) "
+                f"| {gw['messages_per_s']:,.0f} vs {bl['messages_per_s']:,.0f} = ×{ratio:.2f} "
+                f"| {'yes' if ratio >= 3 else 'no'} |"
+            )
+    return lines
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    cfg = results["config"]
+    hold = results["hold"]
+    sustain = results["sustain"]
+    loadavg = ", ".join(f"{x:.2f}" for x in m["loadavg_at_start"])
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    out = [
+        "# Benchmarks",
+        "",
+        "The gateway (`gateway.Gateway`, SQLite, persistence on, default `GatewayConfig`)",
+        "against a baseline central system written the way a Python user would by",
+        "default (`benchmarks/baseline_cs.py`: the `ocpp` package's asyncio `ChargePoint`",
+        "on `websockets`, `sqlite3` committing every transaction message before answering),",
+        "side by side in the same run, under the same load. Ratios are *gateway vs",
+        "baseline*, written so that ×N > 1 means the gateway is N times better (faster,",
+        "more, or smaller).",
+        "",
+        f"- Command: `{results['command']}` (started {results['started']} UTC, "
+        f"took {results['elapsed_s']:.0f} s)",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, Linux "
+        f"{m['kernel']}; load average at start {loadavg} "
+        "(the cores are shared with other work: figures are noisy).",
+        f"- Python {m['python']}, SQLite {m['sqlite']}; {versions}.",
+        f"- Load generator: `benchmarks/loadgen.py` (asyncio, a minimal WebSocket client), "
+        f"{cfg['procs']} process(es) on the same cores as the server under test; one "
+        "outstanding CALL per station; stations registered in the gateway's database "
+        f"(no password), {cfg['outlets']} outlets each, id tags Accepted.",
+        "",
+        "## Targets",
+        "",
+        *_targets(hold, sustain),
+        "",
+        "## Stations held connected, with heartbeats",
+        "",
+        f"All stations connect at the same instant (boot storm: time until the last one has "
+        f"its BootNotification Accepted), report each outlet Available, then idle for "
+        f"{cfg['hold_seconds']:.0f} s sending a Heartbeat every {cfg['heartbeat_interval']:.0f} s "
+        "(first one at a random offset). RSS per station = (server VmRSS in the middle of the "
+        "idle window − VmRSS of the same freshly started process before any connection) / "
+        "stations connected. A fresh server process per row.",
+        "",
+        *_hold_table(hold),
+        "",
+        "## Sustained persisted load",
+        "",
+        "Every station authorizes, starts a transaction on outlet 1 and then keeps exactly one "
+        "MeterValues call outstanding (two sampled values each), plus a Heartbeat every "
+        f"{cfg['heartbeat_interval']:.0f} s. Figures are over a {cfg['sustain_seconds']:.0f} s "
+        "window after every station has booted. Every StartTransaction, StopTransaction and "
+        "MeterValues is committed before its answer on both sides. Remote command round trip: "
+        f"during the window up to {cfg['remote_starts']} RemoteStartTransaction commands "
+        "(outlet 2 of distinct stations), timed inside the server process from the call until "
+        "the station's StatusNotification Charging (gateway: `Gateway.call` + the event bus; "
+        "baseline: `ChargePoint.call` + the StatusNotification handler).",
+        "",
+        *_sustain_table(sustain),
+        "",
+        "Latency per action (sustained phase, calls completed inside the window):",
+        "",
+        *_per_action(sustain),
+        "",
+        "Rows in the database after each sustained run (sanity: nothing answered was lost):",
+        "",
+        "| stations | side | sessions | meter samples |",
+        "|---|---|---|---|",
+        *[
+            f"| {r['stations']:,} | {r['kind']} | {r['rows_after']['sessions']:,} "
+            f"| {r['rows_after']['meter_samples']:,} |"
+            for r in sustain
+        ],
+        "",
+    ]
+    if results.get("sessions"):
+        out += ["## Sessions table (`benchmarks/sessions_bench.py`)", "", results["sessions"], ""]
+    if results.get("notes"):
+        out += ["## Notes", "", *[f"- {n}" for n in results["notes"]], ""]
+    out += [
+        "Raw figures: the JSON printed at the end of the run (also written next to this file "
+        "as `var/bench/results.json`).",
+        "",
+    ]
+    return "\n".join(out)
