@@ -1,0 +1,1 @@
+"""Schedule menu (SPEC §10): weekly power limits pushed to stations as charging profiles."""

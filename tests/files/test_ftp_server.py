@@ -1,0 +1,90 @@
+"""The embedded FTP server: per-request users, uploads recorded, firmware readable only."""
+
+from __future__ import annotations
+
+import ftplib
+import io
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+import trio
+
+from db import Store
+from db.models import DiagnosticsFile
+from db.nodes import create_site, create_station
+from db.station_files import list_diagnostics, record_diagnostics
+from files.ftp_server import FtpServer
+from files.storage import FileStore
+
+
+def _login(url: str) -> tuple[ftplib.FTP, str]:
+    parsed = urlparse(url)
+    ftp = ftplib.FTP()
+    ftp.connect(parsed.hostname or "", parsed.port or 21, timeout=5)
+    ftp.login(unquote(parsed.username or ""), unquote(parsed.password or ""))
+    return ftp, unquote(parsed.path.lstrip("/"))
+
+
+def _upload(url: str, name: str, data: bytes) -> None:
+    ftp, _ = _login(url)
+    ftp.storbinary(f"STOR {name}", io.BytesIO(data))
+    ftp.quit()
+
+
+def _download(url: str) -> bytes:
+    ftp, path = _login(url)
+    out = io.BytesIO()
+    ftp.retrbinary(f"RETR {path}", out.write)
+    ftp.quit()
+    return out.getvalue()
+
+
+async def test_a_station_uploads_diagnostics_that_get_listed(store: Store, tmp_path: Path) -> None:
+    site = await store.write(create_site, "Solna")
+    station = await store.write(lambda: create_station("CP1", site_id=site))
+    files = FileStore(tmp_path)
+    recorded = trio.Event()
+
+    async def on_upload(cbid: str, path: Path) -> None:
+        relative = str(path.relative_to(files.diagnostics_root))
+        size = (await trio.Path(path).stat()).st_size
+        await store.write(record_diagnostics, cbid, path.name, relative, size)
+        recorded.set()
+
+    server = FtpServer(files, port=0, on_upload=on_upload)
+    with trio.fail_after(15):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.run)
+            url = server.grant_upload("CP1")
+            await trio.to_thread.run_sync(_upload, url, "diag.log", b"log line\n" * 100)
+            await recorded.wait()
+            rows = await store.read(list_diagnostics, station)
+            assert [(r["filename"], r["size"]) for r in rows] == [("diag.log", 900)]
+            assert (files.diagnostics_dir("CP1") / "diag.log").read_bytes() == b"log line\n" * 100
+            # wrong password: refused
+            bad = url.replace("@", "x@", 1)
+            with pytest.raises(ftplib.error_perm, match="530"):
+                await trio.to_thread.run_sync(_upload, bad, "x.log", b"x")
+            # an upload user cannot read
+            with pytest.raises(ftplib.error_perm, match="550"):
+                await trio.to_thread.run_sync(_download, url + "diag.log")
+            assert server.statistics().files_received == 1
+            nursery.cancel_scope.cancel()
+    assert await store.read(DiagnosticsFile.select().count) == 1
+
+
+async def test_firmware_is_downloadable_but_not_writable(tmp_path: Path) -> None:
+    files = FileStore(tmp_path)
+    files.save_firmware("fw-2.0.bin", b"\x7fELF" + b"\x00" * 1000)
+    server = FtpServer(files, port=0)
+    with trio.fail_after(15):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.run)
+            url = server.grant_download("CP1", "fw-2.0.bin")
+            data = await trio.to_thread.run_sync(_download, url)
+            assert data == b"\x7fELF" + b"\x00" * 1000
+            base = url.rsplit("/", 1)[0] + "/"
+            with pytest.raises(ftplib.error_perm, match="550"):
+                await trio.to_thread.run_sync(_upload, base, "evil.bin", b"x")
+            nursery.cancel_scope.cancel()

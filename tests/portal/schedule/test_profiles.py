@@ -1,0 +1,111 @@
+"""Weekly schedules become OCPP 1.6 Recurring/Weekly charging profiles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pathlib
+
+import fastjsonschema
+import ocpp
+
+from db.schedules import normalise_periods
+from portal.schedule.profiles import (
+    asked_steps,
+    build_profile,
+    composite_steps,
+    limit_at,
+    week_start,
+    weekly_periods,
+)
+
+SCHEMA = json.loads(
+    (pathlib.Path(ocpp.__file__).parent / "v16/schemas/SetChargingProfile.json").read_text(
+        "utf-8-sig"
+    )
+)
+validate = fastjsonschema.compile(SCHEMA)
+
+EVENING = normalise_periods(
+    [
+        {"days": [0, 1, 2, 3, 4], "start": "17:00", "end": "21:00", "limit": 3680},
+        {"weekday": 6, "start": "00:00", "end": "24:00", "available": False},
+    ]
+)
+
+
+def test_week_start_is_monday_midnight() -> None:
+    assert week_start(dt.datetime(2026, 12, 3, 15, 30)) == dt.datetime(2026, 11, 30)
+
+
+def test_periods_become_steps_from_monday_with_gaps_unlimited() -> None:
+    steps = weekly_periods(EVENING, rate_unit="W", default_limit=22000)
+    assert steps[:3] == [
+        {"startPeriod": 0, "limit": 22000},
+        {"startPeriod": 17 * 3600, "limit": 3680},
+        {"startPeriod": 21 * 3600, "limit": 22000},
+    ]
+    assert steps[-1] == {"startPeriod": 6 * 86400, "limit": 0}
+    assert len(steps) == 1 + 2 * 5 + 1
+
+
+def test_back_to_back_periods_do_not_fall_back_to_unlimited() -> None:
+    periods = normalise_periods(
+        [
+            {"weekday": 0, "start": "08:00", "end": "12:00", "limit": 7000},
+            {"weekday": 0, "start": "12:00", "end": "13:00", "limit": 7000},
+            {"weekday": 0, "start": "13:00", "end": "14:00", "limit": 5000},
+        ]
+    )
+    assert weekly_periods(periods, default_limit=11000) == [
+        {"startPeriod": 0, "limit": 11000},
+        {"startPeriod": 8 * 3600, "limit": 7000},
+        {"startPeriod": 13 * 3600, "limit": 5000},
+        {"startPeriod": 14 * 3600, "limit": 11000},
+    ]
+
+
+def test_profile_is_valid_ocpp_16_and_recurring_weekly() -> None:
+    payload = build_profile(
+        schedule_id=7,
+        periods=EVENING,
+        purpose="ChargePointMaxProfile",
+        rate_unit="A",
+        now=dt.datetime(2026, 12, 2, 9, 0),
+    )
+    validate(payload)
+    inner = payload["csChargingProfiles"]
+    assert inner["chargingProfileId"] == 1007
+    assert (inner["chargingProfileKind"], inner["recurrencyKind"]) == ("Recurring", "Weekly")
+    assert inner["chargingSchedule"]["startSchedule"] == "2026-11-30T00:00:00Z"
+    assert inner["chargingSchedule"]["duration"] == 7 * 86400
+    assert inner["chargingSchedule"]["chargingSchedulePeriod"][0] == {
+        "startPeriod": 0,
+        "limit": 1000,
+    }
+
+
+def test_limit_at_and_asked_steps_follow_the_week() -> None:
+    steps = weekly_periods(EVENING, default_limit=22000)
+    assert limit_at(steps, 18 * 3600) == 3680
+    assert limit_at(steps, 6 * 86400 + 10) == 0
+    monday_noon = dt.datetime(2026, 11, 30, 12, 0)
+    assert asked_steps(steps, start=monday_noon, duration=12 * 3600) == [
+        (0, 22000.0),
+        (5 * 3600, 3680.0),
+        (9 * 3600, 22000.0),
+    ]
+    sunday_night = dt.datetime(2026, 12, 6, 23, 0)
+    assert asked_steps(steps, start=sunday_night, duration=7200) == [(0, 0.0), (3600, 22000.0)]
+
+
+def test_composite_answer_becomes_steps() -> None:
+    answer = {
+        "status": "Accepted",
+        "chargingSchedule": {
+            "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 3680.0}],
+        },
+    }
+    assert composite_steps(answer) == [(0, 3680.0)]
+    assert composite_steps({"status": "Rejected"}) == []
