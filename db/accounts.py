@@ -1,0 +1,362 @@
+"""User accounts (SPEC §2, §7): queries and units of work for the portal's provisioning."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee as pw
+
+from db.models import ROLES, ChargingSession, IdTag, Site, User, utcnow
+
+__all__ = [
+    "SORTABLE_USER_COLUMNS",
+    "AccountError",
+    "DuplicateEmailError",
+    "DuplicateRfidError",
+    "InvalidFieldError",
+    "UserRow",
+    "create_user",
+    "delete_user",
+    "get_user",
+    "get_user_by_email",
+    "list_users",
+    "normalise_email",
+    "normalise_rfid",
+    "record_login",
+    "set_dashboard_panels",
+    "set_email",
+    "set_password_hash",
+    "update_user",
+]
+
+# --- errors: each names the form field that caused it -------------------------
+
+
+class AccountError(ValueError):
+    """Bad input for an account; ``field`` names the form field to show it next to."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class InvalidFieldError(AccountError):
+    """A field value that breaks a rule (format, length, missing, unknown site…)."""
+
+
+class DuplicateEmailError(AccountError):
+    def __init__(self, email: str) -> None:
+        super().__init__("email", f"{email} is already used by another account")
+
+
+class DuplicateRfidError(AccountError):
+    def __init__(self, rfid: str) -> None:
+        super().__init__("rfid", f"RFID {rfid} already belongs to another badge")
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HEX_SEPARATORS = re.compile(r"[\s:\-]")
+MAX_ID_TAG = 20  # OCPP idTag is CiString20
+
+
+def normalise_email(email: str) -> str:
+    """Trimmed, lower-cased e-mail; raises when it does not look like one."""
+    value = (email or "").strip().lower()
+    if not value:
+        raise InvalidFieldError("email", "an e-mail address is required")
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise InvalidFieldError("email", f"{email.strip()!r} is not an e-mail address")
+    return value
+
+
+def normalise_rfid(text: str) -> str:
+    """An RFID as the decimal string stored as idTag; hex input is converted.
+
+    Decimal digits are kept as typed (leading zeros matter to readers that send
+    them). ``0x…``, text with hex letters, or bytes separated by ``:``/``-``/spaces
+    (``04:A2:1B:…``) are read as hexadecimal and stored in decimal.
+    """
+    value = (text or "").strip()
+    if not value:
+        return ""
+    if value.isdigit():
+        decimal = value
+    else:
+        raw = value[2:] if value.lower().startswith("0x") else value
+        raw = _HEX_SEPARATORS.sub("", raw)
+        if not raw or not re.fullmatch(r"[0-9A-Fa-f]+", raw):
+            raise InvalidFieldError(
+                "rfid", f"{value!r} is neither a decimal number nor hexadecimal"
+            )
+        decimal = str(int(raw, 16))
+    if len(decimal) > MAX_ID_TAG:
+        raise InvalidFieldError("rfid", f"RFID {decimal} is longer than {MAX_ID_TAG} digits")
+    return decimal
+
+
+# --- rows handed to the portal (plain data: no lazy queries in the event loop) --
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    site_id: int | None
+    site_name: str
+    email_at_alarm: bool
+    dashboard_panels: tuple[str, ...]
+    auth_version: int
+    created_at: Any
+    last_login_at: Any
+    password_hash: str | None = field(default=None, repr=False)
+    rfids: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def public(self) -> dict[str, Any]:
+        """The JSON form (no password hash)."""
+        return {
+            "id": self.id,
+            "email": self.email,
+            "firstName": self.first_name,
+            "lastName": self.last_name,
+            "role": self.role,
+            "siteId": self.site_id,
+            "site": self.site_name,
+            "emailAtAlarm": self.email_at_alarm,
+            "rfids": list(self.rfids),
+            "createdAt": self.created_at.isoformat() if self.created_at else None,
+            "lastLoginAt": self.last_login_at.isoformat() if self.last_login_at else None,
+        }
+
+
+def _row(user: User, rfids: tuple[str, ...] = (), site_name: str = "") -> UserRow:
+    return UserRow(
+        id=user.id,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        role=user.role,
+        site_id=user.site_id,
+        site_name=site_name,
+        email_at_alarm=bool(user.email_at_alarm),
+        dashboard_panels=tuple(p for p in (user.dashboard_panels or "").split(",") if p),
+        auth_version=user.auth_version,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
+        password_hash=user.password_hash,
+        rfids=rfids,
+    )
+
+
+def _rfids_of(user_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {}
+    if not user_ids:
+        return {}
+    for tag in IdTag.select(IdTag.user, IdTag.id_tag).where(IdTag.user.in_(user_ids)):
+        found.setdefault(tag.user_id, []).append(tag.id_tag)
+    return {k: tuple(sorted(v)) for k, v in found.items()}
+
+
+def _site_names() -> dict[int, str]:
+    return {s.id: s.name for s in Site.select(Site.id, Site.name)}
+
+
+def get_user(user_id: int, site_id: int | None = None) -> UserRow | None:
+    """One user; with ``site_id``, only if he belongs to that site."""
+    query = User.select().where(User.id == user_id)
+    if site_id is not None:
+        query = query.where(User.site == site_id)
+    user = query.first()
+    if user is None:
+        return None
+    site = Site.get_or_none(Site.id == user.site_id) if user.site_id else None
+    return _row(user, _rfids_of([user.id]).get(user.id, ()), site.name if site else "")
+
+
+def get_user_by_email(email: str) -> UserRow | None:
+    user = User.get_or_none(User.email == (email or "").strip().lower())
+    return _row(user) if user else None
+
+
+SORTABLE_USER_COLUMNS = ("email", "first_name", "last_name", "role", "site", "created_at")
+
+
+def list_users(
+    site_id: int | None = None,
+    *,
+    q: str = "",
+    role: str = "",
+    sort: str = "email",
+    descending: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[UserRow], int]:
+    """Users (of ``site_id`` when given) filtered by text and role; (page, total)."""
+    query = User.select(User).join(Site, pw.JOIN.LEFT_OUTER, on=(User.site == Site.id))
+    if site_id is not None:
+        query = query.where(User.site == site_id)
+    if role:
+        query = query.where(User.role == role)
+    if q:
+        like = f"%{q.strip()}%"
+        tagged = IdTag.select(IdTag.user).where(IdTag.id_tag**like)
+        query = query.where(
+            (User.email**like)
+            | (User.first_name**like)
+            | (User.last_name**like)
+            | (Site.name**like)
+            | (User.id.in_(tagged))
+        )
+    total = query.count()
+    column: Any = {
+        "email": User.email,
+        "first_name": User.first_name,
+        "last_name": User.last_name,
+        "role": User.role,
+        "site": Site.name,
+        "created_at": User.created_at,
+    }.get(sort, User.email)
+    order = column.desc() if descending else column.asc()
+    page = list(query.order_by(order, User.id).limit(limit).offset(offset))
+    rfids = _rfids_of([u.id for u in page])
+    names = _site_names()
+    rows = [_row(u, rfids.get(u.id, ()), names.get(u.site_id, "")) for u in page]
+    return rows, total
+
+
+# --- units of work (run through Store.write) -----------------------------------
+
+
+def _check_names(data: dict[str, Any]) -> None:
+    for key in ("first_name", "last_name"):
+        if len(str(data.get(key, "") or "")) > 64:
+            raise InvalidFieldError(key, "at most 64 characters")
+
+
+def _check_role_and_site(role: str, site_id: int | None) -> int | None:
+    if role not in ROLES:
+        raise InvalidFieldError("role", f"role must be one of {', '.join(ROLES)}")
+    if role == "site-admin" and not site_id:
+        raise InvalidFieldError("site_id", "a site administrator needs a site")
+    if role in ("admin", "support"):
+        return None
+    if site_id and Site.get_or_none(Site.id == site_id) is None:
+        raise InvalidFieldError("site_id", "no such site")
+    return site_id or None
+
+
+def _set_rfid(user_id: int, rfid: str) -> None:
+    """Make ``rfid`` the user's badge (replacing his previous one); '' removes it."""
+    existing = IdTag.get_or_none(IdTag.id_tag == rfid) if rfid else None
+    if existing is not None and existing.user_id != user_id:
+        raise DuplicateRfidError(rfid)
+    IdTag.delete().where((IdTag.user == user_id) & (IdTag.id_tag != rfid)).execute()
+    if rfid and existing is None:
+        IdTag.create(id_tag=rfid, user=user_id, status="Accepted")
+
+
+def create_user(data: dict[str, Any]) -> int:
+    """Create an account from validated-but-raw form data; returns the new id.
+
+    ``data``: email, first_name, last_name, role, site_id, password_hash (already
+    hashed: hashing is slow and must not run in the writer thread), email_at_alarm,
+    rfid (EV users).
+    """
+    email = normalise_email(str(data.get("email", "")))
+    role = str(data.get("role", ""))
+    site_id = _check_role_and_site(role, data.get("site_id"))
+    _check_names(data)
+    rfid = normalise_rfid(str(data.get("rfid", "") or "")) if role == "ev-user" else ""
+    if User.get_or_none(User.email == email) is not None:
+        raise DuplicateEmailError(email)
+    if rfid and IdTag.get_or_none(IdTag.id_tag == rfid) is not None:
+        raise DuplicateRfidError(rfid)
+    user = User.create(
+        email=email,
+        first_name=str(data.get("first_name", "") or "").strip(),
+        last_name=str(data.get("last_name", "") or "").strip(),
+        role=role,
+        site=site_id,
+        password_hash=data.get("password_hash"),
+        email_at_alarm=bool(data.get("email_at_alarm")) and role in ("admin", "site-admin"),
+    )
+    if rfid:
+        IdTag.create(id_tag=rfid, user=user.id, status="Accepted")
+    return int(user.id)
+
+
+def update_user(user_id: int, data: dict[str, Any]) -> None:
+    """Change the given fields; a new ``password_hash`` ends the user's other sessions."""
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise InvalidFieldError("id", "no such user")
+    if "email" in data:
+        email = normalise_email(str(data["email"]))
+        other = User.get_or_none((User.email == email) & (User.id != user_id))
+        if other is not None:
+            raise DuplicateEmailError(email)
+        user.email = email
+    role = str(data.get("role", user.role))
+    site_id = data.get("site_id", user.site_id)
+    user.site = _check_role_and_site(role, site_id)
+    user.role = role
+    _check_names(data)
+    for key in ("first_name", "last_name"):
+        if key in data:
+            setattr(user, key, str(data[key] or "").strip())
+    if "email_at_alarm" in data:
+        user.email_at_alarm = bool(data["email_at_alarm"]) and role in ("admin", "site-admin")
+    if data.get("password_hash"):
+        user.password_hash = data["password_hash"]
+        user.auth_version = user.auth_version + 1
+    user.save()
+    if "rfid" in data:
+        rfid = normalise_rfid(str(data["rfid"] or "")) if role == "ev-user" else ""
+        _set_rfid(user_id, rfid)
+
+
+def delete_user(user_id: int) -> bool:
+    """Remove an account; his sessions stay, attributed to his e-mail; his badges go."""
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        return False
+    (
+        ChargingSession.update(user_email=user.email)
+        .where((ChargingSession.user == user_id) & (ChargingSession.user_email == ""))
+        .execute()
+    )
+    IdTag.delete().where(IdTag.user == user_id).execute()
+    user.delete_instance()
+    return True
+
+
+def record_login(user_id: int) -> None:
+    User.update(last_login_at=utcnow()).where(User.id == user_id).execute()
+
+
+def set_password_hash(user_id: int, password_hash: str) -> None:
+    """New password; bumping ``auth_version`` ends every other logged-in session."""
+    User.update(password_hash=password_hash, auth_version=User.auth_version + 1).where(
+        User.id == user_id
+    ).execute()
+
+
+def set_email(user_id: int, email: str) -> str:
+    value = normalise_email(email)
+    if User.get_or_none((User.email == value) & (User.id != user_id)) is not None:
+        raise DuplicateEmailError(value)
+    User.update(email=value).where(User.id == user_id).execute()
+    return value
+
+
+def set_dashboard_panels(user_id: int, panels: list[str]) -> None:
+    User.update(dashboard_panels=",".join(panels)).where(User.id == user_id).execute()

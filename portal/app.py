@@ -1,0 +1,331 @@
+"""The portal's app factory, the blueprint list, request hooks, and ``serve_portal``.
+
+How to add a page to the frame (for the engineers of issues 5 and 6)
+--------------------------------------------------------------------
+1. Write ``portal/<menu>.py`` with a module-level ``bp = Blueprint("<menu>", __name__,
+   url_prefix="/<menu>")``, guard it once: ``guard(bp, ("admin", "site-admin", "support"))``
+   (``portal.access``), and (for a left-menu entry) a module-level
+   ``menu = MenuEntry("Label", "<menu>.index", roles=(...), order=N)``.
+2. Add its dotted name to ``BLUEPRINT_MODULES`` below (one line).
+3. Templates go in ``portal/templates/<menu>/``; a page extends the frame::
+
+       {% extends "base.html" %}
+       {% block title %}Statistics{% endblock %}
+       {% block content %} ... {% endblock %}
+       {% block scripts %}<script src="{{ url_for('static', filename='s.js') }}">
+       </script>{% endblock %}
+
+   Other blocks: ``head`` (extra CSS), ``page_actions`` (buttons right of the title),
+   ``tabs`` (a tab bar under the title). Inline ``<script>`` is refused by the CSP
+   (``script-src 'self'``): put scripts in ``portal/static/``.
+4. In a view: ``current_principal()`` (``portal.access``: role, user_id, site_id,
+   ``site_scope`` = None for all sites, ``viewer()`` → ``db.scope.Viewer``);
+   ``selected_node()`` (``portal.context``: a ``db.topology.NodeRef`` with kind, id,
+   site_id, charge_box_id — already 404'd when outside the principal's site) or
+   ``scope_node()`` → ``db.scope.Node``; ``get_store()`` / ``get_gateway()``.
+   Anything addressed by id outside the scope: ``raise not_found()`` (404, never 403).
+5. Forms: ``<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">``;
+   htmx and ``fetch`` requests send the ``X-CSRF-Token`` header (``portal.js`` does it
+   for htmx; read the token from ``<meta name="csrf-token">``). Ask before anything
+   destructive: ``<button data-confirm="Delete X?">``. Show field errors with the
+   ``field_error(errors, "name")`` macro from ``_forms.html``.
+6. Keep links scoped: ``url_for("x.index", node=node.key)``; the Navigator keeps the
+   current page and swaps ``?node=``.
+7. Add rows for every new route to the access matrix (``tests/portal/access_matrix/``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import secrets
+from functools import partial
+from typing import Any
+
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
+from quart import Quart, g, jsonify, render_template, request
+from quart.sessions import SecureCookieSessionInterface
+from quart.wrappers import Response
+from quart_auth import QuartAuth, current_user, logout_user
+from quart_trio import QuartTrio
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from db.accounts import get_user
+from db.api_tokens import authenticate_token, touch_token
+from db.models import utcnow
+from db.store import Store
+from db.topology import SYSTEM, NodeRef, resolve_node
+from portal.access import MenuEntry, Principal, current_principal
+from portal.context import PortalState, get_store
+from portal.security import SAFE_METHODS, cookies_secure, csrf_token, csrf_valid, set_csrf_cookie
+
+__all__ = ["BLUEPRINT_MODULES", "create_app", "serve_portal"]
+
+log = logging.getLogger(__name__)
+
+#: One module per blueprint; each has ``bp`` and optionally ``menu`` (a MenuEntry).
+#: Add yours here with a one-line edit.
+BLUEPRINT_MODULES: list[str] = [
+    "portal.auth",
+    "portal.frame",
+    "portal.settings",
+    "portal.dashboard",
+]
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "PORTAL_COOKIE_SECURE": "auto",  # Secure over TLS only; True/False to force
+    "PORTAL_LOGIN_FAILURES_PER_ACCOUNT": 5,
+    "PORTAL_LOGIN_FAILURES_PER_ADDRESS": 20,
+    "PORTAL_LOGIN_WINDOW": 900.0,
+    "PORTAL_SSE_KEEPALIVE": 15.0,
+    "PORTAL_SYSTEM_NAME": "Charge Portal",
+    "QUART_AUTH_COOKIE_NAME": "cp_session",
+    "QUART_AUTH_COOKIE_SAMESITE": "Lax",
+    "QUART_AUTH_COOKIE_HTTP_ONLY": True,
+    "QUART_AUTH_DURATION": 12 * 3600,
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # firmware images; JPEG plans check 2 MB
+    "RESPONSE_TIMEOUT": None,
+    "SESSION_COOKIE_NAME": "cp_flash",
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+}
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: http: https:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+class PortalSessionInterface(SecureCookieSessionInterface):
+    """Quart's signed-cookie session (used for flash messages), Secure per request."""
+
+    def get_cookie_secure(self, app: Quart) -> bool:
+        return cookies_secure()
+
+
+class PortalAuth(QuartAuth):
+    """quart-auth whose cookie is Secure per request (see ``cookies_secure``)."""
+
+    async def after_request(self, response: Response) -> Response:  # type: ignore[override]
+        self.cookie_secure = cookies_secure()
+        return await super().after_request(response)
+
+
+def create_app(store: Store, gateway: Any, *, config: dict[str, Any] | None = None) -> Quart:
+    """The portal (pages, SSE, JSON API) over ``store``, reaching stations via ``gateway``."""
+    app = QuartTrio(__name__)
+    app.config.update(DEFAULT_CONFIG)
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        # A fresh key per process: sessions end at restart unless one is configured.
+        app.config["SECRET_KEY"] = secrets.token_urlsafe(32)
+    app.secret_key = app.config["SECRET_KEY"]
+    from portal.security import LoginThrottle
+
+    throttle = LoginThrottle(
+        per_account=int(app.config["PORTAL_LOGIN_FAILURES_PER_ACCOUNT"]),
+        per_address=int(app.config["PORTAL_LOGIN_FAILURES_PER_ADDRESS"]),
+        window=float(app.config["PORTAL_LOGIN_WINDOW"]),
+    )
+    app.extensions["chargeportal"] = PortalState(store, gateway, throttle)
+    PortalAuth(app)
+    app.session_interface = PortalSessionInterface()
+
+    menu: list[MenuEntry] = []
+    for name in BLUEPRINT_MODULES:
+        module = importlib.import_module(name)
+        app.register_blueprint(module.bp)
+        if getattr(module, "menu", None) is not None:
+            menu.append(module.menu)
+    menu.sort(key=lambda m: (m.order, m.label))
+    app.extensions["chargeportal_menu"] = menu
+
+    app.before_request(_load_principal)
+    app.before_request(_check_csrf)
+    app.before_request(_select_node)
+    app.after_request(_finish_response)
+    app.context_processor(_frame_context)
+    app.jinja_env.globals["csrf_token"] = csrf_token  # also inside imported macros
+    app.register_error_handler(HTTPException, _http_error)
+    return app
+
+
+# --- request hooks -------------------------------------------------------------
+
+
+async def _principal_from_token(header: str) -> Principal | None:
+    secret = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if not secret:
+        return None
+    store = get_store()
+    token = await store.read(authenticate_token, secret)
+    if token is None:
+        return None
+    if token.last_used_at is None or (utcnow() - token.last_used_at).total_seconds() > 60:
+        await store.write(touch_token, token.id)
+    return Principal(
+        role=token.role, site_id=token.site_id, token_id=token.id, email=f"token:{token.name}"
+    )
+
+
+async def _load_principal() -> Any:
+    g.principal = None
+    if request.path.startswith("/static/"):
+        return None
+    header = request.headers.get("Authorization", "")
+    if header and request.path.startswith("/api/"):
+        g.principal = await _principal_from_token(header)
+        if g.principal is None:
+            response = jsonify(error="unauthenticated", message="unknown or revoked API token")
+            response.status_code = 401
+            return response
+        return None
+    auth_id = current_user.auth_id
+    if not auth_id:
+        return None
+    user_id, _, version = auth_id.partition(":")
+    try:
+        user = await get_store().read(get_user, int(user_id))
+    except ValueError:
+        user = None
+    if user is None or str(user.auth_version) != version:
+        logout_user()  # deleted account or changed password: this session has ended
+        return None
+    g.principal = Principal(
+        role=user.role,
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        site_id=user.site_id,
+        dashboard_panels=user.dashboard_panels,
+    )
+    return None
+
+
+async def _check_csrf() -> Any:
+    if request.method in SAFE_METHODS:
+        return None
+    principal = current_principal()
+    if principal is not None and principal.token_id is not None:
+        return None  # bearer tokens are not sent by browsers on their own: no CSRF
+    if not await csrf_valid():
+        raise BadRequest("The form has expired or was not sent by this portal; reload the page.")
+    return None
+
+
+async def _select_node() -> Any:
+    principal = current_principal()
+    g.node = SYSTEM
+    if principal is None or principal.role == "ev-user":
+        return None
+    key = request.args.get("node", "")
+    if not key and principal.site_scope is not None:
+        key = f"site:{principal.site_scope}"
+    if not key or key == "system":
+        if principal.site_scope is not None:
+            key = f"site:{principal.site_scope}"
+        else:
+            return None
+    node: NodeRef | None = await get_store().read(resolve_node, key, principal.site_scope)
+    if node is None:
+        from portal.access import not_found
+
+        raise not_found(f"no node {key}")
+    g.node = node
+    return None
+
+
+async def _finish_response(response: Response) -> Response:
+    set_csrf_cookie(response)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    if current_principal() is not None and response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def _frame_context() -> dict[str, Any]:
+    from portal.frame import frame_data
+
+    principal = current_principal()
+    context: dict[str, Any] = {
+        "principal": principal,
+        "node": g.get("node") or SYSTEM,
+        "system_name": _system_name(),
+        "node_url": _node_url,
+    }
+    if principal is not None:
+        menu = _app_menu()
+        context["menu"] = [m for m in menu if principal.role in m.roles]
+        if not request.headers.get("HX-Request"):
+            context.update(await frame_data(principal))
+    return context
+
+
+def _node_url(key: str) -> str:
+    """This page's URL scoped to another Navigator node (``?node=key``)."""
+    from urllib.parse import urlencode
+
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("node", "page", "after")]
+    if key != "system":
+        args.append(("node", key))
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def _app_menu() -> list[MenuEntry]:
+    from quart import current_app
+
+    return list(current_app.extensions.get("chargeportal_menu", []))
+
+
+def _system_name() -> str:
+    from quart import current_app
+
+    return str(current_app.config.get("PORTAL_SYSTEM_NAME", "Charge Portal"))
+
+
+async def _http_error(error: HTTPException) -> Any:
+    code = error.code or 500
+    if request.path.startswith("/api/"):
+        response = jsonify(
+            error=(error.name or "error").lower().replace(" ", "-"), message=error.description
+        )
+        response.status_code = code
+        return response
+    if code in (401,):
+        return error
+    html = await render_template("error.html", error=error, code=code)
+    return Response(html, status=code, mimetype="text/html")
+
+
+# --- serving -------------------------------------------------------------------
+
+
+async def serve_portal(
+    app: Quart,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve ``app`` with hypercorn's trio worker; ``task_status.started(bound port)``."""
+    config = HypercornConfig()
+    config.bind = [f"{host}:{port}"]
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")
+    if certfile and keyfile:
+        config.certfile = certfile
+        config.keyfile = keyfile
+    config.graceful_timeout = 1.0
+    async with trio.open_nursery() as nursery:
+        binds: list[str] = await nursery.start(partial(hypercorn_serve, app, config))
+        bound = int(binds[0].rsplit(":", 1)[1].rstrip("/"))
+        log.info("portal listening on %s", ", ".join(binds))
+        task_status.started(bound)

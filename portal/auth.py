@@ -1,0 +1,102 @@
+"""Login and logout: argon2-checked passwords, throttled failures, quart-auth cookies."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+import trio
+from quart import Blueprint, redirect, render_template, request, url_for
+from quart_auth import AuthUser, login_user, logout_user
+
+from db.accounts import get_user_by_email, record_login
+from db.passwords import hash_password, verify_password
+from portal.access import MenuEntry, Principal, current_principal
+from portal.context import get_state, get_store
+
+__all__ = ["bp", "home_url"]
+
+bp = Blueprint("auth", __name__)
+
+# Verifying against this when the account does not exist keeps the answer time the
+# same, so response times do not tell which e-mails have accounts.
+_DUMMY_HASH = hash_password("not-a-real-password-0")
+
+
+def home_url(principal: Principal) -> str:
+    """The first menu page this role may use (dashboard for most), else settings."""
+    from quart import current_app
+
+    menu: list[MenuEntry] = current_app.extensions.get("chargeportal_menu", [])
+    for entry in menu:
+        if principal.role in entry.roles:
+            return url_for(entry.endpoint)
+    return url_for("settings.index")
+
+
+def _safe_next(target: str) -> str | None:
+    """Only same-site relative paths: an open redirect would help phishing."""
+    if not target:
+        return None
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if target.startswith(url_for("auth.login")):
+        return None
+    return target
+
+
+@bp.get("/login")
+async def login() -> Any:
+    principal = current_principal()
+    if principal is not None:
+        return redirect(_safe_next(request.args.get("next", "")) or home_url(principal))
+    return await render_template(
+        "auth/login.html", errors={}, email="", next=request.args.get("next", "")
+    )
+
+
+@bp.post("/login")
+async def login_post() -> Any:
+    form = await request.form
+    email = (form.get("email") or "").strip().lower()
+    password = form.get("password") or ""
+    target = form.get("next", "")
+    address = request.remote_addr or "unknown"
+    throttle = get_state().throttle
+    errors: dict[str, str] = {}
+    wait = throttle.retry_after(email, address)
+    if wait > 0:
+        minutes = max(1, int(wait // 60) + 1)
+        errors["form"] = (
+            f"Too many failed logins. Try again in about {minutes} minute"
+            f"{'s' if minutes > 1 else ''}."
+        )
+        html = await render_template("auth/login.html", errors=errors, email=email, next=target)
+        return html, 429, {"Retry-After": str(int(wait) + 1)}
+    if not email:
+        errors["email"] = "Enter your e-mail address."
+    if not password:
+        errors["password"] = "Enter your password."
+    if errors:
+        html = await render_template("auth/login.html", errors=errors, email=email, next=target)
+        return html, 400
+    user = await get_store().read(get_user_by_email, email)
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    ok = await trio.to_thread.run_sync(verify_password, stored, password)
+    if user is None or not ok:
+        throttle.failed(email, address)
+        errors["form"] = "Wrong e-mail or password."
+        html = await render_template("auth/login.html", errors=errors, email=email, next=target)
+        return html, 401
+    throttle.succeeded(email)
+    await get_store().write(record_login, user.id)
+    login_user(AuthUser(f"{user.id}:{user.auth_version}"))
+    principal = Principal(role=user.role, user_id=user.id, site_id=user.site_id)
+    return redirect(_safe_next(target) or home_url(principal))
+
+
+@bp.post("/logout")
+async def logout() -> Any:
+    logout_user()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,57 @@
+"""Per-app state (store, gateway, throttle) and per-request helpers views use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from quart import current_app, g
+
+from db.store import Store
+from db.topology import SYSTEM, NodeRef
+from portal.security import LoginThrottle
+
+__all__ = [
+    "PortalState",
+    "get_gateway",
+    "get_state",
+    "get_store",
+    "scope_node",
+    "selected_node",
+]
+
+
+@dataclass
+class PortalState:
+    """What every view reaches through ``current_app``: kept in ``app.extensions``."""
+
+    store: Store
+    gateway: Any  # gateway.Gateway (typed loosely: the portal only uses its public API)
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    sse_clients: int = 0
+
+
+def get_state() -> PortalState:
+    return cast("PortalState", current_app.extensions["chargeportal"])
+
+
+def get_store() -> Store:
+    return get_state().store
+
+
+def get_gateway() -> Any:
+    return get_state().gateway
+
+
+def selected_node() -> NodeRef:
+    """The Navigator node this page is scoped to (``?node=site:3``), already checked
+    against the principal's site: nodes outside it answered 404 before the view ran."""
+    return cast("NodeRef", g.get("node") or SYSTEM)
+
+
+def scope_node() -> Any:
+    """The selected node as ``db.scope.Node`` (for session/station scope queries)."""
+    from db.scope import Node
+
+    node = selected_node()
+    return Node(node.kind, node.id)

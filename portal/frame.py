@@ -1,0 +1,117 @@
+"""The frame around every page: Navigator data, live colours (SSE), the news bell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import BadRequest
+
+from db.news import delete_news, latest_news, publish_news
+from db.topology import Navigator, navigator_tree
+from portal.access import ALL_ROLES, STAFF_ROLES, Principal, current_principal, guard, requires
+from portal.context import get_gateway, get_state, get_store
+from portal.live import sse_station_stream, station_state
+
+__all__ = ["bp", "frame_data"]
+
+bp = guard(Blueprint("frame", __name__), ALL_ROLES)
+
+
+async def frame_data(principal: Principal) -> dict[str, Any]:
+    """Navigator tree (with live colours) and news for the frame of a full page."""
+    store = get_store()
+    data: dict[str, Any] = {"news": await store.read(latest_news, 5)}
+    if principal.role in STAFF_ROLES:
+        tree: Navigator = await store.read(navigator_tree, principal.site_scope)
+        gateway = get_gateway()
+        data["navigator"] = tree
+        data["live"] = {
+            s.charge_box_id: station_state(gateway, s.charge_box_id) for s in tree.stations()
+        }
+    else:
+        data["navigator"] = None
+        data["live"] = {}
+    return data
+
+
+@bp.get("/")
+async def root() -> Any:
+    from portal.auth import home_url
+
+    principal = current_principal()
+    assert principal is not None  # guarded
+    return redirect(home_url(principal))
+
+
+@bp.get("/events/stations")
+@requires(*STAFF_ROLES)
+async def station_events() -> Any:
+    """Server-sent events: station colours as they change (Navigator, floor plans…)."""
+    principal = current_principal()
+    assert principal is not None
+    state = get_state()
+    keepalive = float(current_app.config.get("PORTAL_SSE_KEEPALIVE", 15.0))
+
+    async def stream() -> Any:
+        state.sse_clients += 1
+        try:
+            async for chunk in sse_station_stream(
+                state.gateway,
+                principal.site_scope,
+                keepalive=keepalive,
+                all_sites=principal.site_scope is None,
+            ):
+                yield chunk
+        finally:
+            state.sse_clients -= 1
+
+    response = Response(stream(), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    response.timeout = None
+    return response
+
+
+@bp.get("/stations/state")
+@requires(*STAFF_ROLES)
+async def stations_state() -> Any:
+    """The current colour of every station in scope (JSON): what the SSE stream updates."""
+    principal = current_principal()
+    assert principal is not None
+    tree = await get_store().read(navigator_tree, principal.site_scope)
+    gateway = get_gateway()
+    return {s.charge_box_id: station_state(gateway, s.charge_box_id) for s in tree.stations()}
+
+
+@bp.get("/news")
+async def news() -> Any:
+    items = await get_store().read(latest_news, 50)
+    return await render_template("frame/news.html", items=items, errors={})
+
+
+@bp.post("/news")
+@requires("admin")
+async def news_publish() -> Any:
+    form = await request.form
+    principal = current_principal()
+    assert principal is not None
+    try:
+        await get_store().write(
+            publish_news, form.get("title", ""), form.get("body", ""), principal.user_id
+        )
+    except ValueError as exc:
+        items = await get_store().read(latest_news, 50)
+        html = await render_template(
+            "frame/news.html", items=items, errors={"title": str(exc)}, form=form
+        )
+        return html, 400
+    return redirect(url_for("frame.news"))
+
+
+@bp.post("/news/<int:news_id>/delete")
+@requires("admin")
+async def news_delete(news_id: int) -> Any:
+    if not await get_store().write(delete_news, news_id):
+        raise BadRequest("no such news item")
+    return redirect(url_for("frame.news"))

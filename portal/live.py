@@ -1,0 +1,119 @@
+"""Live station colours: from the gateway's snapshot, and as server-sent events."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator
+from typing import Any
+
+import trio
+
+__all__ = [
+    "BLACK",
+    "BLUE",
+    "GREY",
+    "RED",
+    "connector_colour",
+    "sse_station_stream",
+    "station_colour",
+    "station_state",
+]
+
+BLACK, BLUE, RED, GREY = "black", "blue", "red", "grey"
+CHARGING_STATUSES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
+FAULT_STATUSES = frozenset({"Faulted"})
+LIVE_KINDS = frozenset(
+    {
+        "station.online",
+        "station.offline",
+        "station.replaced",
+        "station.booted",
+        "connector.status",
+        "session.started",
+        "session.stopped",
+    }
+)
+
+
+def connector_colour(online: bool, connector: dict[str, Any] | None) -> str:
+    """SPEC §4: black available/idle, blue charging, red fault, grey offline."""
+    if not online:
+        return GREY
+    if not connector:
+        return BLACK
+    status = connector.get("status") or ""
+    error = connector.get("errorCode") or "NoError"
+    if status in FAULT_STATUSES or error != "NoError":
+        return RED
+    if status in CHARGING_STATUSES or connector.get("transactionId") is not None:
+        return BLUE
+    if status == "Unavailable":
+        return GREY
+    return BLACK
+
+
+def station_colour(online: bool, connectors: dict[Any, dict[str, Any]]) -> str:
+    """A station is red if any connector (0 = the whole station) faults, blue if any
+    charges, black when online and idle, grey offline."""
+    if not online:
+        return GREY
+    colours = {connector_colour(True, c) for c in connectors.values()}
+    for colour in (RED, BLUE):
+        if colour in colours:
+            return colour
+    return BLACK
+
+
+def station_state(gateway: Any, charge_box_id: str) -> dict[str, Any]:
+    """``{"station", "online", "colour", "outlets": {connectorId: colour}}`` now."""
+    snapshot = None
+    if gateway is not None:
+        try:
+            snapshot = gateway.snapshot(charge_box_id)
+        except Exception:  # a broken snapshot must not break a page
+            snapshot = None
+    online = bool(snapshot and snapshot.get("online"))
+    connectors: dict[Any, dict[str, Any]] = dict((snapshot or {}).get("connectors") or {})
+    return {
+        "station": charge_box_id,
+        "online": online,
+        "colour": station_colour(online, connectors),
+        "outlets": {
+            str(cid): connector_colour(online, c) for cid, c in connectors.items() if int(cid) > 0
+        },
+    }
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+async def sse_station_stream(
+    gateway: Any, site_id: int | None, *, keepalive: float = 15.0, all_sites: bool
+) -> AsyncIterator[bytes]:
+    """Server-sent events: one ``station`` event per change a viewer may see.
+
+    ``all_sites`` (administrators, support) sees every station; otherwise only
+    events whose ``site_id`` equals ``site_id``. A comment line every ``keepalive``
+    seconds keeps proxies from closing the stream.
+    """
+    yield b"retry: 2000\n\n"
+    async with gateway.events.subscribe() as events:
+        while True:
+            event = None
+            with trio.move_on_after(keepalive if keepalive > 0 else math.inf):
+                try:
+                    event = await events.receive()
+                except (trio.EndOfChannel, trio.ClosedResourceError):
+                    return
+            if event is None:
+                yield b": keepalive\n\n"
+                continue
+            if event.kind not in LIVE_KINDS:
+                if event.kind.startswith("alarm.") and (all_sites or event.site_id == site_id):
+                    yield _sse("alarm", {"station": event.charge_box_id, "kind": event.kind})
+                continue
+            if not all_sites and event.site_id != site_id:
+                continue
+            yield _sse("station", station_state(gateway, event.charge_box_id))

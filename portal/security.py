@@ -1,0 +1,151 @@
+"""Cookie flags, CSRF tokens and login throttling for the portal."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+
+from quart import current_app, request
+from quart.wrappers import Response
+
+__all__ = [
+    "CSRF_COOKIE",
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "LoginThrottle",
+    "cookies_secure",
+    "csrf_token",
+    "csrf_valid",
+    "set_csrf_cookie",
+]
+
+CSRF_COOKIE = "cp_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def cookies_secure() -> bool:
+    """Whether cookies get the ``Secure`` flag on this request.
+
+    ``PORTAL_COOKIE_SECURE`` = "auto" (default): Secure exactly when the request came
+    over TLS. Over plain http a browser drops Secure cookies and nobody could log in
+    (STACK.md), so development on http works and TLS deployments stay Secure.
+    Behind a TLS-terminating proxy set it to True (or let the proxy set the scheme).
+    """
+    setting = current_app.config.get("PORTAL_COOKIE_SECURE", "auto")
+    if setting == "auto":
+        return bool(request.is_secure)
+    return bool(setting)
+
+
+def _sign(raw: str) -> str:
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, b"csrf:" + raw.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token() -> str:
+    """The token forms must echo in ``csrf_token`` (or the X-CSRF-Token header).
+
+    Double-submit: a random value lives in an HttpOnly SameSite cookie; the form
+    carries its HMAC, which another site can neither read nor compute.
+    """
+    from quart import g
+
+    raw = g.get("csrf_raw") or request.cookies.get(CSRF_COOKIE, "")
+    if not raw:
+        raw = secrets.token_urlsafe(24)
+    g.csrf_raw = raw
+    return _sign(raw)
+
+
+def set_csrf_cookie(response: Response) -> Response:
+    """Issue the CSRF cookie when this request created a new one."""
+    from quart import g
+
+    raw = g.get("csrf_raw")
+    if raw and request.cookies.get(CSRF_COOKIE) != raw:
+        response.set_cookie(
+            CSRF_COOKIE,
+            raw,
+            httponly=True,
+            samesite="Lax",
+            secure=cookies_secure(),
+            path="/",
+        )
+    return response
+
+
+async def csrf_valid() -> bool:
+    """True when this state-changing request carries the right token."""
+    raw = request.cookies.get(CSRF_COOKIE, "")
+    if not raw:
+        return False
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent:
+        form = await request.form
+        sent = form.get(CSRF_FIELD, "")
+    return bool(sent) and hmac.compare_digest(sent, _sign(raw))
+
+
+class LoginThrottle:
+    """Failed logins counted per account and per address in a sliding window.
+
+    ``retry_after(account, address)`` is 0 when a new attempt may be tried, else the
+    seconds to wait. Memory is bounded: the oldest keys are dropped past ``max_keys``.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_account: int = 5,
+        per_address: int = 20,
+        window: float = 900.0,
+        max_keys: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_account = per_account
+        self.per_address = per_address
+        self.window = window
+        self.max_keys = max_keys
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self.blocked = 0
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key)
+        if times is None:
+            return deque()
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+        return times
+
+    def retry_after(self, account: str, address: str) -> float:
+        now = self._clock()
+        wait = 0.0
+        for key, limit in ((f"a:{account}", self.per_account), (f"ip:{address}", self.per_address)):
+            times = self._recent(key, now)
+            if len(times) >= limit:
+                wait = max(wait, times[-limit] + self.window - now)
+        if wait > 0:
+            self.blocked += 1
+        return wait
+
+    def failed(self, account: str, address: str) -> None:
+        now = self._clock()
+        for key in (f"a:{account}", f"ip:{address}"):
+            self._failures.setdefault(key, deque(maxlen=100)).append(now)
+        while len(self._failures) > self.max_keys:
+            self._failures.pop(next(iter(self._failures)))
+
+    def succeeded(self, account: str) -> None:
+        self._failures.pop(f"a:{account}", None)
+
+    def statistics(self) -> dict[str, int]:
+        return {"tracked_keys": len(self._failures), "blocked_attempts": self.blocked}

@@ -1,0 +1,125 @@
+"""Portal fixtures: a real Gateway (not serving unless a test starts it), the app, a
+seeded world of two sites with a user of every role, and login/CSRF helpers."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from db import Store, hash_password
+from db.models import Floor, IdTag, Outlet, Site, Station, User
+from gateway import Gateway
+from portal import create_app
+
+PASSWORD = "Secret123"
+_CSRF = re.compile(r'name="(?:csrf-token|csrf_token)" (?:content|value)="([^"]+)"')
+
+
+@functools.cache
+def password_hash() -> str:
+    """One argon2 hash for every seeded user: hashing costs ~0.1 s and 64 MiB each."""
+    return hash_password(PASSWORD)
+
+
+@dataclass
+class World:
+    """Ids of what ``seed_world`` created: two sites, each with a floor and stations."""
+
+    solna: int
+    kista: int
+    solna_floor: int
+    solna_station: int  # CBID "SOLNA-1", on the floor, 2 outlets
+    solna_station2: int  # CBID "SOLNA-2", directly under the site
+    kista_station: int  # CBID "KISTA-1"
+    solna_outlet: int
+    kista_outlet: int
+    users: dict[str, int]  # role label → user id
+    emails: dict[str, str]
+
+
+ROLE_LABELS = {
+    "admin": ("admin", None),
+    "site-admin": ("site-admin", "solna"),
+    "other-site-admin": ("site-admin", "kista"),
+    "ev-user": ("ev-user", None),
+    "support": ("support", None),
+}
+
+
+def seed_world(hashed: str) -> World:
+    solna = Site.create(name="Solna", city="Solna")
+    kista = Site.create(name="Kista", city="Kista")
+    floor = Floor.create(site=solna, name="Garage P1")
+    s1 = Station.create(charge_box_id="SOLNA-1", name="Solna one", site=solna, floor=floor)
+    s2 = Station.create(charge_box_id="SOLNA-2", name="Solna two", site=solna)
+    k1 = Station.create(charge_box_id="KISTA-1", name="Kista one", site=kista)
+    o1 = Outlet.create(station=s1, connector_id=1)
+    Outlet.create(station=s1, connector_id=2)
+    Outlet.create(station=s2, connector_id=1)
+    ko = Outlet.create(station=k1, connector_id=1)
+    users: dict[str, int] = {}
+    emails: dict[str, str] = {}
+    sites = {"solna": solna.id, "kista": kista.id}
+    for label, (role, site) in ROLE_LABELS.items():
+        email = f"{label}@example.com"
+        user = User.create(
+            email=email,
+            role=role,
+            site=sites[site] if site else None,
+            password_hash=hashed,
+            first_name=label.title(),
+            last_name="Tester",
+        )
+        users[label] = user.id
+        emails[label] = email
+    IdTag.create(id_tag="1001", user=users["ev-user"])
+    return World(solna.id, kista.id, floor.id, s1.id, s2.id, k1.id, o1.id, ko.id, users, emails)
+
+
+@pytest.fixture(name="gateway")
+def _gateway(store: Store) -> Gateway:
+    return Gateway(store)
+
+
+@pytest.fixture(name="app")
+def _app(store: Store, gateway: Gateway) -> Any:
+    return create_app(store, gateway, config={"SECRET_KEY": "test-secret", "TESTING": True})
+
+
+@pytest.fixture(name="world")
+async def _world(store: Store) -> World:
+    return await store.write(seed_world, password_hash())
+
+
+@pytest.fixture(name="client")
+async def _client(app: Any) -> AsyncIterator[Any]:
+    async with app.test_app() as test_app:
+        yield test_app.test_client()
+
+
+async def csrf_of(client: Any) -> str:
+    """The CSRF token of this client's browser session (sets the cookie if needed)."""
+    page = await client.get("/login")
+    if page.status_code == 302:
+        page = await client.get("/settings/")
+    found = _CSRF.search(await page.get_data(as_text=True))
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+async def login(client: Any, email: str, password: str = PASSWORD) -> Any:
+    token = await csrf_of(client)
+    return await client.post(
+        "/login", form={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+async def post(client: Any, path: str, form: dict[str, Any] | None = None, **kw: Any) -> Any:
+    """A form POST carrying the session's CSRF token, as the portal's forms do."""
+    token = await csrf_of(client)
+    return await client.post(path, form={**(form or {}), "csrf_token": token}, **kw)
