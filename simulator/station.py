@@ -510,7 +510,7 @@ class SimulatedStation(SessionsMixin):
             await self._work.wait()
 
     async def _send_status(self, outlet: Outlet) -> None:
-        status, error = outlet.mark_reported()
+        status, error = outlet.status, outlet.error_code
         payload: dict[str, Any] = {
             "connectorId": outlet.connector_id,
             "errorCode": error,
@@ -527,9 +527,7 @@ class SimulatedStation(SessionsMixin):
             await self.call("StatusNotification", payload)
         except (CallTimeoutError, CallErrorReceived):
             pass
-        except StationOfflineError:
-            outlet.reported = None
-            raise
+        outlet.reported, outlet.reported_error = status, error
         self._notify()
 
     async def _deliver_head(self) -> bool:

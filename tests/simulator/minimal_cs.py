@@ -23,11 +23,15 @@ class MinimalCentralSystem:
 
     def __init__(self, *, interval: int = 300, tags: dict[str, str] | None = None) -> None:
         self.interval = interval
-        self.tags = tags if tags is not None else {"TAG1": "Accepted", "TAG2": "Accepted"}
+        self.tags = (
+            tags
+            if tags is not None
+            else {"TAG1": "Accepted", "TAG2": "Accepted", "FreeCharging": "Accepted"}
+        )
         self.received: list[tuple[str, str, dict[str, Any]]] = []
         self.frames: list[tuple[str, str]] = []
         self.drop: dict[str, int] = defaultdict(int)  # action -> answers to swallow
-        self.refuse_password: str | None = None
+        self.refusing = False  # answer every handshake with HTTP 401
         self.auth_headers: list[str] = []
         self.port = 0
         self._ids = itertools.count(1)
@@ -77,7 +81,7 @@ class MinimalCentralSystem:
         cbid = request.path.rsplit("/", 1)[-1]
         auth = dict(request.headers).get(b"authorization", b"").decode()
         self.auth_headers.append(auth)
-        if self.refuse_password is not None and auth.endswith(self.refuse_password):
+        if self.refusing:
             await request.reject(401)
             return
         ws = await request.accept(subprotocol="ocpp1.6")
