@@ -213,8 +213,10 @@ class StationActor:
                     )
                 )
             except ConnectionClosed:
-                command.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
+                pass
             finally:
+                # disconnected or cancelled while waiting: the caller must not hang
+                command.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
                 self._current = None
 
     def _fail_queued(self) -> None:

@@ -87,8 +87,10 @@ class ConnectionHandler:
         record = await gateway.store.read(find_station, charge_box_id)
         if record is None:
             self.refused["unknown"] += 1
-            await request.reject(404, body=b"Not registered")
-            await self._not_registered(charge_box_id, request)
+            try:
+                await self._not_registered(charge_box_id, request)
+            finally:
+                await request.reject(404, body=b"Not registered")
             return
         if not await self._authenticated(record, request):
             self.refused["auth"] += 1

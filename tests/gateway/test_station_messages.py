@@ -52,7 +52,8 @@ async def test_boot_is_accepted_with_the_heartbeat_interval_and_stored(
     assert (row.vendor, row.model, row.firmware_version) == ("Acme", "Wallbox", "1.2")
     assert row.last_boot_at is not None
     snapshot = gateway.snapshot("CP1")
-    assert snapshot is not None and snapshot["boot"]["chargePointModel"] == "Wallbox"
+    assert snapshot is not None
+    assert snapshot["boot"]["chargePointModel"] == "Wallbox"
 
 
 @pytest.mark.parametrize(
@@ -136,7 +137,8 @@ async def test_full_session_stores_samples_and_the_right_energy(
             assert live["connectors"][1]["meterWh"] == 13_100
             assert live["connectors"][1]["powerW"] == 7000
             running = await store.read(lambda: ChargingSession.get_by_id(tx))
-            assert running.energy_wh == 1_100 and running.end_time is None
+            assert running.energy_wh == 1_100
+            assert running.end_time is None
             stop = await station.result(
                 "StopTransaction",
                 {
@@ -166,7 +168,8 @@ async def test_full_session_stores_samples_and_the_right_energy(
     )
     assert samples == 2 * 2 + 2  # two MeterValues with 2 values each, 2 transactionData
     kinds = [e.kind for e in events]
-    assert "session.started" in kinds and "session.stopped" in kinds
+    assert "session.started" in kinds
+    assert "session.stopped" in kinds
     stopped = next(e for e in events if e.kind == "session.stopped")
     assert stopped.data["energyWh"] == 3_250
     kept = await store.read(
@@ -253,9 +256,12 @@ async def test_a_station_cannot_stop_or_meter_another_stations_session(
             metered = await intruder.call(
                 "MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [meter(5)]}
             )
-    assert metered[0] == 4 and metered[2] == "GenericError"
+    assert metered[0] == 4
+    assert metered[2] == "GenericError"
     session = await store.read(lambda: ChargingSession.get_by_id(tx))
-    assert session.end_time is None and session.meter_stop is None and session.energy_wh == 0
+    assert session.end_time is None
+    assert session.meter_stop is None
+    assert session.energy_wh == 0
 
 
 @pytest.mark.parametrize(
@@ -311,7 +317,8 @@ async def test_station_wide_status_on_connector_zero(
                 {"connectorId": 0, "errorCode": "OverCurrentFailure", "status": "Faulted"},
             )
     snapshot = gateway.snapshot("CP1")
-    assert snapshot is not None and snapshot["status"] == "Faulted"
+    assert snapshot is not None
+    assert snapshot["status"] == "Faulted"
     alarms = await store.read(lambda: [(a.kind, a.connector_id) for a in Alarm.select()])
     assert alarms == [("Fuse", 0)]
 
@@ -338,7 +345,8 @@ async def assert_error(station: RawStation, frame: str, code: str, unique_id: st
     assert reply[0] == 4, reply
     assert reply[1] == unique_id
     assert reply[2] == code, reply
-    assert isinstance(reply[3], str) and isinstance(reply[4], dict)
+    assert isinstance(reply[3], str)
+    assert isinstance(reply[4], dict)
 
 
 async def test_every_call_error_code_and_the_connection_stays_open(
