@@ -30,7 +30,8 @@ class Dialect:
     def seconds_between(self, start: Expr, end: Expr) -> Expr:
         """``end - start`` in seconds, as a float."""
         if self.sqlite:
-            return (fn.julianday(end) - fn.julianday(start)) * 86400.0
+            # julianday is a float of days: round away its representation error (ms precision)
+            return fn.ROUND((fn.julianday(end) - fn.julianday(start)) * 86400.0, 3)
         return fn.EXTRACT(NodeList((SQL("EPOCH FROM"), NodeList((end, SQL("-"), start)))))
 
     def least(self, *values: Expr) -> Expr:

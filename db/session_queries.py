@@ -43,6 +43,7 @@ FAR_FUTURE = dt.datetime(9999, 12, 31)
 class SessionPage:
     rows: list[dict[str, Any]]
     next_cursor: str | None  # ``after=`` for the next page, None on the last page
+    next_after: tuple[Any, int] | None = None  # the same, decoded (``SessionFilter.after``)
 
 
 class _Expressions:
@@ -241,10 +242,14 @@ def page_sessions(
     raws: list[dict[str, Any]] = list(query.dicts())  # type: ignore[arg-type]
     more = len(raws) > flt.limit
     raws = raws[: flt.limit]
-    cursor = None
+    after = None
     if more and raws:
-        cursor = encode_cursor((_cursor_value(flt, raws[-1]), raws[-1]["id"]))
-    return SessionPage(rows=[_row(r) for r in raws], next_cursor=cursor)
+        after = (_cursor_value(flt, raws[-1]), raws[-1]["id"])
+    return SessionPage(
+        rows=[_row(r) for r in raws],
+        next_cursor=None if after is None else encode_cursor(after),
+        next_after=after,
+    )
 
 
 def iter_sessions(
@@ -273,8 +278,10 @@ def iter_sessions(
         current = replace(current, after=(_cursor_value(current, last), last["id"]))
 
 
-def count_sessions(flt: SessionFilter, viewer: Viewer, node: Node = SYSTEM) -> int:
-    ex = _Expressions(utcnow())
+def count_sessions(
+    flt: SessionFilter, viewer: Viewer, node: Node = SYSTEM, *, now: dt.datetime | None = None
+) -> int:
+    ex = _Expressions(now or utcnow())
     query = S.select(fn.COUNT(S.id)).where(session_scope(viewer, node))
     for term in ex.condition(flt):
         query = query.where(term)

@@ -1,0 +1,235 @@
+"""Export jobs: a long export runs in a worker thread while the browser polls its progress.
+
+``ExportJobs.start(...)`` counts the rows, then writes the file in a worker thread
+(``store.read``: one thread, its own connection, keyset chunks), updating
+``job.done``; the page polls ``job.as_dict()`` and downloads the finished file.
+Files live in a private temporary folder and expire after ``keep_seconds``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from db.scope import Node, Viewer
+from db.session_filters import SessionFilter
+from db.session_queries import count_sessions, iter_sessions, page_sessions
+from db.store import Store
+from portal.session_export import (
+    EXCEL_MAX_DATA_ROWS,
+    EXPORT_COLUMNS,
+    ExportCancelledError,
+    csv_chunks,
+    write_xlsx,
+)
+
+__all__ = ["ExportBusyError", "ExportJob", "ExportJobs", "stream_csv", "stream_file"]
+
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+class ExportBusyError(Exception):
+    """This person already runs as many exports as allowed (HTTP 429)."""
+
+
+@dataclass(eq=False)
+class ExportJob:
+    id: str
+    owner: str
+    fmt: str
+    filename: str
+    state: str = "counting"  # counting | running | done | failed | cancelled
+    total: int | None = None
+    done: int = 0
+    error: str = ""
+    path: Path | None = None
+    created: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    cancel_requested: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        percent = 100.0 if self.state == "done" else 0.0
+        if self.total and self.state != "done":
+            percent = min(99.9, 100.0 * self.done / self.total)
+        return {
+            "id": self.id,
+            "state": self.state,
+            "format": self.fmt,
+            "total": self.total,
+            "done": self.done,
+            "percent": round(percent, 1),
+            "filename": self.filename,
+            "error": self.error,
+        }
+
+
+def export_filename(fmt: str, now: dt.datetime | None = None) -> str:
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return f"sessions-{stamp}.{fmt}"
+
+
+class ExportJobs:
+    """The export jobs of one portal process (at most ``per_owner`` running per person)."""
+
+    def __init__(
+        self,
+        *,
+        directory: Path | None = None,
+        per_owner: int = 2,
+        keep_seconds: float = 3600.0,
+        sheet_rows: int = EXCEL_MAX_DATA_ROWS,
+    ) -> None:
+        self._own_directory = directory is None
+        self.directory = directory or Path(tempfile.mkdtemp(prefix="chargeportal-exports-"))
+        self.per_owner = per_owner
+        self.keep_seconds = keep_seconds
+        self.sheet_rows = sheet_rows
+        self._jobs: dict[str, ExportJob] = {}
+
+    def get(self, job_id: str, owner: str) -> ExportJob | None:
+        """The job, only for the person who started it."""
+        job = self._jobs.get(job_id)
+        return job if job is not None and job.owner == owner else None
+
+    def statistics(self) -> dict[str, int]:
+        states = [j.state for j in self._jobs.values()]
+        return {s: states.count(s) for s in ("counting", "running", "done", "failed", "cancelled")}
+
+    def create(self, owner: str, fmt: str) -> ExportJob:
+        if fmt not in MEDIA_TYPES:
+            raise ValueError(f"unknown export format {fmt!r}")
+        self._expire()
+        running = [
+            j
+            for j in self._jobs.values()
+            if j.owner == owner and j.state in ("counting", "running")
+        ]
+        if len(running) >= self.per_owner:
+            raise ExportBusyError(f"{len(running)} exports already running; wait for one to finish")
+        job = ExportJob(
+            id=secrets.token_urlsafe(12), owner=owner, fmt=fmt, filename=export_filename(fmt)
+        )
+        self._jobs[job.id] = job
+        return job
+
+    def cancel(self, job: ExportJob) -> None:
+        job.cancel_requested = True
+        if job.state in ("done", "failed", "cancelled"):
+            self._drop(job)
+
+    async def run(
+        self,
+        job: ExportJob,
+        store: Store,
+        flt: SessionFilter,
+        viewer: Viewer,
+        node: Node,
+        columns: Sequence[str] = EXPORT_COLUMNS,
+    ) -> None:
+        """Count, then write the file in a worker thread; never raises (state says why)."""
+        flt = flt.without_cursor()
+        try:
+            job.total = await store.read(count_sessions, flt, viewer, node)
+            job.state = "running"
+            path = self.directory / f"{job.id}.{job.fmt}"
+
+            def progress(done: int) -> None:
+                job.done = done
+                if job.cancel_requested:
+                    raise ExportCancelledError
+
+            def work() -> None:
+                rows = iter_sessions(flt, viewer, node)
+                if job.fmt == "xlsx":
+                    write_xlsx(
+                        rows, path, columns=columns, sheet_rows=self.sheet_rows, progress=progress
+                    )
+                    return
+                with path.open("wb") as out:
+                    for chunk in csv_chunks(_counted(rows, progress), columns=columns):
+                        out.write(chunk)
+
+            await store.read(work)
+            job.path = path
+            job.state = "done"
+        except ExportCancelledError:
+            job.state = "cancelled"
+        except Exception as exc:  # the job reports it; the portal keeps running
+            job.state = "failed"
+            job.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            job.finished = time.monotonic()
+            if job.state != "done":
+                (self.directory / f"{job.id}.{job.fmt}").unlink(missing_ok=True)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for job in list(self._jobs.values()):
+            if job.finished is not None and now - job.finished > self.keep_seconds:
+                self._drop(job)
+
+    def _drop(self, job: ExportJob) -> None:
+        self._jobs.pop(job.id, None)
+        if job.path is not None:
+            job.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._own_directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _counted(rows: Any, progress: Any, every: int = 5000) -> Any:
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done % every == 0:
+            progress(done)
+    progress(done)
+
+
+async def stream_file(
+    path: Path, *, delete: bool = False, chunk: int = 256 * 1024
+) -> AsyncIterator[bytes]:
+    """The file's bytes in chunks (deleted afterwards when ``delete``)."""
+    try:
+        async with await trio.open_file(path, "rb") as handle:
+            while data := await handle.read(chunk):
+                yield data
+    finally:
+        if delete:
+            await trio.Path(path).unlink(missing_ok=True)
+
+
+async def stream_csv(
+    store: Store,
+    flt: SessionFilter,
+    viewer: Viewer,
+    node: Node,
+    *,
+    columns: Sequence[str] = EXPORT_COLUMNS,
+    chunk: int = 5000,
+) -> AsyncIterator[bytes]:
+    """CSV bytes as they are read: one keyset page per ``store.read``, no open cursor."""
+    current = replace(flt, after=None, limit=chunk)
+    header = True
+    while True:
+        page = await store.read(page_sessions, current, viewer, node)
+        for data in csv_chunks(page.rows, columns=columns, header=header, rows_per_chunk=chunk):
+            yield data
+        header = False
+        if page.next_after is None:
+            return
+        current = replace(current, after=page.next_after)
