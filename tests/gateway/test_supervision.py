@@ -1,0 +1,118 @@
+"""The heartbeat watchdog and the live event bus."""
+
+from __future__ import annotations
+
+import trio
+import trio.testing
+
+import gateway as gateway_package
+from db import Store
+from db.models import Alarm
+from gateway import EventBus, Gateway, GatewayConfig, LiveEvent
+from tests.gateway.conftest import TEST_CONFIG, add_station
+from tests.gateway.ocpp_client import open_station
+
+
+def no_network_alarms() -> list[tuple[str, bool]]:
+    return [
+        (a.charge_box_id, a.cleared_at is None)
+        for a in Alarm.select().where(Alarm.kind == "No network").order_by(Alarm.id)
+    ]
+
+
+async def test_silent_station_raises_no_network_and_talking_clears_it(
+    store: Store, nursery: trio.Nursery, db_write, mock_clock: trio.testing.MockClock
+) -> None:
+    mock_clock.autojump_threshold = 0.1
+    config = GatewayConfig(
+        **{**TEST_CONFIG.__dict__, "heartbeat_interval": 60, "supervisor_interval": 30}
+    )
+    gateway = Gateway(store, config=config)
+    port = await nursery.start(gateway.serve, "127.0.0.1", 0)
+    await db_write(add_station, "QUIET")
+    with trio.fail_after(1000):
+        async with open_station(port, "QUIET") as station:
+            await station.result("Heartbeat", {})
+            await trio.sleep(100)  # under 2 x 60 s: still fine
+            assert await store.read(no_network_alarms) == []
+            await trio.sleep(60)
+            assert await store.read(no_network_alarms) == [("QUIET", True)]
+            assert gateway.snapshot("QUIET")["noNetworkAlarm"] is True  # type: ignore[index]
+            await station.result("Heartbeat", {})
+            await trio.sleep(31)
+            assert await store.read(no_network_alarms) == [("QUIET", False)]
+
+
+async def test_disconnected_station_raises_no_network_after_the_grace(
+    store: Store, nursery: trio.Nursery, db_write, mock_clock: trio.testing.MockClock
+) -> None:
+    mock_clock.autojump_threshold = 0.1
+    config = GatewayConfig(
+        **{**TEST_CONFIG.__dict__, "offline_grace": 60, "supervisor_interval": 20}
+    )
+    gateway = Gateway(store, config=config)
+    port = await nursery.start(gateway.serve, "127.0.0.1", 0)
+    await db_write(add_station, "GONE")
+    with trio.fail_after(1000):
+        async with gateway.events.subscribe() as feed:
+            async with open_station(port, "GONE") as station:
+                await station.result("Heartbeat", {})
+            await trio.sleep(90)
+            assert await store.read(no_network_alarms) == [("GONE", True)]
+            kinds = []
+            while "alarm.raised" not in kinds:
+                kinds.append((await feed.receive()).kind)
+            assert kinds.index("station.offline") < kinds.index("alarm.raised")
+            async with open_station(port, "GONE") as station:
+                await station.result("Heartbeat", {})
+                await trio.sleep(25)
+            assert await store.read(no_network_alarms) == [("GONE", False)]
+
+
+async def test_last_seen_is_flushed_in_batches(
+    gateway: Gateway, port: int, db_write, store: Store
+) -> None:
+    station_id = await db_write(add_station, "CP1")
+    with trio.fail_after(10):
+        async with open_station(port, "CP1") as station:
+            await station.result("Heartbeat", {})
+        seen = gateway.snapshot("CP1")["lastSeen"]  # type: ignore[index]
+        await gateway.supervisor.tick()
+    from db.models import Station
+
+    stored = await store.read(lambda: Station.get_by_id(station_id).last_seen_at)
+    assert stored is not None
+    assert stored.isoformat(timespec="milliseconds") + "Z" == seen
+
+
+async def test_a_slow_subscriber_never_blocks_publishing() -> None:
+    bus = EventBus()
+    async with bus.subscribe(max_buffer=2) as slow, bus.subscribe(max_buffer=100) as fast:
+        for n in range(10):
+            bus.publish(LiveEvent("connector.status", f"CP{n}", {}))
+        assert len([await fast.receive() for _ in range(10)]) == 10
+        assert [(await slow.receive()).charge_box_id for _ in range(2)] == ["CP0", "CP1"]
+    assert bus.statistics()["dropped"] == 8
+    assert bus.statistics()["subscribers"] == 0
+
+
+def test_public_surface_is_pinned() -> None:
+    assert sorted(gateway_package.__all__) == sorted(
+        [
+            "EVENT_KINDS",
+            "CallErrorReply",
+            "CommandTimeoutError",
+            "EventBus",
+            "Gateway",
+            "GatewayConfig",
+            "GatewayError",
+            "LiveEvent",
+            "PayloadValidationError",
+            "StationBusyError",
+            "StationOfflineError",
+            "UnknownActionError",
+            "UnknownStationError",
+        ]
+    )
+    for name in gateway_package.__all__:
+        assert hasattr(gateway_package, name)
