@@ -17,6 +17,8 @@ __all__ = [
     "NodeRef",
     "navigator_tree",
     "resolve_node",
+    "running_transaction",
+    "site_choices",
     "site_of_station",
     "station_ids_in_scope",
 ]
@@ -213,3 +215,24 @@ def site_of_station(charge_box_id: str) -> Any:
     """The site id of a station by charge box id (None when unassigned or unknown)."""
     station = Station.get_or_none(Station.charge_box_id == charge_box_id)
     return station.site_id if station else None
+
+
+def site_choices(site_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the sites a form may offer (only ``site_id`` when given)."""
+    query = Site.select(Site.id, Site.name).order_by(Site.name)
+    if site_id is not None:
+        query = query.where(Site.id == site_id)
+    return [(s.id, s.name) for s in query]
+
+
+def running_transaction(outlet_id: int) -> int | None:
+    """The transaction id of the session still running on an outlet, if any."""
+    from db.models import ChargingSession
+
+    session = (
+        ChargingSession.select(ChargingSession.id)
+        .where((ChargingSession.outlet == outlet_id) & ChargingSession.end_time.is_null())
+        .order_by(ChargingSession.start_time.desc())
+        .first()
+    )
+    return int(session.id) if session is not None else None

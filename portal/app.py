@@ -72,6 +72,8 @@ BLUEPRINT_MODULES: list[str] = [
     "portal.frame",
     "portal.settings",
     "portal.dashboard",
+    "portal.provisioning",
+    "portal.api",
 ]
 
 DEFAULT_CONFIG: dict[str, Any] = {

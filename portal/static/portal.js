@@ -66,6 +66,20 @@
     });
   });
 
+  // Role-specific form fields: <select data-role-switch> shows [data-roles~=role].
+  document.querySelectorAll("select[data-role-switch]").forEach(function (sel) {
+    var form = sel.form;
+    function sync() {
+      form.querySelectorAll("[data-roles]").forEach(function (el) {
+        var show = el.dataset.roles.split(" ").indexOf(sel.value) >= 0;
+        el.hidden = !show;
+        el.querySelectorAll("input, select, textarea").forEach(function (i) { i.disabled = !show; });
+      });
+    }
+    sel.addEventListener("change", sync);
+    sync();
+  });
+
   // Local time for <time datetime="...Z" data-local-time>.
   document.querySelectorAll("time[data-local-time]").forEach(function (t) {
     var d = new Date(t.getAttribute("datetime"));

@@ -1,0 +1,65 @@
+"""``POST /api/v1/stations/{cbid}/commands/{action}``: any command of the gateway's API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint
+
+from portal.access import STAFF_ROLES, guard
+from portal.api.common import ApiError, forbid_unless, json_body
+from portal.api.stations import station_or_404
+from portal.context import get_gateway
+
+__all__ = ["COMMANDS", "bp", "ocpp_action"]
+
+bp = guard(Blueprint("commands", __name__), STAFF_ROLES)
+
+#: OCPP 1.6 operations a central system initiates (kebab-case in the URL).
+COMMANDS = (
+    "CancelReservation",
+    "ChangeAvailability",
+    "ChangeConfiguration",
+    "ClearCache",
+    "ClearChargingProfile",
+    "DataTransfer",
+    "GetCompositeSchedule",
+    "GetConfiguration",
+    "GetDiagnostics",
+    "GetLocalListVersion",
+    "RemoteStartTransaction",
+    "RemoteStopTransaction",
+    "ReserveNow",
+    "Reset",
+    "SendLocalList",
+    "SetChargingProfile",
+    "TriggerMessage",
+    "UnlockConnector",
+    "UpdateFirmware",
+)
+_BY_KEBAB = {
+    "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-"): name
+    for name in COMMANDS
+}
+
+
+def ocpp_action(kebab: str) -> str | None:
+    """``remote-start-transaction`` → ``RemoteStartTransaction`` (None if unknown)."""
+    return _BY_KEBAB.get(kebab)
+
+
+@bp.post("/stations/<cbid>/commands/<action>")
+async def command(cbid: str, action: str) -> Any:
+    """The body is the OCPP payload as on the wire; the answer is the station's CALLRESULT."""
+    forbid_unless("admin", "site-admin", "support")
+    name = ocpp_action(action)
+    if name is None:
+        raise ApiError(
+            404,
+            "unknown-action",
+            f"unknown command {action!r}",
+            commands=sorted(_BY_KEBAB),
+        )
+    await station_or_404(cbid)  # scope: other sites' stations do not exist
+    payload = await json_body()
+    return await get_gateway().call(cbid, name, payload)

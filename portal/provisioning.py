@@ -1,0 +1,292 @@
+"""Provisioning (SPEC §7): the users table, role-specific forms, API tokens."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import trio
+from quart import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from db.accounts import (
+    SORTABLE_USER_COLUMNS,
+    AccountError,
+    create_user,
+    delete_user,
+    get_user,
+    list_users,
+    update_user,
+)
+from db.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
+from db.models import ROLES
+from db.passwords import WeakPasswordError, check_policy, hash_password
+from db.topology import site_choices
+from portal.access import MenuEntry, current_principal, guard, not_found, requires
+from portal.context import get_store
+
+__all__ = ["ROLE_LABELS", "bp", "menu"]
+
+#: Only an administrator creates users (SPEC §2); a site administrator sees his site's.
+bp = guard(Blueprint("provisioning", __name__, url_prefix="/provisioning"), ("admin", "site-admin"))
+menu = MenuEntry("Provisioning", "provisioning.index", ("admin", "site-admin"), order=60, icon="👤")
+
+ROLE_LABELS = {
+    "ev-user": "EV user",
+    "admin": "Administrator",
+    "site-admin": "Site administrator",
+    "support": "Support user",
+}
+PAGE_SIZE = 50
+
+
+def _me() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    return principal
+
+
+@bp.get("/")
+async def index() -> Any:
+    principal = _me()
+    args = request.args
+    sort = args.get("sort", "email")
+    sort = sort if sort in SORTABLE_USER_COLUMNS else "email"
+    descending = args.get("dir") == "desc"
+    try:
+        page = max(1, int(args.get("page", "1")))
+    except ValueError:
+        page = 1
+    role = args.get("role", "")
+    role = role if role in ROLES else ""
+    rows, total = await get_store().read(
+        partial_list(
+            principal.site_scope,
+            q=args.get("q", ""),
+            role=role,
+            sort=sort,
+            descending=descending,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+    )
+
+    def sort_url(column: str) -> str:
+        direction = "desc" if column == sort and not descending else "asc"
+        query = {k: v for k, v in args.items() if k not in ("sort", "dir", "page")}
+        return "?" + urlencode({**query, "sort": column, "dir": direction})
+
+    def page_url(number: int) -> str:
+        return "?" + urlencode({**dict(args.items()), "page": number})
+
+    def row_actions(user: Any) -> str:
+        if not principal.is_admin:
+            return "[]"
+        actions = [
+            {"label": "Edit", "href": url_for("provisioning.edit", user_id=user.id)},
+            {
+                "label": "Delete",
+                "post": url_for("provisioning.delete", user_id=user.id),
+                "confirm": f"Delete the account {user.email}? Past sessions are kept.",
+                "danger": True,
+            },
+        ]
+        return json.dumps(actions)
+
+    add_action = (
+        json.dumps([{"label": "Add", "href": url_for("provisioning.new")}])
+        if principal.is_admin
+        else "[]"
+    )
+    return await render_template(
+        "provisioning/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+        sort=sort,
+        descending=descending,
+        q=args.get("q", ""),
+        role=role,
+        roles=ROLE_LABELS,
+        sort_url=sort_url,
+        page_url=page_url,
+        row_actions=row_actions,
+        add_action=add_action,
+    )
+
+
+def partial_list(site_id: int | None, **kw: Any) -> Any:
+    """``list_users`` bound to its arguments (Store.read takes positional args only)."""
+
+    def run() -> Any:
+        return list_users(site_id, **kw)
+
+    return run
+
+
+async def _form_page(
+    user: Any, form: MultiDict[str, str] | None, errors: dict[str, str], status: int = 200
+) -> Any:
+    sites = await get_store().read(site_choices)
+    role = (form.get("role") if form else None) or (user.role if user else None)
+    role = role or request.args.get("role", "ev-user")
+    html = await render_template(
+        "provisioning/form.html",
+        user=user,
+        form=form,
+        errors=errors,
+        sites=sites,
+        roles=ROLE_LABELS,
+        role=role if role in ROLE_LABELS else "ev-user",
+    )
+    return html, status
+
+
+def _form_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    site = form.get("site_id", "")
+    return {
+        "email": form.get("email", ""),
+        "first_name": form.get("first_name", ""),
+        "last_name": form.get("last_name", ""),
+        "role": form.get("role", ""),
+        "site_id": int(site) if site.isdigit() else None,
+        "email_at_alarm": form.get("email_at_alarm") in ("on", "1", "true"),
+        "rfid": form.get("rfid", ""),
+    }
+
+
+async def _password_hash(password: str, errors: dict[str, str], required: bool) -> str | None:
+    if not password:
+        if required:
+            errors["password"] = "A password is required (there are no default passwords)."
+        return None
+    try:
+        check_policy(password)
+    except WeakPasswordError as exc:
+        errors["password"] = f"{str(exc)[0].upper()}{str(exc)[1:]}."
+        return None
+    return await trio.to_thread.run_sync(hash_password, password)
+
+
+@bp.get("/users/new")
+@requires("admin")
+async def new() -> Any:
+    return await _form_page(None, None, {})
+
+
+@bp.post("/users/new")
+@requires("admin")
+async def create() -> Any:
+    form = await request.form
+    errors: dict[str, str] = {}
+    data = _form_data(form)
+    data["password_hash"] = await _password_hash(form.get("password", ""), errors, True)
+    if errors:
+        return await _form_page(None, form, errors, 400)
+    try:
+        await get_store().write(create_user, data)
+    except AccountError as exc:
+        return await _form_page(None, form, {exc.field: exc.message}, 400)
+    await flash(f"The account {data['email'].strip().lower()} was created.")
+    return redirect(url_for("provisioning.index"))
+
+
+async def _user_in_scope(user_id: int) -> Any:
+    user = await get_store().read(get_user, user_id, _me().site_scope)
+    if user is None:
+        raise not_found("no such user")
+    return user
+
+
+@bp.get("/users/<int:user_id>/edit")
+@requires("admin")
+async def edit(user_id: int) -> Any:
+    user = await _user_in_scope(user_id)
+    return await _form_page(user, None, {})
+
+
+@bp.post("/users/<int:user_id>/edit")
+@requires("admin")
+async def update(user_id: int) -> Any:
+    user = await _user_in_scope(user_id)
+    form = await request.form
+    errors: dict[str, str] = {}
+    data = _form_data(form)
+    new_hash = await _password_hash(form.get("password", ""), errors, False)
+    if new_hash:
+        data["password_hash"] = new_hash
+    if user.id == _me().user_id and data["role"] != user.role:
+        errors["role"] = "You cannot change your own role."
+    if errors:
+        return await _form_page(user, form, errors, 400)
+    try:
+        await get_store().write(update_user, user_id, data)
+    except AccountError as exc:
+        return await _form_page(user, form, {exc.field: exc.message}, 400)
+    await flash(f"The account {user.email} was saved.")
+    return redirect(url_for("provisioning.index"))
+
+
+@bp.post("/users/<int:user_id>/delete")
+@requires("admin")
+async def delete(user_id: int) -> Any:
+    user = await _user_in_scope(user_id)
+    if user.id == _me().user_id:
+        await flash("You cannot delete your own account.")
+        return redirect(url_for("provisioning.index"))
+    await get_store().write(delete_user, user_id)
+    await flash(f"The account {user.email} was deleted; its past sessions are kept.")
+    return redirect(url_for("provisioning.index"))
+
+
+# --- API tokens (administrators) ---------------------------------------------
+
+
+async def _tokens_page(errors: dict[str, str], status: int = 200, secret: str = "") -> Any:
+    tokens = await get_store().read(list_tokens)
+    sites = await get_store().read(site_choices)
+    html = await render_template(
+        "provisioning/tokens.html",
+        tokens=tokens,
+        sites=sites,
+        errors=errors,
+        secret=secret,
+        token_roles=TOKEN_ROLES,
+        roles=ROLE_LABELS,
+    )
+    return html, status
+
+
+@bp.get("/tokens")
+@requires("admin")
+async def tokens() -> Any:
+    return await _tokens_page({})
+
+
+@bp.post("/tokens")
+@requires("admin")
+async def token_create() -> Any:
+    form = await request.form
+    site = form.get("site_id", "")
+    try:
+        _, secret = await get_store().write(
+            create_token,
+            form.get("name", ""),
+            form.get("role", ""),
+            int(site) if site.isdigit() else None,
+            _me().user_id,
+        )
+    except ValueError as exc:
+        return await _tokens_page({"name": str(exc)}, 400)
+    return await _tokens_page({}, 201, secret=secret)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@requires("admin")
+async def token_revoke(token_id: int) -> Any:
+    if not await get_store().write(revoke_token, token_id):
+        raise not_found("no such token")
+    await flash("The token was revoked.")
+    return redirect(url_for("provisioning.tokens"))
