@@ -54,6 +54,7 @@ class SessionsMixin:
         rng: random.Random
         pending_profiles: dict[int, dict[str, Any]]
         _local_ids: int
+        counters: dict[str, int]
         _aligned_slot: int | None
 
         @property
@@ -209,6 +210,7 @@ class SessionsMixin:
         interval = self.config.get_int("MeterValueSampleInterval")
         tx.next_sample = now + interval if interval > 0 else math.inf
         outlet.transaction = tx
+        self.counters["sessions"] += 1
         outlet.pending_tag = None
         outlet.finishing = False
         tx.samples.append(self._meter_value(outlet, "Transaction.Begin", stop_txn=True))

@@ -82,6 +82,7 @@ class StationSettings:
     fixed_cable: bool = False
     open_id_tag: str = "FreeCharging"  # idTag of sessions without a badge (open outlets)
     history: int = 500  # frames kept for assertions (0: none, for big fleets)
+    heartbeat_interval: float | None = None  # overrides the central system's interval
     config: dict[str, str] = field(default_factory=dict)  # initial key overrides
 
 
@@ -158,7 +159,14 @@ class SimulatedStation(SessionsMixin):
         self.connect_count = 0
         self.firmware_status = "Idle"
         self.diagnostics_status = "Idle"
-        self.counters = {"sent": 0, "received": 0, "errors": 0, "call_errors": 0, "timeouts": 0}
+        self.counters = {
+            "sent": 0,
+            "received": 0,
+            "errors": 0,
+            "call_errors": 0,
+            "timeouts": 0,
+            "sessions": 0,
+        }
         self.frames: deque[tuple[str, str]] = deque(maxlen=max(1, settings.history))
         self._history = settings.history > 0
         self._ws: WebSocketConnection | None = None
@@ -348,7 +356,9 @@ class SimulatedStation(SessionsMixin):
             answer = await self._call_now("BootNotification", payload)
             interval = float(answer.get("interval") or 0)
             if answer.get("status") == "Accepted":
-                if interval > 0:
+                if self.settings.heartbeat_interval:
+                    self.heartbeat_interval = self.settings.heartbeat_interval
+                elif interval > 0:
                     self.heartbeat_interval = interval
                     self.config.set("HeartbeatInterval", str(int(interval)))
                 self.boot_count += 1
@@ -446,6 +456,13 @@ class SimulatedStation(SessionsMixin):
         if self.state != "accepted":
             raise StationOfflineError(f"{self.charge_box_id} is {self.state}")
         return await self._call_now(action, payload, timeout=timeout)
+
+    async def send_call(self, call: Call, *, timeout: float | None = None) -> dict[str, Any]:
+        """Send a prepared CALL (the same frame may be sent again: a re-send)."""
+        if self.state != "accepted":
+            raise StationOfflineError(f"{self.charge_box_id} is {self.state}")
+        async with self._call_lock:
+            return await self._exchange(call, timeout)
 
     async def _call_now(
         self, action: str, payload: dict[str, Any], *, timeout: float | None = None
