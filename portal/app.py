@@ -82,6 +82,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "PORTAL_LOGIN_FAILURES_PER_ADDRESS": 20,
     "PORTAL_LOGIN_WINDOW": 900.0,
     "PORTAL_SSE_KEEPALIVE": 15.0,
+    "PORTAL_SSE_MAX_SECONDS": 3600.0,  # then the browser reconnects (login re-checked)
     "PORTAL_SYSTEM_NAME": "Charge Portal",
     "QUART_AUTH_COOKIE_NAME": "cp_session",
     "QUART_AUTH_COOKIE_SAMESITE": "Lax",

@@ -52,6 +52,7 @@ async def station_events() -> Any:
     assert principal is not None
     state = get_state()
     keepalive = float(current_app.config.get("PORTAL_SSE_KEEPALIVE", 15.0))
+    max_seconds = float(current_app.config.get("PORTAL_SSE_MAX_SECONDS", 3600.0))
 
     async def stream() -> Any:
         state.sse_clients += 1
@@ -60,6 +61,7 @@ async def station_events() -> Any:
                 state.gateway,
                 principal.site_scope,
                 keepalive=keepalive,
+                max_seconds=max_seconds,
                 all_sites=principal.site_scope is None,
             ):
                 yield chunk

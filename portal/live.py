@@ -90,25 +90,36 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
 
 
 async def sse_station_stream(
-    gateway: Any, site_id: int | None, *, keepalive: float = 15.0, all_sites: bool
+    gateway: Any,
+    site_id: int | None,
+    *,
+    keepalive: float = 15.0,
+    max_seconds: float = 3600.0,
+    all_sites: bool,
 ) -> AsyncIterator[bytes]:
     """Server-sent events: one ``station`` event per change a viewer may see.
 
     ``all_sites`` (administrators, support) sees every station; otherwise only
     events whose ``site_id`` equals ``site_id``. A comment line every ``keepalive``
-    seconds keeps proxies from closing the stream.
+    seconds keeps proxies from closing the stream; after ``max_seconds`` the stream
+    ends and the browser's EventSource reconnects (its login is checked again).
     """
     yield b"retry: 2000\n\n"
+    deadline = trio.current_time() + max_seconds
     async with gateway.events.subscribe() as events:
         while True:
+            left = deadline - trio.current_time()
+            if left <= 0:
+                return
             event = None
-            with trio.move_on_after(keepalive if keepalive > 0 else math.inf):
+            with trio.move_on_after(min(keepalive if keepalive > 0 else math.inf, left)):
                 try:
                     event = await events.receive()
                 except (trio.EndOfChannel, trio.ClosedResourceError):
                     return
             if event is None:
-                yield b": keepalive\n\n"
+                if deadline - trio.current_time() > 0:
+                    yield b": keepalive\n\n"
                 continue
             if event.kind not in LIVE_KINDS:
                 if event.kind.startswith("alarm.") and (all_sites or event.site_id == site_id):

@@ -3,6 +3,7 @@ seeded world of two sites with a user of every role, and login/CSRF helpers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from db import Store, hash_password
-from db.models import Floor, IdTag, Outlet, Site, Station, User
+from db.models import ChargingSession, Floor, IdTag, Outlet, Site, Station, User
 from gateway import Gateway
 from portal import create_app
 
@@ -40,13 +41,17 @@ class World:
     kista_outlet: int
     users: dict[str, int]  # role label → user id
     emails: dict[str, str]
+    solna_outlet_uuid: str = ""
+    kista_outlet_uuid: str = ""
+    ev_session: int = 0  # the EV user's session at SOLNA-1 (RFID 1001)
+    kista_session: int = 0  # an anonymous session at KISTA-1
 
 
 ROLE_LABELS = {
     "admin": ("admin", None),
     "site-admin": ("site-admin", "solna"),
     "other-site-admin": ("site-admin", "kista"),
-    "ev-user": ("ev-user", None),
+    "ev-user": ("ev-user", "solna"),
     "support": ("support", None),
 }
 
@@ -78,7 +83,50 @@ def seed_world(hashed: str) -> World:
         users[label] = user.id
         emails[label] = email
     IdTag.create(id_tag="1001", user=users["ev-user"])
-    return World(solna.id, kista.id, floor.id, s1.id, s2.id, k1.id, o1.id, ko.id, users, emails)
+    start = dt.datetime(2026, 11, 2, 8, 0, 0)
+    common = {"start_time": start, "end_time": start + dt.timedelta(hours=1), "meter_start": 0}
+    ev_session = ChargingSession.create(
+        station=s1,
+        charge_box_id="SOLNA-1",
+        site=solna,
+        site_name="Solna",
+        outlet=o1,
+        connector_id=1,
+        id_tag="1001",
+        user=users["ev-user"],
+        user_email=emails["ev-user"],
+        authentication=1,
+        meter_stop=5000,
+        energy_wh=5000,
+        **common,
+    )
+    kista_session = ChargingSession.create(
+        station=k1,
+        charge_box_id="KISTA-1",
+        site=kista,
+        site_name="Kista",
+        outlet=ko,
+        connector_id=1,
+        meter_stop=7000,
+        energy_wh=7000,
+        **common,
+    )
+    return World(
+        solna.id,
+        kista.id,
+        floor.id,
+        s1.id,
+        s2.id,
+        k1.id,
+        o1.id,
+        ko.id,
+        users,
+        emails,
+        o1.uuid,
+        ko.uuid,
+        ev_session.id,
+        kista_session.id,
+    )
 
 
 @pytest.fixture(name="gateway")

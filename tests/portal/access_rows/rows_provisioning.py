@@ -1,0 +1,57 @@
+"""Provisioning pages: administrators provision; site administrators see their site's users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from db.api_tokens import create_token
+from db.models import User
+from tests.portal.access_rows import Case, expect
+
+ADMIN_ONLY_GET = expect(302, 403, 403, 403, 403, 200)
+ADMIN_ONLY_POST = expect(401, 403, 403, 403, 403, 400)
+
+
+def _victim(world: Any) -> dict[str, Any]:
+    count = User.select().count()
+    user = User.create(email=f"victim{count}@example.com", role="ev-user", site=world.solna)
+    return {"victim": user.id}
+
+
+def _token(world: Any) -> dict[str, Any]:
+    token_id, _ = create_token("rig", "support", None, None)
+    return {"token_id": token_id}
+
+
+ROWS = {
+    ("GET", "/provisioning/"): [Case("/provisioning/", expect(302, 403, 403, 200, 200, 200))],
+    ("GET", "/provisioning/users/new"): [Case("/provisioning/users/new", ADMIN_ONLY_GET)],
+    ("POST", "/provisioning/users/new"): [
+        Case("/provisioning/users/new", ADMIN_ONLY_POST, body={"role": "ev-user"})
+    ],
+    ("GET", "/provisioning/users/<int:user_id>/edit"): [
+        Case("/provisioning/users/{ev_user_id}/edit", ADMIN_ONLY_GET),
+        Case("/provisioning/users/999/edit", expect(302, 403, 403, 403, 403, 404)),
+    ],
+    ("POST", "/provisioning/users/<int:user_id>/edit"): [
+        Case("/provisioning/users/{ev_user_id}/edit", ADMIN_ONLY_POST, body={"email": "bad"})
+    ],
+    ("POST", "/provisioning/users/<int:user_id>/delete"): [
+        Case(
+            "/provisioning/users/{victim}/delete",
+            expect(401, 403, 403, 403, 403, 302),
+            setup=_victim,
+        )
+    ],
+    ("GET", "/provisioning/tokens"): [Case("/provisioning/tokens", ADMIN_ONLY_GET)],
+    ("POST", "/provisioning/tokens"): [
+        Case("/provisioning/tokens", ADMIN_ONLY_POST, body={"name": ""})
+    ],
+    ("POST", "/provisioning/tokens/<int:token_id>/revoke"): [
+        Case(
+            "/provisioning/tokens/{token_id}/revoke",
+            expect(401, 403, 403, 403, 403, 302),
+            setup=_token,
+        )
+    ],
+}
