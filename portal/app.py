@@ -74,6 +74,8 @@ BLUEPRINT_MODULES: list[str] = [
     "portal.dashboard",
     "portal.provisioning",
     "portal.api",
+    "portal.configuration",
+    "portal.station_files",
 ]
 
 DEFAULT_CONFIG: dict[str, Any] = {

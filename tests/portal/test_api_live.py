@@ -1,0 +1,101 @@
+"""The JSON API against the real gateway and a simulated station."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import trio
+
+from db import Store
+from db.models import ChargingSession
+from gateway import Gateway, GatewayConfig
+from simulator import SimulatedStation, StationSettings
+from tests.portal.conftest import World, csrf_of, login
+
+FAST = {"MeterValueSampleInterval": "1", "TransactionMessageRetryInterval": "1"}
+
+
+@pytest.fixture(name="gateway")
+async def _serving_gateway(store: Store, nursery: trio.Nursery) -> Gateway:
+    gateway = Gateway(store, config=GatewayConfig(command_timeout=1.0, supervisor_interval=3600))
+    port = await nursery.start(gateway.serve, "127.0.0.1", 0)
+    gateway.test_url = f"ws://127.0.0.1:{port}/Ocpp/websocket"  # type: ignore[attr-defined]
+    return gateway
+
+
+async def _station(nursery: trio.Nursery, gateway: Gateway, cbid: str) -> SimulatedStation:
+    station = SimulatedStation(
+        StationSettings(
+            gateway.test_url,  # type: ignore[attr-defined]
+            cbid,
+            outlets=2,
+            config=dict(FAST),
+            backoff_initial=0.1,
+            backoff_max=0.5,
+        )
+    )
+    await nursery.start(station.run)
+    await station.wait_online()
+    return station
+
+
+async def _api(client: Any, method: str, path: str, body: Any = None) -> Any:
+    token = await csrf_of(client)
+    return await client.open(path, method=method, json=body, headers={"X-CSRF-Token": token})
+
+
+async def test_commands_reach_the_station_and_errors_map_to_statuses(
+    client: Any, gateway: Gateway, world: World, nursery: trio.Nursery
+) -> None:
+    with trio.fail_after(20):
+        station = await _station(nursery, gateway, "SOLNA-1")
+        await login(client, "support@example.com")
+        base = "/api/v1/stations"
+        answer = await _api(
+            client,
+            "POST",
+            f"{base}/SOLNA-1/commands/get-configuration",
+            {"key": ["HeartbeatInterval"]},
+        )
+        assert answer.status_code == 200
+        keys = (await answer.get_json())["configurationKey"]
+        assert keys[0]["key"] == "HeartbeatInterval"
+        bad = await _api(client, "POST", f"{base}/SOLNA-1/commands/reset", {"type": "Gentle"})
+        assert bad.status_code == 400
+        assert (await bad.get_json())["error"] == "schema"
+        offline = await _api(client, "POST", f"{base}/SOLNA-2/commands/clear-cache", {})
+        assert offline.status_code == 409
+        unknown = await _api(client, "POST", f"{base}/NOPE/commands/clear-cache", {})
+        assert unknown.status_code == 404
+        station.faults.drop_answers = 1
+        timeout = await _api(client, "POST", f"{base}/SOLNA-1/commands/clear-cache", {})
+        assert timeout.status_code == 504
+
+
+async def test_start_and_stop_charging_on_an_outlet_by_its_uuid(
+    client: Any, gateway: Gateway, store: Store, world: World, nursery: trio.Nursery
+) -> None:
+    with trio.fail_after(20):
+        station = await _station(nursery, gateway, "SOLNA-1")
+        await station.plug_in(1)
+        await login(client, "admin@example.com")
+        outlet = f"/api/v1/outlets/{world.solna_outlet_uuid}"
+        started = await _api(client, "POST", f"{outlet}/start", {"idTag": "1001"})
+        assert started.status_code == 200
+        assert (await started.get_json())["answer"]["status"] == "Accepted"
+        await station.wait_status(1, "Charging")
+        live = await (await client.get(outlet)).get_json()
+        assert live["colour"] == "blue"
+        stopped = await _api(client, "POST", f"{outlet}/stop", {})
+        assert stopped.status_code == 200
+        assert (await stopped.get_json())["answer"]["status"] == "Accepted"
+        await station.wait_for(lambda: station.outlet(1).transaction is None)
+        await station.wait_idle()
+    rows = await store.read(
+        lambda: list(ChargingSession.select().where(ChargingSession.charge_box_id == "SOLNA-1"))
+    )
+    mine = [r for r in rows if r.id != world.ev_session]
+    assert len(mine) == 1
+    assert mine[0].end_time is not None
+    assert mine[0].stop_reason == "Remote"
