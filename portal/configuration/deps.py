@@ -1,0 +1,119 @@
+"""The configuration pages' dependencies: files, the FTP server, control deps, scope checks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from quart import Quart, current_app, request
+
+from db.settings import get_settings
+from db.station_files import record_diagnostics
+from db.store import Store
+from files.ftp_server import FtpServer
+from files.storage import DEFAULT_ROOT, FileStore
+from portal.access import current_principal, not_found
+from portal.configuration.control import ControlDeps
+from portal.context import get_gateway, get_store
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "chargeportal_files"
+
+
+@dataclass
+class FilesState:
+    """Firmware/diagnostics folders and (when embedded) the station-facing FTP server."""
+
+    files: FileStore
+    ftp: FtpServer | None = None
+
+
+def upload_recorder(store: Store, files: FileStore) -> Any:
+    """The FTP server's callback: a received diagnostics file becomes a DiagnosticsFile row."""
+
+    async def on_upload(charge_box_id: str, path: Path) -> None:
+        import trio
+
+        relative = str(path.relative_to(files.diagnostics_root))
+        size = (await trio.Path(path).stat()).st_size
+        await store.write(record_diagnostics, charge_box_id, path.name, relative, size)
+
+    return on_upload
+
+
+def attach_files(app: Quart, files: FileStore, ftp: FtpServer | None = None) -> FilesState:
+    """Give the portal its files (and an FTP server the caller runs); see ``setup_files``."""
+    state = FilesState(files, ftp)
+    app.extensions[EXTENSION] = state
+    return state
+
+
+def setup_files(app: Quart) -> None:
+    """Called when the configuration blueprint is registered.
+
+    Unless the composition root attached files already (``attach_files``), the folder is
+    ``FILES_ROOT`` (default ``var/files``) and, when ``FTP_PORT`` is set (0 = any port),
+    an embedded FTP server is started with the app (``FTP_HOST``, ``FTP_PUBLIC_HOST``).
+    """
+    app.config.setdefault("FILES_ROOT", str(DEFAULT_ROOT))
+    app.config.setdefault("FTP_PORT", None)
+
+    @app.before_serving
+    async def _start_files() -> None:
+        state = app.extensions.get(EXTENSION)
+        if state is None:
+            state = attach_files(app, FileStore(app.config["FILES_ROOT"]))
+        port = app.config.get("FTP_PORT")
+        if state.ftp is None and port is not None:
+            from portal.context import get_state
+
+            store = get_state().store
+            state.ftp = FtpServer(
+                state.files,
+                host=app.config.get("FTP_HOST", "127.0.0.1"),
+                port=int(port),
+                public_host=app.config.get("FTP_PUBLIC_HOST"),
+                on_upload=upload_recorder(store, state.files),
+            )
+            await app.nursery.start(state.ftp.run)  # type: ignore[attr-defined]
+            log.info("embedded FTP server on port %s", state.ftp.port)
+
+
+def files_state() -> FilesState:
+    state = current_app.extensions.get(EXTENSION)
+    if state is None:
+        state = attach_files(
+            current_app, FileStore(current_app.config.get("FILES_ROOT", DEFAULT_ROOT))
+        )  # type: ignore[arg-type]
+    return state  # type: ignore[no-any-return]
+
+
+async def control_deps() -> ControlDeps:
+    """ControlDeps for this request: firmware URLs from settings, else this portal's address."""
+    settings = await get_store().read(get_settings)
+    state = files_state()
+    http_base = settings.get("files.http_base") or request.host_url.rstrip("/")
+    return ControlDeps(
+        store=get_store(),
+        gateway=get_gateway(),
+        files=state.files,
+        ftp=state.ftp,
+        http_base=http_base,
+        ftp_mode=settings.get("ftp.mode", "embedded"),
+        external_ftp_url=settings.get("ftp.url", ""),
+    )
+
+
+def check_site(site_id: int | None) -> None:
+    """404 for anything outside the principal's site (it does not exist for him)."""
+    principal = current_principal()
+    if principal is None or not principal.can_see_site(site_id):
+        raise not_found()
+
+
+def role() -> str:
+    principal = current_principal()
+    return principal.role if principal is not None else ""

@@ -1,0 +1,102 @@
+"""Rendering a configuration tab: the loader registry, errors next to fields, redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from quart import g, redirect, render_template, request, url_for
+from quart.wrappers import Response
+from werkzeug.exceptions import Forbidden
+
+from db.config_errors import ConfigurationError
+from db.topology import SYSTEM, NodeRef
+from portal.access import current_principal
+
+Loader = Callable[[NodeRef], Awaitable[dict[str, Any]]]
+LOADERS: dict[tuple[str, str], Loader] = {}
+
+
+def loader(kind: str, tab: str) -> Callable[[Loader], Loader]:
+    def register(fn: Loader) -> Loader:
+        LOADERS[(kind, tab)] = fn
+        return fn
+
+    return register
+
+
+def current_node() -> NodeRef:
+    node: NodeRef = g.get("node") or SYSTEM
+    return node
+
+
+def allowed(*roles: str) -> None:
+    """403 unless the principal's role is one of ``roles`` (narrower than the blueprint)."""
+    principal = current_principal()
+    if principal is None or principal.role not in roles:
+        raise Forbidden("your role may not change this")
+
+
+async def render_tab(
+    tab: str | None,
+    *,
+    node: NodeRef | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+    notice: str | None = None,
+    notice_kind: str = "success",
+) -> Any:
+    from portal.configuration import tabs_for
+
+    node = node or current_node()
+    principal = current_principal()
+    assert principal is not None
+    tabs = tabs_for(node.kind, principal.role)
+    if not tabs:
+        raise Forbidden("nothing to configure here for your role")
+    slugs = [slug for slug, _ in tabs]
+    if tab not in slugs:
+        tab = slugs[0]
+    context = await LOADERS[(node.kind, tab)](node)
+    html = await render_template(
+        f"configuration/{node.kind}_{tab}.html",
+        tabs=tabs,
+        tab=tab,
+        node=node,
+        errors=errors or {},
+        form=form or {},
+        notice=notice,
+        notice_kind=notice_kind,
+        **context,
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def tab_url(tab: str, node_key: str) -> str:
+    if node_key == "system":
+        return url_for("configuration.tab", tab=tab)
+    return url_for("configuration.tab", tab=tab, node=node_key)
+
+
+def back_to(tab: str, node_key: str) -> Any:
+    return redirect(tab_url(tab, node_key))
+
+
+async def refused(tab: str, node: NodeRef, exc: ConfigurationError, form: dict[str, Any]) -> Any:
+    """The same tab again with the error next to its field (or on top), status 400/409."""
+    status = 409 if "still has" in exc.message or "already" in exc.message else 400
+    errors = {exc.field: exc.message} if exc.field else {}
+    return await render_tab(
+        tab,
+        node=node,
+        errors=errors,
+        status=status,
+        form=form,
+        notice=None if exc.field else exc.message,
+        notice_kind="error",
+    )
+
+
+def is_htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))

@@ -1,0 +1,312 @@
+"""Station level (SPEC §9.4): General, Address, Control (live), OCPP configuration; diagnostics."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import trio
+from quart import Response, current_app, flash, render_template, request, send_file
+
+from db.config_errors import ConfigurationError
+from db.config_keys import is_risky_key, key_row, list_keys
+from db.nodes import PROTOCOLS, get_station
+from db.station_control import reservations_of, running_transactions
+from db.station_files import get_diagnostics, list_diagnostics, list_firmware
+from db.station_settings import (
+    generate_station_password,
+    set_station_password,
+    station_outlets,
+    station_view,
+    update_station,
+    update_station_address,
+)
+from db.topology import NodeRef
+from files.storage import FileNameError
+from portal.access import current_principal, not_found
+from portal.configuration import bp
+from portal.configuration.control import (
+    ACTIONS,
+    TRIGGERS,
+    ActionResult,
+    ControlError,
+    run_action,
+)
+from portal.configuration.deps import check_site, control_deps, files_state, role
+from portal.configuration.pages import back_to, loader, refused, render_tab
+from portal.context import get_gateway, get_store
+from portal.live import station_state
+
+STATION_EVENT_KINDS = frozenset(
+    {
+        "firmware.status",
+        "diagnostics.status",
+        "station.online",
+        "station.offline",
+        "station.booted",
+        "connector.status",
+        "session.started",
+        "session.stopped",
+    }
+)
+
+
+async def _station_node(station_id: int) -> tuple[NodeRef, dict[str, Any]]:
+    station = await get_store().read(get_station, station_id)
+    check_site(station.site_id)
+    node = NodeRef(
+        "station",
+        station.id,
+        station.site_id,
+        station.name or station.charge_box_id,
+        charge_box_id=station.charge_box_id,
+        station_id=station.id,
+        floor_id=station.floor_id,
+    )
+    return node, station_view(station)
+
+
+@loader("station", "general")
+async def _general(node: NodeRef) -> dict[str, Any]:
+    assert node.id is not None
+    _, station = await _station_node(node.id)
+    return {"station": station, "protocols": PROTOCOLS}
+
+
+@loader("station", "address")
+async def _address(node: NodeRef) -> dict[str, Any]:
+    from db.settings import get_settings
+
+    assert node.id is not None
+    _, station = await _station_node(node.id)
+    settings = await get_store().read(get_settings)
+    return {"station": station, "tile_url": settings.get("map.tile_url", "")}
+
+
+@loader("station", "control")
+async def _control(node: NodeRef) -> dict[str, Any]:
+    assert node.id is not None
+    _, station = await _station_node(node.id)
+    store = get_store()
+    cbid = station["charge_box_id"]
+    return {
+        "station": station,
+        "state": station_state(get_gateway(), cbid),
+        "outlets": await store.read(station_outlets, node.id),
+        "running": await store.read(running_transactions, cbid),
+        "reservations": await store.read(reservations_of, cbid),
+        "images": await store.read(list_firmware),
+        "diagnostics": await store.read(list_diagnostics, node.id),
+        "triggers": TRIGGERS,
+        "actions": {name: spec for name, spec in ACTIONS.items() if role() in spec.roles},
+    }
+
+
+@loader("station", "ocpp")
+async def _ocpp(node: NodeRef) -> dict[str, Any]:
+    assert node.id is not None
+    _, station = await _station_node(node.id)
+    return {
+        "station": station,
+        "state": station_state(get_gateway(), station["charge_box_id"]),
+        "keys": await get_store().read(list_keys, node.id),
+    }
+
+
+# --- General / Address ----------------------------------------------------------------
+
+
+@bp.post("/stations/<int:station_id>/general")
+async def station_general(station_id: int) -> Any:
+    node, station = await _station_node(station_id)
+    form = dict(await request.form)
+    try:
+        result = await get_store().write(
+            lambda: update_station(
+                station_id,
+                name=form.get("name", ""),
+                description=form.get("description", ""),
+                charge_box_id=form.get("charge_box_id", station["charge_box_id"]),
+                protocol=form.get("protocol", station["protocol"]),
+                soap_endpoint=form.get("soap_endpoint"),
+            )
+        )
+    except ConfigurationError as exc:
+        return await refused("general", node, exc, form)
+    if result["charge_box_id_changed"]:
+        await flash(
+            f"Charge box id changed from {result['previous_charge_box_id']} to "
+            f"{result['charge_box_id']}: configure the same id in the station, or it can no "
+            "longer connect."
+        )
+    else:
+        await flash("Station saved.")
+    return back_to("general", node.key)
+
+
+@bp.post("/stations/<int:station_id>/password")
+async def station_password(station_id: int) -> Any:
+    node, _ = await _station_node(station_id)
+    form = dict(await request.form)
+    generated = None
+    password = str(form.get("password", ""))
+    if form.get("generate") == "1":
+        password = generated = generate_station_password()
+    elif form.get("clear") == "1":
+        password = ""
+    try:
+        await get_store().write(set_station_password, station_id, password or None)
+    except ConfigurationError as exc:
+        return await refused("general", node, exc, {})
+    if generated:
+        return await render_tab(
+            "general",
+            node=node,
+            notice=f"New OCPP password (shown once, copy it into the station): {generated}",
+            form={"generated_password": generated},
+        )
+    await flash("OCPP password cleared." if not password else "OCPP password set.")
+    return back_to("general", node.key)
+
+
+@bp.post("/stations/<int:station_id>/address")
+async def station_address(station_id: int) -> Any:
+    node, _ = await _station_node(station_id)
+    form = dict(await request.form)
+    keys = ("country", "city", "street", "street_number", "latitude", "longitude")
+    try:
+        await get_store().write(
+            update_station_address, station_id, {k: form.get(k, "") for k in keys if k in form}
+        )
+    except ConfigurationError as exc:
+        return await refused("address", node, exc, form)
+    await flash("Address saved.")
+    return back_to("address", node.key)
+
+
+# --- Control ----------------------------------------------------------------------------
+
+
+async def _result_fragment(result: ActionResult | None, error: str | None, status: int) -> Any:
+    html = await render_template(
+        "configuration/_result.html", result=result, error=error, status=status
+    )
+    hx = bool(request.headers.get("HX-Request"))
+    return Response(html, status=200 if hx else status, mimetype="text/html")
+
+
+@bp.post("/stations/<int:station_id>/control/<action>")
+async def station_control(station_id: int, action: str) -> Any:
+    _, station = await _station_node(station_id)
+    form = {k: v for k, v in (await request.form).items() if k != "csrf_token"}
+    deps = await control_deps()
+    try:
+        result = await run_action(deps, station["charge_box_id"], action, form, role=role())
+    except ControlError as exc:
+        if exc.http_status == 403:
+            from werkzeug.exceptions import Forbidden
+
+            raise Forbidden(exc.message) from None
+        return await _result_fragment(None, exc.message, exc.http_status)
+    return await _result_fragment(result, None, 200)
+
+
+@bp.get("/stations/<int:station_id>/diagnostics")
+async def station_diagnostics(station_id: int) -> Any:
+    await _station_node(station_id)
+    files = await get_store().read(list_diagnostics, station_id)
+    return await render_template("configuration/_diagnostics.html", diagnostics=files)
+
+
+@bp.get("/diagnostics/<int:file_id>")
+async def diagnostics_download(file_id: int) -> Any:
+    view, path = await get_store().read(get_diagnostics, file_id)
+    if view["station_id"] is None:
+        principal = current_principal()
+        if principal is None or principal.site_scope is not None:
+            raise not_found()
+    else:
+        station = await get_store().read(get_station, view["station_id"])
+        check_site(station.site_id)
+    try:
+        full = files_state().files.diagnostics_path(path)
+    except FileNameError:
+        raise not_found() from None
+    if not await trio.Path(full).is_file():
+        raise not_found("the file is gone from the disk")
+    return await send_file(full, as_attachment=True, attachment_filename=view["filename"])
+
+
+@bp.get("/stations/<int:station_id>/events")
+async def station_events(station_id: int) -> Any:
+    """Server-sent events of one station: firmware/diagnostics progress and its state."""
+    _, station = await _station_node(station_id)
+    cbid = station["charge_box_id"]
+    gateway = get_gateway()
+    keepalive = float(current_app.config.get("PORTAL_SSE_KEEPALIVE", 15.0))
+
+    async def stream() -> Any:
+        yield b"retry: 2000\n\n"
+        async with gateway.events.subscribe() as events:
+            while True:
+                event = None
+                with trio.move_on_after(keepalive if keepalive > 0 else math.inf):
+                    try:
+                        event = await events.receive()
+                    except (trio.EndOfChannel, trio.ClosedResourceError):
+                        return
+                if event is None:
+                    yield b": keepalive\n\n"
+                    continue
+                if event.charge_box_id != cbid or event.kind not in STATION_EVENT_KINDS:
+                    continue
+                name = event.kind.split(".")[0] if event.kind.endswith(".status") else "state"
+                if event.kind == "connector.status":
+                    name = "state"
+                data = {"kind": event.kind, **event.data, **station_state(gateway, cbid)}
+                yield f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n".encode()
+
+    response = Response(stream(), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    response.timeout = None
+    return response
+
+
+# --- OCPP configuration ------------------------------------------------------------------
+
+
+@bp.post("/stations/<int:station_id>/ocpp")
+async def ocpp_save(station_id: int) -> Any:
+    """Save one key (ChangeConfiguration); the answer shows in the row."""
+    _, station = await _station_node(station_id)
+    form = await request.form
+    key = str(form.get("key", ""))
+    row = await get_store().read(key_row, station_id, key)
+    if row is not None and row["readonly"]:
+        return await _result_fragment(None, f"{key} is read-only.", 400)
+    deps = await control_deps()
+    params = {"key": key, "value": str(form.get("value", ""))}
+    try:
+        result = await run_action(
+            deps, station["charge_box_id"], "change-configuration", params, role=role()
+        )
+    except ControlError as exc:
+        return await _result_fragment(None, exc.message, exc.http_status)
+    result.extra["risky"] = is_risky_key(key)
+    return await _result_fragment(result, None, 200)
+
+
+@bp.post("/stations/<int:station_id>/ocpp/reload")
+async def ocpp_reload(station_id: int) -> Any:
+    """ "Upload configuration": re-read every key from the station (GetConfiguration)."""
+    node, station = await _station_node(station_id)
+    deps = await control_deps()
+    try:
+        result = await run_action(
+            deps, station["charge_box_id"], "get-configuration", {}, role=role()
+        )
+    except ControlError as exc:
+        return await render_tab("ocpp", node=node, notice=exc.message, notice_kind="error")
+    return await render_tab("ocpp", node=node, notice=result.message)
