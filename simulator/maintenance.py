@@ -29,6 +29,7 @@ _SKIP = (StationOfflineError, CallTimeoutError, CallErrorReceived)
 
 
 async def _notify(station: SimulatedStation, action: str, status: str) -> None:
+    station.changed()
     try:
         await station.call(action, {"status": status})
     except _SKIP:
@@ -75,6 +76,7 @@ async def update_firmware(
     if image is None:
         await send_firmware_status(station, "DownloadFailed")
         station.firmware_status = "Idle"
+        station.changed()
         return
     await send_firmware_status(station, "Downloaded")
     await station.wait_for(lambda: not any(o.transaction for o in station.outlets))
@@ -82,10 +84,12 @@ async def update_firmware(
     if station.faults.install_fails:
         await send_firmware_status(station, "InstallationFailed")
         station.firmware_status = "Idle"
+        station.changed()
         return
     version = firmware_version_of(location, image)
     station.config.set("FirmwareVersion", version)
     station.firmware_status = "Installing"  # Installed is sent after the reboot's boot
+    station.changed()
     station.request_reboot("Hard")
 
 

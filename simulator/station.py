@@ -515,6 +515,12 @@ class SimulatedStation(SessionsMixin):
 
     async def _sender_loop(self) -> None:
         """The one task that sends StatusNotifications and queued transaction messages."""
+        try:
+            await self._send_pending_forever()
+        except StationOfflineError:
+            pass  # the connection is going down; the next one starts a new sender
+
+    async def _send_pending_forever(self) -> None:
         while True:
             self._work = trio.Event()
             if await self._deliver_head():
