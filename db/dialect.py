@@ -50,20 +50,20 @@ class Dialect:
 
     def day(self, column: Expr) -> Expr:
         if self.sqlite:
-            return fn.date(column)
-        return fn.to_char(column, "YYYY-MM-DD")
+            return fn.date(column).coerce(False)
+        return fn.to_char(column, "YYYY-MM-DD").coerce(False)
 
     def week(self, column: Expr) -> Expr:
         """The Monday that starts the ISO week of ``column``."""
         if self.sqlite:
             # 'weekday 1' moves forward to the next Monday (or stays); step back a week.
-            return fn.date(column, "-6 days", "weekday 1")
-        return fn.to_char(fn.date_trunc("week", column), "YYYY-MM-DD")
+            return fn.date(column, "-6 days", "weekday 1").coerce(False)
+        return fn.to_char(fn.date_trunc("week", column), "YYYY-MM-DD").coerce(False)
 
     def month(self, column: Expr) -> Expr:
         if self.sqlite:
-            return fn.strftime("%Y-%m", column)
-        return fn.to_char(column, "YYYY-MM")
+            return fn.strftime("%Y-%m", column).coerce(False)
+        return fn.to_char(column, "YYYY-MM").coerce(False)
 
     def hour(self, column: Expr) -> Expr:
         """Hour of day 0..23 as an integer."""
@@ -75,7 +75,8 @@ class Dialect:
         """ISO weekday 1 (Monday) .. 7 (Sunday) as an integer."""
         if self.sqlite:
             # %w: 0 = Sunday .. 6 = Saturday
-            return (peewee.Cast(fn.strftime("%w", column), "INTEGER") + 6) % 7 + 1
+            sunday_zero = peewee.Cast(fn.strftime("%w", column), "INTEGER")
+            return peewee.Case(sunday_zero, [(0, 7)], sunday_zero)
         return peewee.Cast(fn.date_part("isodow", column), "INTEGER")
 
     def bucket(self, column: Expr, unit: str) -> Expr:

@@ -1,0 +1,312 @@
+"""Diagram data (SPEC §5): sessions aggregated in SQL, scoped by node and role.
+
+Every function groups in the database (``GROUP BY`` over date buckets built by
+``db.dialect``) and returns small lists ready for a chart. ``start``/``end`` bound
+the sessions' start time, ``[start, end)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import peewee
+from peewee import JOIN, Case, ValuesList, fn
+
+from db.connection import database_proxy
+from db.dialect import Dialect
+from db.models import ChargingSession, MeterSample, Outlet, Station, utcnow
+from db.scope import SYSTEM, Node, Viewer, session_scope, station_scope
+
+__all__ = [
+    "CHARTS",
+    "auth_share",
+    "by_hour",
+    "by_weekday",
+    "data_span",
+    "energy_by_station",
+    "energy_per",
+    "occupancy",
+    "peak_power",
+]
+
+S = ChargingSession
+
+#: The predefined charts of the Diagrams menu: key -> title.
+CHARTS: dict[str, str] = {
+    "energy-day": "Energy per day",
+    "energy-week": "Energy per week",
+    "energy-month": "Energy per month",
+    "sessions-day": "Sessions per day",
+    "occupancy": "Outlet occupancy over time",
+    "by-hour": "Sessions by hour of day",
+    "by-weekday": "Sessions by weekday",
+    "by-station": "Energy by station",
+    "auth-share": "RFID vs anonymous",
+    "peak-power": "Peak power",
+}
+
+#: Sessions longer than this are cut at it when looking back for overlaps (occupancy).
+LONGEST_SESSION = dt.timedelta(days=2)
+
+
+def _energy_wh() -> Any:
+    # live energy for running sessions, as in the table
+    return Case(
+        None,
+        [(S.end_time.is_null(), fn.COALESCE(S.meter_last, S.meter_start) - S.meter_start)],
+        S.energy_wh,
+    )
+
+
+def _scoped(query: Any, viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime) -> Any:
+    return query.where(session_scope(viewer, node), S.start_time >= start, S.start_time < end)
+
+
+def energy_per(
+    unit: str, viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """``[{bucket, energy_kwh, sessions}]`` per ``day``/``week``/``month`` of the start time."""
+    d = Dialect(database_proxy.obj)
+    bucket = d.bucket(S.start_time, unit)
+    query = _scoped(
+        S.select(
+            bucket.alias("bucket"), fn.SUM(_energy_wh()).alias("wh"), fn.COUNT(S.id).alias("n")
+        ),
+        viewer,
+        node,
+        start,
+        end,
+    )
+    rows = query.group_by(bucket).order_by(bucket).tuples()
+    return [
+        {"bucket": str(b), "energy_kwh": round(int(wh or 0) / 1000.0, 3), "sessions": int(n)}
+        for b, wh, n in rows
+    ]
+
+
+def by_hour(
+    viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Sessions and energy by the hour of day they started (0..23, every hour listed)."""
+    hour = Dialect(database_proxy.obj).hour(S.start_time)
+    query = _scoped(
+        S.select(hour.alias("h"), fn.COUNT(S.id), fn.SUM(_energy_wh())), viewer, node, start, end
+    )
+    found = {int(h): (int(n), int(wh or 0)) for h, n, wh in query.group_by(hour).tuples()}
+    return [
+        {
+            "hour": h,
+            "sessions": found.get(h, (0, 0))[0],
+            "energy_kwh": found.get(h, (0, 0))[1] / 1000,
+        }
+        for h in range(24)
+    ]
+
+
+def by_weekday(
+    viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Sessions and energy by ISO weekday 1 (Monday) .. 7 (Sunday), every day listed."""
+    weekday = Dialect(database_proxy.obj).weekday(S.start_time)
+    query = _scoped(
+        S.select(weekday.alias("w"), fn.COUNT(S.id), fn.SUM(_energy_wh())), viewer, node, start, end
+    )
+    found = {int(w): (int(n), int(wh or 0)) for w, n, wh in query.group_by(weekday).tuples()}
+    names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    return [
+        {
+            "weekday": w,
+            "name": names[w - 1],
+            "sessions": found.get(w, (0, 0))[0],
+            "energy_kwh": found.get(w, (0, 0))[1] / 1000,
+        }
+        for w in range(1, 8)
+    ]
+
+
+def energy_by_station(
+    viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime, *, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The ``limit`` stations with the most energy: node identity, name, kWh, sessions."""
+    wh = fn.SUM(_energy_wh())
+    query = _scoped(
+        S.select(S.charge_box_id, fn.MAX(S.station_name), wh.alias("wh"), fn.COUNT(S.id)),
+        viewer,
+        node,
+        start,
+        end,
+    )
+    rows = (
+        query.group_by(S.charge_box_id).order_by(wh.desc(), S.charge_box_id).limit(limit).tuples()
+    )
+    return [
+        {
+            "node": cbid,
+            "station": name or cbid,
+            "energy_kwh": int(e or 0) / 1000,
+            "sessions": int(n),
+        }
+        for cbid, name, e, n in rows
+    ]
+
+
+def auth_share(
+    viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """RFID vs anonymous: sessions and energy of each."""
+    query = _scoped(
+        S.select(S.authentication, fn.COUNT(S.id), fn.SUM(_energy_wh())), viewer, node, start, end
+    )
+    found = {
+        int(a): (int(n), int(wh or 0)) for a, n, wh in query.group_by(S.authentication).tuples()
+    }
+    return [
+        {
+            "auth": label,
+            "sessions": found.get(code, (0, 0))[0],
+            "energy_kwh": found.get(code, (0, 0))[1] / 1000,
+        }
+        for code, label in ((1, "RFID"), (0, "Anonymous"))
+    ]
+
+
+def peak_power(
+    unit: str, viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Per bucket: the highest sampled power (kW, from MeterValues ``Power.Active.Import``)
+    and the highest average power of a session (energy / duration, kW)."""
+    d = Dialect(database_proxy.obj)
+    seconds = d.seconds_between(S.start_time, S.end_time)
+    avg_kw = Case(
+        None, [(seconds > 60, S.energy_wh * peewee.Value(3.6, converter=False) / seconds)], None
+    )
+    bucket = d.bucket(S.start_time, unit)
+    sessions = _scoped(
+        S.select(bucket, fn.MAX(avg_kw)).where(S.end_time.is_null(False)), viewer, node, start, end
+    )
+    result: dict[str, dict[str, Any]] = {}
+    for b, kw in sessions.group_by(bucket).tuples():
+        result[str(b)] = {
+            "bucket": str(b),
+            "session_kw": round(float(kw), 3) if kw else None,
+            "sample_kw": None,
+        }
+    sample_bucket = d.bucket(MeterSample.timestamp, unit)
+    value = peewee.Cast(MeterSample.value, "REAL" if d.sqlite else "double precision")
+    watts = Case(None, [(MeterSample.unit == "kW", value * 1000)], value)
+    samples = (
+        MeterSample.select(sample_bucket, fn.MAX(watts))
+        .join(S, on=MeterSample.session == S.id)
+        .where(
+            MeterSample.measurand == "Power.Active.Import",
+            MeterSample.timestamp >= start,
+            MeterSample.timestamp < end,
+            session_scope(viewer, node),
+        )
+        .group_by(sample_bucket)
+        .tuples()
+    )
+    for b, w in samples:
+        entry = result.setdefault(str(b), {"bucket": str(b), "session_kw": None, "sample_kw": None})
+        entry["sample_kw"] = round(float(w) / 1000, 3) if w is not None else None
+    return [result[k] for k in sorted(result)]
+
+
+def _buckets(
+    start: dt.datetime, end: dt.datetime, step: dt.timedelta
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    out: list[tuple[dt.datetime, dt.datetime]] = []
+    moment = start
+    while moment < end and len(out) < 2000:
+        out.append((moment, min(moment + step, end)))
+        moment += step
+    return out
+
+
+def occupancy(
+    viewer: Viewer,
+    node: Node,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    step: dt.timedelta | None = None,
+    now: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Share of the node's outlets in use per time bucket (0..1), and outlet-hours used.
+
+    The overlap of every session with every bucket is summed in SQL; the buckets
+    (hours for ranges up to three days, else days) join as a VALUES list.
+    """
+    now = now or utcnow()
+    if step is None:
+        step = (
+            dt.timedelta(hours=1) if end - start <= dt.timedelta(days=3) else dt.timedelta(days=1)
+        )
+    buckets = _buckets(start, end, step)
+    if not buckets:
+        return []
+    outlets = (
+        Outlet.select(fn.COUNT(Outlet.id))
+        .join(Station)
+        .where(station_scope(viewer, node) if viewer.role != "ev-user" else peewee.SQL("1 = 1"))
+    )
+    if node.kind == "outlet":
+        outlets = outlets.where(Outlet.id == node.id)
+    outlet_count = int(outlets.scalar() or 0)
+    if viewer.role == "ev-user":
+        outlet_count = 1  # his own car: the share of time it was charging
+    d = Dialect(database_proxy.obj)
+    # lb: how far back a session overlapping the bucket may have started (index range)
+    values = ValuesList([(b0, b1, b0 - LONGEST_SESSION) for b0, b1 in buckets]).cte(
+        "bk", columns=("b0", "b1", "lb")
+    )
+    b0 = d.timestamp(values.c.b0)
+    b1 = d.timestamp(values.c.b1)
+    lb = d.timestamp(values.c.lb)
+    session_end = fn.COALESCE(S.end_time, d.timestamp(peewee.Value(now)))
+    overlap = d.seconds_between(d.greatest(S.start_time, b0), d.least(session_end, b1))
+    query = (
+        S.select(values.c.b0, fn.SUM(overlap))
+        .join(
+            values,
+            JOIN.INNER,
+            on=((S.start_time >= lb) & (S.start_time < b1) & (session_end > b0)),
+        )
+        .where(session_scope(viewer, node))
+        .group_by(values.c.b0)
+        .with_cte(values)
+    )
+    used = {_as_datetime(b): float(sec or 0) for b, sec in query.tuples()}
+    out = []
+    for b0_value, b1_value in buckets:
+        seconds = used.get(b0_value, 0.0)
+        span = (b1_value - b0_value).total_seconds()
+        share = seconds / (span * outlet_count) if outlet_count and span else 0.0
+        out.append(
+            {
+                "bucket": b0_value.isoformat(sep=" "),
+                "outlet_hours": round(seconds / 3600, 3),
+                "occupancy": round(min(1.0, share), 4),
+                "outlets": outlet_count,
+            }
+        )
+    return out
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def data_span(viewer: Viewer, node: Node = SYSTEM) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """First and last session start in scope (the timeline's full extent)."""
+    row = (
+        S.select(fn.MIN(S.start_time), fn.MAX(S.start_time))
+        .where(session_scope(viewer, node))
+        .tuples()
+    )
+    first, last = next(iter(row))
+    return (
+        _as_datetime(first) if first is not None else None,
+        _as_datetime(last) if last is not None else None,
+    )
