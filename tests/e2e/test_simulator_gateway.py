@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import trio
@@ -30,6 +31,15 @@ def station(url: str, cbid: str, outlets: int = 4, **kw) -> SimulatedStation:
             **kw,
         )
     )
+
+
+async def poll_until(check: Callable[[], bool], store: Store | None = None) -> None:
+    """Wait until ``check()`` holds (run in the database's reader when ``store`` is given)."""
+    while True:
+        done = await store.read(check) if store is not None else check()
+        if done:
+            return
+        await trio.sleep(0.05)
 
 
 def sessions(cbid: str | None = None) -> list[dict]:
@@ -90,8 +100,7 @@ async def test_hard_reset_mid_session_ends_it_and_the_station_boots_again(
         assert answer == {"status": "Accepted"}
         await st.wait_for(lambda: st.boot_count == 2 and st.online)
         await st.wait_idle()
-        while not gateway.is_online("E2ERST"):
-            await trio.sleep(0.05)
+        await poll_until(lambda: gateway.is_online("E2ERST"))
     rows = await store.read(sessions, "E2ERST")
     assert len(rows) == 1
     assert rows[0]["stop_reason"] == "HardReset"
@@ -166,8 +175,7 @@ async def test_firmware_update_downloads_installs_and_reboots_with_new_version(
             row = Station.get(Station.charge_box_id == "E2EFW")
             return row.firmware_version, row.firmware_status
 
-        while (await store.read(firmware))[1] != "Installed":
-            await trio.sleep(0.05)
+        await poll_until(lambda: firmware()[1] == "Installed", store)
     assert await store.read(firmware) == ("2.0.0", "Installed")
     statuses = [
         text.split('"status":"')[1].split('"')[0]
@@ -194,8 +202,7 @@ async def test_diagnostics_upload_reaches_a_real_ftp_server(
         def status() -> str:
             return Station.get(Station.charge_box_id == "E2EDIAG").diagnostics_status
 
-        while await store.read(status) != "Uploaded":
-            await trio.sleep(0.05)
+        await poll_until(lambda: status() == "Uploaded", store)
     uploaded = Path(root) / name
     assert uploaded.exists()
     assert b"diagnostics of E2EDIAG" in uploaded.read_bytes()
