@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint
+from quart import Blueprint, render_template
 
+from db.config_errors import NotFoundError
 from portal.access import STAFF_ROLES, MenuEntry, guard
 
 __all__ = ["TABS", "bp", "menu", "tabs_for"]
@@ -42,6 +43,15 @@ TABS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
 
 def tabs_for(kind: str, role: str) -> list[tuple[str, str]]:
     return [(slug, label) for slug, label, roles in TABS.get(kind, []) if role in roles]
+
+
+@bp.errorhandler(NotFoundError)
+async def _not_found(exc: NotFoundError) -> Any:
+    """An id that does not exist answers 404, like one outside the principal's site."""
+    from portal.access import not_found
+
+    error = not_found(exc.message)
+    return await render_template("error.html", error=error, code=404), 404
 
 
 @bp.record_once

@@ -245,13 +245,16 @@ async def station_events(station_id: int) -> Any:
     cbid = station["charge_box_id"]
     gateway = get_gateway()
     keepalive = float(current_app.config.get("PORTAL_SSE_KEEPALIVE", 15.0))
+    max_seconds = float(current_app.config.get("PORTAL_SSE_MAX_SECONDS", 3600.0))
 
     async def stream() -> Any:
         yield b"retry: 2000\n\n"
+        deadline = trio.current_time() + max_seconds
         async with gateway.events.subscribe() as events:
-            while True:
+            while trio.current_time() < deadline:
                 event = None
-                with trio.move_on_after(keepalive if keepalive > 0 else math.inf):
+                wait = min(keepalive if keepalive > 0 else math.inf, deadline - trio.current_time())
+                with trio.move_on_after(max(0.0, wait)):
                     try:
                         event = await events.receive()
                     except (trio.EndOfChannel, trio.ClosedResourceError):
@@ -308,5 +311,7 @@ async def ocpp_reload(station_id: int) -> Any:
             deps, station["charge_box_id"], "get-configuration", {}, role=role()
         )
     except ControlError as exc:
-        return await render_tab("ocpp", node=node, notice=exc.message, notice_kind="error")
+        return await render_tab(
+            "ocpp", node=node, notice=exc.message, notice_kind="error", status=exc.http_status
+        )
     return await render_tab("ocpp", node=node, notice=result.message)
