@@ -30,7 +30,7 @@ __all__ = ["ROLE_LABELS", "bp", "menu"]
 
 #: Only an administrator creates users (SPEC §2); a site administrator sees his site's.
 bp = guard(Blueprint("provisioning", __name__, url_prefix="/provisioning"), ("admin", "site-admin"))
-menu = MenuEntry("Provisioning", "provisioning.index", ("admin", "site-admin"), order=60, icon="👤")
+menu = MenuEntry("Provisioning", "provisioning.index", ("admin", "site-admin"), order=60, icon="◉")
 
 ROLE_LABELS = {
     "ev-user": "EV user",

@@ -14,8 +14,9 @@ import pytest
 
 from db import Store, hash_password
 from db.models import ChargingSession, Floor, IdTag, Outlet, Site, Station, User
-from gateway import Gateway
+from gateway import Gateway, GatewayConfig
 from portal import create_app
+from simulator import SimulatedStation, StationSettings
 
 PASSWORD = "Secret123"
 _CSRF = re.compile(r'name="(?:csrf-token|csrf_token)" (?:content|value)="([^"]+)"')
@@ -131,7 +132,30 @@ def seed_world(hashed: str) -> World:
 
 @pytest.fixture(name="gateway")
 def _gateway(store: Store) -> Gateway:
+    """The real gateway, not listening (tests that need stations use ``start_gateway``)."""
     return Gateway(store)
+
+
+async def start_gateway(store: Store, nursery: Any, *, command_timeout: float = 5.0) -> Gateway:
+    """The real gateway listening on 127.0.0.1:0; ``gateway.test_url`` is its OCPP-J URL."""
+    config = GatewayConfig(command_timeout=command_timeout, supervisor_interval=3600)
+    gateway = Gateway(store, config=config)
+    port = await nursery.start(gateway.serve, "127.0.0.1", 0)
+    gateway.test_url = f"ws://127.0.0.1:{port}/Ocpp/websocket"  # type: ignore[attr-defined]
+    return gateway
+
+
+def simulated_station(gateway: Gateway, cbid: str, outlets: int = 2) -> SimulatedStation:
+    """A simulated station for ``gateway`` with fast meter values and quick reconnects."""
+    settings = StationSettings(
+        gateway.test_url,  # type: ignore[attr-defined]
+        cbid,
+        outlets=outlets,
+        config={"MeterValueSampleInterval": "1", "TransactionMessageRetryInterval": "1"},
+        backoff_initial=0.1,
+        backoff_max=0.5,
+    )
+    return SimulatedStation(settings)
 
 
 @pytest.fixture(name="app")

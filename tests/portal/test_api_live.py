@@ -9,32 +9,18 @@ import trio
 
 from db import Store
 from db.models import ChargingSession
-from gateway import Gateway, GatewayConfig
-from simulator import SimulatedStation, StationSettings
-from tests.portal.conftest import World, csrf_of, login
-
-FAST = {"MeterValueSampleInterval": "1", "TransactionMessageRetryInterval": "1"}
+from gateway import Gateway
+from simulator import SimulatedStation
+from tests.portal.conftest import World, csrf_of, login, simulated_station, start_gateway
 
 
 @pytest.fixture(name="gateway")
 async def _serving_gateway(store: Store, nursery: trio.Nursery) -> Gateway:
-    gateway = Gateway(store, config=GatewayConfig(command_timeout=1.0, supervisor_interval=3600))
-    port = await nursery.start(gateway.serve, "127.0.0.1", 0)
-    gateway.test_url = f"ws://127.0.0.1:{port}/Ocpp/websocket"  # type: ignore[attr-defined]
-    return gateway
+    return await start_gateway(store, nursery, command_timeout=1.0)
 
 
 async def _station(nursery: trio.Nursery, gateway: Gateway, cbid: str) -> SimulatedStation:
-    station = SimulatedStation(
-        StationSettings(
-            gateway.test_url,  # type: ignore[attr-defined]
-            cbid,
-            outlets=2,
-            config=dict(FAST),
-            backoff_initial=0.1,
-            backoff_max=0.5,
-        )
-    )
+    station = simulated_station(gateway, cbid)
     await nursery.start(station.run)
     await station.wait_online()
     return station
