@@ -52,11 +52,13 @@ def test_scenario_file_gives_fleet_sessions_tags_config_and_faults(tmp_path):
     path = tmp_path / "city.toml"
     path.write_text(SCENARIO)
     scenario = load_scenario(path)
-    assert scenario.stations == 20 and scenario.outlets == 4
+    assert scenario.stations == 20
+    assert scenario.outlets == 4
     assert scenario.station_ids()[:2] == ["CITY0001", "CITY0002"]
     assert scenario.password == "pw-station-1"
     assert scenario.duration == 120
-    assert scenario.tags[0] == "CARD0001" and len(scenario.tags) == 50
+    assert scenario.tags[0] == "CARD0001"
+    assert len(scenario.tags) == 50
     assert scenario.config == {
         "MeterValueSampleInterval": "30",
         "StopTransactionOnEVSideDisconnect": "true",
@@ -68,7 +70,8 @@ def test_scenario_file_gives_fleet_sessions_tags_config_and_faults(tmp_path):
     assert scenario.faults[1].stations == ("CITY0001",)
     rng = random.Random(1)
     minutes = [scenario.session_minutes.sample(rng) for _ in range(500)]
-    assert min(minutes) >= 5 and max(minutes) <= 240
+    assert min(minutes) >= 5
+    assert max(minutes) <= 240
     assert 35 < sum(minutes) / len(minutes) < 55
     assert set(scenario.ev_power_kw.sample(rng) for _ in range(200)) == {3.7, 7.4, 11, 22}
 
@@ -155,9 +158,11 @@ async def test_recorder_summary_merges_across_processes():
         recorder.call_done("Heartbeat", 30, "timeout")
         parts.append(recorder.summary(10.0))
     merged = merge_summaries(parts)
-    assert merged["stations"] == 4 and merged["connected"] == 4
+    assert merged["stations"] == 4
+    assert merged["connected"] == 4
     heartbeat = merged["actions"]["Heartbeat"]
-    assert heartbeat["ok"] == 20 and heartbeat["timeout"] == 2
+    assert heartbeat["ok"] == 20
+    assert heartbeat["timeout"] == 2
     assert heartbeat["p50_ms"] == pytest.approx(10, rel=0.02)
     assert merged["calls_per_second"] == 2.0
     assert "Heartbeat" in format_table(merged)
