@@ -119,7 +119,12 @@ async def _parent_site(form: dict[str, Any]) -> tuple[int | None, int | None]:
     return site_id, floor_id
 
 
+#: Support configures stations but does not build the topology (the API's rule too).
+BUILD_ROLES = ("admin", "site-admin")
+
+
 def _topology_node(form: dict[str, Any]) -> NodeRef:
+    allowed(*BUILD_ROLES)
     node = current_node()
     return node if node.kind in ("system", "site") else SYSTEM
 
