@@ -120,7 +120,7 @@
   }
 
   // Table context menu: <table data-contextmenu> rows carry data-actions JSON
-  // [{label, href | post, confirm, danger}]; also opened by the ContextMenu key / Shift+F10.
+  // [{label, href | post, confirm, danger, window}]; also opened by the ContextMenu key / Shift+F10.
   var menu = null;
   function closeContextMenu() {
     if (menu) { menu.remove(); menu = null; }
@@ -133,7 +133,11 @@
     f.appendChild(i); document.body.appendChild(f); f.submit();
   }
   function runAction(a) {
-    function go() { if (a.post) submitPost(a.post); else window.location.href = a.href; }
+    function go() {
+      if (a.post) submitPost(a.post);
+      else if (a.window) window.open(a.href, "_blank", "noopener");  // e.g. Statistics → Show
+      else window.location.href = a.href;
+    }
     if (a.confirm) confirmThen(a.confirm, go); else go();
   }
   function openContextMenu(row, x, y) {
