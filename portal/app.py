@@ -72,10 +72,13 @@ BLUEPRINT_MODULES: list[str] = [
     "portal.frame",
     "portal.settings",
     "portal.dashboard",
+    "portal.alarms",
     "portal.provisioning",
     "portal.api",
     "portal.configuration",
     "portal.station_files",
+    "portal.schedule",
+    "portal.statistics",
 ]
 
 DEFAULT_CONFIG: dict[str, Any] = {

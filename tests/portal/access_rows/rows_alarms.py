@@ -1,0 +1,21 @@
+"""Alarms: staff only; a site administrator's node must be in his site."""
+
+from __future__ import annotations
+
+from tests.portal.access_rows import Case, expect
+
+STAFF_PAGE = expect(302, 403, 200, 200, 200, 200)
+
+ROWS = {
+    ("GET", "/alarms/"): [
+        Case("/alarms/", STAFF_PAGE),
+        Case("/alarms/?node=station:{kista_station}", expect(302, 403, 200, 200, 404, 200)),
+    ],
+    ("GET", "/alarms/history"): [Case("/alarms/history", STAFF_PAGE)],
+    ("GET", "/alarms/events"): [Case("/alarms/events", STAFF_PAGE)],
+    ("GET", "/alarms/<view>/export.<fmt>"): [
+        Case("/alarms/active/export.xlsx", STAFF_PAGE),
+        Case("/alarms/events/export.csv", STAFF_PAGE),
+        Case("/alarms/nothing/export.csv", expect(302, 403, 404, 404, 404, 404)),
+    ],
+}
