@@ -98,7 +98,7 @@ def _alarm_query(flt: LogFilter, active: bool) -> pw.ModelSelect:
     return _scoped(query, Alarm, flt)
 
 
-def _alarm_row(a: Alarm, sites: dict[int, str]) -> dict[str, Any]:
+def _alarm_row(a: Any, sites: dict[int, str]) -> dict[str, Any]:
     return {
         "id": a.id,
         "raised_at": a.raised_at,
@@ -130,7 +130,7 @@ def iter_alarms(flt: LogFilter, *, active: bool, chunk: int = 5000) -> Iterator[
     last = 0
     while True:
         query = _alarm_query(flt, active).where(Alarm.id > last).order_by(Alarm.id).limit(chunk)
-        batch = list(query)
+        batch: list[Any] = list(query)
         for alarm in batch:
             yield _alarm_row(alarm, sites)
         if len(batch) < chunk:
@@ -147,7 +147,7 @@ def _event_query(flt: LogFilter) -> pw.ModelSelect:
     return _scoped(query, Event, flt)
 
 
-def _event_row(e: Event, sites: dict[int, str]) -> dict[str, Any]:
+def _event_row(e: Any, sites: dict[int, str]) -> dict[str, Any]:
     return {
         "id": e.id,
         "time": e.time,
@@ -174,7 +174,9 @@ def iter_events(flt: LogFilter, *, chunk: int = 5000) -> Iterator[dict[str, Any]
     sites = _site_names()
     last = 0
     while True:
-        batch = list(_event_query(flt).where(Event.id > last).order_by(Event.id).limit(chunk))
+        batch: list[Any] = list(
+            _event_query(flt).where(Event.id > last).order_by(Event.id).limit(chunk)
+        )
         for event in batch:
             yield _event_row(event, sites)
         if len(batch) < chunk:
