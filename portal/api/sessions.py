@@ -3,16 +3,22 @@ module with exports); scoped like the Statistics page (EV users: their own)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from quart import Blueprint, request
+from quart import Blueprint, current_app, request
+from quart.wrappers import Response
 
-from db.session_filters import FilterError, SessionFilter
-from db.session_queries import count_sessions, page_sessions, session_detail
+from db.session_filters import COLUMNS, FilterError, SessionFilter
+from db.session_queries import count_sessions, iter_sessions, page_sessions, session_detail
 from portal.access import ALL_ROLES, guard
 from portal.api.common import ApiError, me
-from portal.context import get_store
+from portal.context import get_store, scope_node
+from portal.export_jobs import MEDIA_TYPES, export_filename, stream_csv, stream_file
+from portal.session_export import EXCEL_MAX_DATA_ROWS, EXPORT_COLUMNS, write_xlsx
 
 __all__ = ["bp"]
 
@@ -53,3 +59,58 @@ async def session_read(session_id: int) -> Any:
     if found is None:
         raise ApiError(404, "not-found", f"no session {session_id}")
     return {k: _json_value(v) for k, v in found.items()}
+
+
+def _export_filter() -> SessionFilter:
+    params = {k: v for k, v in request.args.items() if k not in ("node", "columns", "after")}
+    try:
+        return SessionFilter.from_params(params)
+    except FilterError as exc:
+        raise ApiError(400, "bad-filter", str(exc), field=exc.param) from None
+
+
+def _export_columns() -> list[str]:
+    chosen = [c for c in request.args.get("columns", "").split(",") if c in COLUMNS]
+    return chosen or list(EXPORT_COLUMNS)
+
+
+@bp.get("/sessions/export.xlsx")
+async def sessions_export_xlsx() -> Any:
+    """The filtered sessions as an Excel workbook (a new sheet every 1,048,575 rows).
+
+    The workbook is written to a temporary file in a worker thread (memory stays
+    flat), then streamed; ``X-Total-Count`` tells how many rows it holds."""
+    flt, viewer, node = _export_filter(), me().viewer(), scope_node()
+    columns = _export_columns()
+    sheet_rows = int(current_app.config.get("PORTAL_EXPORT_SHEET_ROWS", EXCEL_MAX_DATA_ROWS))
+    handle, name = tempfile.mkstemp(prefix="sessions-", suffix=".xlsx")
+    os.close(handle)
+    path = Path(name)
+
+    def work() -> tuple[int, int]:
+        try:
+            rows = iter_sessions(flt, viewer, node)
+            total = write_xlsx(rows, path, columns=columns, sheet_rows=sheet_rows)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return total, path.stat().st_size
+
+    total, size = await get_store().read(work)
+    response = Response(stream_file(path, delete=True), mimetype=MEDIA_TYPES["xlsx"])
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename("xlsx")}"'
+    response.headers["Content-Length"] = str(size)
+    response.headers["X-Total-Count"] = str(total)
+    return response
+
+
+@bp.get("/sessions/export.csv")
+async def sessions_export_csv() -> Any:
+    """The filtered sessions as CSV, streamed while it is read (``X-Total-Count`` first)."""
+    flt, viewer, node = _export_filter(), me().viewer(), scope_node()
+    total = await get_store().read(partial(count_sessions, flt, viewer, node))
+    body = stream_csv(get_store(), flt, viewer, node, columns=_export_columns())
+    response = Response(body, mimetype=MEDIA_TYPES["csv"])
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename("csv")}"'
+    response.headers["X-Total-Count"] = str(total)
+    return response
