@@ -259,3 +259,27 @@ def profiles_sent(station_id: int) -> list[dict[str, Any]]:
         .where(ChargingProfile.station == station_id)
         .order_by(ChargingProfile.created_at.desc())
     ]
+
+
+def schedules_in_scope(site_id: int | None = None) -> list[dict[str, Any]]:
+    """Every schedule (or those of one site: on it, its stations or their outlets)."""
+    query = ChargingSchedule.select().order_by(ChargingSchedule.name)
+    if site_id is not None:
+        stations = Station.select(Station.id).where(Station.site == site_id)
+        outlets = Outlet.select(Outlet.id).where(Outlet.station.in_(stations))
+        query = query.where(
+            (ChargingSchedule.site == site_id)
+            | ChargingSchedule.station.in_(stations)
+            | ChargingSchedule.outlet.in_(outlets)
+        )
+    return [schedule_view(row) for row in query]
+
+
+def schedule_site(schedule_id: int) -> int | None:
+    """The site a schedule belongs to (through its station or outlet)."""
+    row = get_schedule(schedule_id)
+    if row.site_id is not None:
+        return int(row.site_id)
+    if row.station_id is not None:
+        return row.station.site_id  # type: ignore[union-attr,no-any-return]
+    return Outlet.get_by_id(row.outlet_id).station.site_id  # type: ignore[no-any-return]
