@@ -79,6 +79,7 @@ BLUEPRINT_MODULES: list[str] = [
     "portal.station_files",
     "portal.schedule",
     "portal.statistics",
+    "portal.diagrams",
 ]
 
 DEFAULT_CONFIG: dict[str, Any] = {

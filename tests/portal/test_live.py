@@ -1,0 +1,66 @@
+"""Live colours: the SPEC §4 colour rules and the SSE stream's site scoping."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import trio
+
+from gateway import Gateway, LiveEvent
+from portal.live import connector_colour, sse_station_stream, station_colour
+
+
+@pytest.mark.parametrize(
+    ("online", "connector", "colour"),
+    [
+        (False, {"status": "Charging"}, "grey"),
+        (True, {"status": "Available", "errorCode": "NoError"}, "black"),
+        (True, {"status": "Charging", "transactionId": 7}, "blue"),
+        (True, {"status": "SuspendedEV"}, "blue"),
+        (True, {"status": "Faulted", "errorCode": "GroundFailure"}, "red"),
+        (True, {"status": "Available", "errorCode": "HighTemperature"}, "red"),
+        (True, {"status": "Preparing"}, "black"),
+    ],
+)
+def test_connector_colour_follows_spec(online: bool, connector: dict, colour: str) -> None:
+    assert connector_colour(online, connector) == colour
+
+
+def test_a_fault_wins_over_charging_for_the_station() -> None:
+    connectors = {1: {"status": "Charging"}, 2: {"status": "Faulted"}}
+    assert station_colour(True, connectors) == "red"
+    assert station_colour(True, {1: {"status": "Charging"}, 2: {"status": "Available"}}) == "blue"
+    assert station_colour(True, {}) == "black"
+
+
+async def _collect(gateway: Gateway, site_id: int | None, all_sites: bool) -> list[dict]:
+    received: list[dict] = []
+    stream = sse_station_stream(gateway, site_id, keepalive=1.0, max_seconds=5, all_sites=all_sites)
+    async for chunk in stream:
+        text = chunk.decode()
+        if text.startswith("event: station"):
+            received.append(json.loads(text.split("data: ", 1)[1]))
+    return received
+
+
+async def test_a_site_administrators_stream_carries_only_his_sites_stations(
+    gateway: Gateway, autojump_clock: trio.abc.Clock
+) -> None:
+    results: dict[str, list[dict]] = {}
+
+    async def listen(name: str, site_id: int | None, all_sites: bool) -> None:
+        results[name] = await _collect(gateway, site_id, all_sites)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(listen, "site-admin", 1, False)
+        nursery.start_soon(listen, "admin", None, True)
+        await trio.sleep(0.5)
+        for cbid, site in (("SOLNA-1", 1), ("KISTA-1", 2)):
+            gateway.events.publish(
+                LiveEvent("connector.status", cbid, {"connectorId": 1}, site_id=site)
+            )
+        gateway.events.publish(LiveEvent("session.meter", "SOLNA-1", {}, site_id=1))
+    assert [e["station"] for e in results["site-admin"]] == ["SOLNA-1"]
+    assert [e["station"] for e in results["admin"]] == ["SOLNA-1", "KISTA-1"]
+    assert results["admin"][0]["colour"] == "grey"  # never connected: offline

@@ -1,0 +1,131 @@
+"""Provisioning pages: role-specific forms, RFID rules, clear errors, deletes keep sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from db import Store
+from db.models import ChargingSession, IdTag, User
+from tests.portal.conftest import World, login, post
+
+EV = {
+    "role": "ev-user",
+    "first_name": "Eva",
+    "last_name": "Driver",
+    "email": "Eva@Example.com",
+    "password": "Charge2026",
+    "rfid": "",
+}
+
+
+async def _create(client: Any, **fields: str) -> Any:
+    return await post(client, "/provisioning/users/new", {**EV, **fields})
+
+
+async def test_an_ev_user_with_a_hex_rfid_is_stored_in_decimal(
+    client: Any, store: Store, world: World
+) -> None:
+    await login(client, "admin@example.com")
+    response = await _create(client, rfid="04:A2:1B:3C")
+    assert response.status_code == 302
+    user = await store.read(lambda: User.get(User.email == "eva@example.com"))
+    tags = await store.read(lambda: [t.id_tag for t in IdTag.select().where(IdTag.user == user.id)])
+    assert tags == [str(0x04A21B3C)]
+    table = await (await client.get("/provisioning/?q=eva")).get_data(as_text=True)
+    assert str(0x04A21B3C) in table
+
+
+async def test_duplicates_and_bad_input_are_explained_next_to_the_field(
+    client: Any, world: World
+) -> None:
+    await login(client, "admin@example.com")
+    cases = [
+        ({"email": "ev-user@example.com"}, "email", "already used"),
+        ({"email": "not-an-email"}, "email", "is not an e-mail address"),
+        ({"rfid": "1001"}, "rfid", "already belongs"),
+        ({"rfid": "12ab-zz"}, "rfid", "neither a decimal number nor hexadecimal"),
+        ({"rfid": "9" * 21}, "rfid", "longer than 20"),
+        ({"password": ""}, "password", "no default passwords"),
+        ({"password": "lettersonly"}, "password", "mix letters and digits"),
+        ({"role": "site-admin", "site_id": ""}, "site_id", "needs a site"),
+    ]
+    for fields, field, text in cases:
+        response = await _create(client, **fields)
+        html = await response.get_data(as_text=True)
+        assert response.status_code == 400, fields
+        assert f'id="{field}-error"' in html, fields
+        assert text in html, (fields, text)
+        assert 'aria-invalid="true"' in html
+
+
+async def test_email_at_alarm_and_site_follow_the_role(
+    client: Any, store: Store, world: World
+) -> None:
+    await login(client, "admin@example.com")
+    fields = {"role": "site-admin", "email": "boss@example.com", "site_id": str(world.kista)}
+    response = await _create(client, **fields, email_at_alarm="on", rfid="555")
+    assert response.status_code == 302
+    boss = await store.read(lambda: User.get(User.email == "boss@example.com"))
+    assert boss.role == "site-admin"
+    assert boss.site_id == world.kista
+    assert boss.email_at_alarm is True
+    assert await store.read(lambda: IdTag.select().where(IdTag.id_tag == "555").count()) == 0
+    support = await _create(client, role="support", email="help@example.com", email_at_alarm="on")
+    assert support.status_code == 302
+    helper = await store.read(lambda: User.get(User.email == "help@example.com"))
+    assert helper.email_at_alarm is False
+    assert helper.site_id is None
+
+
+async def test_deleting_a_user_keeps_his_sessions_under_his_email(
+    client: Any, store: Store, world: World
+) -> None:
+    await login(client, "admin@example.com")
+    ev_id = world.users["ev-user"]
+    await store.write(
+        lambda: (
+            ChargingSession.update(user_email="")
+            .where(ChargingSession.id == world.ev_session)
+            .execute()
+        )
+    )
+    response = await post(client, f"/provisioning/users/{ev_id}/delete")
+    assert response.status_code == 302
+    session = await store.read(lambda: ChargingSession.get_by_id(world.ev_session))
+    assert session.user_email == "ev-user@example.com"
+    assert session.user_id is None
+    assert await store.read(lambda: IdTag.select().where(IdTag.id_tag == "1001").count()) == 0
+    page = await client.get(f"/api/v1/sessions/{world.ev_session}")
+    assert (await page.get_json())["email"] == "ev-user@example.com"
+
+
+async def test_an_admin_cannot_delete_himself(client: Any, store: Store, world: World) -> None:
+    await login(client, "admin@example.com")
+    await post(client, f"/provisioning/users/{world.users['admin']}/delete")
+    assert await store.read(lambda: User.select().where(User.role == "admin").count()) == 1
+
+
+async def test_editing_keeps_the_password_unless_a_new_one_is_given(
+    app: Any, client: Any, store: Store, world: World
+) -> None:
+    await login(client, "admin@example.com")
+    ev_id = world.users["ev-user"]
+    form = {**EV, "email": "ev-user@example.com", "rfid": "1001", "password": ""}
+    response = await post(client, f"/provisioning/users/{ev_id}/edit", form)
+    assert response.status_code == 302
+    other = app.test_client()
+    assert (await login(other, "ev-user@example.com")).status_code == 302
+    renamed = await store.read(lambda: User.get_by_id(ev_id))
+    assert renamed.first_name == "Eva"
+
+
+async def test_a_site_administrator_sees_his_sites_users_without_edit_actions(
+    client: Any, world: World
+) -> None:
+    await login(client, "site-admin@example.com")
+    html = await (await client.get("/provisioning/")).get_data(as_text=True)
+    assert "ev-user@example.com" in html
+    assert "other-site-admin@example.com" not in html
+    assert "admin@example.com</td>" not in html.replace("site-admin@example.com</td>", "")
+    assert 'data-testid="add-user"' not in html
+    assert "/delete" not in html
