@@ -103,6 +103,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
             portal_port=args.portal_port,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
+            ftp_port=None if args.ftp_port < 0 else args.ftp_port,
+            files_root=args.files_root,
         )
     )
 
@@ -238,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--portal-port", type=int, default=8000)
     serve.add_argument("--tls-cert", metavar="FILE")
     serve.add_argument("--tls-key", metavar="FILE")
+    serve.add_argument("--ftp-port", type=int, default=2121, help="embedded FTP server (-1: none)")
+    serve.add_argument("--files-root", default="var/files", metavar="DIR")
     serve.set_defaults(func=cmd_serve)
 
     init = sub.add_parser("init-db", parents=[common], help="create the schema (+ demo data)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import ssl
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import trio
 
 from db import open_store
 from db.connection import DatabaseURLError
+from db.models import Setting
 
 log = logging.getLogger("chargeportal")
 
@@ -25,6 +27,8 @@ class ServeOptions:
     portal_port: int = 8000
     tls_cert: str | None = None
     tls_key: str | None = None
+    ftp_port: int | None = 2121
+    files_root: str = "var/files"
 
 
 def server_ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
@@ -40,6 +44,14 @@ def server_ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | No
     return context
 
 
+def portal_secret_key() -> str:
+    """The key signing portal cookies, kept in the database so logins survive a restart."""
+    row, _ = Setting.get_or_create(
+        key="portal.secret_key", defaults={"value": secrets.token_urlsafe(32)}
+    )
+    return str(row.value)
+
+
 def _describe(options: ServeOptions, gateway_port: int, portal_port: int | None) -> list[str]:
     tls = options.tls_cert is not None
     ws, http = ("wss", "https") if tls else ("ws", "http")
@@ -50,9 +62,8 @@ def _describe(options: ServeOptions, gateway_port: int, portal_port: int | None)
     if portal_port is not None:
         lines.append(f"portal        {http}://{options.host}:{portal_port}/")
         lines.append(f"JSON API      {http}://{options.host}:{portal_port}/api/v1/openapi.json")
-        lines.append(
-            f"OCPP 1.5 SOAP {http}://{options.host}:{portal_port}/Ocpp/CentralSystemService15"
-        )
+        if options.ftp_port is not None:
+            lines.append(f"FTP (files)   ftp://{options.host}:{options.ftp_port}/")
     return lines
 
 
@@ -77,9 +88,26 @@ async def serve(
             except ImportError:  # the portal is optional in a gateway-only install
                 log.warning("portal package not available: serving the gateway only")
             else:
-                app = create_app(store, gateway)
+                secret = await store.write(portal_secret_key)
+                app = create_app(
+                    store,
+                    gateway,
+                    config={
+                        "SECRET_KEY": secret,
+                        "FILES_ROOT": options.files_root,
+                        "FTP_PORT": options.ftp_port,
+                        "FTP_HOST": options.host,
+                    },
+                )
                 portal_port = await nursery.start(
-                    serve_portal, app, options.host, options.portal_port
+                    partial(
+                        serve_portal,
+                        app,
+                        options.host,
+                        options.portal_port,
+                        certfile=options.tls_cert,
+                        keyfile=options.tls_key,
+                    )
                 )
             for line in _describe(options, gateway_port, portal_port):
                 print(line, flush=True)
