@@ -130,8 +130,12 @@ def energy_by_station(
 ) -> list[dict[str, Any]]:
     """The ``limit`` stations with the most energy: node identity, name, kWh, sessions."""
     wh = fn.SUM(_energy_wh())
+    # the station's current name; the one kept in the session when it was removed
+    name = fn.MAX(fn.COALESCE(fn.NULLIF(Station.name, ""), S.station_name))
     query = _scoped(
-        S.select(S.charge_box_id, fn.MAX(S.station_name), wh.alias("wh"), fn.COUNT(S.id)),
+        S.select(S.charge_box_id, name, wh.alias("wh"), fn.COUNT(S.id)).join(
+            Station, JOIN.LEFT_OUTER, on=(S.station == Station.id)
+        ),
         viewer,
         node,
         start,

@@ -49,3 +49,18 @@ ROWS = {
         Case("/api/v1/sessions/export.csv?sort=colour", same(401, 400)),
     ],
 }
+
+STAFF = expect(302, 403, 200, 200, 200, 200)
+ROWS |= {
+    ("GET", "/diagrams/"): [
+        Case("/diagrams/", STAFF),
+        Case("/diagrams/?node=site:{kista}", expect(302, 403, 200, 200, 404, 200)),
+    ],
+    ("GET", "/diagrams/data"): [
+        Case("/diagrams/data?chart=energy-day", STAFF),
+        Case(
+            "/diagrams/data?chart=occupancy&node=site:{kista}", expect(302, 403, 200, 200, 404, 200)
+        ),
+    ],
+    ("GET", "/diagrams/timeline"): [Case("/diagrams/timeline", STAFF)],
+}
