@@ -30,6 +30,8 @@ API_MODULES = [
     "portal.api.topology",
     "portal.api.accounts",
     "portal.api.sessions",
+    "portal.api.configuration",
+    "portal.api.schedules",
 ]
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
