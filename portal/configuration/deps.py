@@ -55,31 +55,52 @@ def setup_files(app: Quart) -> None:
     """Called when the configuration blueprint is registered.
 
     Unless the composition root attached files already (``attach_files``), the folder is
-    ``FILES_ROOT`` (default ``var/files``) and, when ``FTP_PORT`` is set (0 = any port),
-    an embedded FTP server is started with the app (``FTP_HOST``, ``FTP_PUBLIC_HOST``).
+    ``FILES_ROOT`` (default ``var/files``). The embedded FTP server starts with the app on
+    ``FTP_PORT`` (0 = any port) when set; otherwise, outside tests (``TESTING``), on the
+    port of the ``ftp.url`` system setting when ``ftp.mode`` is ``embedded``. It binds
+    ``FTP_HOST`` (default 127.0.0.1) and gives stations the host of ``ftp.url`` (or
+    ``FTP_PUBLIC_HOST``). A port in use is logged, and the portal runs without it.
     """
     app.config.setdefault("FILES_ROOT", str(DEFAULT_ROOT))
     app.config.setdefault("FTP_PORT", None)
 
     @app.before_serving
     async def _start_files() -> None:
+        from urllib.parse import urlparse
+
+        from portal.context import get_state
+
         state = app.extensions.get(EXTENSION)
         if state is None:
             state = attach_files(app, FileStore(app.config["FILES_ROOT"]))
+        if state.ftp is not None:
+            return
+        store = get_state().store
         port = app.config.get("FTP_PORT")
-        if state.ftp is None and port is not None:
-            from portal.context import get_state
-
-            store = get_state().store
-            state.ftp = FtpServer(
-                state.files,
-                host=app.config.get("FTP_HOST", "127.0.0.1"),
-                port=int(port),
-                public_host=app.config.get("FTP_PUBLIC_HOST"),
-                on_upload=upload_recorder(store, state.files),
-            )
-            await app.nursery.start(state.ftp.run)  # type: ignore[attr-defined]
-            log.info("embedded FTP server on port %s", state.ftp.port)
+        public_host = app.config.get("FTP_PUBLIC_HOST")
+        if port is None and not app.config.get("TESTING"):
+            settings = await store.read(get_settings)
+            if settings.get("ftp.mode") != "embedded":
+                return
+            parsed = urlparse(settings.get("ftp.url", ""))
+            port = parsed.port or 21
+            public_host = public_host or parsed.hostname
+        if port is None:
+            return
+        ftp = FtpServer(
+            state.files,
+            host=app.config.get("FTP_HOST", "127.0.0.1"),
+            port=int(port),
+            public_host=public_host,
+            on_upload=upload_recorder(store, state.files),
+        )
+        try:
+            await app.nursery.start(ftp.run)  # type: ignore[attr-defined]
+        except OSError as exc:
+            log.error("embedded FTP server not started on port %s: %s", port, exc)
+            return
+        state.ftp = ftp
+        log.info("embedded FTP server on port %s", ftp.port)
 
 
 def files_state() -> FilesState:
