@@ -13,7 +13,7 @@ from db.api_tokens import create_token
 from gateway import Gateway
 from portal import create_app, serve_portal
 from simulator.station import SimulatedStation, StationSettings
-from tests.e2e.config_rig import GATEWAY_CONFIG, seed, wait_until
+from tests.e2e.config_rig import GATEWAY_CONFIG, seed, wait_until, wait_until_async
 
 
 async def test_firmware_over_http_and_a_log_upload_through_the_api(
@@ -75,10 +75,11 @@ async def test_firmware_over_http_and_a_log_upload_through_the_api(
                 log = await api.post("/stations/SIM-1/control/get-diagnostics", json={})
                 assert log.status_code == 200, log.text
                 name = log.json()["answer"]["fileName"]
-                while not (
-                    listed := (await api.get("/stations/SIM-1/diagnostics")).json()["items"]
-                ):
-                    await trio.sleep(0.05)
+
+                async def listed_files() -> list:
+                    return (await api.get("/stations/SIM-1/diagnostics")).json()["items"]
+
+                listed = await wait_until_async(listed_files)
                 assert listed[0]["filename"] == name
                 download = await api.get(f"/diagnostics/{listed[0]['id']}")
                 assert download.status_code == 200
