@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,9 +19,12 @@ __all__ = ["bp", "home_url"]
 
 bp = Blueprint("auth", __name__)
 
-# Verifying against this when the account does not exist keeps the answer time the
-# same, so response times do not tell which e-mails have accounts.
-_DUMMY_HASH = hash_password("not-a-real-password-0")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so that the answer takes as
+    long and response times do not tell which e-mails have accounts."""
+    return hash_password("not-a-real-password-0")
 
 
 def home_url(principal: Principal) -> str:
@@ -82,7 +86,7 @@ async def login_post() -> Any:
         html = await render_template("auth/login.html", errors=errors, email=email, next=target)
         return html, 400
     user = await get_store().read(get_user_by_email, email)
-    stored = user.password_hash if user is not None else _DUMMY_HASH
+    stored = user.password_hash if user is not None else _dummy_hash()
     ok = await trio.to_thread.run_sync(verify_password, stored, password)
     if user is None or not ok:
         throttle.failed(email, address)

@@ -201,3 +201,69 @@ async def test_a_site_administrator_sees_nothing_of_another_site(
     assert "other-site-admin@example.com" not in seen["table"]
     assert seen["other_status"] == 404
     assert seen["api_status"] == 404
+
+
+async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
+    chromium: BrowserThread, base_url: str, world: World
+) -> None:
+    page = await chromium.new_page(base_url)
+
+    def walk() -> dict[str, Any]:
+        _log_in(page, "admin@example.com")
+        page.keyboard.press("Tab")
+        first = page.evaluate("document.activeElement.textContent")
+        page.keyboard.press("Enter")
+        focused_main = page.evaluate("document.activeElement.id")
+        statuses = {}
+        for name, path in [
+            ("settings", "/settings/"),
+            ("news", "/news"),
+            ("alarms", "/alarms/"),
+            ("alarm-history", "/alarms/history"),
+            ("event-log", "/alarms/events"),
+            ("api-tokens", "/provisioning/tokens"),
+            ("user-form", "/provisioning/users/new"),
+        ]:
+            response = page.goto(path)
+            statuses[name] = response.status if response else 0
+            screenshot(page, name)
+        # a destructive action asks first: cancelling the dialog keeps the token
+        page.goto("/provisioning/tokens")
+        page.fill("input[name=name]", "notebook")
+        page.click("form[action$='/provisioning/tokens'] button[type=submit]")
+        page.goto("/provisioning/tokens")
+        page.click("button:has-text('Revoke')")
+        dialog_open = page.is_visible("#confirm-dialog")
+        screenshot(page, "confirm-dialog")
+        page.keyboard.press("Escape")
+        still_active = page.locator("td:has-text('active')").count()
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.goto("/dashboard/")
+        sidebar_hidden = page.evaluate(
+            "document.getElementById('sidebar').getBoundingClientRect().right <= 0"
+        )
+        page.click("[data-toggle-sidebar]")
+        page.wait_for_timeout(300)
+        screenshot(page, "phone-menu-open")
+        sidebar_shown = page.evaluate(
+            "document.getElementById('sidebar').getBoundingClientRect().left >= 0"
+        )
+        return {
+            "first": first,
+            "main": focused_main,
+            "statuses": statuses,
+            "dialog": dialog_open,
+            "still_active": still_active,
+            "hidden": sidebar_hidden,
+            "shown": sidebar_shown,
+        }
+
+    with trio.fail_after(60):
+        seen = await chromium.run(walk)
+    assert seen["first"] == "Skip to content"
+    assert seen["main"] == "main"
+    assert set(seen["statuses"].values()) == {200}
+    assert seen["dialog"] is True
+    assert seen["still_active"] == 1
+    assert seen["hidden"] is True
+    assert seen["shown"] is True
