@@ -1,16 +1,25 @@
-"""Dashboard (SPEC §3): the user's four panels. The statistics work (issue 6) owns the panels."""
+"""Dashboard (SPEC §3): the four panels a user chose in his settings, refreshing live.
+
+Each panel is a fragment (``/dashboard/panels/<key>``) that htmx reloads every few
+seconds; the page renders the same fragments on first load.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Any
 
 from quart import Blueprint, render_template
 
+from db.alarm_views import LogFilter, list_alarms
+from db.dashboard_queries import occupancy_per_site, today_vs_last_week
 from db.news import latest_news
+from db.session_filters import SessionFilter
+from db.session_queries import page_sessions
 from db.topology import navigator_tree
-from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard
-from portal.context import get_gateway, get_store, selected_node
+from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard, not_found
+from portal.context import get_gateway, get_store, scope_node, selected_node
 from portal.live import station_state
 from portal.panels import DEFAULT_PANELS, PANELS
 
@@ -19,9 +28,18 @@ __all__ = ["bp", "menu"]
 bp = guard(Blueprint("dashboard", __name__, url_prefix="/dashboard"), STAFF_ROLES)
 menu = MenuEntry("Dashboard", "dashboard.index", STAFF_ROLES, order=10, icon="▦")
 
+#: seconds between refreshes of a panel (station colours change fastest)
+REFRESH = {
+    "station-status": 5,
+    "energy-today": 15,
+    "active-alarms": 10,
+    "latest-sessions": 10,
+    "occupancy": 10,
+    "news": 60,
+}
 
-@bp.get("/")
-async def index() -> Any:
+
+async def _station_status() -> dict[str, Any]:
     principal = current_principal()
     assert principal is not None
     node = selected_node()
@@ -35,12 +53,53 @@ async def index() -> Any:
     elif node.kind in ("station", "outlet"):
         stations = [s for s in stations if s.id == node.station_id]
     colours = Counter(station_state(gateway, s.charge_box_id)["colour"] for s in stations)
-    chosen = [p for p in (principal.dashboard_panels or DEFAULT_PANELS) if p in PANELS]
+    return {"colours": colours, "station_count": len(stations)}
+
+
+async def panel_data(key: str) -> dict[str, Any]:
+    """What the panel ``key`` shows for the current principal and node."""
+    principal = current_principal()
+    assert principal is not None
+    store = get_store()
+    viewer, node = principal.viewer(), scope_node()
+    if key == "station-status":
+        return await _station_status()
+    if key == "energy-today":
+        return {"compare": await store.read(partial(today_vs_last_week, viewer, node))}
+    if key == "active-alarms":
+        ref = selected_node()
+        flt = LogFilter(
+            site_scope=principal.site_scope,
+            node_kind=ref.kind,
+            node_id=ref.id,
+            station_id=getattr(ref, "station_id", None),
+        )
+        alarms, total = await store.read(partial(list_alarms, flt, active=True, limit=8))
+        return {"alarms": alarms, "total": total}
+    if key == "latest-sessions":
+        page = await store.read(partial(page_sessions, SessionFilter(limit=8), viewer, node))
+        return {"sessions": page.rows}
+    if key == "occupancy":
+        return {"sites": await store.read(partial(occupancy_per_site, viewer, node))}
+    return {"latest": await store.read(latest_news, 5)}
+
+
+@bp.get("/")
+async def index() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    chosen = [p for p in (principal.dashboard_panels or DEFAULT_PANELS) if p in PANELS][:4]
+    data = {key: await panel_data(key) for key in chosen}
     return await render_template(
-        "dashboard/index.html",
-        chosen=chosen,
-        panels=PANELS,
-        colours=colours,
-        station_count=len(stations),
-        latest=await get_store().read(latest_news, 5),
+        "dashboard/index.html", chosen=chosen, panels=PANELS, data=data, refresh=REFRESH
+    )
+
+
+@bp.get("/panels/<key>")
+async def panel(key: str) -> Any:
+    """One panel's fresh HTML (htmx polls it)."""
+    if key not in PANELS:
+        raise not_found("no such panel")
+    return await render_template(
+        "dashboard/_panel.html", key=key, panels=PANELS, d=await panel_data(key), refresh=REFRESH
     )

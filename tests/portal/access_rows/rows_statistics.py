@@ -64,3 +64,11 @@ ROWS |= {
     ],
     ("GET", "/diagrams/timeline"): [Case("/diagrams/timeline", STAFF)],
 }
+
+ROWS |= {
+    ("GET", "/dashboard/panels/<key>"): [
+        Case("/dashboard/panels/latest-sessions", STAFF),
+        Case("/dashboard/panels/occupancy?node=site:{kista}", expect(302, 403, 200, 200, 404, 200)),
+        Case("/dashboard/panels/nonsense", expect(302, 403, 404, 404, 404, 404)),
+    ],
+}
