@@ -220,6 +220,23 @@ def cmd_idtag_list(args: argparse.Namespace) -> None:
         print(f"{tag:<22} {status:<9} {expiry:<20} {parent:<22} {owner}")
 
 
+def cmd_demo_data(args: argparse.Namespace) -> None:
+    from db.demo_data import generate_sessions
+
+    if args.sessions < 0 or args.days < 1:
+        fail("--sessions must be >= 0 and --days >= 1")
+    database = _open(args)
+    try:
+        stats = generate_sessions(database, args.sessions, seed=args.seed, days=args.days)
+    finally:
+        database.close()
+    print(
+        f"{stats.sessions} sessions over {args.days} days ({stats.running} still running, "
+        f"{stats.rfid} RFID), {stats.stations_added} demo stations and {stats.users_added} "
+        f"demo EV users added, in {stats.seconds:.1f} s"
+    )
+
+
 # --- the parser ----------------------------------------------------------------
 
 
@@ -300,6 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
     tadd.add_argument("--user", metavar="EMAIL")
     tadd.set_defaults(func=cmd_idtag_add)
     idtag.add_parser("list", parents=[common]).set_defaults(func=cmd_idtag_list)
+
+    demo = sub.add_parser("demo-data", parents=[common], help="fill a realistic year of sessions")
+    demo.add_argument("--sessions", type=int, default=100_000, metavar="N")
+    demo.add_argument("--days", type=int, default=365, metavar="N")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.set_defaults(func=cmd_demo_data)
     return parser
 
 
