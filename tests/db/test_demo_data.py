@@ -1,0 +1,73 @@
+"""The demo generator: exact count, no overlapping sessions on an outlet, plausible patterns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from db import Store
+from db.demo_data import generate_sessions
+from db.models import ChargingSession, utcnow
+
+
+async def test_a_realistic_month_of_sessions(store: Store) -> None:
+    now = utcnow().replace(microsecond=0)
+    stats = await store.read(
+        lambda: generate_sessions(store.database, 6000, seed=7, days=60, now=now)
+    )
+    assert stats.sessions == 6000
+    rows = await store.read(
+        lambda: list(
+            ChargingSession.select(
+                ChargingSession.outlet,
+                ChargingSession.start_time,
+                ChargingSession.end_time,
+                ChargingSession.meter_start,
+                ChargingSession.meter_stop,
+                ChargingSession.authentication,
+                ChargingSession.user,
+                ChargingSession.energy_wh,
+            ).tuples()
+        )
+    )
+    assert len(rows) == 6000
+    by_outlet: dict[int, list[tuple]] = {}
+    for row in rows:
+        by_outlet.setdefault(row[0], []).append(row)
+    for sessions in by_outlet.values():
+        sessions.sort(key=lambda r: r[1])
+        for before, after in zip(sessions, sessions[1:], strict=False):
+            assert before[2] is not None, "only an outlet's last session may still run"
+            assert before[2] <= after[1], "sessions on one outlet never overlap"
+            assert before[4] <= after[3], "the meter only counts up"
+    assert all(r[1] <= now for r in rows)
+    running = [r for r in rows if r[2] is None]
+    assert running == [r for r in running if r[1] > now - dt.timedelta(days=1)]
+    auth = Counter(r[5] for r in rows)
+    assert 0.5 < auth[1] / len(rows) < 0.95  # mostly RFID, anonymous too
+    assert all((r[6] is not None) == (r[5] == 1) for r in rows)
+    hours = Counter(r[1].hour for r in rows)
+    assert hours[8] > 2 * hours[3]  # mornings, not nights
+    assert all(r[7] > 0 for r in rows if r[2] is not None)
+
+
+async def test_same_seed_same_sessions(store: Store, tmp_path: object) -> None:
+    now = dt.datetime(2026, 6, 1)
+    await store.read(lambda: generate_sessions(store.database, 300, seed=3, days=10, now=now))
+    first = await store.read(
+        lambda: list(
+            ChargingSession.select(ChargingSession.start_time, ChargingSession.energy_wh)
+            .order_by(ChargingSession.id)
+            .tuples()
+        )
+    )
+    await store.read(lambda: ChargingSession.delete().execute())
+    await store.read(lambda: generate_sessions(store.database, 300, seed=3, days=10, now=now))
+    second = await store.read(
+        lambda: list(
+            ChargingSession.select(ChargingSession.start_time, ChargingSession.energy_wh)
+            .order_by(ChargingSession.id)
+            .tuples()
+        )
+    )
+    assert first == second
