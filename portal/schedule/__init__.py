@@ -9,6 +9,6 @@ from portal.access import STAFF_ROLES, MenuEntry, guard
 __all__ = ["bp", "menu"]
 
 bp = guard(Blueprint("schedule", __name__, url_prefix="/schedule"), STAFF_ROLES)
-menu = MenuEntry("Schedule", "schedule.index", roles=STAFF_ROLES, order=45, icon="🕒")
+menu = MenuEntry("Schedule", "schedule.index", roles=STAFF_ROLES, order=45, icon="◷")
 
 import portal.schedule.views  # noqa: E402, F401

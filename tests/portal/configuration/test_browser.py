@@ -1,0 +1,162 @@
+"""Walk the Navigator through every level in Chromium, a screenshot per Configuration tab
+(tests/artifacts/config-*.png), and use the live parts: map click, floor plan drag and
+drop, a Control action, a firmware update followed live, an OCPP key saved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+from db import Store
+from db.models import Floor, Station
+from db.station_files import record_firmware
+from files.jpeg import demo_floor_plan
+from files.storage import FileStore
+from gateway import Gateway
+from portal import create_app, serve_portal
+from tests.portal.browser import BrowserThread, ensure_chromium, screenshot
+from tests.portal.conftest import PASSWORD, World, simulated_station, start_gateway
+
+pytestmark = pytest.mark.browser
+
+LEVELS = [
+    ("system", "a.nav-node.system", ["general", "topology", "services", "files"]),
+    ("site", 'a.nav-node.site:has-text("Solna")', ["general", "address", "topology"]),
+    ("floor", "a.nav-node.floor", ["general", "positions"]),
+    ("station", 'a.nav-node.station[data-cbid="SOLNA-1"]', ["general", "address", "ocpp"]),
+    ("outlet", 'a.nav-node.outlet[data-cbid="SOLNA-1"][data-connector="1"]', ["general"]),
+]
+
+
+@pytest.fixture(name="chromium", scope="module")
+def _chromium() -> Iterator[BrowserThread]:
+    if ensure_chromium() is None:
+        pytest.skip("Chromium is missing and cannot be installed (needs root and apt-get)")
+    thread = BrowserThread()
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.close()
+
+
+@pytest.fixture(name="gateway")
+async def _serving_gateway(store: Store, nursery: trio.Nursery) -> Gateway:
+    return await start_gateway(store, nursery)
+
+
+@pytest.fixture(name="app")
+def _app(store: Store, gateway: Gateway, tmp_path: Path) -> Any:
+    config = {"SECRET_KEY": "test", "TESTING": True, "FILES_ROOT": str(tmp_path / "files")}
+    return create_app(store, gateway, config=config)
+
+
+async def test_walk_every_level_and_tab_and_use_the_live_parts(
+    chromium: BrowserThread,
+    app: Any,
+    gateway: Gateway,
+    store: Store,
+    world: World,
+    nursery: trio.Nursery,
+    tmp_path: Path,
+) -> None:
+    plan = demo_floor_plan()
+    await store.write(
+        lambda: Floor.update(plan_image=plan).where(Floor.id == world.solna_floor).execute()
+    )
+    stored = FileStore(tmp_path / "files").save_firmware("sim-2.0.0.bin", b"VERSION=2.0.0\n")
+    await store.write(
+        lambda: record_firmware(
+            stored.name, version="2.0.0", size=stored.size, sha256=stored.sha256, user_id=None
+        )
+    )
+    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
+    station = simulated_station(gateway, "SOLNA-1")
+    station.settings.reboot_delay = 0.1
+    page = await chromium.new_page(f"http://127.0.0.1:{port}")
+    with trio.fail_after(90):
+        await nursery.start(station.run)
+        await station.wait_online()
+
+        def walk() -> list[str]:
+            page.goto("/login")
+            page.fill("input[name=email]", "admin@example.com")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector('[data-testid="logout"]', state="attached")
+            page.goto("/configuration/")
+            shots = []
+            for level, link, tabs in LEVELS:
+                page.click(link)
+                page.wait_for_selector(f'.scope-kind:text-is("{level.capitalize()}")')
+                for tab in tabs:
+                    page.click(f'[data-testid="config-tabs"] a[data-tab="{tab}"]')
+                    page.wait_for_selector(
+                        f'[data-testid="config-tabs"] a[data-tab="{tab}"][aria-current="page"]'
+                    )
+                    name = f"config-{level}-{tab}"
+                    screenshot(page, name)
+                    shots.append(name)
+            return shots
+
+        shots = await chromium.run(walk)
+        assert len(shots) == 13
+
+        def map_and_plan() -> dict[str, Any]:
+            page.goto(f"/configuration/address?node=site:{world.solna}")
+            page.click("#map", position={"x": 200, "y": 150})
+            latitude = page.input_value("#f-latitude")
+            page.goto(f"/configuration/positions?node=floor:{world.solna_floor}")
+            icon = page.locator('.unplaced .plan-icon[data-cbid="SOLNA-1"]')
+            icon.wait_for()
+            box = page.locator("[data-plan] img").bounding_box()
+            start = icon.bounding_box()
+            page.mouse.move(start["x"] + 10, start["y"] + 10)
+            page.mouse.down()
+            target = (box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
+            page.mouse.move(*target, steps=8)
+            page.mouse.up()
+            page.click("[data-save-positions]")
+            page.wait_for_selector('[data-save-state]:text-is("Positions saved.")')
+            colour = page.get_attribute('[data-plan] .plan-icon[data-cbid="SOLNA-1"]', "class")
+            screenshot(page, "config-floor-positions-placed")
+            return {"latitude": latitude, "class": colour}
+
+        seen = await chromium.run(map_and_plan)
+        assert seen["latitude"] != ""
+        assert "st-black" in seen["class"]  # online and idle: drawn green on the plan
+        x, y = await store.read(
+            lambda: (lambda s: (s.pos_x, s.pos_y))(Station.get_by_id(world.solna_station))
+        )
+        assert abs(x - 0.25) < 0.05
+        assert abs(y - 0.5) < 0.05
+
+        def control() -> dict[str, str]:
+            page.goto(f"/configuration/control?node=station:{world.solna_station}")
+            page.click('[data-action="clear-cache"] button')
+            cache = page.inner_text('[data-action="clear-cache"] [data-testid="action-result"]')
+            page.select_option("#f-fw-transport", "http")
+            page.click('[data-action="update-firmware"] button')
+            page.click("[data-confirm-ok]")
+            page.wait_for_selector('[data-firmware-status]:text-is("Installed")', timeout=20_000)
+            page.wait_for_selector('[data-firmware-version]:text-is("2.0.0")', timeout=20_000)
+            screenshot(page, "config-station-control")
+            page.goto(f"/configuration/ocpp?node=station:{world.solna_station}")
+            row = page.locator('tr[data-key="HeartbeatInterval"]')
+            row.locator("input[name=value]").fill("120")
+            row.locator("button").click()
+            answer = row.locator('[data-testid="action-result"]').inner_text()
+            screenshot(page, "config-station-ocpp-saved")
+            return {"cache": cache, "answer": answer}
+
+        results = await chromium.run(control)
+        assert "Accepted" in results["cache"]
+        assert "Accepted" in results["answer"]
+        assert station.config.get("FirmwareVersion") == "2.0.0"
+        assert station.config.get("HeartbeatInterval") == "120"
+    for name in shots:
+        assert (Path(__file__).resolve().parents[2] / "artifacts" / f"{name}.png").exists()
