@@ -53,6 +53,8 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss.0"
 ENERGY_FORMAT = "0.000"
+#: a duration is a number of days in Excel; shown as SPEC §6 writes it (``1hrs 33min 1sec``)
+DURATION_FORMAT = '[h]"hrs "m"min "s"sec"'
 
 
 class ExportCancelledError(Exception):
@@ -92,6 +94,7 @@ def write_xlsx(
     bold = Font(bold=True)
     time_keys = {i for i, k in enumerate(columns) if COLUMNS[k].kind == "time"}
     energy_keys = {i for i, k in enumerate(columns) if k in ("energy", "meter")}
+    duration_keys = {i for i, k in enumerate(columns) if k == "duration"}
     sheet = None
     sheet_count = 0
     in_sheet = sheet_rows
@@ -122,13 +125,19 @@ def write_xlsx(
             in_sheet = 0
             # one styled cell per column, reused: a write-only row is serialised on append
             styled = {}
-            for index in time_keys | energy_keys:
+            for index in time_keys | energy_keys | duration_keys:
                 styled[index] = WriteOnlyCell(sheet)
-                styled[index].number_format = TIME_FORMAT if index in time_keys else ENERGY_FORMAT
+                styled[index].number_format = (
+                    TIME_FORMAT
+                    if index in time_keys
+                    else DURATION_FORMAT
+                    if index in duration_keys
+                    else ENERGY_FORMAT
+                )
         assert sheet is not None
         values: list[Any] = []
         for index, key in enumerate(columns):
-            value = export_value(row, key)
+            value = export_value(row, key) if index not in duration_keys else _days(row)
             if value is not None and index in styled:
                 cell = styled[index]
                 cell.value = value
@@ -145,6 +154,12 @@ def write_xlsx(
     if progress is not None:
         progress(written)
     return written
+
+
+def _days(row: dict[str, Any]) -> float | None:
+    """The duration as Excel stores one: a fraction of a day (whole seconds, as shown)."""
+    seconds = row.get("duration")
+    return None if seconds is None else int(seconds) / 86400
 
 
 def _letter(index: int) -> str:

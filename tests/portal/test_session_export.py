@@ -58,7 +58,9 @@ async def test_xlsx_holds_every_field_with_excel_types(
     assert len(table) == 9
     first = dict(zip(EXPORT_COLUMNS, table[1], strict=True))
     assert first["start"] == dt.datetime(2026, 3, 16, 8, 0)
-    assert first["duration"] == "1hrs 30min 0sec"
+    # a duration is a number Excel can sum, shown as SPEC §6 writes it
+    assert first["duration"] == dt.timedelta(hours=1, minutes=30)
+    assert sheet.cell(row=2, column=2).number_format == '[h]"hrs "m"min "s"sec"'
     assert first["energy"] == 10.0
     assert first["auth"] == "RFID"
     assert first["email"] == "alice@example.com"
@@ -118,6 +120,7 @@ def _synthetic(count: int) -> Any:
             "id": i,
             "start": start + dt.timedelta(minutes=i),
             "end": start + dt.timedelta(minutes=i + 30),
+            "duration": 1800.0 + i % 7000,
             "duration_text": "0hrs 30min 0sec",
             "node": f"CP{i % 300:05d}",
             "site": "Solna",

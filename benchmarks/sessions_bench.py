@@ -1,0 +1,238 @@
+"""Sessions benchmark: a year of demo sessions, filtered page times, export time and memory.
+
+``python -m benchmarks.sessions_bench`` (1,000,000 sessions; ``--quick``: 20,000) prints
+a Markdown section for BENCHMARKS.md. Each export runs in its own process so that its
+peak memory (``ru_maxrss``) is the export's alone, not the generator's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: (label, query parameters) — what people type into the Statistics filters
+PAGE_CASES: list[tuple[str, dict[str, str]]] = [
+    ("newest first, no filter", {}),
+    ("one site", {"site": "Kista"}),
+    ("one station (contains)", {"station": "DEMO-0042"}),
+    ("a month, energy ≥ 30 kWh", {"from": "{month_from}", "to": "{month_to}", "energy_min": "30"}),
+    ("RFID, outlet 2, sorted by energy", {"auth": "rfid", "outlet": "2", "sort": "-energy"}),
+    ("e-mail contains", {"email": "ev00012"}),
+    ("sorted by duration (no index)", {"sort": "-duration"}),
+    ("running sessions", {"state": "running"}),
+]
+
+
+def _open(path: Path) -> Any:
+    sys.path.insert(0, str(ROOT))
+    from db import migrate, open_database
+
+    database = open_database(f"sqlite:///{path}")
+    migrate(database)
+    return database
+
+
+def fill(path: Path, sessions: int, seed: int = 1) -> dict[str, Any]:
+    from db.demo_data import generate_sessions
+
+    path.unlink(missing_ok=True)
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    database = _open(path)
+    started = time.perf_counter()
+    stats = generate_sessions(database, sessions, seed=seed)
+    seconds = time.perf_counter() - started
+    database.close()
+    return {
+        "sessions": stats.sessions,
+        "running": stats.running,
+        "stations_added": stats.stations_added,
+        "users_added": stats.users_added,
+        "seconds": round(seconds, 1),
+        "rows_per_s": round(stats.sessions / seconds),
+        "db_mb": round(path.stat().st_size / 1e6, 1),
+    }
+
+
+def page_times(path: Path, repeats: int = 5, deep: int = 20) -> list[dict[str, Any]]:
+    """Median time of the first page (50 rows) and of page ``deep`` (following cursors)."""
+    from db.scope import Node, Viewer
+    from db.session_aggregates import data_span
+    from db.session_filters import SessionFilter
+    from db.session_queries import count_sessions, page_sessions
+
+    database = _open(path)
+    admin = Viewer("admin")
+    _, last = data_span(admin, Node())
+    assert last is not None
+    month_to = last.replace(day=1).date().isoformat()
+    month_from = (last.replace(day=1) - dt.timedelta(days=1)).replace(day=1).date().isoformat()
+    out = []
+    for label, raw in PAGE_CASES:
+        params = {k: v.format(month_from=month_from, month_to=month_to) for k, v in raw.items()}
+        flt = SessionFilter.from_params(params)
+        firsts = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            page = page_sessions(flt, admin)
+            firsts.append(time.perf_counter() - started)
+        cursor_flt, deep_time, pages = flt, 0.0, 0
+        for _ in range(deep):
+            started = time.perf_counter()
+            page = page_sessions(cursor_flt, admin)
+            deep_time = time.perf_counter() - started
+            pages += 1
+            if page.next_cursor is None:
+                break
+            cursor_flt = SessionFilter.from_params({**params, "after": page.next_cursor})
+        started = time.perf_counter()
+        total = count_sessions(flt, admin)
+        count_time = time.perf_counter() - started
+        out.append(
+            {
+                "case": label,
+                "params": params,
+                "first_page_ms": round(statistics.median(firsts) * 1000, 1),
+                "page_n": pages,
+                "page_n_ms": round(deep_time * 1000, 1),
+                "count_ms": round(count_time * 1000, 1),
+                "rows": total,
+            }
+        )
+    database.close()
+    return out
+
+
+def export_child(path: Path, fmt: str, limit: int | None, out: Path) -> dict[str, Any]:
+    """Run in a fresh process: export every session (or the first ``limit``) to ``out``."""
+    from itertools import islice
+
+    from db.scope import Node, Viewer
+    from db.session_filters import SessionFilter
+    from db.session_queries import iter_sessions
+    from portal.session_export import csv_chunks, write_xlsx
+
+    database = _open(path)
+    rows = iter_sessions(SessionFilter(), Viewer("admin"), Node())
+    if limit is not None:
+        rows = islice(rows, limit)
+    started = time.perf_counter()
+    if fmt == "xlsx":
+        count = write_xlsx(rows, out)
+    else:
+        counted = [0]
+
+        def counting(source: Any) -> Any:
+            for row in source:
+                counted[0] += 1
+                yield row
+
+        with out.open("wb") as handle:
+            for chunk in csv_chunks(counting(rows)):
+                handle.write(chunk)
+        count = counted[0]
+    seconds = time.perf_counter() - started
+    database.close()
+    return {
+        "format": fmt,
+        "rows": count,
+        "seconds": round(seconds, 1),
+        "rows_per_s": round(count / seconds) if seconds else 0,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "file_mb": round(out.stat().st_size / 1e6, 1),
+    }
+
+
+def export(path: Path, fmt: str, limit: int | None = None) -> dict[str, Any]:
+    out = path.with_name(f"export-{limit or 'all'}.{fmt}")
+    cmd = [sys.executable, "-m", "benchmarks.sessions_bench", "--export-child", str(path), fmt,
+           str(limit or 0), str(out)]  # fmt: skip
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, timeout=3600)
+    out.unlink(missing_ok=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run(sessions: int, workdir: Path) -> dict[str, Any]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "sessions.sqlite3"
+    results: dict[str, Any] = {"fill": fill(path, sessions)}
+    results["pages"] = page_times(path)
+    small = min(100_000, sessions // 10)
+    results["exports"] = [
+        export(path, "xlsx", small),
+        export(path, "xlsx"),
+        export(path, "csv"),
+    ]
+    return results
+
+
+def render(results: dict[str, Any]) -> str:
+    fill_ = results["fill"]
+    lines = [
+        f"Demo data: {fill_['sessions']:,} sessions over a year ({fill_['running']} still running; "
+        f"{fill_['stations_added']} demo stations, {fill_['users_added']} demo EV users) generated "
+        f"and inserted in {fill_['seconds']} s ({fill_['rows_per_s']:,} rows/s); SQLite file "
+        f"{fill_['db_mb']} MB.",
+        "",
+        "Statistics page (50 rows, administrator, whole system; median of 5; *page N* follows "
+        "the keyset cursor N pages deep):",
+        "",
+        "| filter | rows selected | first page | page N | N | total count |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for p in results["pages"]:
+        lines.append(
+            f"| {p['case']} | {p['rows']:,} | {p['first_page_ms']} ms | {p['page_n_ms']} ms | "
+            f"{p['page_n']} | {p['count_ms']} ms |"
+        )
+    lines += [
+        "",
+        "Export of every session (each in its own process; peak RSS of that process):",
+        "",
+        "| format | rows | time | rows/s | peak RSS | file |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for e in results["exports"]:
+        lines.append(
+            f"| {e['format']} | {e['rows']:,} | {e['seconds']} s | {e['rows_per_s']:,} | "
+            f"{e['peak_rss_mb']} MB | {e['file_mb']} MB |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any] | None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.sessions_bench", description=__doc__
+    )
+    parser.add_argument("--sessions", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="20,000 sessions")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench" / "sessions")
+    parser.add_argument("--json", action="store_true", help="print the raw results as JSON too")
+    parser.add_argument(
+        "--export-child", nargs=4, metavar=("DB", "FMT", "LIMIT", "OUT"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    if args.export_child:
+        db, fmt, limit, out = args.export_child
+        print(json.dumps(export_child(Path(db), fmt, int(limit) or None, Path(out))))
+        return None
+    results = run(20_000 if args.quick else args.sessions, args.workdir)
+    print(render(results))
+    if args.json:
+        print(json.dumps(results))
+    return results
+
+
+if __name__ == "__main__":
+    main()
