@@ -158,5 +158,6 @@ async def test_walk_every_level_and_tab_and_use_the_live_parts(
         assert "Accepted" in results["answer"]
         assert station.config.get("FirmwareVersion") == "2.0.0"
         assert station.config.get("HeartbeatInterval") == "120"
+    artifacts = trio.Path(__file__).parent.parent.parent / "artifacts"
     for name in shots:
-        assert (Path(__file__).resolve().parents[2] / "artifacts" / f"{name}.png").exists()
+        assert await (artifacts / f"{name}.png").exists()
