@@ -61,7 +61,6 @@ def make_database(url: str) -> peewee.Database:
             password=unquote(parsed.password) if parsed.password else None,
             host=parsed.hostname or None,
             port=parsed.port or 5432,
-            autorollback=True,
         )
     raise DatabaseURLError(f"unsupported database URL scheme {scheme!r} (sqlite or postgresql)")
 
