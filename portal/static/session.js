@@ -23,13 +23,16 @@
           spanGaps: true, pointRadius: 2, yAxisID: energy ? "y" : "y1", tension: 0.2
         };
       });
+      var scales = { y: { position: "left", title: { display: true, text: "kWh" } } };
+      if (datasets.some(function (d) { return d.yAxisID === "y1"; })) {
+        scales.y1 = { position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "W / other" } };
+      }
       new Chart(canvas, {
         type: "line",
         data: { labels: labels.map(function (t) { return t.replace("T", " ").slice(0, 19); }), datasets: datasets },
         options: {
           animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
-          scales: { y: { position: "left", title: { display: true, text: "kWh" } },
-                    y1: { position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "W / other" } } }
+          scales: scales
         }
       });
       canvas.dataset.ready = "1";
