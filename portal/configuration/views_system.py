@@ -216,7 +216,7 @@ async def topology_remove_station(station_id: int) -> Any:
     check_site(station.site_id)
     cbid = await get_store().write(remove_station, station_id)
     note = (
-        " It was still connected: it will be refused from now on."
+        " It is still connected; its next connection will be refused."
         if get_gateway().is_online(cbid)
         else ""
     )

@@ -22,7 +22,7 @@ def step_chart(
     series: list[Series], *, duration: int, unit: str, width: int = 760, height: int = 260
 ) -> Markup:
     """Step lines over ``duration`` seconds; 'no limit' is drawn at the top edge."""
-    left, right, top, bottom = 56, 12, 16, 34
+    left, right, top, bottom = 56, 12, 22, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     unlimited = NO_LIMIT.get(unit, 1_000_000.0)
     finite = [v for s in series for _, v in s.steps if v < unlimited]
@@ -56,8 +56,8 @@ def step_chart(
             f'font-size="11" fill="#6b7785">+{hour}h</text>'
         )
     parts.append(
-        f'<text x="12" y="{top + plot_h / 2:.0f}" font-size="11" fill="#6b7785" '
-        f'transform="rotate(-90 12 {top + plot_h / 2:.0f})" text-anchor="middle">{unit}</text>'
+        f'<text x="{left + 4}" y="{top - 8}" text-anchor="start" font-size="11" '
+        f'font-weight="600" fill="#44515f">{unit}</text>'
     )
     for s in series:
         if not s.steps:

@@ -52,6 +52,34 @@ def editor_rows(periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
+def day_ranges(days: list[int]) -> str:
+    """[0, 1, 2, 4] → "Mon–Wed, Fri"."""
+    days = sorted(set(days))
+    parts: list[str] = []
+    start = prev = None
+    for day in [*days, None]:
+        if day is not None and prev is not None and day == prev + 1:
+            prev = day
+            continue
+        if start is not None and prev is not None:
+            parts.append(
+                WEEKDAYS[start] if start == prev else f"{WEEKDAYS[start]}–{WEEKDAYS[prev]}"
+            )
+        start = prev = day
+    return ", ".join(parts)
+
+
+def summary(schedule: dict[str, Any]) -> list[str]:
+    """One readable line per editor row: "Mon–Fri 17:00–21:00 3680 W" or "… unavailable"."""
+    lines = []
+    for row in editor_rows(schedule["periods"]):
+        what = (
+            "unavailable" if not row["available"] else f"{row['limit']:g} {schedule['rate_unit']}"
+        )
+        lines.append(f"{day_ranges(row['days'])} {row['start']}–{row['end']} {what}")
+    return lines
+
+
 def _target_of(node: NodeRef) -> dict[str, int | None]:
     if node.kind == "site":
         return {"site_id": node.id}
@@ -83,7 +111,14 @@ async def _page(
 ) -> Any:
     node = current_node()
     schedules = await _listing(node)
+    for schedule in schedules:
+        schedule["summary"] = summary(schedule)
     state = None
+    outlets: list[dict[str, Any]] = []
+    if node.kind == "station" and node.id is not None:
+        from db.station_settings import station_outlets
+
+        outlets = await get_store().read(station_outlets, node.id)
     if node.charge_box_id:
         state = station_state(get_gateway(), node.charge_box_id)
     html = await render_template(
@@ -100,6 +135,7 @@ async def _page(
         state=state,
         notice=notice,
         results=results or [],
+        outlets=outlets,
     )
     return Response(html, status=status, mimetype="text/html")
 
@@ -214,7 +250,7 @@ async def composite() -> Any:
     duration = max(3600, min(request.args.get("duration", 86400, type=int) or 86400, 7 * 86400))
     unit = request.args.get("unit", "W")
     unit = unit if unit in RATE_UNITS else "W"
-    connector = 0
+    connector = max(0, request.args.get("connectorId", 0, type=int) or 0)
     if node.kind == "outlet":
         from db.station_settings import get_outlet
 

@@ -156,6 +156,27 @@ async def test_walk_every_level_and_tab_and_use_the_live_parts(
         results = await chromium.run(control)
         assert "Accepted" in results["cache"]
         assert "Accepted" in results["answer"]
+
+        def schedule() -> dict[str, Any]:
+            page.goto(f"/schedule/?node=station:{world.solna_station}")
+            page.fill("#f-name", "Daytime cap")
+            for day in range(7):
+                page.check(f'input[name="p0_days"][value="{day}"]')
+            page.fill("#p0-start", "00:00")
+            page.fill("#p0-end", "24:00")
+            page.fill("#p0-limit", "4000")
+            page.click('[data-testid="schedule-editor"] button.primary')
+            page.click('[data-testid="schedules"] button:has-text("Push")')
+            pushed = page.inner_text('[data-testid="push-results"]')
+            page.click('[data-testid="composite"] button')
+            page.wait_for_selector('[data-testid="composite-chart"] svg', state="attached")
+            lines = page.locator('[data-testid="composite-chart"] polyline').count()
+            screenshot(page, "schedule-station-composite")
+            return {"pushed": pushed, "lines": lines}
+
+        shown = await chromium.run(schedule)
+        assert "SOLNA-1: Accepted" in shown["pushed"]
+        assert shown["lines"] == 2  # what was asked, and what the station reports
         assert station.config.get("FirmwareVersion") == "2.0.0"
         assert station.config.get("HeartbeatInterval") == "120"
     artifacts = trio.Path(__file__).parent.parent.parent / "artifacts"
