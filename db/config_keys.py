@@ -17,16 +17,16 @@ RISKY_KEY_PARTS = (
     "password",
     "certificate",
     "cponame",
-    "host",
-    "port",
+    "hostname",
     "apn",
     "websocketpinginterval",
 )
 
 
 def is_risky_key(key: str) -> bool:
+    """Endpoint, identity and security keys (``…Port`` too, but not ``…Supported``)."""
     lowered = key.lower()
-    return any(part in lowered for part in RISKY_KEY_PARTS)
+    return any(part in lowered for part in RISKY_KEY_PARTS) or lowered.endswith("port")
 
 
 def list_keys(station_id: int) -> list[dict[str, Any]]:

@@ -127,3 +127,5 @@ async def test_configuration_keys_import_and_change(store: Store) -> None:
     assert is_risky_key("CentralSystemURL")
     assert is_risky_key("chargeboxidentity")
     assert not is_risky_key("HeartbeatInterval")
+    assert not is_risky_key("ReserveConnectorZeroSupported")
+    assert is_risky_key("CentralSystemPort")
