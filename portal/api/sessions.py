@@ -42,9 +42,9 @@ async def sessions_list() -> Any:
         flt = SessionFilter.from_params(params)
     except FilterError as exc:
         raise ApiError(400, "bad-filter", str(exc), field=exc.param) from None
-    viewer = me().viewer()
-    page = await get_store().read(partial(page_sessions, flt, viewer))
-    total = await get_store().read(partial(count_sessions, flt, viewer))
+    viewer, node = me().viewer(), scope_node()  # ``?node=site:3`` scopes like the page
+    page = await get_store().read(partial(page_sessions, flt, viewer, node))
+    total = await get_store().read(partial(count_sessions, flt.without_cursor(), viewer, node))
     return {
         "items": [{k: _json_value(v) for k, v in row.items()} for row in page.rows],
         "total": total,

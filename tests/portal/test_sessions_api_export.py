@@ -61,3 +61,10 @@ async def test_bad_filter_names_the_parameter(client: Any, world: World) -> None
     response = await client.get("/api/v1/sessions/export.csv?start_from=yesterday")
     assert response.status_code == 400
     assert (await response.get_json())["field"] == "start_from"
+
+
+async def test_session_list_follows_the_navigator_node(client: Any, world: World) -> None:
+    await login(client, "admin@example.com")
+    body = await (await client.get(f"/api/v1/sessions?node=site:{world.kista}")).get_json()
+    assert [item["node"] for item in body["items"]] == ["KISTA-1"]
+    assert body["total"] == 1
