@@ -32,6 +32,7 @@ from db.station_settings import (
     set_floor_plan,
     set_outlet_external_ids,
     set_station_positions,
+    update_station_address,
 )
 from files.jpeg import InvalidImageError
 from files.storage import FileNameError
@@ -277,6 +278,29 @@ async def station_control(cbid: str, action: str) -> Any:
     except ControlError as exc:
         raise _control_error(exc) from None
     return result.public()
+
+
+@bp.put("/stations/<cbid>/address")
+async def station_address(cbid: str) -> Any:
+    """The station's own address (when not on a floor): country, city, street,
+    streetNumber, latitude, longitude; missing fields are left as they are."""
+    station = await station_or_404(cbid)
+    body = await json_body()
+    names = {
+        "country": "country",
+        "city": "city",
+        "street": "street",
+        "streetNumber": "street_number",
+        "latitude": "latitude",
+        "longitude": "longitude",
+    }
+    values = {names[k]: v for k, v in body.items() if k in names}
+    await get_store().write(update_station_address, station["id"], values)
+    from db.nodes import get_station
+    from db.station_settings import station_view
+
+    view = station_view(await get_store().read(get_station, station["id"]))
+    return {camel: view[snake] for camel, snake in names.items()}
 
 
 @bp.get("/stations/<cbid>/configuration")

@@ -76,6 +76,9 @@ ROWS = {
             body={"imageId": 1},
         ),
     ],
+    ("PUT", f"{V}/stations/<cbid>/address"): [
+        Case(f"{V}/stations/SOLNA-1/address", SOLNA_400, body={"latitude": "95"})
+    ],
     ("GET", f"{V}/stations/<cbid>/configuration"): [
         Case(f"{V}/stations/SOLNA-1/configuration", SOLNA_READ)
     ],
