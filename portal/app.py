@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import secrets
 from functools import partial
 from typing import Any
@@ -127,6 +128,7 @@ def create_app(store: Store, gateway: Any, *, config: dict[str, Any] | None = No
     """The portal (pages, SSE, JSON API) over ``store``, reaching stations via ``gateway``."""
     app = QuartTrio(__name__)
     app.config.update(DEFAULT_CONFIG)
+    app.config.update(_from_environment())
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
         # A fresh key per process: sessions end at restart unless one is configured.
@@ -160,6 +162,20 @@ def create_app(store: Store, gateway: Any, *, config: dict[str, Any] | None = No
     app.jinja_env.globals["csrf_token"] = csrf_token  # also inside imported macros
     app.register_error_handler(HTTPException, _http_error)
     return app
+
+
+def _from_environment() -> dict[str, Any]:
+    """``PORTAL_SECRET_KEY`` (keeps sessions valid across restarts) and
+    ``PORTAL_COOKIE_SECURE`` (auto | true | false) from the environment."""
+    found: dict[str, Any] = {}
+    if os.environ.get("PORTAL_SECRET_KEY"):
+        found["SECRET_KEY"] = os.environ["PORTAL_SECRET_KEY"]
+    secure = os.environ.get("PORTAL_COOKIE_SECURE", "").strip().lower()
+    if secure in ("true", "1", "yes"):
+        found["PORTAL_COOKIE_SECURE"] = True
+    elif secure in ("false", "0", "no"):
+        found["PORTAL_COOKIE_SECURE"] = False
+    return found
 
 
 # --- request hooks -------------------------------------------------------------

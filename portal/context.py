@@ -30,6 +30,10 @@ class PortalState:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     sse_clients: int = 0
 
+    def statistics(self) -> dict[str, Any]:
+        """What the portal is doing: open live streams, login throttling."""
+        return {"sse_clients": self.sse_clients, "login_throttle": self.throttle.statistics()}
+
 
 def get_state() -> PortalState:
     return cast("PortalState", current_app.extensions["chargeportal"])

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from db import Store, hash_password
+from db import Store, hash_station_password
 from db.models import ChargingSession, Floor, IdTag, Outlet, Site, Station, User
 from gateway import Gateway, GatewayConfig
 from portal import create_app
@@ -24,8 +24,10 @@ _CSRF = re.compile(r'name="(?:csrf-token|csrf_token)" (?:content|value)="([^"]+)
 
 @functools.cache
 def password_hash() -> str:
-    """One argon2 hash for every seeded user: hashing costs ~0.1 s and 64 MiB each."""
-    return hash_password(PASSWORD)
+    """One argon2id hash for every seeded user, with light parameters: verification
+    reads them from the hash, so logins in tests stay fast (people's real hashes use
+    ``db.hash_password``'s 64 MiB profile)."""
+    return hash_station_password(PASSWORD)
 
 
 @dataclass
