@@ -177,7 +177,9 @@ async def on_connect(connection: ServerConnection, cs: CentralSystem) -> None:
 
 async def remote_start_rtt(cs: CentralSystem, cbid: str, connector: int, timeout: float) -> float:
     """RemoteStartTransaction → the station's StatusNotification Charging, in seconds."""
-    cp = cs.stations[cbid]
+    cp = cs.stations.get(cbid)
+    if cp is None:
+        raise RuntimeError("station not connected")
     loop = asyncio.get_running_loop()
     waiter: asyncio.Future[None] = loop.create_future()
     cp.waiters[(connector, "Charging")] = waiter
@@ -207,9 +209,11 @@ async def handle_control(cs: CentralSystem, request: dict[str, Any]) -> dict[str
                 errors.append(f"{cbid}: {type(exc).__name__}: {exc}")
 
         tasks = []
-        for cbid in request["targets"]:
+        began = time.monotonic()
+        for i, cbid in enumerate(request["targets"]):
+            # absolute schedule: a late loop catches up instead of drifting past the window
+            await asyncio.sleep(max(0.0, began + i * request["interval"] - time.monotonic()))
             tasks.append(asyncio.create_task(one(cbid)))
-            await asyncio.sleep(request["interval"])
         await asyncio.gather(*tasks)
         return {"latencies": latencies, "errors": errors}
     return {"error": f"unknown command {request['cmd']!r}"}

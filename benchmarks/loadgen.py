@@ -246,12 +246,14 @@ class Station:
         await self.stop_transactions()
 
     async def hold(self, stop_at: float) -> None:
+        """Idle until the window, then a heartbeat at a random offset and every interval."""
         interval = self.args.heartbeat_interval
-        await asyncio.sleep(random.uniform(0, interval))
-        while time.time() + interval < stop_at:
+        window_lo = stop_at - self.args.duration
+        first = window_lo + random.uniform(0, min(interval, self.args.duration))
+        await asyncio.sleep(max(0.0, first - time.time()))
+        while time.time() < stop_at:
             await self.call("Heartbeat", {})
             await asyncio.sleep(interval)
-        await asyncio.sleep(max(0.0, stop_at - time.time()))
 
     async def sustain(self, stop_at: float) -> None:
         await self.call("Authorize", {"idTag": "BENCH"})

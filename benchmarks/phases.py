@@ -130,7 +130,7 @@ def _count_rows(kind: str, path: Path) -> dict[str, int]:
     con = sqlite3.connect(path)
     try:
         if kind == "gateway":
-            tables = {"sessions": "chargingsession", "meter_samples": "metersample"}
+            tables = {"sessions": "charging_session", "meter_samples": "meter_sample"}
         else:
             tables = {"sessions": "transactions", "meter_samples": "meter_values"}
         out = {}
@@ -168,7 +168,7 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         count = min(cfg.remote_starts, stations)
         ids = station_ids(stations)
         targets = [ids[(i * stations) // count] for i in range(count)]
-        spread = cfg.sustain_seconds * 0.6
+        spread = cfg.sustain_seconds * 0.4
 
         def remote_starts() -> None:
             remote.update(
@@ -178,7 +178,7 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
                         "targets": targets,
                         "connector": 2,
                         "interval": spread / max(1, count),
-                        "timeout": max(5.0, cfg.sustain_seconds * 0.3),
+                        "timeout": max(2.0, cfg.sustain_seconds * 0.5),
                     },
                     timeout=cfg.sustain_seconds * 3,
                 )

@@ -30,11 +30,11 @@ def _ratio(gateway: Any, baseline: Any, *, higher_is_better: bool) -> str:
 
 
 def _more(gateway: Any, baseline: Any) -> str:
-    return _more(gateway, baseline)
+    return _ratio(gateway, baseline, higher_is_better=True)
 
 
 def _less(gateway: Any, baseline: Any) -> str:
-    return _less(gateway, baseline)
+    return _ratio(gateway, baseline, higher_is_better=False)
 
 
 def _pair(results: list[dict[str, Any]], stations: int) -> tuple[dict[str, Any], dict[str, Any]]:
