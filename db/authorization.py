@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from db.models import ChargingSession, IdTag, User, utcnow
+from db import rawsql
+from db.models import IdTag, utcnow
 
 __all__ = ["TagAuthorization", "authorize_id_tag", "tag_authorization"]
+
+_to_datetime = IdTag.expiry_date.python_value  # SQLite hands back text, PostgreSQL datetimes
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,10 @@ class TagAuthorization:
         return self.status == "Accepted"
 
 
+def _expired(expiry: Any, now: dt.datetime) -> bool:
+    return expiry is not None and expiry <= now
+
+
 def tag_authorization(
     id_tag: str,
     *,
@@ -36,44 +44,43 @@ def tag_authorization(
     """The status of ``id_tag`` now.
 
     Unknown tags are Invalid; an expired one Expired; a tag whose parent is not
-    Accepted takes the parent's status. With ``check_concurrent`` a tag already in a
-    running session (other than ``concurrent_except_session``, and not at station
-    ``concurrent_unless_station``) is ConcurrentTx.
+    Accepted (or has expired) takes the parent's status. With ``check_concurrent`` a
+    tag already in a running session (other than ``concurrent_except_session``, and
+    not at station ``concurrent_unless_station``) is ConcurrentTx.
     """
     now = now or utcnow()
-    tag = IdTag.select().where(IdTag.id_tag == id_tag).first()
-    if tag is None:
+    row = rawsql.fetchone(
+        'SELECT t."status", t."expiry_date", t."user_id", p."id_tag", p."status",'
+        ' p."expiry_date", u."email"'
+        ' FROM "id_tag" t LEFT OUTER JOIN "id_tag" p ON p."id" = t."parent_id"'
+        ' LEFT OUTER JOIN "user" u ON u."id" = t."user_id"'
+        ' WHERE t."id_tag" = ?',
+        (id_tag,),
+    )
+    if row is None:
         return TagAuthorization("Invalid")
-    parent = IdTag.get_or_none(IdTag.id == tag.parent_id) if tag.parent_id else None
-    email = ""
-    if tag.user_id is not None:
-        user = User.select(User.email).where(User.id == tag.user_id).first()
-        email = user.email if user is not None else ""
-    base = {
-        "expiry_date": tag.expiry_date,
-        "parent_id_tag": parent.id_tag if parent is not None else "",
-        "user_id": tag.user_id,
-        "user_email": email,
-    }
-    status = tag.status
-    if status == "Accepted" and tag.expiry_date is not None and tag.expiry_date <= now:
+    status, expiry, user_id, parent_tag, parent_status, parent_expiry, email = row
+    expiry = _to_datetime(expiry)
+    parent_expiry = _to_datetime(parent_expiry)
+    if status == "Accepted" and _expired(expiry, now):
         status = "Expired"
-    if status == "Accepted" and parent is not None:
-        if parent.status != "Accepted":
-            status = parent.status
-        elif parent.expiry_date is not None and parent.expiry_date <= now:
+    if status == "Accepted" and parent_tag is not None:
+        if parent_status != "Accepted":
+            status = parent_status
+        elif _expired(parent_expiry, now):
             status = "Expired"
     if status == "Accepted" and check_concurrent:
-        running = ChargingSession.select(ChargingSession.id).where(
-            (ChargingSession.id_tag == id_tag) & ChargingSession.end_time.is_null()
-        )
+        sql = 'SELECT 1 FROM "charging_session" WHERE "id_tag" = ? AND "end_time" IS NULL'
+        params: list[Any] = [id_tag]
         if concurrent_except_session is not None:
-            running = running.where(ChargingSession.id != concurrent_except_session)
+            sql += ' AND "id" <> ?'
+            params.append(concurrent_except_session)
         if concurrent_unless_station is not None:
-            running = running.where(ChargingSession.charge_box_id != concurrent_unless_station)
-        if running.exists():
+            sql += ' AND "charge_box_id" <> ?'
+            params.append(concurrent_unless_station)
+        if rawsql.fetchone(sql + " LIMIT 1", params) is not None:
             status = "ConcurrentTx"
-    return TagAuthorization(status, **base)
+    return TagAuthorization(status, expiry, parent_tag or "", user_id, email or "")
 
 
 def authorize_id_tag(id_tag: str, charge_box_id: str) -> TagAuthorization:

@@ -239,6 +239,8 @@ class ChargingSession(BaseModel):
             (("site", "start_time"), False),
             (("station", "start_time"), False),
             (("user", "start_time"), False),
+            # ConcurrentTx: is this id tag in a running session? (migration m0002)
+            (("id_tag", "end_time"), False),
         )
 
 

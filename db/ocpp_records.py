@@ -12,20 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from db import rawsql
 from db.alarms import AlarmChange, clear_alarms, raise_alarm
 from db.authorization import TagAuthorization, tag_authorization
 from db.models import (
     ChargingSession,
-    ConfigurationKey,
-    MeterSample,
-    OcppMessage,
     Outlet,
-    Reservation,
-    Site,
     Station,
 )
 
 __all__ = [
+    "MeterIn",
     "MeterResult",
     "SampleIn",
     "StartResult",
@@ -36,6 +33,7 @@ __all__ = [
     "record_connected",
     "record_diagnostics_status",
     "record_firmware_status",
+    "record_meter_batch",
     "record_meter_values",
     "record_start_transaction",
     "record_status",
@@ -105,29 +103,33 @@ class MeterResult:
 
 
 def find_station(charge_box_id: str) -> StationRecord | None:
-    row = Station.select().where(Station.charge_box_id == charge_box_id).first()
+    row = rawsql.fetchone(
+        'SELECT s."id", s."charge_box_id", s."password_hash", s."site_id", s."name",'
+        ' s."registration_status", s."config_imported_at", t."name"'
+        ' FROM "station" s LEFT OUTER JOIN "site" t ON t."id" = s."site_id"'
+        ' WHERE s."charge_box_id" = ?',
+        (charge_box_id,),
+    )
     if row is None:
         return None
-    site_name = ""
-    if row.site_id is not None:
-        site_name = Site.select(Site.name).where(Site.id == row.site_id).scalar() or ""
     return StationRecord(
-        id=row.id,
-        charge_box_id=row.charge_box_id,
-        password_hash=row.password_hash,
-        site_id=row.site_id,
-        site_name=site_name,
-        name=row.name,
-        registration_status=row.registration_status or "Accepted",
-        config_imported=row.config_imported_at is not None,
+        id=row[0],
+        charge_box_id=row[1],
+        password_hash=row[2],
+        site_id=row[3],
+        site_name=row[7] or "",
+        name=row[4] or "",
+        registration_status=row[5] or "Accepted",
+        config_imported=row[6] is not None,
     )
 
 
 def record_connected(station_id: int, now: dt.datetime) -> None:
-    Station.update(last_seen_at=now).where(Station.id == station_id).execute()
-    Station.update(first_connected_at=now).where(
-        (Station.id == station_id) & Station.first_connected_at.is_null()
-    ).execute()
+    rawsql.execute(
+        'UPDATE "station" SET "last_seen_at" = ?,'
+        ' "first_connected_at" = COALESCE("first_connected_at", ?) WHERE "id" = ?',
+        (now, now, station_id),
+    )
 
 
 def record_boot(station_id: int, boot: dict[str, str], now: dt.datetime) -> str:
@@ -141,8 +143,11 @@ def record_boot(station_id: int, boot: dict[str, str], now: dt.datetime) -> str:
 
 def touch_last_seen(seen: Sequence[tuple[int, dt.datetime]]) -> None:
     """Batch the in-memory last-seen times of many stations into one unit of work."""
-    for station_id, when in seen:
-        Station.update(last_seen_at=when).where(Station.id == station_id).execute()
+    if seen:
+        rawsql.executemany(
+            'UPDATE "station" SET "last_seen_at" = ? WHERE "id" = ?',
+            [(when, station_id) for station_id, when in seen],
+        )
 
 
 def record_status(
@@ -160,11 +165,11 @@ def record_status(
 ) -> list[AlarmChange]:
     """Store a connector's status (connector 0: the station) and raise/clear its alarms."""
     if connector_id > 0:
-        updated = (
-            Outlet.update(status=status, error_code=error_code, status_at=now)
-            .where((Outlet.station == station_id) & (Outlet.connector_id == connector_id))
-            .execute()
-        )
+        updated = rawsql.execute(
+            'UPDATE "outlet" SET "status" = ?, "error_code" = ?, "status_at" = ?'
+            ' WHERE "station_id" = ? AND "connector_id" = ?',
+            (status, error_code, now, station_id, connector_id),
+        ).rowcount
         if not updated:
             Outlet.create(
                 station=station_id,
@@ -173,7 +178,14 @@ def record_status(
                 error_code=error_code,
                 status_at=now,
             )
-    changes = clear_alarms(charge_box_id, list(clear_kinds), connector_id=connector_id, now=now)
+    changes: list[AlarmChange] = []
+    clear_kinds = list(clear_kinds)
+    if clear_kinds and rawsql.fetchone(
+        'SELECT 1 FROM "alarm" WHERE "charge_box_id" = ? AND "connector_id" = ?'
+        ' AND "cleared_at" IS NULL',
+        (charge_box_id, connector_id),
+    ):
+        changes = clear_alarms(charge_box_id, clear_kinds, connector_id=connector_id, now=now)
     if raise_kind is not None:
         changes.append(
             raise_alarm(
@@ -200,65 +212,59 @@ def record_diagnostics_status(station_id: int, status: str) -> None:
 # --- configuration ------------------------------------------------------------------
 
 
+_UPSERT_KEY = (
+    'INSERT INTO "configuration_key" ("station_id", "key", "value", "readonly", "updated_at")'
+    " VALUES (?, ?, ?, ?, ?)"
+    ' ON CONFLICT ("station_id", "key") DO UPDATE SET "value" = excluded."value",'
+    ' "readonly" = excluded."readonly", "updated_at" = excluded."updated_at"'
+)
+
+
 def store_configuration(
     station_id: int, keys: Sequence[dict[str, Any]], *, mark_imported: bool, now: dt.datetime
 ) -> int:
     """Upsert GetConfiguration's configurationKey list; returns how many keys were stored."""
-    for entry in keys:
-        ConfigurationKey.insert(
-            station=station_id,
-            key=entry["key"],
-            value=entry.get("value"),
-            readonly=bool(entry.get("readonly", False)),
-            updated_at=now,
-        ).on_conflict(
-            conflict_target=[ConfigurationKey.station, ConfigurationKey.key],
-            update={
-                ConfigurationKey.value: entry.get("value"),
-                ConfigurationKey.readonly: bool(entry.get("readonly", False)),
-                ConfigurationKey.updated_at: now,
-            },
-        ).execute()
+    rawsql.executemany(
+        _UPSERT_KEY,
+        [
+            (station_id, entry["key"], entry.get("value"), bool(entry.get("readonly")), now)
+            for entry in keys
+        ],
+    )
     if mark_imported:
-        Station.update(config_imported_at=now).where(Station.id == station_id).execute()
+        rawsql.execute(
+            'UPDATE "station" SET "config_imported_at" = ? WHERE "id" = ?', (now, station_id)
+        )
     return len(keys)
 
 
 def set_configuration_value(station_id: int, key: str, value: str, now: dt.datetime) -> None:
     """Remember a value the station accepted with ChangeConfiguration."""
-    ConfigurationKey.insert(station=station_id, key=key, value=value, updated_at=now).on_conflict(
-        conflict_target=[ConfigurationKey.station, ConfigurationKey.key],
-        update={ConfigurationKey.value: value, ConfigurationKey.updated_at: now},
-    ).execute()
+    rawsql.execute(
+        'INSERT INTO "configuration_key" ("station_id", "key", "value", "readonly", "updated_at")'
+        " VALUES (?, ?, ?, ?, ?)"
+        ' ON CONFLICT ("station_id", "key") DO UPDATE SET "value" = excluded."value",'
+        ' "updated_at" = excluded."updated_at"',
+        (station_id, key, value, False, now),
+    )
 
 
 # --- transactions -----------------------------------------------------------------
 
 
-def _sample_rows(
+_INSERT_SAMPLES = (
+    'INSERT INTO "meter_sample" ("session_id", "station_id", "connector_id", "timestamp",'
+    ' "value", "measurand", "unit", "context", "phase", "location", "format")'
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+def _insert_samples(
     station_id: int, connector_id: int, session_id: int | None, samples: Iterable[SampleIn]
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "session": session_id,
-            "station": station_id,
-            "connector_id": connector_id,
-            "timestamp": s.timestamp,
-            "measurand": s.measurand,
-            "value": s.value,
-            "unit": s.unit,
-            "context": s.context,
-            "phase": s.phase,
-            "location": s.location,
-            "format": s.format,
-        }
-        for s in samples
-    ]
-
-
-def _insert_samples(rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), 100):
-        MeterSample.insert_many(rows[start : start + 100]).on_conflict_ignore().execute()
+) -> None:
+    rows = [(session_id, station_id, connector_id, *sample) for sample in samples]
+    if rows:
+        rawsql.executemany(_INSERT_SAMPLES, rows)
 
 
 def _keep_message(
@@ -271,16 +277,22 @@ def _keep_message(
     now: dt.datetime,
 ) -> None:
     if raw:
-        OcppMessage.create(
-            station=station_id,
-            charge_box_id=charge_box_id,
-            session=session_id,
-            received_at=now,
-            direction="in",
-            action=action,
-            unique_id=unique_id[:64],
-            payload=raw,
+        rawsql.execute(
+            'INSERT INTO "ocpp_message" ("station_id", "charge_box_id", "session_id",'
+            ' "received_at", "direction", "action", "unique_id", "payload")'
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (station_id, charge_box_id, session_id, now, "in", action, unique_id[:64], raw),
         )
+
+
+_INSERT_SESSION = (
+    'INSERT INTO "charging_session" ("station_id", "charge_box_id", "station_name",'
+    ' "site_name", "site_id", "outlet_id", "connector_id", "id_tag", "user_id", "user_email",'
+    ' "authentication", "reservation_id", "start_time", "meter_start", "meter_last",'
+    ' "energy_wh", "stop_reason", "stop_id_tag", "server_date")'
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', '', ?)"
+    ' RETURNING "id"'
+)
 
 
 def record_start_transaction(
@@ -301,28 +313,21 @@ def record_start_transaction(
     An outlet in OPEN mode charges anyone: an unknown or refused tag is accepted as
     Anonymous (0); a valid badge is RFID (1) with its user's e-mail.
     """
-    existing = (
-        ChargingSession.select()
-        .where(
-            (ChargingSession.charge_box_id == charge_box_id)
-            & (ChargingSession.connector_id == connector_id)
-            & (ChargingSession.id_tag == id_tag)
-            & (ChargingSession.start_time == timestamp)
-            & (ChargingSession.meter_start == meter_start)
-        )
-        .first()
+    existing = rawsql.fetchone(
+        'SELECT "id", "authentication" FROM "charging_session" WHERE "charge_box_id" = ?'
+        ' AND "connector_id" = ? AND "id_tag" = ? AND "start_time" = ? AND "meter_start" = ?',
+        (charge_box_id, connector_id, id_tag, timestamp, meter_start),
     )
-    outlet = (
-        Outlet.select(Outlet.id, Outlet.mode)
-        .where((Outlet.station == station_id) & (Outlet.connector_id == connector_id))
-        .first()
+    outlet = rawsql.fetchone(
+        'SELECT "id", "mode" FROM "outlet" WHERE "station_id" = ? AND "connector_id" = ?',
+        (station_id, connector_id),
     )
-    open_mode = outlet is not None and outlet.mode == "OPEN"
+    open_mode = outlet is not None and outlet[1] == "OPEN"
     auth = tag_authorization(
         id_tag,
         now=now,
         check_concurrent=True,
-        concurrent_except_session=existing.id if existing is not None else None,
+        concurrent_except_session=existing[0] if existing is not None else None,
     )
     if auth.accepted:
         authentication = 1
@@ -332,37 +337,45 @@ def record_start_transaction(
     else:
         authentication = 1
     if existing is not None:
-        return StartResult(existing.id, auth, existing.authentication, True, meter_start)
-    station = Station.get_by_id(station_id)
-    site_name = ""
-    if station.site_id is not None:
-        site_name = Site.select(Site.name).where(Site.id == station.site_id).scalar() or ""
-    anonymous = authentication == 0
-    session = ChargingSession.create(
-        station=station_id,
-        charge_box_id=charge_box_id,
-        station_name=station.name,
-        site_name=site_name,
-        site=station.site_id,
-        outlet=outlet.id if outlet is not None else None,
-        connector_id=connector_id,
-        id_tag=id_tag,
-        user=None if anonymous or not auth.accepted else auth.user_id,
-        user_email="" if anonymous or not auth.accepted else auth.user_email,
-        authentication=authentication,
-        reservation_id=reservation_id,
-        start_time=timestamp,
-        meter_start=meter_start,
-        meter_last=meter_start,
-        energy_wh=0,
-        server_date=now,
+        return StartResult(existing[0], auth, existing[1], True, meter_start)
+    station = rawsql.fetchone(
+        'SELECT s."name", s."site_id", t."name" FROM "station" s'
+        ' LEFT OUTER JOIN "site" t ON t."id" = s."site_id" WHERE s."id" = ?',
+        (station_id,),
     )
+    name, site_id, site_name = station if station is not None else ("", None, "")
+    known_user = authentication == 1 and auth.accepted
+    row = rawsql.fetchone(
+        _INSERT_SESSION,
+        (
+            station_id,
+            charge_box_id,
+            name or "",
+            site_name or "",
+            site_id,
+            outlet[0] if outlet is not None else None,
+            connector_id,
+            id_tag,
+            auth.user_id if known_user else None,
+            auth.user_email if known_user else "",
+            authentication,
+            reservation_id,
+            timestamp,
+            meter_start,
+            meter_start,
+            now,
+        ),
+    )
+    assert row is not None
+    session_id = int(row[0])
     if reservation_id is not None:
-        Reservation.update(status="Used", session=session.id).where(
-            (Reservation.id == reservation_id) & (Reservation.station == station_id)
-        ).execute()
-    _keep_message(station_id, charge_box_id, session.id, "StartTransaction", unique_id, raw, now)
-    return StartResult(session.id, auth, authentication, False, meter_start)
+        rawsql.execute(
+            'UPDATE "reservation" SET "status" = ?, "session_id" = ?'
+            ' WHERE "id" = ? AND "station_id" = ?',
+            ("Used", session_id, reservation_id, station_id),
+        )
+    _keep_message(station_id, charge_box_id, session_id, "StartTransaction", unique_id, raw, now)
+    return StartResult(session_id, auth, authentication, False, meter_start)
 
 
 def record_stop_transaction(
@@ -381,33 +394,82 @@ def record_stop_transaction(
 ) -> StopResult:
     """Close the station's own session ``transaction_id``; a re-sent stop changes nothing."""
     auth = tag_authorization(id_tag, now=now) if id_tag else None
-    session = (
-        ChargingSession.select()
-        .where(
-            (ChargingSession.id == transaction_id)
-            & (ChargingSession.charge_box_id == charge_box_id)
-        )
-        .first()
+    session = rawsql.fetchone(
+        'SELECT "id", "connector_id", "meter_start", "end_time", "energy_wh"'
+        ' FROM "charging_session" WHERE "id" = ? AND "charge_box_id" = ?',
+        (transaction_id, charge_box_id),
     )
     if session is None:
         return StopResult(False, transaction_id, authorization=auth)
-    _insert_samples(_sample_rows(station_id, session.connector_id, session.id, samples))
-    if session.end_time is not None:
-        return StopResult(
-            True, session.id, session.connector_id, session.energy_wh, True, authorization=auth
-        )
-    energy = max(0, meter_stop - session.meter_start)
-    ChargingSession.update(
-        end_time=timestamp,
-        meter_stop=meter_stop,
-        meter_last=meter_stop,
-        energy_wh=energy,
-        stop_reason=reason or "Local",
-        stop_id_tag=id_tag,
-        stopped_server_date=now,
-    ).where(ChargingSession.id == session.id).execute()
-    _keep_message(station_id, charge_box_id, session.id, "StopTransaction", unique_id, raw, now)
-    return StopResult(True, session.id, session.connector_id, energy, False, authorization=auth)
+    session_id, connector_id, meter_start, end_time, energy_wh = session
+    _insert_samples(station_id, connector_id, session_id, samples)
+    if end_time is not None:
+        return StopResult(True, session_id, connector_id, energy_wh, True, authorization=auth)
+    energy = max(0, meter_stop - meter_start)
+    rawsql.execute(
+        'UPDATE "charging_session" SET "end_time" = ?, "meter_stop" = ?, "meter_last" = ?,'
+        ' "energy_wh" = ?, "stop_reason" = ?, "stop_id_tag" = ?, "stopped_server_date" = ?'
+        ' WHERE "id" = ?',
+        (timestamp, meter_stop, meter_stop, energy, reason or "Local", id_tag, now, session_id),
+    )
+    _keep_message(station_id, charge_box_id, session_id, "StopTransaction", unique_id, raw, now)
+    return StopResult(True, session_id, connector_id, energy, False, authorization=auth)
+
+
+class MeterIn(NamedTuple):
+    """One MeterValues message to store (see ``record_meter_batch``)."""
+
+    station_id: int
+    charge_box_id: str
+    connector_id: int
+    transaction_id: int | None
+    samples: Sequence[SampleIn]
+    reading_wh: int | None
+    known_session: bool = False
+
+
+_UPDATE_LIVE_ENERGY = (
+    'UPDATE "charging_session" SET "meter_last" = ?, "energy_wh" = ? - "meter_start"'
+    ' WHERE "id" = ? AND "end_time" IS NULL AND ("meter_last" IS NULL OR "meter_last" < ?)'
+)
+
+
+def record_meter_batch(messages: Sequence[MeterIn]) -> list[MeterResult]:
+    """Store many MeterValues in one unit of work: one insert and one update statement.
+
+    A re-sent message adds no sample (unique index) and never lowers the live energy.
+    ``known_session``: the caller already knows the transaction is this station's
+    session (it answered its StartTransaction), so the ownership check is skipped.
+    """
+    results: list[MeterResult] = []
+    rows: list[tuple[Any, ...]] = []
+    updates: list[tuple[int, int, int, int]] = []
+    for m in messages:
+        session_id: int | None = None
+        if m.transaction_id is not None:
+            if m.known_session:
+                session_id = m.transaction_id
+            else:
+                row = rawsql.fetchone(
+                    'SELECT "id" FROM "charging_session" WHERE "id" = ? AND "charge_box_id" = ?',
+                    (m.transaction_id, m.charge_box_id),
+                )
+                if row is not None:
+                    session_id = row[0]
+                elif rawsql.fetchone(
+                    'SELECT 1 FROM "charging_session" WHERE "id" = ?', (m.transaction_id,)
+                ):
+                    results.append(MeterResult(None, foreign=True))
+                    continue
+        rows.extend((session_id, m.station_id, m.connector_id, *s) for s in m.samples)
+        if session_id is not None and m.reading_wh is not None:
+            updates.append((m.reading_wh, m.reading_wh, session_id, m.reading_wh))
+        results.append(MeterResult(session_id, False))
+    if rows:
+        rawsql.executemany(_INSERT_SAMPLES, rows)
+    if updates:
+        rawsql.executemany(_UPDATE_LIVE_ENERGY, updates)
+    return results
 
 
 def record_meter_values(
@@ -417,47 +479,14 @@ def record_meter_values(
     transaction_id: int | None,
     samples: Sequence[SampleIn],
     reading_wh: int | None,
+    *,
+    known_session: bool = False,
 ) -> MeterResult:
-    """Store the samples (a re-sent message adds nothing) and the session's live energy."""
-    session = None
-    if transaction_id is not None:
-        session = (
-            ChargingSession.select(
-                ChargingSession.id,
-                ChargingSession.meter_start,
-                ChargingSession.meter_last,
-                ChargingSession.end_time,
-            )
-            .where(
-                (ChargingSession.id == transaction_id)
-                & (ChargingSession.charge_box_id == charge_box_id)
-            )
-            .first()
-        )
-        if (
-            session is None
-            and ChargingSession.select().where(ChargingSession.id == transaction_id).exists()
-        ):
-            return MeterResult(None, foreign=True)
-    session_id = session.id if session is not None else None
-    _insert_samples(_sample_rows(station_id, connector_id, session_id, samples))
-    if session is None:
-        return MeterResult(None, False)
-    meter_last = session.meter_last
-    energy = None
-    if (
-        reading_wh is not None
-        and session.end_time is None
-        and (meter_last is None or reading_wh > meter_last)
-    ):
-        meter_last = reading_wh
-        energy = max(0, reading_wh - session.meter_start)
-        ChargingSession.update(meter_last=reading_wh, energy_wh=energy).where(
-            ChargingSession.id == session.id
-        ).execute()
-    elif meter_last is not None:
-        energy = max(0, meter_last - session.meter_start)
-    return MeterResult(session.id, False, meter_last, energy)
+    """Store one MeterValues message (``record_meter_batch`` of one)."""
+    message = MeterIn(
+        station_id, charge_box_id, connector_id, transaction_id, samples, reading_wh, known_session
+    )
+    return record_meter_batch([message])[0]
 
 
 def running_sessions(charge_box_id: str) -> list[tuple[int, int, int, int | None, str]]:

@@ -12,7 +12,8 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from db import Store
 from db.models import utcnow
-from db.ocpp_records import store_configuration
+from db.ocpp_records import MeterIn, MeterResult, store_configuration
+from gateway.batching import WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.errors import (
     CallErrorReply,
@@ -49,6 +50,7 @@ class Hub(Protocol):
     events: EventBus
     config: GatewayConfig
     schemas: SchemaSet
+    meter_writer: WriteBatcher[MeterIn, MeterResult]
 
 
 class _Command:
@@ -103,6 +105,7 @@ class StationActor:
         self.state = state
         self.charge_box_id = state.charge_box_id
         self.store = hub.store
+        self.meter_writer = hub.meter_writer
         self.config = hub.config
         self.config_imported = config_imported
         self.unique_id = ""

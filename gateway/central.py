@@ -10,7 +10,8 @@ import trio
 from trio_websocket import serve_websocket
 
 from db import Store
-from db.ocpp_records import find_station
+from db.ocpp_records import MeterIn, MeterResult, find_station, record_meter_batch
+from gateway.batching import WriteBatcher
 from gateway.commands import after_command, check_command
 from gateway.config import GatewayConfig
 from gateway.errors import StationOfflineError, UnknownStationError
@@ -40,6 +41,9 @@ class Gateway:
         self.registry = Registry()
         self.schemas: SchemaSet = schemas()
         self.supervisor = Supervisor(self)
+        self.meter_writer: WriteBatcher[MeterIn, MeterResult] = WriteBatcher(
+            store, record_meter_batch
+        )
         self._handler = ConnectionHandler(self)
         self._commands = 0
         self._command_errors = 0
@@ -55,6 +59,7 @@ class Gateway:
     ) -> None:
         """Listen at ``ws[s]://host:port/Ocpp/websocket/{chargeBoxId}`` until cancelled."""
         async with trio.open_nursery() as nursery:
+            await nursery.start(self.meter_writer.run)
             await nursery.start(self.supervisor.run)
             server = await nursery.start(
                 lambda task_status: serve_websocket(
@@ -123,6 +128,7 @@ class Gateway:
             "crashedActors": self._handler.crashed,
             "events": self.events.statistics(),
             "supervisor": self.supervisor.statistics(),
+            "meterBatches": self.meter_writer.statistics(),
             "writer": {
                 "jobs": writer.jobs,
                 "batches": writer.batches,

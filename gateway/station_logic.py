@@ -17,15 +17,17 @@ from db.alarms import log_event
 from db.authorization import TagAuthorization, authorize_id_tag
 from db.models import utcnow
 from db.ocpp_records import (
+    MeterIn,
+    MeterResult,
     SampleIn,
     record_boot,
     record_diagnostics_status,
     record_firmware_status,
-    record_meter_values,
     record_start_transaction,
     record_status,
     record_stop_transaction,
 )
+from gateway.batching import WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.ocpp16.convert import energy_wh, format_datetime, parse_datetime, power_w
 from gateway.ocpp16.framing import OcppError
@@ -80,6 +82,7 @@ class StationContext(Protocol):
     charge_box_id: str
     state: StationState
     store: Store
+    meter_writer: WriteBatcher[MeterIn, MeterResult]
     config: GatewayConfig
     unique_id: str  # of the CALL being handled
     raw: str  # the CALL as received (kept for transaction messages)
@@ -360,14 +363,22 @@ async def meter_values(ctx: StationContext, payload: dict[str, Any]) -> dict[str
         reading, power = _latest_readings(payload["meterValue"])
     except ValueError:
         raise OcppError("PropertyConstraintViolation", "a timestamp is not a date-time") from None
-    result = await ctx.store.write(
-        record_meter_values,
-        state.station_id,
-        ctx.charge_box_id,
-        connector_id,
-        transaction_id,
-        samples,
-        reading,
+    connector = state.connectors.get(connector_id) if connector_id > 0 else None
+    known = (
+        transaction_id is not None
+        and connector is not None
+        and connector.transaction_id == transaction_id
+    )
+    result = await ctx.meter_writer.submit(
+        MeterIn(
+            state.station_id,
+            ctx.charge_box_id,
+            connector_id,
+            transaction_id,
+            samples,
+            reading,
+            known,
+        )
     )
     if result.foreign:
         raise OcppError(
@@ -377,12 +388,20 @@ async def meter_values(ctx: StationContext, payload: dict[str, Any]) -> dict[str
         )
     if connector_id > 0:
         connector = state.connector(connector_id)
-        if reading is not None:
+        if reading is not None and (connector.meter_wh is None or reading > connector.meter_wh):
             connector.meter_wh = reading
         if power is not None:
             connector.power_w = power
         if result.session_id is not None and connector.transaction_id is None:
             connector.transaction_id = result.session_id
+            connector.meter_start = (
+                result.meter_last - result.energy_wh
+                if result.meter_last is not None and result.energy_wh is not None
+                else None
+            )
+        energy = None
+        if connector.transaction_id is not None and connector.meter_start is not None:
+            energy = max(0, (connector.meter_wh or 0) - connector.meter_start)
         ctx.publish(
             "session.meter",
             {
@@ -390,7 +409,7 @@ async def meter_values(ctx: StationContext, payload: dict[str, Any]) -> dict[str
                 "transactionId": result.session_id,
                 "meterWh": connector.meter_wh,
                 "powerW": connector.power_w,
-                "energyWh": result.energy_wh,
+                "energyWh": energy,
             },
         )
     return {}

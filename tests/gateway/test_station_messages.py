@@ -126,10 +126,15 @@ async def test_full_session_stores_samples_and_the_right_energy(
                 "StatusNotification",
                 {"connectorId": 1, "errorCode": "NoError", "status": "Charging"},
             )
-            for wh in (12_500, 13_100):
+            for minute, wh in ((1, 12_500), (2, 13_100)):
+                at = f"2030-01-01T09:0{minute}:00Z"
                 await station.result(
                     "MeterValues",
-                    {"connectorId": 1, "transactionId": tx, "meterValue": [meter(wh, watts=7000)]},
+                    {
+                        "connectorId": 1,
+                        "transactionId": tx,
+                        "meterValue": [meter(wh, watts=7000, at=at)],
+                    },
                 )
             live = gateway.snapshot("CP1")
             assert live is not None
