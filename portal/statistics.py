@@ -6,6 +6,7 @@ can be shared. EV users get the same page over their own sessions, with monthly 
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
 from functools import partial
@@ -48,6 +49,7 @@ def export_jobs() -> ExportJobs:
             sheet_rows=int(current_app.config.get("PORTAL_EXPORT_SHEET_ROWS", 1_048_575))
         )
         current_app.extensions["chargeportal_exports"] = jobs
+        atexit.register(jobs.close)  # the temporary folder goes with the process
     return jobs
 
 
