@@ -69,7 +69,10 @@ async def test_simple_actions_show_the_station_answers(store: Store, tmp_path: P
             station = await rig.station("SIM-1")
             unlock = await rig.act("SIM-1", "unlock-connector", connectorId=1)
             assert unlock.answer["status"] in ("Unlocked", "NotSupported")
+            assert await station.authorize("1001") == {"status": "Accepted"}
+            assert "1001" in station.local_auth.cache
             assert (await rig.act("SIM-1", "clear-cache")).answer == {"status": "Accepted"}
+            assert station.local_auth.cache == {}
             inoperative = await rig.act(
                 "SIM-1", "change-availability", connectorId=2, type="Inoperative"
             )
