@@ -29,6 +29,7 @@ API_MODULES = [
     "portal.api.commands",
     "portal.api.topology",
     "portal.api.accounts",
+    "portal.api.alarms",
     "portal.api.sessions",
     "portal.api.configuration",
     "portal.api.schedules",

@@ -124,3 +124,17 @@ async def test_active_alarms_export_to_excel_with_the_filter(
     lines = (await csv.get_data(as_text=True)).strip().splitlines()
     assert lines[0] == "Time (UTC),Severity,Event,Station,Site,Message"
     assert len(lines) == 3
+
+
+async def test_the_api_lists_active_and_cleared_alarms_in_scope(
+    client: Any, store: Store, world: World
+) -> None:
+    await store.write(_alarms, world)
+    await login(client, "site-admin@example.com")
+    active = await (await client.get("/api/v1/alarms")).get_json()
+    assert [(a["kind"], a["charge_box_id"]) for a in active["items"]] == [("Fuse", "SOLNA-1")]
+    assert active["items"][0]["raised_at"] == "2026-11-20T10:00:00Z"
+    cleared = await (await client.get("/api/v1/alarms?state=cleared")).get_json()
+    assert [a["kind"] for a in cleared["items"]] == ["Temperature"]
+    events = await (await client.get("/api/v1/events")).get_json()
+    assert [e["charge_box_id"] for e in events["items"]] == ["SOLNA-1"]

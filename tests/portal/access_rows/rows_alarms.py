@@ -18,4 +18,11 @@ ROWS = {
         Case("/alarms/events/export.csv", STAFF_PAGE),
         Case("/alarms/nothing/export.csv", expect(302, 403, 404, 404, 404, 404)),
     ],
+    ("GET", "/api/v1/alarms"): [
+        Case("/api/v1/alarms", expect(401, 403, 200, 200, 200, 200)),
+        Case("/api/v1/alarms?node=site:{solna}", expect(401, 403, 200, 404, 200, 200)),
+        Case("/api/v1/alarms?state=maybe", expect(401, 403, 400, 400, 400, 400)),
+    ],
+    ("GET", "/api/v1/events"): [Case("/api/v1/events", expect(401, 403, 200, 200, 200, 200))],
+    ("GET", "/api/v1/news"): [Case("/api/v1/news", expect(401, 200, 200, 200, 200, 200))],
 }
