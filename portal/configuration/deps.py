@@ -78,14 +78,15 @@ def setup_files(app: Quart) -> None:
         store = get_state().store
         port = app.config.get("FTP_PORT")
         public_host = app.config.get("FTP_PUBLIC_HOST")
+        settings = await store.read(get_settings)
+        parsed = urlparse(settings.get("ftp.url", ""))
+        if settings.get("ftp.mode") == "embedded":
+            public_host = public_host or parsed.hostname
         if port is None and not app.config.get("TESTING"):
-            settings = await store.read(get_settings)
             if settings.get("ftp.mode") != "embedded":
                 return
-            parsed = urlparse(settings.get("ftp.url", ""))
             port = parsed.port or 21
-            public_host = public_host or parsed.hostname
-        if port is None:
+        if port is None or int(port) < 0:
             return
         ftp = FtpServer(
             state.files,
