@@ -1,0 +1,83 @@
+"""Behind TLS the session cookie is Secure (served by hypercorn with a certificate)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import ssl
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+from portal import serve_portal
+from tests.portal.conftest import PASSWORD, World
+
+
+@pytest.fixture(name="certificate")
+def _certificate(tmp_path: Path) -> tuple[str, str]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return str(cert), str(key)
+
+
+async def test_over_tls_the_session_cookie_is_secure(
+    app: Any, world: World, certificate: tuple[str, str], nursery: trio.Nursery
+) -> None:
+    cert, key = certificate
+    port = await nursery.start(
+        lambda task_status: serve_portal(
+            app, "127.0.0.1", 0, certfile=cert, keyfile=key, task_status=task_status
+        )
+    )
+
+    def log_in() -> list[str]:
+        with httpx.Client(
+            base_url=f"https://127.0.0.1:{port}", verify=ssl.create_default_context(cafile=cert)
+        ) as client:
+            page = client.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert token
+            answer = client.post(
+                "/login",
+                data={
+                    "email": "admin@example.com",
+                    "password": PASSWORD,
+                    "csrf_token": token.group(1),
+                },
+            )
+            assert answer.status_code == 302
+            return answer.headers.get_list("set-cookie")
+
+    with trio.fail_after(30):
+        cookies = await trio.to_thread.run_sync(log_in)
+    session = next(c for c in cookies if c.startswith("cp_session="))
+    assert "Secure" in session
+    assert "HttpOnly" in session
