@@ -237,6 +237,13 @@ async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
         screenshot(page, "confirm-dialog")
         page.keyboard.press("Escape")
         still_active = page.locator("td:has-text('active')").count()
+        page.goto("/provisioning/")
+        page.focus('[data-testid="users-table"] tbody tr:first-child')
+        page.keyboard.press("Shift+F10")
+        keyboard_menu = page.is_visible(".context-menu")
+        page.keyboard.press("ArrowDown")
+        focused_item = page.evaluate("document.activeElement.textContent")
+        page.keyboard.press("Escape")
         page.set_viewport_size({"width": 390, "height": 800})
         page.goto("/dashboard/")
         sidebar_hidden = page.evaluate(
@@ -254,6 +261,8 @@ async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
             "statuses": statuses,
             "dialog": dialog_open,
             "still_active": still_active,
+            "keyboard_menu": keyboard_menu,
+            "focused_item": focused_item,
             "hidden": sidebar_hidden,
             "shown": sidebar_shown,
         }
@@ -265,5 +274,7 @@ async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
     assert set(seen["statuses"].values()) == {200}
     assert seen["dialog"] is True
     assert seen["still_active"] == 1
+    assert seen["keyboard_menu"] is True
+    assert seen["focused_item"] == "Edit"
     assert seen["hidden"] is True
     assert seen["shown"] is True
