@@ -79,6 +79,7 @@ def setup_files(app: Quart) -> None:
         port = app.config.get("FTP_PORT")
         public_host = app.config.get("FTP_PUBLIC_HOST")
         settings = await store.read(get_settings)
+        app.config["PORTAL_SYSTEM_NAME"] = settings.get("system.name") or "Charge Portal"
         parsed = urlparse(settings.get("ftp.url", ""))
         if settings.get("ftp.mode") == "embedded":
             public_host = public_host or parsed.hostname

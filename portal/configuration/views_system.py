@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import trio
-from quart import flash, request
+from quart import current_app, flash, request
 
 from db.config_errors import ConfigurationError, NotFoundError
 from db.nodes import (
@@ -64,9 +64,10 @@ async def save_general() -> Any:
     form = dict(await request.form)
     changes = {spec.key: form.get(spec.key, "") for spec in SETTINGS if spec.key in form}
     try:
-        await get_store().write(update_settings, changes)
+        saved = await get_store().write(update_settings, changes)
     except ConfigurationError as exc:
         return await refused("general", SYSTEM, exc, form)
+    current_app.config["PORTAL_SYSTEM_NAME"] = saved["system.name"]
     await flash("System settings saved.")
     return back_to("general", "system")
 

@@ -177,6 +177,21 @@ async def test_walk_every_level_and_tab_and_use_the_live_parts(
         shown = await chromium.run(schedule)
         assert "SOLNA-1: Accepted" in shown["pushed"]
         assert shown["lines"] == 2  # what was asked, and what the station reports
+
+        def open_control() -> bool:
+            page.goto(f"/configuration/control?node=station:{world.solna_station}")
+            page.wait_for_selector("body[data-live='1']", state="attached")
+            return page.is_hidden("[data-offline-banner]")
+
+        assert await chromium.run(open_control)
+        station.drop_connection(offline_for=60)
+
+        def wait_offline() -> bool:
+            page.wait_for_selector("[data-offline-banner]", state="visible")
+            screenshot(page, "config-station-control-offline")
+            return page.is_disabled('[data-action="reset"] button')
+
+        assert await chromium.run(wait_offline)  # shown offline without a reload or a click
         assert station.config.get("FirmwareVersion") == "2.0.0"
         assert station.config.get("HeartbeatInterval") == "120"
     artifacts = trio.Path(__file__).parent.parent.parent / "artifacts"

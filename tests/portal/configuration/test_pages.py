@@ -103,6 +103,8 @@ async def test_system_settings_refuse_a_bad_address_next_to_the_field(
     )
     assert good.status_code == 302
     assert await store.read(lambda: Setting.get_by_id("system.name").value) == "Fleet"
+    _, html = await _page(client, "/configuration/")
+    assert "· Fleet</title>" in html  # the frame shows the new system name
 
 
 async def test_topology_refuses_to_remove_a_site_with_children(
