@@ -138,13 +138,14 @@ def _synthetic(count: int) -> Any:
 
 def test_xlsx_memory_stays_flat_as_rows_grow(tmp_path: Path) -> None:
     peaks = []
-    for count in (1_000, 6_000):
+    for count in (300, 1_800):
         tracemalloc.start()
         write_xlsx(_synthetic(count), tmp_path / f"{count}.xlsx")
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     # six times the rows, not six times the memory
-    assert peaks[1] < peaks[0] * 1.5 + 1_000_000
+    # (a normal, non-write-only workbook grows about 4x from 300 to 1,800 rows)
+    assert peaks[1] < peaks[0] * 1.5
 
 
 async def test_export_job_reports_progress_and_produces_the_file(
