@@ -46,7 +46,7 @@ from typing import Any
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
-from quart import Quart, g, jsonify, render_template, request
+from quart import Quart, current_app, g, jsonify, render_template, request
 from quart.sessions import SecureCookieSessionInterface
 from quart.wrappers import Response
 from quart_auth import QuartAuth, current_user, logout_user
@@ -59,7 +59,7 @@ from db.models import utcnow
 from db.store import Store
 from db.topology import SYSTEM, NodeRef, resolve_node
 from portal.access import MenuEntry, Principal, current_principal
-from portal.context import PortalState, get_store
+from portal.context import PortalState, get_state, get_store
 from portal.security import SAFE_METHODS, cookies_secure, csrf_token, csrf_valid, set_csrf_cookie
 
 __all__ = ["BLUEPRINT_MODULES", "create_app", "serve_portal"]
@@ -210,6 +210,9 @@ async def _load_principal() -> Any:
         return None
     auth_id = current_user.auth_id
     if not auth_id:
+        return None
+    cookie = request.cookies.get(str(current_app.config["QUART_AUTH_COOKIE_NAME"]), "")
+    if cookie and get_state().is_revoked(cookie):
         return None
     user_id, _, version = auth_id.partition(":")
     try:

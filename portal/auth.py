@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,6 +19,7 @@ from portal.context import get_state, get_store
 __all__ = ["bp", "home_url"]
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -60,6 +62,15 @@ async def login() -> Any:
     )
 
 
+@bp.context_processor
+async def _login_page_name() -> dict[str, Any]:
+    from portal.frame import system_name
+
+    if current_principal() is not None:
+        return {}
+    return {"system_name": await get_store().read(system_name)}
+
+
 @bp.post("/login")
 async def login_post() -> Any:
     form = await request.form
@@ -71,6 +82,7 @@ async def login_post() -> Any:
     errors: dict[str, str] = {}
     wait = throttle.retry_after(email, address)
     if wait > 0:
+        log.warning("throttled login for %r from %s", email, address)
         minutes = max(1, int(wait // 60) + 1)
         errors["form"] = (
             f"Too many failed logins. Try again in about {minutes} minute"
@@ -89,11 +101,13 @@ async def login_post() -> Any:
     stored = user.password_hash if user is not None else _dummy_hash()
     ok = await trio.to_thread.run_sync(verify_password, stored, password)
     if user is None or not ok:
+        log.warning("failed login for %r from %s", email, address)
         throttle.failed(email, address)
         errors["form"] = "Wrong e-mail or password."
         html = await render_template("auth/login.html", errors=errors, email=email, next=target)
         return html, 401
     throttle.succeeded(email)
+    log.info("login %s (%s) from %s", user.email, user.role, address)
     await get_store().write(record_login, user.id)
     login_user(AuthUser(f"{user.id}:{user.auth_version}"))
     principal = Principal(role=user.role, user_id=user.id, site_id=user.site_id)
@@ -102,5 +116,13 @@ async def login_post() -> Any:
 
 @bp.post("/logout")
 async def logout() -> Any:
+    from quart import current_app
+
+    cookie = request.cookies.get(current_app.config["QUART_AUTH_COOKIE_NAME"], "")
+    if cookie:  # a copy of the cookie kept elsewhere stops working too
+        get_state().revoke_session(cookie, float(current_app.config["QUART_AUTH_DURATION"]))
+    principal = current_principal()
+    if principal is not None:
+        log.info("logout %s", principal.email)
     logout_user()
     return redirect(url_for("auth.login"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -29,10 +31,27 @@ class PortalState:
     gateway: Any  # gateway.Gateway (typed loosely: the portal only uses its public API)
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     sse_clients: int = 0
+    #: session cookies logged out before they expire: digest → expiry (monotonic)
+    revoked_sessions: dict[str, float] = field(default_factory=dict)
+
+    def revoke_session(self, cookie: str, lifetime: float) -> None:
+        """Refuse this session cookie from now on (until it would have expired anyway)."""
+        now = time.monotonic()
+        if len(self.revoked_sessions) > 10_000:
+            self.revoked_sessions = {k: v for k, v in self.revoked_sessions.items() if v > now}
+        self.revoked_sessions[_digest(cookie)] = now + lifetime
+
+    def is_revoked(self, cookie: str) -> bool:
+        expiry = self.revoked_sessions.get(_digest(cookie))
+        return expiry is not None and expiry > time.monotonic()
 
     def statistics(self) -> dict[str, Any]:
         """What the portal is doing: open live streams, login throttling."""
         return {"sse_clients": self.sse_clients, "login_throttle": self.throttle.statistics()}
+
+
+def _digest(cookie: str) -> str:
+    return hashlib.sha256(cookie.encode()).hexdigest()
 
 
 def get_state() -> PortalState:

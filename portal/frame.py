@@ -13,25 +13,37 @@ from portal.access import ALL_ROLES, STAFF_ROLES, Principal, current_principal, 
 from portal.context import get_gateway, get_state, get_store
 from portal.live import sse_station_stream, station_state
 
-__all__ = ["bp", "frame_data"]
+__all__ = ["bp", "frame_data", "system_name"]
 
 bp = guard(Blueprint("frame", __name__), ALL_ROLES)
 
 
+def _frame_rows(site_scope: int | None, staff: bool) -> tuple[Any, Navigator | None, str]:
+    """News, Navigator tree and system name in one trip to a database thread."""
+    tree = navigator_tree(site_scope) if staff else None
+    return latest_news(5), tree, system_name()
+
+
+def system_name() -> str:
+    """The system name of SPEC §9.1 General (a sync query)."""
+    from db.settings import get_setting
+
+    try:
+        return get_setting("system.name") or "Charge Portal"
+    except Exception:  # settings not migrated yet: the frame must still render
+        return "Charge Portal"
+
+
 async def frame_data(principal: Principal) -> dict[str, Any]:
-    """Navigator tree (with live colours) and news for the frame of a full page."""
-    store = get_store()
-    data: dict[str, Any] = {"news": await store.read(latest_news, 5)}
-    if principal.role in STAFF_ROLES:
-        tree: Navigator = await store.read(navigator_tree, principal.site_scope)
+    """Navigator tree (with live colours), news and system name for a full page."""
+    staff = principal.role in STAFF_ROLES
+    news, tree, name = await get_store().read(_frame_rows, principal.site_scope, staff)
+    data: dict[str, Any] = {"news": news, "navigator": tree, "system_name": name, "live": {}}
+    if tree is not None:
         gateway = get_gateway()
-        data["navigator"] = tree
         data["live"] = {
             s.charge_box_id: station_state(gateway, s.charge_box_id) for s in tree.stations()
         }
-    else:
-        data["navigator"] = None
-        data["live"] = {}
     return data
 
 

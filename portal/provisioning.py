@@ -24,7 +24,7 @@ from db.models import ROLES
 from db.passwords import WeakPasswordError, check_policy, hash_password
 from db.topology import site_choices
 from portal.access import MenuEntry, current_principal, guard, not_found, requires
-from portal.context import get_store
+from portal.context import get_store, selected_node
 
 __all__ = ["ROLE_LABELS", "bp", "menu"]
 
@@ -60,9 +60,13 @@ async def index() -> Any:
         page = 1
     role = args.get("role", "")
     role = role if role in ROLES else ""
+    node = selected_node()
+    site_filter = principal.site_scope
+    if site_filter is None and node.kind != "system":
+        site_filter = node.site_id  # a node scopes the table to its site's users
     rows, total = await get_store().read(
         partial_list(
-            principal.site_scope,
+            site_filter,
             q=args.get("q", ""),
             role=role,
             sort=sort,

@@ -80,6 +80,26 @@
     sync();
   });
 
+  // The bell: a badge counts news published since the user last opened it.
+  var bell = document.querySelector("[data-bell]");
+  if (bell) {
+    var seen = "";
+    try { seen = window.localStorage.getItem("cp-news-seen") || ""; } catch (e) { seen = ""; }
+    var items = bell.querySelectorAll("[data-published]");
+    var unread = Array.prototype.filter.call(items, function (i) { return i.dataset.published > seen; });
+    var badge = bell.querySelector("[data-unread]");
+    if (unread.length && badge) {
+      badge.textContent = String(unread.length);
+      badge.hidden = false;
+      bell.querySelector("summary").setAttribute("aria-label", "News (" + unread.length + " new)");
+    }
+    bell.addEventListener("toggle", function () {
+      if (!bell.open || !items.length) return;
+      try { window.localStorage.setItem("cp-news-seen", items[0].dataset.published); } catch (e) { /* private mode */ }
+      if (badge) badge.hidden = true;
+    });
+  }
+
   // Local time for <time datetime="...Z" data-local-time>.
   document.querySelectorAll("time[data-local-time]").forEach(function (t) {
     var d = new Date(t.getAttribute("datetime"));

@@ -227,6 +227,17 @@ async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
             response = page.goto(path)
             statuses[name] = response.status if response else 0
             screenshot(page, name)
+        # news: an administrator publishes, the bell counts it until opened
+        page.goto("/news")
+        page.fill("input[name=title]", "Maintenance tonight")
+        page.fill("textarea[name=body]", "The portal restarts at 22:00.")
+        page.click("form[action$='/news'] button[type=submit]")
+        page.goto("/settings/")
+        badge = page.inner_text("[data-unread]")
+        page.click("[data-bell] summary")
+        screenshot(page, "bell")
+        page.reload()
+        badge_after = page.is_visible("[data-unread]")
         # a destructive action asks first: cancelling the dialog keeps the token
         page.goto("/provisioning/tokens")
         page.fill("input[name=name]", "notebook")
@@ -262,6 +273,8 @@ async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
             "dialog": dialog_open,
             "still_active": still_active,
             "keyboard_menu": keyboard_menu,
+            "badge": badge,
+            "badge_after": badge_after,
             "focused_item": focused_item,
             "hidden": sidebar_hidden,
             "shown": sidebar_shown,
@@ -275,6 +288,8 @@ async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
     assert seen["dialog"] is True
     assert seen["still_active"] == 1
     assert seen["keyboard_menu"] is True
+    assert seen["badge"] == "1"
+    assert seen["badge_after"] is False
     assert seen["focused_item"] == "Edit"
     assert seen["hidden"] is True
     assert seen["shown"] is True

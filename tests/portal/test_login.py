@@ -107,3 +107,19 @@ async def test_a_weak_new_password_is_refused_next_to_the_field(client: Any, wor
     assert response.status_code == 400
     assert 'id="new_password-error"' in html
     assert "at least 8 characters" in html
+
+
+async def test_a_copied_session_cookie_stops_working_after_logout(
+    app: Any, client: Any, world: World
+) -> None:
+    response = await login(client, "admin@example.com")
+    cookie = next(
+        c.split(";")[0].split("=", 1)[1]
+        for c in response.headers.get_all("Set-Cookie")
+        if c.startswith("cp_session=")
+    )
+    thief = app.test_client()
+    thief.set_cookie("localhost", "cp_session", cookie)
+    assert (await thief.get("/settings/")).status_code == 200
+    await post(client, "/logout")
+    assert (await thief.get("/settings/")).status_code == 302

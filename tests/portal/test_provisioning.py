@@ -129,3 +129,13 @@ async def test_a_site_administrator_sees_his_sites_users_without_edit_actions(
     assert "admin@example.com</td>" not in html.replace("site-admin@example.com</td>", "")
     assert 'data-testid="add-user"' not in html
     assert "/delete" not in html
+
+
+async def test_a_site_node_scopes_the_users_table_to_that_site(client: Any, world: World) -> None:
+    await login(client, "admin@example.com")
+    html = await (await client.get(f"/provisioning/?node=site:{world.kista}")).get_data(
+        as_text=True
+    )
+    table = html.split("<tbody>")[1]
+    assert "other-site-admin@example.com" in table
+    assert "ev-user@example.com" not in table
