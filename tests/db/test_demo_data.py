@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 
 from db import Store
@@ -36,7 +37,7 @@ async def test_a_realistic_month_of_sessions(store: Store) -> None:
         by_outlet.setdefault(row[0], []).append(row)
     for sessions in by_outlet.values():
         sessions.sort(key=lambda r: r[1])
-        for before, after in zip(sessions, sessions[1:], strict=False):
+        for before, after in itertools.pairwise(sessions):
             assert before[2] is not None, "only an outlet's last session may still run"
             assert before[2] <= after[1], "sessions on one outlet never overlap"
             assert before[4] <= after[3], "the meter only counts up"
