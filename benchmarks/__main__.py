@@ -68,7 +68,7 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
             sustain_seconds=3.0,
             heartbeat_interval=0.5,
             remote_starts=3,
-            boot_allowance=2.0,
+            settle=1.0,
         )
     else:
         cfg = BenchConfig(

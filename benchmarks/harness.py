@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import platform
+import queue
 import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -19,13 +21,13 @@ from typing import Any
 
 __all__ = [
     "LoadResult",
+    "LoadRun",
     "Server",
     "cpu_seconds",
     "machine_info",
     "prepare_baseline_db",
     "prepare_gateway_db",
     "rss_kib",
-    "run_load",
 ]
 
 PYTHON = sys.executable
@@ -247,69 +249,95 @@ def _merge_latencies(parts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def run_load(
-    server: Server,
-    *,
-    stations: int,
-    procs: int,
-    mode: str,
-    start_at: float,
-    warmup: float,
-    duration: float,
-    outlets: int,
-    heartbeat_interval: float,
-    log_path: Path,
-) -> tuple[list[subprocess.Popen[str]], Any]:
-    """Start the load-generator processes; return them and a function collecting results."""
-    share = [stations // procs + (1 if i < stations % procs else 0) for i in range(procs)]
-    popens = []
-    first = 0
-    for count in share:
-        if count == 0:
-            continue
-        cmd = [
-            PYTHON,
-            "-m",
-            "benchmarks.loadgen",
-            "--port",
-            str(server.port),
-            "--first",
-            str(first),
-            "--count",
-            str(count),
-            "--outlets",
-            str(outlets),
-            "--mode",
-            mode,
-            "--start-at",
-            str(start_at),
-            "--warmup",
-            str(warmup),
-            "--duration",
-            str(duration),
-            "--heartbeat-interval",
-            str(heartbeat_interval),
-            "--samples",
-        ]
-        popens.append(
-            subprocess.Popen(
-                cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=log_path.open("a"), text=True
-            )
-        )
-        first += count
+class LoadRun:
+    """The load-generator processes of one run: boot, then a window given by ``go``."""
 
-    def collect(timeout: float) -> LoadResult:
-        parts = []
-        for p in popens:
+    def __init__(
+        self,
+        server: Server,
+        *,
+        stations: int,
+        procs: int,
+        mode: str,
+        outlets: int,
+        heartbeat_interval: float,
+        connect_concurrency: int,
+        log_path: Path,
+    ) -> None:
+        self.stations = stations
+        self.popens: list[subprocess.Popen[str]] = []
+        self.lines: list[queue.Queue[str | None]] = []
+        self.window_s = 0.0
+        share = [stations // procs + (1 if i < stations % procs else 0) for i in range(procs)]
+        share = [count for count in share if count]
+        start_at = time.time() + 1.0
+        first = 0
+        for count in share:
+            cmd = [
+                *(PYTHON, "-m", "benchmarks.loadgen", "--port", str(server.port)),
+                *("--first", str(first), "--count", str(count), "--outlets", str(outlets)),
+                *("--mode", mode, "--start-at", str(start_at)),
+                *("--heartbeat-interval", str(heartbeat_interval)),
+                *("--connect-concurrency", str(max(1, connect_concurrency // len(share)))),
+                "--samples",
+            ]
+            proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log_path.open("a"),
+                text=True,
+            )
+            lines: queue.Queue[str | None] = queue.Queue()
+            threading.Thread(target=_pump, args=(proc, lines), daemon=True).start()
+            self.popens.append(proc)
+            self.lines.append(lines)
+            first += count
+
+    def _next_json(self, index: int, deadline: float) -> dict[str, Any] | None:
+        while True:
             try:
-                out, _ = p.communicate(timeout=timeout)
+                line = self.lines[index].get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                return None
+            if line is None:
+                return None
+            if line.startswith("{"):
+                return json.loads(line)  # type: ignore[no-any-return]
+
+    def wait_booted(self, timeout: float) -> int:
+        """Wait until every process has booted its stations; return how many booted."""
+        deadline = time.monotonic() + timeout
+        total = 0
+        for i in range(len(self.popens)):
+            msg = self._next_json(i, deadline)
+            total += int(msg["booted"]) if msg else 0
+        return total
+
+    def go(self, window_lo: float, window_hi: float) -> None:
+        self.window_s = window_hi - window_lo
+        for proc in self.popens:
+            try:
+                assert proc.stdin is not None
+                proc.stdin.write(f"go {window_lo} {window_hi}\n")
+                proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                pass
+
+    def collect(self, timeout: float) -> LoadResult:
+        deadline = time.monotonic() + timeout
+        parts = []
+        for i, proc in enumerate(self.popens):
+            msg = self._next_json(i, deadline)
+            if msg is not None:
+                parts.append(msg)
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                p.kill()
-                out, _ = p.communicate()
-            lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-            if lines:
-                parts.append(json.loads(lines[-1]))
-        result = LoadResult(stations=stations, procs=len(popens), window_s=duration)
+                proc.kill()
+                proc.wait()
+        result = LoadResult(stations=self.stations, procs=len(self.popens), window_s=self.window_s)
         for part in parts:
             result.boot_times.extend(part["boot_times"])
             result.outlet_times.extend(part["outlet_times"])
@@ -326,7 +354,12 @@ def run_load(
         result.latencies = _merge_latencies(parts)
         return result
 
-    return popens, collect
+
+def _pump(proc: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.put(line)
+    lines.put(None)
 
 
 def fresh_copy(template: Path, target: Path) -> None:

@@ -1,11 +1,15 @@
 """One load-generator process: many OCPP 1.6-J stations on one asyncio loop.
 
-Each station connects at ``--start-at`` (a boot storm when they all start together),
-boots, reports every outlet Available, then either idles with heartbeats (``hold``) or
-runs a transaction on outlet 1 and keeps exactly one MeterValues call outstanding
-(``sustain``). Every station answers RemoteStartTransaction like a real one: Accepted,
-then StatusNotification Preparing, StartTransaction, StatusNotification Charging. One
-outstanding CALL per station at all times (OCPP-J). Prints one JSON summary line.
+Each station connects at ``--start-at`` (a boot storm: all at once, at most
+``--connect-concurrency`` handshakes + BootNotifications in flight so that the kernel's
+accept queue does not overflow into SYN retries), reports every outlet Available (and in
+``sustain`` mode authorizes and starts a transaction on outlet 1). The process then
+prints ``{"booted": n}`` and waits for ``go WINDOW_LO WINDOW_HI`` on stdin; in the window
+the stations either idle with heartbeats (``hold``) or keep exactly one MeterValues call
+outstanding each (``sustain``). Every station answers RemoteStartTransaction like a
+real one: Accepted, then StatusNotification Preparing, StartTransaction,
+StatusNotification Charging. One outstanding CALL per station at all times (OCPP-J).
+Prints a JSON summary line at the end.
 
 Run: ``python -m benchmarks.loadgen --port P --first 0 --count 1000 --mode sustain ...``
 """
@@ -215,7 +219,8 @@ class Station:
             },
         )
 
-    async def run(self, start_at: float, stop_at: float) -> None:
+    async def boot(self, start_at: float, gate: asyncio.Semaphore) -> None:
+        """Connect and boot (at most ``gate`` stations at a time), report every outlet."""
         args = self.args
         path = f"{args.path.rstrip('/')}/{self.cbid}"
         auth = None
@@ -224,15 +229,18 @@ class Station:
             auth = f"Basic {token}"
         await asyncio.sleep(max(0.0, start_at - time.time()))
         t0 = time.perf_counter()
-        self.ws = await open_websocket(args.host, args.port, path, self.on_text, authorization=auth)
-        boot = await self.call(
-            "BootNotification",
-            {
-                "chargePointVendor": "Bench",
-                "chargePointModel": "LoadGen-4",
-                "firmwareVersion": "1.0",
-            },
-        )
+        async with gate:
+            self.ws = await open_websocket(
+                args.host, args.port, path, self.on_text, authorization=auth
+            )
+            boot = await self.call(
+                "BootNotification",
+                {
+                    "chargePointVendor": "Bench",
+                    "chargePointModel": "LoadGen-4",
+                    "firmwareVersion": "1.0",
+                },
+            )
         if boot.get("status") != "Accepted":
             raise CallFailedError(f"boot {boot.get('status')}")
         self.boot_at = time.perf_counter() - t0
@@ -240,25 +248,31 @@ class Station:
             await self.status(connector, "Available")
         self.outlets_at = time.perf_counter() - t0
         if args.mode == "sustain":
+            await self.call("Authorize", {"idTag": f"A{self.cbid}"})
+            await self.start_transaction(1, f"A{self.cbid}")
+            await self.status(1, "Charging")
+
+    @property
+    def connected(self) -> bool:
+        return self.ws is not None and not self.ws.closed.done() and self.boot_at is not None
+
+    async def phase(self, window_lo: float, stop_at: float) -> None:
+        if self.args.mode == "sustain":
             await self.sustain(stop_at)
         else:
-            await self.hold(stop_at)
+            await self.hold(window_lo, stop_at)
         await self.stop_transactions()
 
-    async def hold(self, stop_at: float) -> None:
+    async def hold(self, window_lo: float, stop_at: float) -> None:
         """Idle until the window, then a heartbeat at a random offset and every interval."""
         interval = self.args.heartbeat_interval
-        window_lo = stop_at - self.args.duration
-        first = window_lo + random.uniform(0, min(interval, self.args.duration))
+        first = window_lo + random.uniform(0, min(interval, stop_at - window_lo))
         await asyncio.sleep(max(0.0, first - time.time()))
         while time.time() < stop_at:
             await self.call("Heartbeat", {})
             await asyncio.sleep(interval)
 
     async def sustain(self, stop_at: float) -> None:
-        await self.call("Authorize", {"idTag": "BENCH"})
-        await self.start_transaction(1, "BENCH")
-        await self.status(1, "Charging")
         next_heartbeat = time.time() + random.uniform(0, self.args.heartbeat_interval)
         while (now := time.time()) < stop_at:
             if now >= next_heartbeat:
@@ -274,40 +288,59 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
     return sorted_values[index]
 
 
+async def read_go(loop: asyncio.AbstractEventLoop) -> tuple[float, float]:
+    """Wait for ``go WINDOW_LO WINDOW_HI`` (epoch seconds) on stdin."""
+    line = await loop.run_in_executor(None, sys.stdin.readline)
+    parts = line.split()
+    if len(parts) != 3 or parts[0] != "go":
+        raise SystemExit(f"loadgen: expected 'go LO HI' on stdin, got {line!r}")
+    return float(parts[1]), float(parts[2])
+
+
 async def amain(args: argparse.Namespace) -> dict[str, Any]:
+    """Boot every station, say so, wait for the window from the orchestrator, run it."""
     rec = Recorder()
+    loop = asyncio.get_running_loop()
     start_at = args.start_at or time.time() + 0.5
-    window_lo = start_at + args.warmup
-    window_hi = window_lo + args.duration
-    stop_at = window_hi
-    # perf_counter and time.time tick together; translate the window once.
-    offset = time.perf_counter() - time.time()
-    rec.window = (window_lo + offset, window_hi + offset)
     stations = [
         Station(f"{args.prefix}{i:05d}", args, rec)
         for i in range(args.first, args.first + args.count)
     ]
+    gate = asyncio.Semaphore(args.connect_concurrency)
+    boots = await asyncio.gather(
+        *(s.boot(start_at, gate) for s in stations), return_exceptions=True
+    )
+    booted = [s for s, r in zip(stations, boots, strict=True) if not isinstance(r, BaseException)]
+    sys.stdout.write(json.dumps({"booted": len(booted), "count": len(stations)}) + "\n")
+    sys.stdout.flush()
+    if args.start_at:
+        window_lo, window_hi = await read_go(loop)
+    else:  # standalone: the window starts now
+        window_lo = time.time() + args.warmup
+        window_hi = window_lo + args.duration
+    # perf_counter and time.time tick together; translate the window once.
+    offset = time.perf_counter() - time.time()
+    rec.window = (window_lo + offset, window_hi + offset)
     cpu_window: dict[str, float] = {}
 
     async def cpu_marks() -> None:
         await asyncio.sleep(max(0.0, window_lo - time.time()))
         cpu_window["lo"] = time.process_time()
-        cpu_window["connected_at_window"] = sum(s.boot_at is not None for s in stations)
+        cpu_window["connected_at_window"] = sum(s.connected for s in stations)
         await asyncio.sleep(max(0.0, window_hi - time.time()))
         cpu_window["hi"] = time.process_time()
 
     marks = asyncio.create_task(cpu_marks())
-    results = await asyncio.gather(
-        *(s.run(start_at, stop_at) for s in stations), return_exceptions=True
+    phases = await asyncio.gather(
+        *(s.phase(window_lo, window_hi) for s in booted), return_exceptions=True
     )
     await marks
+    results = [r for r in boots if isinstance(r, BaseException)] + list(phases)
     failures: dict[str, int] = defaultdict(int)
     for r in results:
         if isinstance(r, BaseException):
             failures[f"{type(r).__name__}: {str(r)[:80]}"] += 1
-    connected_at_end = sum(
-        1 for s in stations if s.ws is not None and not s.ws.closed.done() and s.boot_at is not None
-    )
+    connected_at_end = sum(s.connected for s in stations)
     for s in stations:
         if s.ws is not None:
             s.ws.close()
@@ -354,8 +387,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--outlets", type=int, default=4)
     parser.add_argument("--mode", choices=["hold", "sustain"], default="hold")
-    parser.add_argument("--start-at", type=float, default=0.0, help="epoch seconds")
-    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument(
+        "--start-at",
+        type=float,
+        default=0.0,
+        help="epoch seconds; then wait for 'go LO HI' on stdin after booting",
+    )
+    parser.add_argument(
+        "--connect-concurrency", type=int, default=500, help="handshakes + boots in flight"
+    )
+    parser.add_argument("--warmup", type=float, default=2.0, help="standalone only")
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--heartbeat-interval", type=float, default=30.0)
     parser.add_argument("--call-timeout", type=float, default=60.0)

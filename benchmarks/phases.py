@@ -11,11 +11,11 @@ from typing import Any
 
 from benchmarks.harness import (
     LoadResult,
+    LoadRun,
     Server,
     cpu_seconds,
     fresh_copy,
     rss_kib,
-    run_load,
     station_ids,
 )
 
@@ -33,12 +33,14 @@ class BenchConfig:
     sustain_seconds: float = 30.0
     heartbeat_interval: float = 30.0
     remote_starts: int = 200
-    boot_allowance: float = 10.0  # seconds before the window, plus 1 s per 250 stations
+    connect_concurrency: int = 1000  # handshakes + boots in flight, over all processes
+    settle: float = 3.0  # seconds between "go" and the measured window
     kinds: list[str] = field(default_factory=lambda: ["gateway", "baseline"])
     templates: dict[str, Path] = field(default_factory=dict)
 
-    def warmup(self, stations: int) -> float:
-        return self.boot_allowance + stations / 250
+    def boot_timeout(self, stations: int) -> float:
+        """How long the boot phase may take before the window starts anyway."""
+        return 30.0 + stations / 40
 
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
@@ -67,25 +69,27 @@ def _boot_figures(load: LoadResult) -> dict[str, Any]:
     }
 
 
+def _load(cfg: BenchConfig, server: Server, stations: int, mode: str) -> LoadRun:
+    return LoadRun(
+        server,
+        stations=stations,
+        procs=cfg.procs,
+        mode=mode,
+        outlets=cfg.outlets,
+        heartbeat_interval=cfg.heartbeat_interval,
+        connect_concurrency=cfg.connect_concurrency,
+        log_path=cfg.workdir / "loadgen.log",
+    )
+
+
 def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
     """N stations boot at once, report their outlets, then idle with heartbeats."""
     server = _start_server(cfg, kind, f"hold{stations}")
     try:
-        start_at = time.time() + 1.0
-        warmup = cfg.warmup(stations)
-        _popens, collect = run_load(
-            server,
-            stations=stations,
-            procs=cfg.procs,
-            mode="hold",
-            start_at=start_at,
-            warmup=warmup,
-            duration=cfg.hold_seconds,
-            outlets=cfg.outlets,
-            heartbeat_interval=cfg.heartbeat_interval,
-            log_path=cfg.workdir / "loadgen.log",
-        )
-        window_lo = start_at + warmup
+        load = _load(cfg, server, stations, "hold")
+        load.wait_booted(cfg.boot_timeout(stations))
+        window_lo = time.time() + cfg.settle
+        load.go(window_lo, window_lo + cfg.hold_seconds)
         time.sleep(max(0.0, window_lo - time.time()))
         cpu_lo = cpu_seconds(server.pid)
         time.sleep(cfg.hold_seconds / 2)
@@ -94,18 +98,18 @@ def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         time.sleep(max(0.0, window_lo + cfg.hold_seconds - time.time()))
         cpu_hi = cpu_seconds(server.pid)
         rss_end = rss_kib(server.pid)
-        load = collect(timeout=cfg.hold_seconds + warmup + 120)
+        result = load.collect(timeout=cfg.hold_seconds + 120)
     finally:
         server.stop()
-    connected = max(1, load.connected_at_window)
-    hb = load.latencies.get("Heartbeat", {})
+    connected = max(1, result.connected_at_window)
+    hb = result.latencies.get("Heartbeat", {})
     return {
         "kind": kind,
         "stations": stations,
         "outlets": stations * cfg.outlets,
-        **_boot_figures(load),
-        "connected_at_window": load.connected_at_window,
-        "connected_at_end": load.connected_at_end,
+        **_boot_figures(result),
+        "connected_at_window": result.connected_at_window,
+        "connected_at_end": result.connected_at_end,
         "server_connected_mid": stats.get("connected"),
         "heartbeats": hb.get("count", 0),
         "heartbeat_p50_ms": _ms(hb.get("p50")),
@@ -115,10 +119,10 @@ def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         "rss_end_kib": rss_end,
         "rss_per_station_kib": round((rss_mid - server.idle_rss_kib) / connected, 1),
         "server_cpu_pct": round(100 * (cpu_hi - cpu_lo) / cfg.hold_seconds, 1),
-        "loadgen_cpu_pct": [round(100 * c / cfg.hold_seconds, 1) for c in load.loadgen_cpu_s],
-        "procs": load.procs,
-        "call_errors": load.call_errors,
-        "failures": load.failures,
+        "loadgen_cpu_pct": [round(100 * c / cfg.hold_seconds, 1) for c in result.loadgen_cpu_s],
+        "procs": result.procs,
+        "call_errors": result.call_errors,
+        "failures": result.failures,
     }
 
 
@@ -150,21 +154,10 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
     server = _start_server(cfg, kind, label)
     remote: dict[str, Any] = {}
     try:
-        start_at = time.time() + 1.0
-        warmup = cfg.warmup(stations)
-        _popens, collect = run_load(
-            server,
-            stations=stations,
-            procs=cfg.procs,
-            mode="sustain",
-            start_at=start_at,
-            warmup=warmup,
-            duration=cfg.sustain_seconds,
-            outlets=cfg.outlets,
-            heartbeat_interval=cfg.heartbeat_interval,
-            log_path=cfg.workdir / "loadgen.log",
-        )
-        window_lo = start_at + warmup
+        load = _load(cfg, server, stations, "sustain")
+        load.wait_booted(cfg.boot_timeout(stations))
+        window_lo = time.time() + cfg.settle
+        load.go(window_lo, window_lo + cfg.sustain_seconds)
         count = min(cfg.remote_starts, stations)
         ids = station_ids(stations)
         targets = [ids[(i * stations) // count] for i in range(count)]
@@ -193,7 +186,7 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         cpu_hi = cpu_seconds(server.pid)
         rss_end = rss_kib(server.pid)
         thread.join(timeout=cfg.sustain_seconds * 2)
-        load = collect(timeout=cfg.sustain_seconds + warmup + 120)
+        result = load.collect(timeout=cfg.sustain_seconds + 120)
     finally:
         server.stop()
     rows = _count_rows(kind, cfg.workdir / f"{kind}-{label}.sqlite3")
@@ -206,16 +199,16 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
             "p95_ms": _ms(v["p95"]),
             "p99_ms": _ms(v["p99"]),
         }
-        for action, v in sorted(load.latencies.items())
+        for action, v in sorted(result.latencies.items())
     }
     return {
         "kind": kind,
         "stations": stations,
-        **_boot_figures(load),
-        "connected_at_window": load.connected_at_window,
-        "messages_per_s": round(load.completed_in_window / cfg.sustain_seconds, 1),
+        **_boot_figures(result),
+        "connected_at_window": result.connected_at_window,
+        "messages_per_s": round(result.completed_in_window / cfg.sustain_seconds, 1),
         "meter_values_per_s": round(
-            load.latencies.get("MeterValues", {}).get("count", 0) / cfg.sustain_seconds, 1
+            result.latencies.get("MeterValues", {}).get("count", 0) / cfg.sustain_seconds, 1
         ),
         "by_action": by_action,
         "remote_start": {
@@ -231,8 +224,8 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         "idle_rss_kib": server.idle_rss_kib,
         "rss_end_kib": rss_end,
         "server_cpu_pct": round(100 * (cpu_hi - cpu_lo) / cfg.sustain_seconds, 1),
-        "loadgen_cpu_pct": [round(100 * c / cfg.sustain_seconds, 1) for c in load.loadgen_cpu_s],
-        "procs": load.procs,
-        "call_errors": load.call_errors,
-        "failures": load.failures,
+        "loadgen_cpu_pct": [round(100 * c / cfg.sustain_seconds, 1) for c in result.loadgen_cpu_s],
+        "procs": result.procs,
+        "call_errors": result.call_errors,
+        "failures": result.failures,
     }
