@@ -214,7 +214,7 @@ async def _load_principal() -> Any:
     cookie = request.cookies.get(str(current_app.config["QUART_AUTH_COOKIE_NAME"]), "")
     if cookie and get_state().is_revoked(cookie):
         return None
-    user_id, _, version = auth_id.partition(":")
+    user_id, version = [*auth_id.split(":"), ""][:2]  # "<user>:<auth_version>:<nonce>"
     try:
         user = await get_store().read(get_user, int(user_id))
     except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 from typing import Any
 from urllib.parse import urlparse
 
@@ -16,7 +17,7 @@ from db.passwords import hash_password, verify_password
 from portal.access import MenuEntry, Principal, current_principal
 from portal.context import get_state, get_store
 
-__all__ = ["bp", "home_url"]
+__all__ = ["bp", "home_url", "session_auth_id"]
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -38,6 +39,13 @@ def home_url(principal: Principal) -> str:
         if principal.role in entry.roles:
             return url_for(entry.endpoint)
     return url_for("settings.index")
+
+
+def session_auth_id(user_id: int, auth_version: int) -> str:
+    """What the session cookie signs: the user, his password generation (a new password
+    ends older sessions), and a nonce so every login gets a distinct cookie (a logged-out
+    cookie is refused, and a new login within the same second must not look like it)."""
+    return f"{user_id}:{auth_version}:{secrets.token_urlsafe(6)}"
 
 
 def _safe_next(target: str) -> str | None:
@@ -109,7 +117,7 @@ async def login_post() -> Any:
     throttle.succeeded(email)
     log.info("login %s (%s) from %s", user.email, user.role, address)
     await get_store().write(record_login, user.id)
-    login_user(AuthUser(f"{user.id}:{user.auth_version}"))
+    login_user(AuthUser(session_auth_id(user.id, user.auth_version)))
     principal = Principal(role=user.role, user_id=user.id, site_id=user.site_id)
     return redirect(_safe_next(target) or home_url(principal))
 

@@ -17,6 +17,7 @@ from db.accounts import (
 )
 from db.passwords import WeakPasswordError, check_policy, hash_password, verify_password
 from portal.access import ALL_ROLES, current_principal, guard
+from portal.auth import session_auth_id
 from portal.context import get_store
 from portal.panels import DEFAULT_PANELS, MAX_PANELS, PANELS
 
@@ -83,7 +84,7 @@ async def change_password() -> Any:
     new_hash = await trio.to_thread.run_sync(hash_password, new)
     await get_store().write(set_password_hash, principal.user_id, new_hash)
     # other sessions end (auth_version bumped); this one continues with the new version
-    login_user(AuthUser(f"{user.id}:{user.auth_version + 1}"))
+    login_user(AuthUser(session_auth_id(user.id, user.auth_version + 1)))
     await flash("Your password was changed. Other sessions have been logged out.")
     return redirect(url_for("settings.index"))
 
