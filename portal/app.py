@@ -91,6 +91,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "PORTAL_SSE_KEEPALIVE": 15.0,
     "PORTAL_SSE_MAX_SECONDS": 3600.0,  # then the browser reconnects (login re-checked)
     "PORTAL_SYSTEM_NAME": "Charge Portal",
+    # stations post SOAP here without a browser session (mounted by the gateway work)
+    "PORTAL_CSRF_EXEMPT_PREFIXES": ("/Ocpp/",),
     "QUART_AUTH_COOKIE_NAME": "cp_session",
     "QUART_AUTH_COOKIE_SAMESITE": "Lax",
     "QUART_AUTH_COOKIE_HTTP_ONLY": True,
@@ -239,6 +241,11 @@ async def _check_csrf() -> Any:
     principal = current_principal()
     if principal is not None and principal.token_id is not None:
         return None  # bearer tokens are not sent by browsers on their own: no CSRF
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "csrf_exempt", False) or request.path.startswith(
+        tuple(current_app.config["PORTAL_CSRF_EXEMPT_PREFIXES"])
+    ):
+        return None
     if not await csrf_valid():
         raise BadRequest("The form has expired or was not sent by this portal; reload the page.")
     return None
