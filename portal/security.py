@@ -19,8 +19,8 @@ __all__ = [
     "CSRF_HEADER",
     "LoginThrottle",
     "cookies_secure",
-    "csrf_token",
     "csrf_exempt",
+    "csrf_token",
     "csrf_valid",
     "set_csrf_cookie",
 ]
