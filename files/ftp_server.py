@@ -27,6 +27,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
     from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.ioloop import IOLoop
     from pyftpdlib.servers import FTPServer
 
 from files.storage import FileStore, safe_name
@@ -141,7 +142,11 @@ class FtpServer:
     async def run(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         send, receive = trio.open_memory_channel[tuple[str, Path]](64)
         token = trio.lowlevel.current_trio_token()
-        server = FTPServer((self.host, self.port), self._handler_class(send, token))
+        # Its own IOLoop: pyftpdlib's default is a process-wide singleton, which another
+        # FTP server in this process (tests, a second app) would drive from its thread.
+        server = FTPServer(
+            (self.host, self.port), self._handler_class(send, token), ioloop=IOLoop()
+        )
         self.port = server.address[1]
         self._stats.port = self.port
         thread = threading.Thread(target=self._loop, args=(server,), name="ftp", daemon=True)

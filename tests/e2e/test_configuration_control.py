@@ -183,3 +183,22 @@ async def test_firmware_update_over_ftp_ends_with_the_new_version_booted(
             await wait_until(lambda: station.online)
             version = await store.read(lambda: Station.get_by_id(ids["SIM-1"]).firmware_version)
             assert version == "2.0.0"
+
+
+async def test_an_external_ftp_server_receives_the_log_instead(
+    store: Store, tmp_path: Path, ftp_root: tuple[str, Path]
+) -> None:
+    url, folder = ftp_root
+    await store.write(seed)
+    with trio.fail_after(20):
+        async with open_rig(store, tmp_path) as rig:
+            rig.deps.ftp_mode, rig.deps.external_ftp_url = "external", url
+            await rig.station("SIM-1")
+            result = await rig.act("SIM-1", "get-diagnostics")
+            assert result.request == {"location": url}
+            name = result.answer["fileName"]
+            await wait_until(lambda: (folder / name).exists())
+            assert rig.ftp.statistics().files_received == 0
+            rig.deps.external_ftp_url = ""
+            with pytest.raises(ControlError, match="No external FTP server"):
+                await rig.act("SIM-1", "get-diagnostics")
