@@ -112,3 +112,24 @@ async def test_access(
                     f"expected {case.expect[principal]} ({text!r})"
                 )
     assert not failures, "\n".join(failures)
+
+
+async def test_every_state_changing_route_refuses_a_request_without_the_csrf_token(
+    app: Any, client: Any, store: Store, world: World
+) -> None:
+    """Logged in as an administrator (who may do everything), but no CSRF token: 400."""
+    names = _placeholders(world)
+    exempt = tuple(app.config["PORTAL_CSRF_EXEMPT_PREFIXES"])
+    accepted = []
+    async with authenticated_client(client, f"{world.users['admin']}:0"):
+        for (method, rule), cases in sorted(ROWS.items()):
+            if method == "GET" or rule.startswith(exempt):
+                continue
+            case = cases[0]
+            extra = await store.write(case.setup, world) if case.setup else {}
+            path = case.path.format(**names, **extra)
+            response = await client.open(path, method=method, form=_fill(case.body, names) or {})
+            text = await response.get_data(as_text=True)
+            if response.status_code != 400 or "form has expired" not in text:
+                accepted.append(f"{method} {path}: {response.status_code} {text[:80]!r}")
+    assert not accepted, "\n".join(accepted)

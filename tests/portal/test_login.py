@@ -123,3 +123,20 @@ async def test_a_copied_session_cookie_stops_working_after_logout(
     assert (await thief.get("/settings/")).status_code == 200
     await post(client, "/logout")
     assert (await thief.get("/settings/")).status_code == 302
+
+
+def test_the_throttle_counts_per_address_and_forgets_after_the_window() -> None:
+    from portal.security import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(per_account=3, per_address=5, window=60, clock=lambda: now[0])
+    for i in range(5):  # five different accounts from one address
+        assert throttle.retry_after(f"user{i}@example.com", "10.0.0.1") == 0
+        throttle.failed(f"user{i}@example.com", "10.0.0.1")
+    assert throttle.retry_after("someone@example.com", "10.0.0.1") == 60
+    assert throttle.retry_after("someone@example.com", "10.0.0.2") == 0
+    now[0] = 30.0
+    assert throttle.retry_after("someone@example.com", "10.0.0.1") == 30
+    now[0] = 60.5
+    assert throttle.retry_after("someone@example.com", "10.0.0.1") == 0
+    assert throttle.statistics()["blocked_attempts"] == 2
