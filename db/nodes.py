@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from db.config_errors import ConfigurationError, NotFoundError
-from db.models import Floor, Outlet, Site, Station, User
+from db.models import Alarm, Floor, MeterSample, OcppMessage, Outlet, Site, Station, User
 
 CHARGE_BOX_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,48}$")
 NODE_TYPES = ("station", "controller")
@@ -168,9 +168,16 @@ def remove_floor(floor_id: int) -> None:
 
 
 def remove_station(station_id: int) -> str:
-    """Remove a station with its outlets and configuration; returns its charge box id."""
+    """Remove a station with its outlets and configuration; returns its charge box id.
+
+    Its history stays (SPEC §11: no session or meter reading is lost): sessions, meter
+    samples, transaction messages and alarms keep the charge box id and lose only the
+    link to the station row, which the schema would otherwise cascade-delete.
+    """
     station = get_station(station_id)
     cbid = str(station.charge_box_id)
+    for model in (MeterSample, OcppMessage, Alarm):
+        model.update(station=None).where(model.station == station).execute()
     station.delete_instance()
     return cbid
 

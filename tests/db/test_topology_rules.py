@@ -6,7 +6,7 @@ import pytest
 
 from db import Store
 from db.config_errors import ConfigurationError, NotFoundError
-from db.models import ChargingSession, Outlet, Station, User, utcnow
+from db.models import Alarm, ChargingSession, MeterSample, Outlet, Station, User, utcnow
 from db.nodes import (
     create_floor,
     create_site,
@@ -79,17 +79,23 @@ async def test_removing_a_station_keeps_its_past_sessions(store: Store) -> None:
     station = await store.write(lambda: create_station("CP1", site_id=site))
 
     def add_session() -> None:
-        ChargingSession.create(
+        session = ChargingSession.create(
             station=station,
             charge_box_id="CP1",
             connector_id=1,
             start_time=utcnow(),
             meter_start=0,
         )
+        MeterSample.create(
+            session=session, station=station, connector_id=1, timestamp=utcnow(), value="10"
+        )
+        Alarm.create(kind="Fuse", station=station, charge_box_id="CP1")
 
     await store.write(add_session)
     await store.write(remove_station, station)
     assert await store.read(lambda: ChargingSession.get().charge_box_id) == "CP1"
+    assert await store.read(MeterSample.select().count) == 1
+    assert await store.read(lambda: Alarm.get().charge_box_id) == "CP1"
 
 
 async def test_moving_a_station_between_floors_and_sites(store: Store) -> None:
