@@ -91,3 +91,14 @@ def key_row(station_id: int, key: str) -> dict[str, Any] | None:
     if row is None:
         return None
     return {"key": row.key, "value": row.value, "readonly": bool(row.readonly)}
+
+
+def key_value(charge_box_id: str, key: str) -> str | None:
+    """The last known value of one key of a station (None when never read)."""
+    row = (
+        ConfigurationKey.select(ConfigurationKey.value)
+        .join(Station)
+        .where((Station.charge_box_id == charge_box_id) & (ConfigurationKey.key == key))
+        .first()
+    )
+    return row.value if row is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from db.config_keys import key_value
 from db.models import utcnow
 from db.schedules import get_schedule, push_targets, record_push, schedule_view
 from portal.configuration.control import ControlDeps, ControlError
@@ -34,6 +35,11 @@ async def push_schedule(deps: ControlDeps, schedule_id: int) -> list[dict[str, A
             now=utcnow(),
         )
         row: dict[str, Any] = {"chargeBoxId": cbid, "connectorId": connector}
+        refusal = await deps.store.read(_unsupported, cbid, profile)
+        if refusal:
+            row.update(status="NotSent", message=refusal)
+            results.append(row)
+            continue
         if not deps.gateway.is_online(cbid):
             row.update(status="Offline", message=f"{cbid} is offline: nothing was sent.")
             results.append(row)
@@ -48,6 +54,23 @@ async def push_schedule(deps: ControlDeps, schedule_id: int) -> list[dict[str, A
             await deps.store.write(record_push, schedule_id, cbid, connector, profile, status)
         results.append(row)
     return results
+
+
+def _unsupported(charge_box_id: str, profile: dict[str, Any]) -> str | None:
+    """Why the station cannot take this profile, from its configuration keys (None: fine)."""
+    schedule = profile["csChargingProfiles"]["chargingSchedule"]
+    periods = len(schedule["chargingSchedulePeriod"])
+    limit = key_value(charge_box_id, "ChargingScheduleMaxPeriods")
+    if limit and limit.strip().isdigit() and periods > int(limit):
+        return (
+            f"{periods} periods do not fit {charge_box_id} "
+            f"(ChargingScheduleMaxPeriods {limit}): nothing was sent."
+        )
+    units = key_value(charge_box_id, "ChargingScheduleAllowedChargingRateUnit")
+    wanted = "Power" if schedule["chargingRateUnit"] == "W" else "Current"
+    if units and wanted.lower() not in units.lower():
+        return f"{charge_box_id} takes limits in {units} only: nothing was sent."
+    return None
 
 
 async def composite_schedule(

@@ -7,10 +7,11 @@ from pathlib import Path
 import trio
 
 from db import Store
+from db.config_keys import key_value
 from db.models import IdTag, Station
 from db.schedules import save_schedule
 from portal.schedule.push import composite_schedule, push_schedule
-from tests.e2e.config_rig import open_rig, seed, wait_until
+from tests.e2e.config_rig import open_rig, seed, wait_until, wait_until_async
 
 
 async def _go_offline(station, gateway, seconds: float) -> None:
@@ -67,3 +68,27 @@ async def test_a_pushed_schedule_lowers_the_simulated_power(store: Store, tmp_pa
             assert answer["status"] == "Accepted"
             limits = [p["limit"] for p in answer["chargingSchedule"]["chargingSchedulePeriod"]]
             assert limits[0] == 3680
+
+
+async def test_a_schedule_the_station_cannot_hold_is_not_sent(store: Store, tmp_path: Path) -> None:
+    ids = await store.write(seed)
+    windows = [
+        {"days": list(range(7)), "start": start, "end": end, "limit": 4000}
+        for start, end in (("06:00", "09:00"), ("16:00", "20:00"))
+    ]
+    schedule = await store.write(
+        lambda: save_schedule(name="Busy", periods=windows, station_id=ids["SIM-1"])
+    )
+    with trio.fail_after(20):
+        async with open_rig(store, tmp_path) as rig:
+            await rig.station("SIM-1")
+            await wait_until_async(
+                lambda: store.read(key_value, "SIM-1", "ChargingScheduleMaxPeriods")
+            )
+            results = await push_schedule(rig.deps, schedule)
+            assert results[0]["status"] == "NotSent"
+            assert (
+                "29 periods do not fit SIM-1 (ChargingScheduleMaxPeriods 24)"
+                in results[0]["message"]
+            )
+            assert rig.gateway.statistics()["commands"] == 0  # nothing was sent
