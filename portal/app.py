@@ -42,6 +42,7 @@ import os
 import secrets
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -58,9 +59,17 @@ from db.api_tokens import authenticate_token, touch_token
 from db.models import utcnow
 from db.store import Store
 from db.topology import SYSTEM, NodeRef, resolve_node
-from portal.access import MenuEntry, Principal, current_principal
+from portal.access import MenuEntry, Principal, current_principal, not_found
 from portal.context import PortalState, get_state, get_store
-from portal.security import SAFE_METHODS, cookies_secure, csrf_token, csrf_valid, set_csrf_cookie
+from portal.frame import frame_data
+from portal.security import (
+    SAFE_METHODS,
+    LoginThrottle,
+    cookies_secure,
+    csrf_token,
+    csrf_valid,
+    set_csrf_cookie,
+)
 
 __all__ = ["BLUEPRINT_MODULES", "create_app", "serve_portal"]
 
@@ -136,8 +145,6 @@ def create_app(store: Store, gateway: Any, *, config: dict[str, Any] | None = No
         # A fresh key per process: sessions end at restart unless one is configured.
         app.config["SECRET_KEY"] = secrets.token_urlsafe(32)
     app.secret_key = app.config["SECRET_KEY"]
-    from portal.security import LoginThrottle
-
     throttle = LoginThrottle(
         per_account=int(app.config["PORTAL_LOGIN_FAILURES_PER_ACCOUNT"]),
         per_address=int(app.config["PORTAL_LOGIN_FAILURES_PER_ADDRESS"]),
@@ -266,8 +273,6 @@ async def _select_node() -> Any:
             return None
     node: NodeRef | None = await get_store().read(resolve_node, key, principal.site_scope)
     if node is None:
-        from portal.access import not_found
-
         raise not_found(f"no node {key}")
     g.node = node
     return None
@@ -285,8 +290,6 @@ async def _finish_response(response: Response) -> Response:
 
 
 async def _frame_context() -> dict[str, Any]:
-    from portal.frame import frame_data
-
     principal = current_principal()
     context: dict[str, Any] = {
         "principal": principal,
@@ -304,8 +307,6 @@ async def _frame_context() -> dict[str, Any]:
 
 def _node_url(key: str) -> str:
     """This page's URL scoped to another Navigator node (``?node=key``)."""
-    from urllib.parse import urlencode
-
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("node", "page", "after")]
     if key != "system":
         args.append(("node", key))
@@ -313,14 +314,10 @@ def _node_url(key: str) -> str:
 
 
 def _app_menu() -> list[MenuEntry]:
-    from quart import current_app
-
     return list(current_app.extensions.get("chargeportal_menu", []))
 
 
 def _system_name() -> str:
-    from quart import current_app
-
     return str(current_app.config.get("PORTAL_SYSTEM_NAME", "Charge Portal"))
 
 
