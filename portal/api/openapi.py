@@ -30,6 +30,76 @@ _COMMAND_ERRORS = {
 }
 
 
+def _obj(required: tuple[str, ...] = (), **props: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+_S, _I, _B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+_TIME = {"type": "string", "format": "date-time"}
+_TAG_STATUS = {"type": "string", "enum": ["Accepted", "Blocked", "Expired", "Invalid"]}
+_ROLE = {"type": "string", "enum": ["admin", "site-admin", "ev-user", "support"]}
+_USER: dict[str, Any] = {
+    "email": _S,
+    "password": _S,
+    "firstName": _S,
+    "lastName": _S,
+    "role": _ROLE,
+    "siteId": _I,
+    "emailAtAlarm": _B,
+    "rfid": {"type": "string", "description": "decimal preferred; hex accepted"},
+}
+_TAG: dict[str, Any] = {
+    "idTag": {"type": "string", "description": "decimal preferred; hex accepted"},
+    "status": _TAG_STATUS,
+    "expiryDate": _TIME,
+    "userId": _I,
+    "parentIdTag": _S,
+    "note": _S,
+}
+#: Request bodies by endpoint (the rest take a free-form object).
+BODIES: dict[str, dict[str, Any]] = {
+    "api.stations.station_create": _obj(
+        ("chargeBoxId",),
+        chargeBoxId=_S,
+        siteId=_I,
+        floorId=_I,
+        name=_S,
+        description=_S,
+        nodeType={"type": "string", "enum": ["station", "controller"]},
+        outlets={"type": "integer", "minimum": 1, "maximum": 4},
+        protocol={"type": "string", "enum": ["1.6", "1.5"]},
+    ),
+    "api.stations.station_update": _obj(
+        name=_S, description=_S, chargeBoxId=_S, protocol=_S, siteId=_I, floorId=_I
+    ),
+    "api.stations.station_password": _obj(
+        password={"type": ["string", "null"], "minLength": 16, "maxLength": 40}, generate=_B
+    ),
+    "api.stations.outlet_create": _obj(
+        ("connectorId",), connectorId=_I, connectorType=_S, mode={"enum": ["OPEN", "RFID"]}
+    ),
+    "api.stations.outlet_update": _obj(
+        connectorType=_S, parking=_S, mode={"enum": ["OPEN", "RFID"]}
+    ),
+    "api.stations.outlet_start": _obj(("idTag",), idTag=_S),
+    "api.topology.site_create": _obj(("name",), name=_S, identification=_S, description=_S),
+    "api.topology.site_update": _obj(name=_S, identification=_S, description=_S, city=_S),
+    "api.topology.floor_create": _obj(("siteId", "name"), siteId=_I, name=_S),
+    "api.topology.floor_update": _obj(name=_S, planName=_S),
+    "api.accounts.user_create": _obj(("email", "password", "role"), **_USER),
+    "api.accounts.user_update": _obj(**_USER),
+    "api.accounts.tag_create": _obj(("idTag",), **_TAG),
+    "api.accounts.tag_update": _obj(**{k: v for k, v in _TAG.items() if k != "idTag"}),
+    "api.commands.command": {
+        "type": "object",
+        "description": "the OCPP 1.6 request payload as on the wire (camelCase)",
+    },
+}
+
+
 def _path_and_params(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for converter, name in _CONVERTER.findall(rule):
@@ -79,9 +149,10 @@ def openapi_document() -> dict[str, Any]:
             if path != "/openapi.json":
                 operation["security"] = [{"bearer": []}, {"cookie": []}]
             if method in ("POST", "PUT", "PATCH"):
+                body = BODIES.get(rule.endpoint, {"type": "object"})
                 operation["requestBody"] = {
-                    "required": False,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
+                    "required": rule.endpoint in BODIES,
+                    "content": {"application/json": {"schema": body}},
                 }
             if method == "POST" and not is_command:
                 operation["responses"]["201"] = {"description": "created"}

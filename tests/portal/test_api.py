@@ -173,3 +173,16 @@ async def test_a_call_error_becomes_502_with_its_code(app: Any) -> None:
     body = await response.get_json()
     assert body["code"] == "NotSupported"
     assert body["description"] == "no resets here"
+
+
+async def test_openapi_request_bodies_name_their_required_fields(client: Any) -> None:
+    doc = await (await client.get("/api/v1/openapi.json")).get_json()
+    start = doc["paths"]["/outlets/{uuid}/start"]["post"]["requestBody"]
+    assert start["content"]["application/json"]["schema"]["required"] == ["idTag"]
+    tag = doc["paths"]["/id-tags"]["post"]["requestBody"]["content"]["application/json"]
+    assert tag["schema"]["properties"]["status"]["enum"] == [
+        "Accepted",
+        "Blocked",
+        "Expired",
+        "Invalid",
+    ]
