@@ -84,15 +84,6 @@ def record_value(charge_box_id: str, key: str, value: str) -> None:
         ConfigurationKey.create(station=station, key=key, value=value, readonly=False)
 
 
-def key_row(station_id: int, key: str) -> dict[str, Any] | None:
-    row = ConfigurationKey.get_or_none(
-        (ConfigurationKey.station == station_id) & (ConfigurationKey.key == key)
-    )
-    if row is None:
-        return None
-    return {"key": row.key, "value": row.value, "readonly": bool(row.readonly)}
-
-
 def key_value(charge_box_id: str, key: str) -> str | None:
     """The last known value of one key of a station (None when never read)."""
     row = (
@@ -102,3 +93,14 @@ def key_value(charge_box_id: str, key: str) -> str | None:
         .first()
     )
     return row.value if row is not None else None
+
+
+def is_readonly(charge_box_id: str, key: str) -> bool:
+    """True when the station reported ``key`` as read-only."""
+    row = (
+        ConfigurationKey.select(ConfigurationKey.readonly)
+        .join(Station)
+        .where((Station.charge_box_id == charge_box_id) & (ConfigurationKey.key == key))
+        .first()
+    )
+    return bool(row is not None and row.readonly)

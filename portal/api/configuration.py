@@ -13,7 +13,7 @@ import trio
 from quart import Blueprint, Response, request, send_file
 
 from db.config_errors import ConfigurationError
-from db.config_keys import key_row, list_keys
+from db.config_keys import list_keys
 from db.local_list import plan_local_list, sent_entries
 from db.nodes import get_floor
 from db.services import ensure_default_services, list_services, set_service_enabled
@@ -315,11 +315,8 @@ async def configuration_read(cbid: str) -> Any:
 async def configuration_write(cbid: str, key: str) -> Any:
     """ChangeConfiguration: ``{"value": "…"}``; the answer is Accepted, Rejected,
     RebootRequired or NotSupported. Read-only keys are refused here (400)."""
-    station = await station_or_404(cbid)
+    await station_or_404(cbid)
     body = await json_body()
-    row = await get_store().read(key_row, station["id"], key)
-    if row is not None and row["readonly"]:
-        raise ApiError(400, "read-only", f"{key} is read-only", field="key")
     params = {"key": key, "value": str(body.get("value", ""))}
     try:
         result = await run_action(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, render_template
+from quart import Blueprint
 
 from db.config_errors import NotFoundError
 from portal.access import STAFF_ROLES, MenuEntry, guard
+from portal.configuration.pages import not_found_page
 
 __all__ = ["TABS", "bp", "menu", "tabs_for"]
 
@@ -45,13 +46,7 @@ def tabs_for(kind: str, role: str) -> list[tuple[str, str]]:
     return [(slug, label) for slug, label, roles in TABS.get(kind, []) if role in roles]
 
 
-@bp.errorhandler(NotFoundError)
-async def _not_found(exc: NotFoundError) -> Any:
-    """An id that does not exist answers 404, like one outside the principal's site."""
-    from portal.access import not_found
-
-    error = not_found(exc.message)
-    return await render_template("error.html", error=error, code=404), 404
+bp.register_error_handler(NotFoundError, not_found_page)
 
 
 @bp.record_once

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from db.config_errors import ConfigurationError
+from db.config_keys import is_readonly
 from db.local_list import plan_local_list, record_accepted, set_known_version
 from db.station_control import create_reservation, running_transactions, set_reservation_status
 from db.station_files import get_firmware
@@ -306,7 +307,10 @@ async def _change_configuration(
     value = str(p.get("value", ""))
     if len(value) > 500:
         raise ControlError("A configuration value has at most 500 characters.")
-    return "ChangeConfiguration", {"key": _text(p, "key", limit=50), "value": value}, None
+    key = _text(p, "key", limit=50)
+    if await deps.store.read(is_readonly, cbid, key):
+        raise ControlError(f"{key} is read-only.")
+    return "ChangeConfiguration", {"key": key, "value": value}, None
 
 
 ACTIONS: dict[str, ActionSpec] = {

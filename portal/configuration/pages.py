@@ -9,9 +9,10 @@ from quart import g, redirect, render_template, request, url_for
 from quart.wrappers import Response
 from werkzeug.exceptions import Forbidden
 
-from db.config_errors import ConfigurationError
-from db.topology import SYSTEM, NodeRef
-from portal.access import current_principal
+from db.config_errors import ConfigurationError, NotFoundError
+from db.topology import SYSTEM, NodeRef, resolve_node
+from portal.access import current_principal, not_found
+from portal.context import get_store
 
 Loader = Callable[[NodeRef], Awaitable[dict[str, Any]]]
 LOADERS: dict[tuple[str, str], Loader] = {}
@@ -96,6 +97,22 @@ async def refused(tab: str, node: NodeRef, exc: ConfigurationError, form: dict[s
         notice=None if exc.field else exc.message,
         notice_kind="error",
     )
+
+
+async def not_found_page(exc: NotFoundError) -> Any:
+    """An id that does not exist answers 404, like one outside the principal's site."""
+    error = not_found(exc.message)
+    return await render_template("error.html", error=error, code=404), 404
+
+
+async def node_in_scope(kind: str, node_id: int) -> NodeRef:
+    """The Navigator node ``kind:id`` when the principal may see it, else 404."""
+    principal = current_principal()
+    scope = principal.site_scope if principal is not None else None
+    node = await get_store().read(resolve_node, f"{kind}:{node_id}", scope)
+    if node is None or principal is None:
+        raise not_found(f"no {kind} {node_id}")
+    return node
 
 
 def is_htmx() -> bool:

@@ -7,7 +7,6 @@ from typing import Any
 from quart import Response, flash, jsonify, request
 
 from db.config_errors import ConfigurationError
-from db.models import Outlet
 from db.nodes import get_floor, get_site
 from db.settings import get_settings
 from db.station_settings import (
@@ -32,16 +31,13 @@ from db.topology import NodeRef
 from files.jpeg import InvalidImageError
 from portal.access import not_found
 from portal.configuration import bp
-from portal.configuration.deps import check_site
-from portal.configuration.pages import back_to, loader, refused
+from portal.configuration.pages import back_to, loader, node_in_scope, refused
 from portal.context import get_gateway, get_store
 from portal.live import station_state
 
 
 async def _site_node(site_id: int) -> NodeRef:
-    site = await get_store().read(get_site, site_id)
-    check_site(site.id)
-    return NodeRef("site", site.id, site.id, site.name)
+    return await node_in_scope("site", site_id)
 
 
 # --- site ---------------------------------------------------------------------------
@@ -102,9 +98,7 @@ async def site_address(site_id: int) -> Any:
 
 
 async def _floor_node(floor_id: int) -> NodeRef:
-    floor = await get_store().read(get_floor, floor_id)
-    check_site(floor.site_id)
-    return NodeRef("floor", floor.id, floor.site_id, floor.name, floor_id=floor.id)
+    return await node_in_scope("floor", floor_id)
 
 
 @loader("floor", "general")
@@ -190,16 +184,8 @@ async def floor_positions(floor_id: int) -> Any:
 
 
 async def _outlet_node(outlet_id: int) -> tuple[NodeRef, dict[str, Any]]:
-    def load() -> tuple[Outlet, int | None, str]:
-        outlet = get_outlet(outlet_id)
-        return outlet, outlet.station.site_id, outlet.station.charge_box_id
-
-    outlet, site_id, cbid = await get_store().read(load)
-    check_site(site_id)
-    node = NodeRef(
-        "outlet", outlet.id, site_id, f"{cbid} / {outlet.connector_id}", charge_box_id=cbid
-    )
-    return node, outlet_view(outlet)
+    node = await node_in_scope("outlet", outlet_id)
+    return node, outlet_view(await get_store().read(get_outlet, outlet_id))
 
 
 @loader("outlet", "general")

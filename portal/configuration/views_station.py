@@ -10,7 +10,7 @@ import trio
 from quart import Response, current_app, flash, render_template, request, send_file
 
 from db.config_errors import ConfigurationError
-from db.config_keys import is_risky_key, key_row, list_keys
+from db.config_keys import is_risky_key, list_keys
 from db.nodes import PROTOCOLS, get_station
 from db.station_control import reservations_of, running_transactions
 from db.station_files import get_diagnostics, list_diagnostics, list_firmware
@@ -34,7 +34,7 @@ from portal.configuration.control import (
     run_action,
 )
 from portal.configuration.deps import check_site, control_deps, files_state, role
-from portal.configuration.pages import back_to, loader, refused, render_tab
+from portal.configuration.pages import back_to, loader, node_in_scope, refused, render_tab
 from portal.context import get_gateway, get_store
 from portal.live import station_state
 
@@ -53,18 +53,8 @@ STATION_EVENT_KINDS = frozenset(
 
 
 async def _station_node(station_id: int) -> tuple[NodeRef, dict[str, Any]]:
-    station = await get_store().read(get_station, station_id)
-    check_site(station.site_id)
-    node = NodeRef(
-        "station",
-        station.id,
-        station.site_id,
-        station.name or station.charge_box_id,
-        charge_box_id=station.charge_box_id,
-        station_id=station.id,
-        floor_id=station.floor_id,
-    )
-    return node, station_view(station)
+    node = await node_in_scope("station", station_id)
+    return node, station_view(await get_store().read(get_station, station_id))
 
 
 @loader("station", "general")
@@ -286,9 +276,6 @@ async def ocpp_save(station_id: int) -> Any:
     _, station = await _station_node(station_id)
     form = await request.form
     key = str(form.get("key", ""))
-    row = await get_store().read(key_row, station_id, key)
-    if row is not None and row["readonly"]:
-        return await _result_fragment(None, f"{key} is read-only.", 400)
     deps = await control_deps()
     params = {"key": key, "value": str(form.get("value", ""))}
     try:

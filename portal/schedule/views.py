@@ -19,10 +19,10 @@ from db.schedules import (
     schedules_in_scope,
 )
 from db.topology import NodeRef
-from portal.access import current_principal, not_found
+from portal.access import current_principal
 from portal.configuration.control import ControlError
 from portal.configuration.deps import check_site, control_deps
-from portal.configuration.pages import current_node
+from portal.configuration.pages import current_node, not_found_page
 from portal.context import get_gateway, get_store
 from portal.live import station_state
 from portal.schedule import bp
@@ -38,9 +38,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 EDITOR_ROWS = 6
 
 
-@bp.errorhandler(NotFoundError)
-async def _not_found(exc: NotFoundError) -> Any:
-    return await render_template("error.html", error=not_found(exc.message), code=404), 404
+bp.register_error_handler(NotFoundError, not_found_page)
 
 
 def editor_rows(periods: list[dict[str, Any]]) -> list[dict[str, Any]]:

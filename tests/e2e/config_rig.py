@@ -13,11 +13,11 @@ import trio
 from db import Store
 from db.models import IdTag, User
 from db.nodes import create_site, create_station
-from db.station_files import record_diagnostics
 from files.ftp_server import FtpServer
 from files.storage import FileStore
 from gateway import Gateway, GatewayConfig
 from portal.configuration.control import ControlDeps, run_action
+from portal.configuration.deps import upload_recorder
 from simulator.station import SimulatedStation, StationSettings
 
 GATEWAY_CONFIG = GatewayConfig(command_timeout=5.0, supervisor_interval=3600)
@@ -72,13 +72,7 @@ def seed(site: str = "Solna", stations: tuple[str, ...] = ("SIM-1",)) -> dict[st
 @asynccontextmanager
 async def open_rig(store: Store, tmp_path: Path, *, http_base: str = "") -> AsyncIterator[Rig]:
     files = FileStore(tmp_path / "files")
-
-    async def on_upload(cbid: str, path: Path) -> None:
-        relative = str(path.relative_to(files.diagnostics_root))
-        size = (await trio.Path(path).stat()).st_size
-        await store.write(record_diagnostics, cbid, path.name, relative, size)
-
-    ftp = FtpServer(files, port=0, on_upload=on_upload)
+    ftp = FtpServer(files, port=0, on_upload=upload_recorder(store, files))
     gateway = Gateway(store, config=GATEWAY_CONFIG)
     async with trio.open_nursery() as nursery:
         port = await nursery.start(gateway.serve, "127.0.0.1", 0)

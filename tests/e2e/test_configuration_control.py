@@ -118,9 +118,13 @@ async def test_configuration_is_read_and_changed(store: Store, tmp_path: Path) -
             keys = {k["key"]: k for k in await store.read(list_keys, ids["SIM-1"])}
             assert keys["HeartbeatInterval"]["value"] == "120"
             refused = await rig.act(
-                "SIM-1", "change-configuration", key="ChargingStationModel", value="X"
+                "SIM-1", "change-configuration", key="HeartbeatInterval", value="often"
             )
             assert (refused.answer, refused.ok) == ({"status": "Rejected"}, False)
+            with pytest.raises(ControlError, match="ChargingStationModel is read-only"):
+                await rig.act(
+                    "SIM-1", "change-configuration", key="ChargingStationModel", value="X"
+                )
             reboot = await rig.act(
                 "SIM-1", "change-configuration", key="SecurityProfile", value="1"
             )

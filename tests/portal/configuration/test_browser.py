@@ -4,7 +4,6 @@ drop, a Control action, a firmware update followed live, an OCPP key saved."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,9 @@ from files.jpeg import demo_floor_plan
 from files.storage import FileStore
 from gateway import Gateway
 from portal import create_app, serve_portal
-from tests.portal.browser import BrowserThread, ensure_chromium, screenshot
-from tests.portal.conftest import PASSWORD, World, simulated_station, start_gateway
+from tests.portal.browser import BrowserThread, screenshot
+from tests.portal.conftest import PASSWORD, World, simulated_station
+from tests.portal.test_browser import _chromium, _serving_gateway  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -30,23 +30,6 @@ LEVELS = [
     ("station", 'a.nav-node.station[data-cbid="SOLNA-1"]', ["general", "address", "ocpp"]),
     ("outlet", 'a.nav-node.outlet[data-cbid="SOLNA-1"][data-connector="1"]', ["general"]),
 ]
-
-
-@pytest.fixture(name="chromium", scope="module")
-def _chromium() -> Iterator[BrowserThread]:
-    if ensure_chromium() is None:
-        pytest.skip("Chromium is missing and cannot be installed (needs root and apt-get)")
-    thread = BrowserThread()
-    thread.start()
-    try:
-        yield thread
-    finally:
-        thread.close()
-
-
-@pytest.fixture(name="gateway")
-async def _serving_gateway(store: Store, nursery: trio.Nursery) -> Gateway:
-    return await start_gateway(store, nursery)
 
 
 @pytest.fixture(name="app")
