@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -194,6 +195,13 @@ async def login(client: Any, email: str, password: str = PASSWORD) -> Any:
 
 
 async def post(client: Any, path: str, form: dict[str, Any] | None = None, **kw: Any) -> Any:
-    """A form POST carrying the session's CSRF token, as the portal's forms do."""
+    """A form POST carrying the session's CSRF token, as the portal's forms do (a list
+    value sends the field several times, like a group of selects)."""
     token = await csrf_of(client)
-    return await client.post(path, form={**(form or {}), "csrf_token": token}, **kw)
+    if "files" in kw:  # multipart: one value per field
+        return await client.post(path, form={**(form or {}), "csrf_token": token}, **kw)
+    fields = [("csrf_token", token)]
+    for key, value in (form or {}).items():
+        fields.extend((key, item) for item in (value if isinstance(value, list) else [value]))
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **kw.pop("headers", {})}
+    return await client.post(path, data=urlencode(fields), headers=headers, **kw)
