@@ -43,6 +43,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hold-seconds", type=float)
     parser.add_argument("--sustain-seconds", type=float)
     parser.add_argument("--only", choices=["gateway", "baseline"], help="measure one side")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the servers (raw stacks in the workdir)"
+    )
     parser.add_argument("--workdir", type=Path, help="databases and logs (default var/bench)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     sessions = parser.add_mutually_exclusive_group()
@@ -89,6 +92,7 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         cfg.sustain_seconds = min(600.0, args.sustain_seconds)
     if args.only:
         cfg.kinds = [args.only]
+    cfg.profile = args.profile
     return cfg
 
 

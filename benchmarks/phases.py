@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -35,6 +37,7 @@ class BenchConfig:
     remote_starts: int = 200
     connect_concurrency: int = 1000  # handshakes + boots in flight, over all processes
     settle: float = 3.0  # seconds between "go" and the measured window
+    profile: bool = False  # py-spy the server through each window (raw stacks in workdir)
     kinds: list[str] = field(default_factory=lambda: ["gateway", "baseline"])
     templates: dict[str, Path] = field(default_factory=dict)
 
@@ -69,6 +72,22 @@ def _boot_figures(load: LoadResult) -> dict[str, Any]:
     }
 
 
+def _profile(cfg: BenchConfig, server: Server, label: str, seconds: float) -> None:
+    """Sample the server with py-spy (non-blocking) during the window, when asked."""
+    py_spy = Path(sys.executable).parent / "py-spy"
+    if not cfg.profile or not py_spy.exists():
+        return
+    out = cfg.workdir / f"profile-{server.kind}-{label}.txt"
+    subprocess.Popen(
+        [
+            *(str(py_spy), "record", "-p", str(server.pid), "-d", str(max(1, int(seconds)))),
+            *("-r", "50", "-f", "raw", "--threads", "--nonblocking", "-o", str(out)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def _load(cfg: BenchConfig, server: Server, stations: int, mode: str) -> LoadRun:
     return LoadRun(
         server,
@@ -92,6 +111,7 @@ def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         load.go(window_lo, window_lo + cfg.hold_seconds)
         time.sleep(max(0.0, window_lo - time.time()))
         cpu_lo = cpu_seconds(server.pid)
+        _profile(cfg, server, f"hold{stations}", cfg.hold_seconds - 1)
         time.sleep(cfg.hold_seconds / 2)
         rss_mid = rss_kib(server.pid)
         stats = server.control({"cmd": "stats"}, timeout=30)
@@ -179,6 +199,7 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
 
         time.sleep(max(0.0, window_lo - time.time()))
         cpu_lo = cpu_seconds(server.pid)
+        _profile(cfg, server, label, cfg.sustain_seconds - 1)
         time.sleep(min(1.0, cfg.sustain_seconds * 0.1))
         thread = threading.Thread(target=remote_starts, daemon=True)
         thread.start()
