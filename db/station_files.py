@@ -94,9 +94,12 @@ def list_diagnostics(station_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def get_diagnostics(file_id: int) -> tuple[dict[str, Any], str]:
-    """(view, stored path) of a diagnostics file."""
+def get_diagnostics(file_id: int, site_scope: int | None = None) -> tuple[dict[str, Any], str]:
+    """(view, stored path) of a diagnostics file; NotFoundError outside ``site_scope``."""
     row = DiagnosticsFile.get_or_none(DiagnosticsFile.id == file_id)
-    if row is None:
+    in_scope = site_scope is None or (
+        row is not None and row.station_id is not None and row.station.site_id == site_scope
+    )
+    if row is None or not in_scope:
         raise NotFoundError(f"No diagnostics file {file_id}.")
     return diagnostics_view(row), str(row.path)

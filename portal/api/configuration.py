@@ -20,7 +20,6 @@ from db.services import ensure_default_services, list_services, set_service_enab
 from db.settings import get_settings, update_settings
 from db.station_files import (
     delete_firmware,
-    get_diagnostics,
     list_diagnostics,
     list_firmware,
     record_firmware,
@@ -40,7 +39,7 @@ from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body, me
 from portal.api.stations import outlet_or_404, station_or_404
 from portal.configuration.control import ACTIONS, ControlError, run_action
-from portal.configuration.deps import control_deps, files_state
+from portal.configuration.deps import control_deps, diagnostics_file, files_state
 from portal.context import get_store
 
 __all__ = ["bp"]
@@ -167,23 +166,8 @@ async def diagnostics_list(cbid: str) -> Any:
 @bp.get("/diagnostics/<int:file_id>")
 async def diagnostics_download(file_id: int) -> Any:
     """Download one uploaded log file."""
-    view, path = await get_store().read(get_diagnostics, file_id)
-    scope = me().site_scope
-    if scope is not None:
-        from db.nodes import get_station
-
-        if view["station_id"] is None:
-            raise ApiError(404, "not-found", f"no diagnostics file {file_id}")
-        station = await get_store().read(get_station, view["station_id"])
-        if station.site_id != scope:
-            raise ApiError(404, "not-found", f"no diagnostics file {file_id}")
-    try:
-        full = files_state().files.diagnostics_path(path)
-    except FileNameError:
-        raise ApiError(404, "not-found", "not a diagnostics file") from None
-    if not await trio.Path(full).is_file():
-        raise ApiError(404, "not-found", "the file is gone from the disk")
-    return await send_file(full, as_attachment=True, attachment_filename=view["filename"])
+    view, path = await diagnostics_file(file_id)
+    return await send_file(path, as_attachment=True, attachment_filename=view["filename"])
 
 
 # --- floors -----------------------------------------------------------------------------

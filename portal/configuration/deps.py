@@ -130,6 +130,25 @@ async def control_deps() -> ControlDeps:
     )
 
 
+async def diagnostics_file(file_id: int) -> tuple[dict[str, Any], Path]:
+    """A diagnostics file in the principal's scope and on disk (NotFoundError otherwise)."""
+    import trio
+
+    from db.config_errors import NotFoundError
+    from db.station_files import get_diagnostics
+
+    principal = current_principal()
+    scope = principal.site_scope if principal is not None else None
+    view, stored = await get_store().read(get_diagnostics, file_id, scope)
+    try:
+        path = files_state().files.diagnostics_path(stored)
+    except ValueError:
+        raise NotFoundError("Not a diagnostics file.") from None
+    if not await trio.Path(path).is_file():
+        raise NotFoundError("The file is gone from the disk.")
+    return view, path
+
+
 def check_site(site_id: int | None) -> None:
     """404 for anything outside the principal's site (it does not exist for him)."""
     principal = current_principal()

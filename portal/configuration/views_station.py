@@ -13,7 +13,7 @@ from db.config_errors import ConfigurationError
 from db.config_keys import is_risky_key, list_keys
 from db.nodes import PROTOCOLS, get_station
 from db.station_control import reservations_of, running_transactions
-from db.station_files import get_diagnostics, list_diagnostics, list_firmware
+from db.station_files import list_diagnostics, list_firmware
 from db.station_settings import (
     generate_station_password,
     set_station_password,
@@ -23,8 +23,6 @@ from db.station_settings import (
     update_station_address,
 )
 from db.topology import NodeRef
-from files.storage import FileNameError
-from portal.access import current_principal, not_found
 from portal.configuration import bp
 from portal.configuration.control import (
     ACTIONS,
@@ -33,7 +31,7 @@ from portal.configuration.control import (
     ControlError,
     run_action,
 )
-from portal.configuration.deps import check_site, control_deps, files_state, role
+from portal.configuration.deps import control_deps, diagnostics_file, role
 from portal.configuration.pages import back_to, loader, node_in_scope, refused, render_tab
 from portal.context import get_gateway, get_store
 from portal.live import station_state
@@ -211,21 +209,8 @@ async def station_diagnostics(station_id: int) -> Any:
 
 @bp.get("/diagnostics/<int:file_id>")
 async def diagnostics_download(file_id: int) -> Any:
-    view, path = await get_store().read(get_diagnostics, file_id)
-    if view["station_id"] is None:
-        principal = current_principal()
-        if principal is None or principal.site_scope is not None:
-            raise not_found()
-    else:
-        station = await get_store().read(get_station, view["station_id"])
-        check_site(station.site_id)
-    try:
-        full = files_state().files.diagnostics_path(path)
-    except FileNameError:
-        raise not_found() from None
-    if not await trio.Path(full).is_file():
-        raise not_found("the file is gone from the disk")
-    return await send_file(full, as_attachment=True, attachment_filename=view["filename"])
+    view, path = await diagnostics_file(file_id)
+    return await send_file(path, as_attachment=True, attachment_filename=view["filename"])
 
 
 @bp.get("/stations/<int:station_id>/events")
