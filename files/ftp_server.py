@@ -96,6 +96,7 @@ class FtpServer:
         port: int = 2121,
         public_host: str | None = None,
         passive_ports: range | None = None,
+        masquerade_address: str | None = None,
         grant_ttl: float = 3600.0,
         on_upload: UploadCallback | None = None,
     ) -> None:
@@ -104,6 +105,7 @@ class FtpServer:
         self.port = port
         self.public_host = public_host or host
         self.passive_ports = passive_ports
+        self.masquerade_address = masquerade_address  # the IP in PASV replies behind NAT
         self.grant_ttl = grant_ttl
         self.on_upload = on_upload
         self._authorizer = _Authorizer()
@@ -179,7 +181,8 @@ class FtpServer:
         class Handler(FTPHandler):  # type: ignore[misc]
             authorizer = owner._authorizer
             banner = "Charge Portal FTP"
-            passive_ports = owner.passive_ports
+            passive_ports = list(owner.passive_ports) if owner.passive_ports else None
+            masquerade_address = owner.masquerade_address
             permit_foreign_addresses = False
 
             def on_login(self, username: str) -> None:

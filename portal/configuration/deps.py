@@ -59,7 +59,8 @@ def setup_files(app: Quart) -> None:
     ``FTP_PORT`` (0 = any port) when set; otherwise, outside tests (``TESTING``), on the
     port of the ``ftp.url`` system setting when ``ftp.mode`` is ``embedded``. It binds
     ``FTP_HOST`` (default 127.0.0.1) and gives stations the host of ``ftp.url`` (or
-    ``FTP_PUBLIC_HOST``). A port in use is logged, and the portal runs without it.
+    ``FTP_PUBLIC_HOST``); behind NAT set ``FTP_PASSIVE_PORTS`` ("60000-60099") and
+    ``FTP_MASQUERADE_ADDRESS``. A port in use is logged, and the portal runs without it.
     """
     app.config.setdefault("FILES_ROOT", str(DEFAULT_ROOT))
     app.config.setdefault("FTP_PORT", None)
@@ -89,11 +90,15 @@ def setup_files(app: Quart) -> None:
             port = parsed.port or 21
         if port is None or int(port) < 0:
             return
+        passive = str(app.config.get("FTP_PASSIVE_PORTS") or "")  # e.g. "60000-60099"
+        low, _, high = passive.partition("-")
         ftp = FtpServer(
             state.files,
             host=app.config.get("FTP_HOST", "127.0.0.1"),
             port=int(port),
             public_host=public_host,
+            passive_ports=range(int(low), int(high) + 1) if low and high else None,
+            masquerade_address=app.config.get("FTP_MASQUERADE_ADDRESS"),
             on_upload=upload_recorder(store, state.files),
         )
         try:

@@ -88,3 +88,23 @@ async def test_firmware_is_downloadable_but_not_writable(tmp_path: Path) -> None
             with pytest.raises(ftplib.error_perm, match="550"):
                 await trio.to_thread.run_sync(_upload, base, "evil.bin", b"x")
             nursery.cancel_scope.cancel()
+
+
+async def test_passive_data_ports_stay_in_the_configured_range(tmp_path: Path) -> None:
+    files = FileStore(tmp_path)
+    files.save_firmware("fw.bin", b"x" * 10)
+    ports = range(47810, 47830)
+    server = FtpServer(files, port=0, passive_ports=ports)
+
+    def pasv_port(url: str) -> int:
+        ftp, _ = _login(url)
+        _, port = ftp.makepasv()
+        ftp.close()
+        return int(port)
+
+    with trio.fail_after(15):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.run)
+            url = server.grant_download("CP1", "fw.bin")
+            assert await trio.to_thread.run_sync(pasv_port, url) in ports
+            nursery.cancel_scope.cancel()
