@@ -11,6 +11,7 @@ from quart import Response, current_app, flash, render_template, request, send_f
 
 from db.config_errors import ConfigurationError
 from db.config_keys import is_risky_key, list_keys
+from db.local_list import wanted_entries
 from db.nodes import PROTOCOLS, get_station
 from db.station_control import reservations_of, running_transactions
 from db.station_files import list_diagnostics, list_firmware
@@ -86,6 +87,11 @@ async def _control(node: NodeRef) -> dict[str, Any]:
         "reservations": await store.read(reservations_of, cbid),
         "images": await store.read(list_firmware),
         "diagnostics": await store.read(list_diagnostics, node.id),
+        "known_tags": [
+            e.id_tag
+            for e in (await store.read(wanted_entries, node.id)).values()
+            if e.status == "Accepted"
+        ][:200],
         "triggers": TRIGGERS,
         "actions": {name: spec for name, spec in ACTIONS.items() if role() in spec.roles},
     }
