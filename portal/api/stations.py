@@ -103,9 +103,23 @@ async def stations_list() -> Any:
     return page_json([_with_live(s) for s in items], total, limit, offset)
 
 
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
 @bp.get("/stations/<cbid>")
 async def station_read(cbid: str) -> Any:
-    return _with_live(await station_or_404(cbid))
+    """One station with its outlets, live colour and the gateway's live snapshot
+    (connector status, error code, running transaction, meter, power)."""
+    station = _with_live(await station_or_404(cbid))
+    station["live"] = _jsonable(get_gateway().snapshot(cbid))
+    return station
 
 
 @bp.post("/stations")

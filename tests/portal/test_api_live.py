@@ -73,6 +73,9 @@ async def test_start_and_stop_charging_on_an_outlet_by_its_uuid(
         await station.wait_status(1, "Charging")
         live = await (await client.get(outlet)).get_json()
         assert live["colour"] == "blue"
+        station_view = await (await client.get("/api/v1/stations/SOLNA-1")).get_json()
+        assert station_view["online"] is True
+        assert station_view["live"]["connectors"]["1"]["status"] == "Charging"
         stopped = await _api(client, "POST", f"{outlet}/stop", {})
         assert stopped.status_code == 200
         assert (await stopped.get_json())["answer"]["status"] == "Accepted"
