@@ -121,9 +121,11 @@ async def user_create() -> Any:
 
 @bp.patch("/users/<int:user_id>")
 async def user_update(user_id: int) -> Any:
-    forbid_unless("admin")
-    await _user(user_id)
+    principal = forbid_unless("admin")
+    user = await _user(user_id)
     body = await json_body()
+    if user_id == principal.user_id and body.get("role", user.role) != user.role:
+        raise ApiError(409, "conflict", "you cannot change your own role", field="role")
     data = {v: body[k] for k, v in _FIELDS.items() if k in body}
     new_hash = await _hash(body, False)
     if new_hash:
