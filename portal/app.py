@@ -273,7 +273,10 @@ async def _select_node() -> Any:
             return None
     node: NodeRef | None = await get_store().read(resolve_node, key, principal.site_scope)
     if node is None:
-        raise not_found(f"no node {key}")
+        if principal.site_scope is not None:  # the error page's frame shows his own site
+            own = f"site:{principal.site_scope}"
+            g.node = await get_store().read(resolve_node, own, principal.site_scope) or SYSTEM
+        raise not_found(f"There is no node {key}.")
     g.node = node
     return None
 
