@@ -117,7 +117,25 @@
     });
     positions.addEventListener("keydown", function (e) {
       var icon = e.target.closest(".plan-icon");
-      if (!icon || icon.parentElement !== plan) return;
+      if (!icon) return;
+      if (icon.parentElement !== plan) {
+        // keyboard: Enter or Space puts an unplaced station in the middle of the plan
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          placeAt(icon, 0.5, 0.5);
+          icon.focus();
+          markDirty();
+        }
+        return;
+      }
+      if (e.key === "Delete" || e.key === "Backspace") {
+        e.preventDefault();
+        icon.style.left = icon.style.top = ""; delete icon.dataset.x; delete icon.dataset.y;
+        unplaced.appendChild(icon);
+        icon.focus();
+        markDirty();
+        return;
+      }
       var step = e.shiftKey ? 0.05 : 0.01, x = parseFloat(icon.dataset.x), y = parseFloat(icon.dataset.y);
       var moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
       if (!moves[e.key]) return;

@@ -118,6 +118,23 @@ async def test_walk_every_level_and_tab_and_use_the_live_parts(
         assert abs(x - 0.25) < 0.05
         assert abs(y - 0.5) < 0.05
 
+        def keyboard() -> str:
+            icon = page.locator('.plan-icon[data-cbid="SOLNA-1"]')
+            icon.focus()
+            page.keyboard.press("Delete")  # off the plan
+            page.keyboard.press("Enter")  # back, in the middle
+            page.keyboard.press("ArrowRight")
+            unsaved = page.inner_text("[data-save-state]")
+            page.click("[data-save-positions]")
+            page.wait_for_selector('[data-save-state]:text-is("Positions saved.")')
+            return unsaved
+
+        assert await chromium.run(keyboard) == "Unsaved changes."
+        x, y = await store.read(
+            lambda: (lambda s: (s.pos_x, s.pos_y))(Station.get_by_id(world.solna_station))
+        )
+        assert (round(x, 2), round(y, 2)) == (0.51, 0.5)
+
         def control() -> dict[str, str]:
             page.goto(f"/configuration/control?node=station:{world.solna_station}")
             page.click('[data-action="clear-cache"] button')
