@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,14 @@ from db.accounts import (
     update_user,
 )
 from db.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
+from db.id_tags import (
+    TAG_STATUSES,
+    create_id_tag,
+    delete_id_tag,
+    find_id_tag,
+    list_id_tags,
+    update_id_tag,
+)
 from db.models import ROLES
 from db.passwords import WeakPasswordError, check_policy, hash_password
 from db.topology import site_choices
@@ -294,3 +303,81 @@ async def token_revoke(token_id: int) -> Any:
         raise not_found("no such token")
     await flash("The token was revoked.")
     return redirect(url_for("provisioning.tokens"))
+
+
+# --- RFID badges (id tags): status and expiry -----------------------------------
+
+
+async def _tags_page(errors: dict[str, str], status: int = 200, form: Any = None) -> Any:
+    principal = _me()
+    args = request.args
+    tag_status = args.get("status", "")
+    query = partial(
+        list_id_tags,
+        principal.site_scope,
+        status=tag_status if tag_status in TAG_STATUSES else "",
+        q=args.get("q", ""),
+        limit=200,
+    )
+    rows, total = await get_store().read(query)
+    html = await render_template(
+        "provisioning/tags.html",
+        rows=rows,
+        total=total,
+        statuses=TAG_STATUSES,
+        errors=errors,
+        form=form,
+        q=args.get("q", ""),
+        status=tag_status,
+    )
+    return html, status
+
+
+@bp.get("/tags")
+async def tags() -> Any:
+    return await _tags_page({})
+
+
+def _tag_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {"status": form.get("status", "Accepted")}
+    data["expiryDate"] = form.get("expiry", "") or None
+    if "note" in form:
+        data["note"] = form.get("note", "")
+    return data
+
+
+@bp.post("/tags")
+@requires("admin")
+async def tag_create() -> Any:
+    form = await request.form
+    data = {"idTag": form.get("id_tag", ""), **_tag_data(form)}
+    try:
+        stored = await get_store().write(create_id_tag, data)
+    except AccountError as exc:
+        field = {"idTag": "id_tag", "expiryDate": "expiry"}.get(exc.field, exc.field)
+        return await _tags_page({field: exc.message}, 400, form)
+    await flash(f"The badge {stored} was added.")
+    return redirect(url_for("provisioning.tags"))
+
+
+@bp.post("/tags/<id_tag>/edit")
+@requires("admin")
+async def tag_update(id_tag: str) -> Any:
+    if await get_store().read(find_id_tag, id_tag, None) is None:
+        raise not_found("no such badge")
+    form = await request.form
+    try:
+        await get_store().write(update_id_tag, id_tag, _tag_data(form))
+    except AccountError as exc:
+        return await _tags_page({f"tag-{id_tag}": exc.message}, 400)
+    await flash(f"The badge {id_tag} was saved.")
+    return redirect(url_for("provisioning.tags"))
+
+
+@bp.post("/tags/<id_tag>/delete")
+@requires("admin")
+async def tag_delete(id_tag: str) -> Any:
+    if not await get_store().write(delete_id_tag, id_tag):
+        raise not_found("no such badge")
+    await flash(f"The badge {id_tag} was deleted.")
+    return redirect(url_for("provisioning.tags"))

@@ -222,6 +222,7 @@ async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
             ("alarm-history", "/alarms/history"),
             ("event-log", "/alarms/events"),
             ("api-tokens", "/provisioning/tokens"),
+            ("badges", "/provisioning/tags"),
             ("user-form", "/provisioning/users/new"),
         ]:
             response = page.goto(path)

@@ -139,3 +139,38 @@ async def test_a_site_node_scopes_the_users_table_to_that_site(client: Any, worl
     table = html.split("<tbody>")[1]
     assert "other-site-admin@example.com" in table
     assert "ev-user@example.com" not in table
+
+
+async def test_an_admin_blocks_a_badge_and_sets_its_expiry(
+    client: Any, store: Store, world: World
+) -> None:
+    await login(client, "admin@example.com")
+    added = await post(client, "/provisioning/tags", {"id_tag": "0x2A", "status": "Accepted"})
+    assert added.status_code == 302
+    twice = await post(client, "/provisioning/tags", {"id_tag": "42"})
+    assert twice.status_code == 400
+    assert 'id="id_tag-error"' in await twice.get_data(as_text=True)
+    changed = await post(
+        client,
+        "/provisioning/tags/1001/edit",
+        {"status": "Blocked", "expiry": "2030-06-01T12:00", "note": "lost"},
+    )
+    assert changed.status_code == 302
+    tag = await store.read(lambda: IdTag.get(IdTag.id_tag == "1001"))
+    assert (tag.status, tag.note) == ("Blocked", "lost")
+    assert tag.expiry_date.isoformat() == "2030-06-01T12:00:00"
+    page = await (await client.get("/provisioning/tags?status=Blocked")).get_data(as_text=True)
+    assert 'data-tag="1001"' in page
+    assert 'data-tag="42"' not in page
+
+
+async def test_a_site_administrator_sees_his_sites_badges_read_only(
+    client: Any, world: World
+) -> None:
+    await login(client, "other-site-admin@example.com")
+    page = await (await client.get("/provisioning/tags")).get_data(as_text=True)
+    assert 'data-tag="1001"' not in page  # the EV user belongs to Solna
+    await login(client, "site-admin@example.com")
+    page = await (await client.get("/provisioning/tags")).get_data(as_text=True)
+    assert 'data-tag="1001"' in page
+    assert "/edit" not in page

@@ -18,6 +18,12 @@ def _victim(world: Any) -> dict[str, Any]:
     return {"victim": user.id}
 
 
+def _tag(world: Any) -> dict[str, Any]:
+    from db.models import IdTag
+
+    return {"tmp_tag": IdTag.create(id_tag=f"7{IdTag.select().count():05d}").id_tag}
+
+
 def _token(world: Any) -> dict[str, Any]:
     token_id, _ = create_token("rig", "support", None, None)
     return {"token_id": token_id}
@@ -52,6 +58,23 @@ ROWS = {
             "/provisioning/tokens/{token_id}/revoke",
             expect(401, 403, 403, 403, 403, 302),
             setup=_token,
+        )
+    ],
+    ("GET", "/provisioning/tags"): [
+        Case("/provisioning/tags", expect(302, 403, 403, 200, 200, 200))
+    ],
+    ("POST", "/provisioning/tags"): [
+        Case("/provisioning/tags", ADMIN_ONLY_POST, body={"id_tag": ""})
+    ],
+    ("POST", "/provisioning/tags/<id_tag>/edit"): [
+        Case("/provisioning/tags/1001/edit", ADMIN_ONLY_POST, body={"status": "Bogus"}),
+        Case("/provisioning/tags/404404/edit", expect(401, 403, 403, 403, 403, 404), body={}),
+    ],
+    ("POST", "/provisioning/tags/<id_tag>/delete"): [
+        Case(
+            "/provisioning/tags/{tmp_tag}/delete",
+            expect(401, 403, 403, 403, 403, 302),
+            setup=_tag,
         )
     ],
 }
