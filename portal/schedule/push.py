@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import trio
+
 from db.config_keys import key_value
 from db.models import utcnow
 from db.schedules import get_schedule, push_targets, record_push, schedule_view
@@ -12,48 +14,59 @@ from portal.configuration.control import ControlDeps, ControlError
 from portal.schedule.profiles import build_profile
 
 
-async def push_schedule(deps: ControlDeps, schedule_id: int) -> list[dict[str, Any]]:
-    """Send the schedule's profile to every OCPP 1.6 station it covers; one row per station.
+async def push_schedule(
+    deps: ControlDeps, schedule_id: int, *, concurrency: int = 16
+) -> list[dict[str, Any]]:
+    """Send the schedule's profile to every OCPP 1.6 station it covers; one row per station,
+    in the targets' order, at most ``concurrency`` stations at a time.
 
     Offline stations are listed as such (nothing sent); push again once they are back.
     """
-    from gateway.errors import GatewayError
-
     schedule = schedule_view(await deps.store.read(get_schedule, schedule_id))
     targets = await deps.store.read(push_targets, schedule_id)
     if not targets:
         raise ControlError("No OCPP 1.6 station is covered by this schedule.")
-    results = []
-    for cbid, connector in targets:
-        profile = build_profile(
-            schedule_id=schedule_id,
-            periods=schedule["periods"],
-            purpose=schedule["purpose"],
-            stack_level=schedule["stack_level"],
-            rate_unit=schedule["rate_unit"],
-            connector_id=connector,
-            now=utcnow(),
-        )
-        row: dict[str, Any] = {"chargeBoxId": cbid, "connectorId": connector}
-        refusal = await deps.store.read(_unsupported, cbid, profile)
-        if refusal:
-            row.update(status="NotSent", message=refusal)
-            results.append(row)
-            continue
-        if not deps.gateway.is_online(cbid):
-            row.update(status="Offline", message=f"{cbid} is offline: nothing was sent.")
-            results.append(row)
-            continue
-        try:
-            answer = await deps.gateway.call(cbid, "SetChargingProfile", profile)
-        except GatewayError as exc:
-            row.update(status="Error", message=str(exc))
-        else:
-            status = str(answer.get("status", ""))
-            row.update(status=status, message=f"The station answered {status}.")
-            await deps.store.write(record_push, schedule_id, cbid, connector, profile, status)
-        results.append(row)
+    now = utcnow()
+    results: list[dict[str, Any]] = [{} for _ in targets]
+    limiter = trio.CapacityLimiter(concurrency)
+
+    async def push_one(index: int, cbid: str, connector: int) -> None:
+        async with limiter:
+            results[index] = await _push_to(deps, schedule, cbid, connector, now)
+
+    async with trio.open_nursery() as nursery:
+        for index, (cbid, connector) in enumerate(targets):
+            nursery.start_soon(push_one, index, cbid, connector)
     return results
+
+
+async def _push_to(
+    deps: ControlDeps, schedule: dict[str, Any], cbid: str, connector: int, now: dt.datetime
+) -> dict[str, Any]:
+    from gateway.errors import GatewayError
+
+    profile = build_profile(
+        schedule_id=schedule["id"],
+        periods=schedule["periods"],
+        purpose=schedule["purpose"],
+        stack_level=schedule["stack_level"],
+        rate_unit=schedule["rate_unit"],
+        connector_id=connector,
+        now=now,
+    )
+    row: dict[str, Any] = {"chargeBoxId": cbid, "connectorId": connector}
+    refusal = await deps.store.read(_unsupported, cbid, profile)
+    if refusal:
+        return {**row, "status": "NotSent", "message": refusal}
+    if not deps.gateway.is_online(cbid):
+        return {**row, "status": "Offline", "message": f"{cbid} is offline: nothing was sent."}
+    try:
+        answer = await deps.gateway.call(cbid, "SetChargingProfile", profile)
+    except GatewayError as exc:
+        return {**row, "status": "Error", "message": str(exc)}
+    status = str(answer.get("status", ""))
+    await deps.store.write(record_push, schedule["id"], cbid, connector, profile, status)
+    return {**row, "status": status, "message": f"The station answered {status}."}
 
 
 def _unsupported(charge_box_id: str, profile: dict[str, Any]) -> str | None:

@@ -92,3 +92,24 @@ async def test_a_schedule_the_station_cannot_hold_is_not_sent(store: Store, tmp_
                 in results[0]["message"]
             )
             assert rig.gateway.statistics()["commands"] == 0  # nothing was sent
+
+
+async def test_a_site_schedule_reaches_every_online_station_of_the_site(
+    store: Store, tmp_path: Path
+) -> None:
+    ids = await store.write(lambda: seed(stations=("SIM-1", "SIM-2", "SIM-3")))
+    periods = [{"days": [0, 1, 2, 3, 4], "start": "07:00", "end": "19:00", "limit": 7400}]
+    schedule = await store.write(
+        lambda: save_schedule(name="Site", periods=periods, site_id=ids["site"])
+    )
+    with trio.fail_after(20):
+        async with open_rig(store, tmp_path) as rig:
+            one = await rig.station("SIM-1")
+            three = await rig.station("SIM-3")
+            results = await push_schedule(rig.deps, schedule)
+            assert [(r["chargeBoxId"], r["status"]) for r in results] == [
+                ("SIM-1", "Accepted"),
+                ("SIM-2", "Offline"),
+                ("SIM-3", "Accepted"),
+            ]
+            assert len(one.profiles) == len(three.profiles) == 1
