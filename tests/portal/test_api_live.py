@@ -88,3 +88,19 @@ async def test_start_and_stop_charging_on_an_outlet_by_its_uuid(
     assert len(mine) == 1
     assert mine[0].end_time is not None
     assert mine[0].stop_reason == "Remote"
+
+
+async def test_a_badge_blocked_in_the_portal_is_refused_at_the_station(
+    client: Any, gateway: Gateway, world: World, nursery: trio.Nursery
+) -> None:
+    from tests.portal.conftest import post
+
+    with trio.fail_after(20):
+        station = await _station(nursery, gateway, "SOLNA-2")
+        await login(client, "admin@example.com")
+        blocked = await post(client, "/provisioning/tags/1001/edit", {"status": "Blocked"})
+        assert blocked.status_code == 302
+        assert (await station.authorize("1001"))["status"] == "Blocked"
+        expired = {"status": "Accepted", "expiry": "2020-01-01T00:00"}
+        await post(client, "/provisioning/tags/1001/edit", expired)
+        assert (await station.authorize("1001"))["status"] == "Expired"
