@@ -30,6 +30,8 @@ from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus, RemoteStartStopStatus
 from websockets.asyncio.server import ServerConnection, serve
 
+from benchmarks.probes import Probes
+
 __all__ = ["main"]
 
 SCHEMA = """
@@ -64,6 +66,16 @@ class CentralSystem:
         self.db.commit()
         self.stations: dict[str, ChargePoint] = {}
         self.messages = 0
+        self.probes = Probes()  # the benchmark's instruments, not part of the baseline
+
+
+async def probe_lag(cs: CentralSystem) -> None:
+    """Wake every 50 ms and record how late the wake-up was."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + 0.05
+        await asyncio.sleep(0.05)
+        cs.probes.lag(loop.time() - due)
 
 
 class ChargePoint(_ChargePoint):
@@ -194,8 +206,16 @@ async def remote_start_rtt(cs: CentralSystem, cbid: str, connector: int, timeout
 
 
 async def handle_control(cs: CentralSystem, request: dict[str, Any]) -> dict[str, Any]:
+    if request["cmd"] == "reset":
+        cs.probes.reset()
+        return {"ok": True}
     if request["cmd"] == "stats":
-        return {"pid": os.getpid(), "connected": len(cs.stations), "messages": cs.messages}
+        return {
+            "pid": os.getpid(),
+            "connected": len(cs.stations),
+            "messages": cs.messages,
+            "probes": cs.probes.snapshot(),
+        }
     if request["cmd"] == "remote_start":
         latencies: list[float] = []
         errors: list[str] = []
@@ -233,6 +253,7 @@ async def control_client(
 
 async def amain(args: argparse.Namespace) -> None:
     cs = CentralSystem(args.db)
+    lag_probe = asyncio.create_task(probe_lag(cs))
     control = await asyncio.start_server(
         lambda r, w: control_client(cs, r, w), "127.0.0.1", args.control_port
     )
@@ -247,6 +268,7 @@ async def amain(args: argparse.Namespace) -> None:
         ctl = control.sockets[0].getsockname()[1]
         print(json.dumps({"ready": True, "port": port, "control_port": ctl}), flush=True)
         await server.serve_forever()
+    lag_probe.cancel()
 
 
 def raise_fd_limit() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import trio
 
+from benchmarks.probes import Probes
 from db import open_store
 from gateway import Gateway
 
@@ -44,6 +45,14 @@ class Control:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.waiters: dict[str, tuple[int, trio.Event]] = {}
+        self.probes = Probes()
+
+    async def probe_lag(self) -> None:
+        """Wake every 50 ms and record how late the wake-up was."""
+        while True:
+            due = trio.current_time() + 0.05
+            await trio.sleep_until(due)
+            self.probes.lag(trio.current_time() - due)
 
     async def watch_events(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         async with self.gateway.events.subscribe(max_buffer=100_000) as events:
@@ -73,6 +82,9 @@ class Control:
             self.waiters.pop(cbid, None)
 
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        if request["cmd"] == "reset":
+            self.probes.reset()
+            return {"ok": True}
         if request["cmd"] == "stats":
             stats: Any = {}
             try:
@@ -83,6 +95,7 @@ class Control:
                 "pid": os.getpid(),
                 "connected": len(self.gateway.online_stations()),
                 "statistics": json.loads(json.dumps(stats, default=str)),
+                "probes": self.probes.snapshot(),
             }
         if request["cmd"] == "remote_start":
             latencies: list[float] = []
@@ -124,6 +137,7 @@ async def amain(args: argparse.Namespace) -> None:
         control = Control(gateway)
         async with trio.open_nursery() as nursery:
             await nursery.start(control.watch_events)
+            nursery.start_soon(control.probe_lag)
             port = await nursery.start(partial(gateway.serve, args.host, args.port))
             listeners = await nursery.start(
                 partial(trio.serve_tcp, control.serve_client, args.control_port, host="127.0.0.1")

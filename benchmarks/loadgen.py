@@ -46,7 +46,7 @@ class Recorder:
     """Latencies per action, kept only for calls completed inside the measured window."""
 
     def __init__(self) -> None:
-        self.window = (0.0, float("inf"))
+        self.window = (float("inf"), float("-inf"))  # nothing counts before "go"
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.completed_in_window = 0

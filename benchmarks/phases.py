@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -111,6 +112,8 @@ def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         load.go(window_lo, window_lo + cfg.hold_seconds)
         time.sleep(max(0.0, window_lo - time.time()))
         cpu_lo = cpu_seconds(server.pid)
+        server.control({"cmd": "reset"}, timeout=30)
+        loadavg = os.getloadavg()[0]
         _profile(cfg, server, f"hold{stations}", cfg.hold_seconds - 1)
         time.sleep(cfg.hold_seconds / 2)
         rss_mid = rss_kib(server.pid)
@@ -118,6 +121,7 @@ def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         time.sleep(max(0.0, window_lo + cfg.hold_seconds - time.time()))
         cpu_hi = cpu_seconds(server.pid)
         rss_end = rss_kib(server.pid)
+        probes = server.control({"cmd": "stats"}, timeout=30).get("probes", {})
         result = load.collect(timeout=cfg.hold_seconds + 120)
     finally:
         server.stop()
@@ -141,6 +145,8 @@ def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         "server_cpu_pct": round(100 * (cpu_hi - cpu_lo) / cfg.hold_seconds, 1),
         "loadgen_cpu_pct": [round(100 * c / cfg.hold_seconds, 1) for c in result.loadgen_cpu_s],
         "procs": result.procs,
+        "probes": probes,
+        "loadavg_1min": round(loadavg, 2),
         "call_errors": result.call_errors,
         "failures": result.failures,
     }
@@ -199,6 +205,8 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
 
         time.sleep(max(0.0, window_lo - time.time()))
         cpu_lo = cpu_seconds(server.pid)
+        server.control({"cmd": "reset"}, timeout=30)
+        loadavg = os.getloadavg()[0]
         _profile(cfg, server, label, cfg.sustain_seconds - 1)
         time.sleep(min(1.0, cfg.sustain_seconds * 0.1))
         thread = threading.Thread(target=remote_starts, daemon=True)
@@ -206,6 +214,7 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         time.sleep(max(0.0, window_lo + cfg.sustain_seconds - time.time()))
         cpu_hi = cpu_seconds(server.pid)
         rss_end = rss_kib(server.pid)
+        probes = server.control({"cmd": "stats"}, timeout=30).get("probes", {})
         thread.join(timeout=cfg.sustain_seconds * 2)
         result = load.collect(timeout=cfg.sustain_seconds + 120)
     finally:
@@ -247,6 +256,8 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         "server_cpu_pct": round(100 * (cpu_hi - cpu_lo) / cfg.sustain_seconds, 1),
         "loadgen_cpu_pct": [round(100 * c / cfg.sustain_seconds, 1) for c in result.loadgen_cpu_s],
         "procs": result.procs,
+        "probes": probes,
+        "loadavg_1min": round(loadavg, 2),
         "call_errors": result.call_errors,
         "failures": result.failures,
     }

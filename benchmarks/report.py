@@ -37,6 +37,14 @@ def _less(gateway: Any, baseline: Any) -> str:
     return _ratio(gateway, baseline, higher_is_better=False)
 
 
+def _probes(r: dict[str, Any]) -> str:
+    p = r.get("probes") or {}
+    return (
+        f"{_fmt(p.get('loop_lag_p99_ms'), ' ms')} / {_fmt(p.get('loop_lag_max_ms'), ' ms')}; "
+        f"{_fmt(p.get('gc_full'))} ({_fmt(p.get('gc_full_max_ms'), ' ms')} max)"
+    )
+
+
 def _pair(results: list[dict[str, Any]], stations: int) -> tuple[dict[str, Any], dict[str, Any]]:
     by_kind = {r["kind"]: r for r in results if r["stations"] == stations}
     return by_kind.get("gateway", {}), by_kind.get("baseline", {})
@@ -45,8 +53,8 @@ def _pair(results: list[dict[str, Any]], stations: int) -> tuple[dict[str, Any],
 def _hold_table(hold: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| stations (outlets) | side | connected | boot storm | heartbeat p50 / p99 "
-        "| RSS per station | CPU (server) | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| RSS per station | CPU (server) | loop lag p99 / max; full GCs | load avg | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n in sorted({r["stations"] for r in hold}):
         gw, bl = _pair(hold, n)
@@ -59,7 +67,7 @@ def _hold_table(hold: list[dict[str, Any]]) -> list[str]:
                 f"| {_fmt(r['boot_storm_s'], ' s')} "
                 f"| {_fmt(r['heartbeat_p50_ms'], ' ms')} / {_fmt(r['heartbeat_p99_ms'], ' ms')} "
                 f"| {_fmt(r['rss_per_station_kib'], ' KiB')} | {_fmt(r['server_cpu_pct'], ' %')} "
-                f"| {errors} |"
+                f"| {_probes(r)} | {_fmt(r.get('loadavg_1min'))} | {errors} |"
             )
         if gw and bl:
             lines.append(
@@ -69,7 +77,7 @@ def _hold_table(hold: list[dict[str, Any]]) -> list[str]:
                 f"| {_less(gw['heartbeat_p50_ms'], bl['heartbeat_p50_ms'])}"
                 f" / {_less(gw['heartbeat_p99_ms'], bl['heartbeat_p99_ms'])} "
                 f"| {_less(gw['rss_per_station_kib'], bl['rss_per_station_kib'])} "
-                "| | |"
+                "| | | | |"
             )
     return lines
 
@@ -77,8 +85,9 @@ def _hold_table(hold: list[dict[str, Any]]) -> list[str]:
 def _sustain_table(sustain: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| stations | side | persisted msgs/s | MeterValues p50 / p99 "
-        "| RemoteStart → Charging p50 / p99 | CPU server / load gen | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| RemoteStart → Charging p50 / p99 | CPU server / load gen "
+        "| loop lag p99 / max; full GCs | load avg | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for n in sorted({r["stations"] for r in sustain}):
         gw, bl = _pair(sustain, n)
@@ -94,7 +103,8 @@ def _sustain_table(sustain: list[dict[str, Any]]) -> list[str]:
                 f"| {_fmt(rs['p50_ms'], ' ms')} / {_fmt(rs['p99_ms'], ' ms')} "
                 f"({rs['ok']}/{rs['sent']}) "
                 f"| {_fmt(r['server_cpu_pct'], ' %')} / "
-                f"{' + '.join(_fmt(c, ' %') for c in r['loadgen_cpu_pct'])} | {errors} |"
+                f"{' + '.join(_fmt(c, ' %') for c in r['loadgen_cpu_pct'])} "
+                f"| {_probes(r)} | {_fmt(r.get('loadavg_1min'))} | {errors} |"
             )
         if gw and bl:
             gmv = gw["by_action"].get("MeterValues", {})
@@ -106,7 +116,7 @@ def _sustain_table(sustain: list[dict[str, Any]]) -> list[str]:
                 f"{_less(gmv.get('p99_ms'), bmv.get('p99_ms'))} "
                 f"| {_less(gw['remote_start']['p50_ms'], bl['remote_start']['p50_ms'])} / "
                 f"{_less(gw['remote_start']['p99_ms'], bl['remote_start']['p99_ms'])} "
-                "| | |"
+                "| | | | |"
             )
     return lines
 

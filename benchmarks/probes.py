@@ -1,0 +1,54 @@
+"""Instruments both servers carry the same way: garbage-collector pauses and loop lag."""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any
+
+__all__ = ["Probes"]
+
+
+class Probes:
+    """Full (generation 2) collections and event-loop lag since the last ``reset``."""
+
+    def __init__(self) -> None:
+        self._gc_started = 0.0
+        self.reset()
+        gc.callbacks.append(self._on_gc)
+
+    def reset(self) -> None:
+        self.gc_full = 0
+        self.gc_full_s = 0.0
+        self.gc_full_max_s = 0.0
+        self.lags: list[float] = []
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            took = time.perf_counter() - self._gc_started
+            self.gc_full += 1
+            self.gc_full_s += took
+            self.gc_full_max_s = max(self.gc_full_max_s, took)
+
+    def lag(self, seconds: float) -> None:
+        """Record how late a periodic wake-up was (called by the loop's own probe task)."""
+        self.lags.append(seconds)
+        if len(self.lags) > 100_000:
+            del self.lags[:50_000]
+
+    def snapshot(self) -> dict[str, Any]:
+        lags = sorted(self.lags)
+        n = len(lags)
+        return {
+            "gc_full": self.gc_full,
+            "gc_full_ms": round(self.gc_full_s * 1000, 1),
+            "gc_full_max_ms": round(self.gc_full_max_s * 1000, 1),
+            "loop_lag_p99_ms": round(lags[min(n - 1, round(0.99 * (n - 1)))] * 1000, 1)
+            if n
+            else None,
+            "loop_lag_max_ms": round(lags[-1] * 1000, 1) if n else None,
+        }
