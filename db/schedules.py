@@ -283,3 +283,16 @@ def schedule_site(schedule_id: int) -> int | None:
     if row.station_id is not None:
         return row.station.site_id  # type: ignore[union-attr,no-any-return]
     return Outlet.get_by_id(row.outlet_id).station.site_id  # type: ignore[no-any-return]
+
+
+def target_site(site_id: int | None, station_id: int | None, outlet_id: int | None) -> int | None:
+    """The site of a schedule's target (None when the station or outlet does not exist)."""
+    if site_id is not None:
+        return site_id
+    if station_id is not None:
+        station = Station.get_or_none(Station.id == station_id)
+        return station.site_id if station else None
+    if outlet_id is not None:
+        outlet = Outlet.get_or_none(Outlet.id == outlet_id)
+        return outlet.station.site_id if outlet else None
+    return None

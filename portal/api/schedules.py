@@ -13,6 +13,7 @@ from db.schedules import (
     schedule_site,
     schedule_view,
     schedules_in_scope,
+    target_site,
 )
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, json_body, me, optional_int
@@ -55,20 +56,13 @@ async def _target_site(body: dict[str, Any]) -> None:
     scope = me().site_scope
     if scope is None:
         return
-    from db.models import Outlet, Station
-
-    def site_of() -> int | None:
-        if body.get("siteId") is not None:
-            return int(body["siteId"])
-        if body.get("stationId") is not None:
-            station = Station.get_or_none(Station.id == int(body["stationId"]))
-            return station.site_id if station else None
-        if body.get("outletId") is not None:
-            outlet = Outlet.get_or_none(Outlet.id == int(body["outletId"]))
-            return outlet.station.site_id if outlet else None
-        return scope
-
-    if await get_store().read(site_of) != scope:
+    try:
+        ids = [None if body.get(k) is None else int(body[k]) for k in TARGETS]
+    except (TypeError, ValueError):
+        raise ApiError(400, "bad-request", "siteId, stationId, outletId are integers") from None
+    if not any(v is not None for v in ids):
+        return  # save_schedule says that a target is missing
+    if await get_store().read(target_site, *ids) != scope:
         raise ApiError(404, "not-found", "no such site, station or outlet")
 
 
