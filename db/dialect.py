@@ -10,9 +10,35 @@ from db.connection import is_sqlite
 Expr = peewee.ColumnBase
 
 __all__ = [
+    "SORT_KEYS",
     "Dialect",
     "dialect_for",
+    "sort_key_sql",
 ]
+
+#: Sort keys of the sessions table that are computed, written with literals only so that
+#: an expression index (migration m0003) matches them. A running session (no end yet)
+#: sorts as the largest value: after every finished one ascending, first descending.
+SORT_KEYS: dict[str, dict[str, str]] = {
+    "duration": {
+        "sqlite": 'COALESCE((julianday("end_time") - julianday("start_time")) * 86400.0, 1e12)',
+        "postgres": 'COALESCE(EXTRACT(EPOCH FROM ("end_time" - "start_time")), 1e12)',
+    },
+    "energy": {
+        "sqlite": 'CASE WHEN "end_time" IS NULL THEN 1e15 ELSE "energy_wh" END',
+        "postgres": 'CASE WHEN "end_time" IS NULL THEN 1e15 ELSE "energy_wh" END',
+    },
+    "meter": {
+        engine: 'CASE WHEN "end_time" IS NULL THEN 1e15 '
+        'ELSE COALESCE("meter_stop", "meter_start") END'
+        for engine in ("sqlite", "postgres")
+    },
+}
+
+
+def sort_key_sql(key: str, database: peewee.Database) -> str:
+    """The SQL text of a computed sort key for this engine (see ``SORT_KEYS``)."""
+    return SORT_KEYS[key]["sqlite" if is_sqlite(database) else "postgres"]
 
 
 class Dialect:

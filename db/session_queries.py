@@ -16,7 +16,7 @@ import peewee
 from peewee import Case, fn
 
 from db.connection import database_proxy
-from db.dialect import Dialect
+from db.dialect import SORT_KEYS, Dialect, sort_key_sql
 from db.models import ChargingSession, MeterSample, OcppMessage, utcnow
 from db.scope import SYSTEM, Node, Viewer, session_scope
 from db.session_filters import COLUMNS, SessionFilter, encode_cursor, format_duration
@@ -67,20 +67,19 @@ class _Expressions:
         self.state = Case(None, [(S.end_time.is_null(), 1)], 0)
 
     def sort_key(self, key: str) -> Expr:
+        if key in SORT_KEYS:  # computed: the indexed expression, running sessions last
+            return peewee.SQL(f"({sort_key_sql(key, database_proxy.obj)})")
         return {
             "start": S.start_time,
-            "duration": self.duration_s,
             "end": self.end_sort,
             "node": S.charge_box_id,
             "site": S.site_name,
-            "energy": self.energy_wh,
             "station": S.station_name,
             "outlet": S.connector_id,
             "auth": S.authentication,
             "id": S.id,
             "server_date": S.server_date,
             "email": S.user_email,
-            "meter": self.meter_wh,
             "id_tag": S.id_tag,
             "state": self.state,
         }[key]
