@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import json
+import time
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -51,6 +52,27 @@ def export_jobs() -> ExportJobs:
         current_app.extensions["chargeportal_exports"] = jobs
         atexit.register(jobs.close)  # the temporary folder goes with the process
     return jobs
+
+
+COUNT_TTL = 30.0
+
+
+async def cached_count(flt: SessionFilter, viewer: Viewer, node: Node) -> int:
+    """How many sessions the filter selects; remembered 30 s per filter, so that paging
+    through a large selection does not count it again on every page."""
+    cache: dict[Any, tuple[float, int]] = current_app.extensions.setdefault(
+        "chargeportal_session_counts", {}
+    )
+    key = (viewer, node, json.dumps(flt.without_cursor().to_params(), sort_keys=True))
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < COUNT_TTL:
+        return hit[1]
+    total = await get_store().read(partial(count_sessions, flt.without_cursor(), viewer, node))
+    if len(cache) > 1000:
+        cache.clear()
+    cache[key] = (now, total)
+    return total
 
 
 def _viewer() -> Viewer:
@@ -122,7 +144,7 @@ async def index() -> Any:
     flt, error = _filter_or_error()
     store = get_store()
     page = await store.read(partial(page_sessions, flt, viewer, node))
-    total = await store.read(partial(count_sessions, flt.without_cursor(), viewer, node))
+    total = await cached_count(flt, viewer, node)
     monthly: list[dict[str, Any]] = []
     if principal.role == "ev-user":
         end = utcnow() + dt.timedelta(days=1)

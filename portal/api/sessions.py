@@ -19,6 +19,7 @@ from portal.api.common import ApiError, me
 from portal.context import get_store, scope_node
 from portal.export_jobs import MEDIA_TYPES, export_filename, stream_csv, stream_file
 from portal.session_export import EXCEL_MAX_DATA_ROWS, EXPORT_COLUMNS, write_xlsx
+from portal.statistics import cached_count
 
 __all__ = ["bp"]
 
@@ -44,7 +45,7 @@ async def sessions_list() -> Any:
         raise ApiError(400, "bad-filter", str(exc), field=exc.param) from None
     viewer, node = me().viewer(), scope_node()  # ``?node=site:3`` scopes like the page
     page = await get_store().read(partial(page_sessions, flt, viewer, node))
-    total = await get_store().read(partial(count_sessions, flt.without_cursor(), viewer, node))
+    total = await cached_count(flt, viewer, node)
     return {
         "items": [{k: _json_value(v) for k, v in row.items()} for row in page.rows],
         "total": total,
