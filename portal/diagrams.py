@@ -26,6 +26,7 @@ from db.session_aggregates import (
     energy_per,
     occupancy,
     peak_power,
+    sessions_per_day,
 )
 from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard
 from portal.context import get_store, scope_node, selected_node
@@ -241,9 +242,9 @@ async def timeline() -> Any:
         start = max(
             dt.datetime.combine(first.date(), dt.time()), end - dt.timedelta(days=TIMELINE_DAYS)
         )
-        rows = await get_store().read(energy_per, "day", viewer, node, start, end)
+        days = await get_store().read(sessions_per_day, viewer, node, start, end)
         body = {
-            "days": [[r["bucket"], r["sessions"]] for r in rows],
+            "days": [[day, count] for day, count in days],
             "first": start.date().isoformat(),
             "last": end.date().isoformat(),
         }
