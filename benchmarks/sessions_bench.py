@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,51 @@ def page_times(path: Path, repeats: int = 5, deep: int = 20) -> list[dict[str, A
     return out
 
 
+def chart_times(path: Path) -> list[dict[str, Any]]:
+    """Each Diagrams chart for the whole system over the last 30 days and the last year."""
+    from functools import partial
+
+    from db.scope import Node, Viewer
+    from db.session_aggregates import (
+        auth_share,
+        by_hour,
+        by_weekday,
+        data_span,
+        energy_by_station,
+        energy_per,
+        occupancy,
+        peak_power,
+        sessions_per_day,
+    )
+
+    database = _open(path)
+    admin, system = Viewer("admin"), Node()
+    _, last = data_span(admin, system)
+    assert last is not None
+    end = dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time())
+    charts: dict[str, Callable[..., Any]] = {
+        "energy per day": partial(energy_per, "day"),
+        "energy per month": partial(energy_per, "month"),
+        "sessions by hour of day": by_hour,
+        "sessions by weekday": by_weekday,
+        "energy by station (top 20)": energy_by_station,
+        "RFID vs anonymous": auth_share,
+        "peak power per day": partial(peak_power, "day"),
+        "outlet occupancy": occupancy,
+        "timeline (sessions per day)": sessions_per_day,
+    }
+    out = []
+    for label, fn in charts.items():
+        row: dict[str, Any] = {"chart": label}
+        for days in (30, 365):
+            started = time.perf_counter()
+            fn(admin, system, end - dt.timedelta(days=days), end)
+            row[f"d{days}_ms"] = round((time.perf_counter() - started) * 1000)
+        out.append(row)
+    database.close()
+    return out
+
+
 def export_child(path: Path, fmt: str, limit: int | None, out: Path) -> dict[str, Any]:
     """Run in a fresh process: export every session (or the first ``limit``) to ``out``."""
     from itertools import islice
@@ -199,7 +245,9 @@ def export(path: Path, fmt: str, limit: int | None = None) -> dict[str, Any]:
     return result
 
 
-def run(sessions: int, workdir: Path, *, keep_db: bool = False) -> dict[str, Any]:
+def run(
+    sessions: int, workdir: Path, *, keep_db: bool = False, exports: bool = True
+) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "sessions.sqlite3"
     if keep_db and path.exists():
@@ -207,6 +255,10 @@ def run(sessions: int, workdir: Path, *, keep_db: bool = False) -> dict[str, Any
     else:
         results = {"fill": fill(path, sessions)}
     results["pages"] = page_times(path)
+    results["charts"] = chart_times(path)
+    if not exports:
+        results["exports"] = []
+        return results
     small = min(100_000, sessions // 10)
     results["exports"] = [
         export(path, "xlsx", small),
@@ -237,6 +289,17 @@ def render(results: dict[str, Any]) -> str:
         )
     lines += [
         "",
+        "Diagrams (whole system, administrator; aggregated in SQL):",
+        "",
+        "| chart | last 30 days | last year |",
+        "|---|---:|---:|",
+    ]
+    for c in results.get("charts", []):
+        lines.append(f"| {c['chart']} | {c['d30_ms']} ms | {c['d365_ms']} ms |")
+    if not results["exports"]:
+        return "\n".join(lines)
+    lines += [
+        "",
         "Export of every session (each in its own process; peak RSS of that process):",
         "",
         "| format | rows | time | rows/s | peak RSS | file |",
@@ -259,6 +322,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench" / "sessions")
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON too")
     parser.add_argument("--keep-db", action="store_true", help="reuse the filled database")
+    parser.add_argument("--no-exports", action="store_true", help="pages and charts only")
     parser.add_argument(
         "--export-child", nargs=4, metavar=("DB", "FMT", "LIMIT", "OUT"), help=argparse.SUPPRESS
     )
@@ -267,7 +331,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         db, fmt, limit, out = args.export_child
         print(json.dumps(export_child(Path(db), fmt, int(limit) or None, Path(out))))
         return None
-    results = run(20_000 if args.quick else args.sessions, args.workdir, keep_db=args.keep_db)
+    sessions = 20_000 if args.quick else args.sessions
+    results = run(sessions, args.workdir, keep_db=args.keep_db, exports=not args.no_exports)
     print(render(results))
     if args.json:
         print(json.dumps(results))
