@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--heartbeat", type=float, help="heartbeat interval, overriding the CS")
     load.add_argument("--think", type=float, default=0.0, help="pause between meter calls")
     load.add_argument("--ramp", type=float, default=0.0, help="spread connects over seconds")
+    load.add_argument(
+        "--settle", type=float, default=0.0, help="wait after the boot storm before measuring"
+    )
+    load.add_argument(
+        "--boot-timeout", type=float, default=120.0, help="longest wait for the boot storm"
+    )
     load.add_argument("--timeout", type=float, default=30.0, help="CALL timeout")
     load.add_argument("--scenario", help="TOML scenario (mode sessions)")
     load.add_argument("--processes", type=int, default=1, help="split over N processes")
@@ -126,6 +132,8 @@ async def _load(args: argparse.Namespace, argv: list[str]) -> int:
         heartbeat=args.heartbeat,
         think=args.think,
         ramp=args.ramp,
+        settle=args.settle,
+        boot_timeout=args.boot_timeout,
         call_timeout=args.timeout,
         scenario=load_scenario(args.scenario) if args.scenario else None,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
@@ -15,6 +17,8 @@ from simulator.scenario import FaultPlan, Scenario
 from simulator.station import CallObserver, SimulatedStation, StationSettings
 
 __all__ = ["Fleet"]
+
+log = logging.getLogger("simulator.fleet")
 
 Behaviour = Callable[[SimulatedStation, random.Random], Awaitable[None]]
 
@@ -55,6 +59,7 @@ class Fleet:
             for cbid in scenario.station_ids()
         ]
         self.started_at = 0.0
+        self.crashes = 0
 
     async def run(
         self,
@@ -78,13 +83,24 @@ class Fleet:
 
     async def _station(self, station: SimulatedStation, behaviour: Behaviour | None) -> None:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(station.run)
+            nursery.start_soon(self._keep_running, station)
             await station.wait_online()
             rng = random.Random(station.rng.random())
             if behaviour is not None:
                 await behaviour(station, rng)
             else:
                 await drive_sessions(station, self.scenario, rng)
+
+    async def _keep_running(self, station: SimulatedStation) -> None:
+        """One station's bug must not end the fleet: log it, restart that station."""
+        while True:
+            try:
+                await station.run()
+                return
+            except Exception:
+                self.crashes += 1
+                log.exception("%s crashed; restarting it", station.charge_box_id)
+                await trio.sleep(5)
 
     async def _fault(self, plan: FaultPlan) -> None:
         await trio.sleep_until(self.started_at + plan.at)
@@ -115,6 +131,8 @@ class Fleet:
             "messages": sent + received,
             "errors": errors,
             "queued": queued,
+            "crashes": self.crashes,
+            "states": dict(Counter(station.state for station in self.stations)),
         }
 
     async def print_summary(self, out: TextIO = sys.stderr, every: float = 1.0) -> None:

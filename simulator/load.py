@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import random
+import resource
 import sys
 import tempfile
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import trio
@@ -41,6 +44,7 @@ class LoadOptions:
     ramp: float = 0.0
     call_timeout: float = 30.0
     settle: float = 0.0  # extra wait after all stations are accepted before measuring
+    boot_timeout: float = 120.0  # longest wait for the boot storm before measuring anyway
     scenario: Scenario | None = None
 
 
@@ -93,23 +97,50 @@ async def run_load(options: LoadOptions) -> dict[str, Any]:
     )
 
     async def idle(station: SimulatedStation, rng: random.Random) -> None:
-        await trio.sleep_forever()
+        return  # nothing besides boot and heartbeats: no extra task per station
 
     async def meter(station: SimulatedStation, rng: random.Random) -> None:
         await _meter_loop(station, rng, options.think)
 
     behaviour = {"idle": idle, "meter": meter, "sessions": None}[options.mode]
+    tune_gc()
     async with trio.open_nursery() as nursery:
-        await nursery.start(
-            lambda task_status: fleet.run(behaviour=behaviour, task_status=task_status)
-        )
+        await nursery.start(partial(fleet.run, behaviour=behaviour))
+        # Boot storm first: wait (bounded) until every station is accepted, then measure.
+        with trio.move_on_after(options.boot_timeout):
+            await recorder.all_accepted.wait()
+        boot = recorder.summary(trio.current_time() - recorder.started_at)
+        if options.settle > 0:
+            await trio.sleep(options.settle)
+        recorder.reset_calls()
         started = trio.current_time()
         await trio.sleep(options.duration)
         summary = recorder.summary(trio.current_time() - started)
         summary["mode"] = options.mode
+        summary["boot"] = {
+            "seconds": boot["boot_storm_seconds"],
+            "accepted": boot["ever_accepted"],
+            "actions": {
+                name: {k: v for k, v in figures.items() if k != "histogram"}
+                for name, figures in boot["actions"].items()
+            },
+        }
         summary["fleet"] = fleet.summary()
+        summary["rss_kib"] = rss_kib()
         nursery.cancel_scope.cancel()
     return summary
+
+
+def tune_gc() -> None:
+    """Thousands of long-lived station objects: collect young garbage rarely, old never."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1_000)
+
+
+def rss_kib() -> int:
+    """Peak resident memory of this process (KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 async def run_load_processes(

@@ -99,6 +99,7 @@ class Scenario:
     outlets: int = 2
     id_prefix: str = "SIM"
     first_index: int = 1
+    id_width: int = 4
     password: str | None = None
     url: str | None = None
     duration: float | None = None
@@ -115,11 +116,9 @@ class Scenario:
     seed: int | None = None
 
     def station_ids(self) -> list[str]:
-        width = max(4, len(str(self.first_index + self.stations - 1)))
-        return [
-            f"{self.id_prefix}{i:0{width}d}"
-            for i in range(self.first_index, self.first_index + self.stations)
-        ]
+        """PREFIX0001, PREFIX0002, ... (numbers zero-padded to ``id_width``, never cut)."""
+        last = self.first_index + self.stations
+        return [f"{self.id_prefix}{i:0{self.id_width}d}" for i in range(self.first_index, last)]
 
 
 def _number(table: dict, key: str, default: float, where: str, *, low: float = 0.0) -> float:
@@ -140,6 +139,7 @@ def parse_scenario(data: dict[str, Any]) -> Scenario:
         raise ScenarioError("fleet.outlets: 1 to 4")
     scenario.id_prefix = str(fleet.get("id_prefix", "SIM"))
     scenario.first_index = int(_number(fleet, "first_index", 1, "fleet"))
+    scenario.id_width = int(_number(fleet, "id_width", 4, "fleet", low=1))
     scenario.password = fleet.get("password")
     scenario.url = fleet.get("url")
     if "duration" in fleet:

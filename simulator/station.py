@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import random
 import ssl
 from collections import deque
@@ -252,7 +253,15 @@ class SimulatedStation(SessionsMixin):
                         self._set_state("connecting")
                         await self._connection(accepted)
                         attempt = 0
-                    except (OSError, HandshakeError, ConnectionClosed, trio.TooSlowError) as exc:
+                    except (
+                        OSError,
+                        HandshakeError,
+                        ConnectionClosed,
+                        trio.TooSlowError,
+                        CallTimeoutError,
+                        CallErrorReceived,
+                        StationOfflineError,
+                    ) as exc:
                         self.counters["errors"] += 1
                         if isinstance(exc, ConnectionRejected):
                             self.rejected_status = exc.status_code
@@ -296,36 +305,47 @@ class SimulatedStation(SessionsMixin):
 
     async def _connection(self, accepted: Callable[[], None]) -> None:
         url = f"{self.settings.url.rstrip('/')}/{self.charge_box_id}"
-        async with open_websocket_url(
-            url,
-            self._ssl_context(),
-            subprotocols=["ocpp1.6"],
-            extra_headers=self._headers(),
-            connect_timeout=self.settings.connect_timeout,
-            disconnect_timeout=2,
-            message_queue_size=4,
-        ) as ws:
-            if ws.subprotocol != "ocpp1.6":
-                raise HandshakeError(f"central system chose subprotocol {ws.subprotocol!r}")
-            self._ws = ws
-            self.connect_count += 1
-            try:
-                async with trio.open_nursery() as conn:
-                    self._conn_scope = conn.cancel_scope
-                    conn.start_soon(self._receive_loop, ws, conn.cancel_scope)
-                    await self._boot_if_needed()
-                    self._set_state("accepted")
-                    self._online.set()
-                    accepted()
-                    for outlet in (self.connector0, *self.outlets):
-                        outlet.reported = None  # report every connector again on (re)connection
-                    self._kick()
-                    conn.start_soon(self._sender_loop)
-                    conn.start_soon(self._heartbeat_loop)
-                    await trio.sleep_forever()
-            finally:
-                self._ws = None
-                self._lose_pending()
+        # trio-websocket 0.12 leaves its reader task waiting when the handshake times out
+        # (open_websocket then hangs until the server closes the socket): bound the whole
+        # opening with our own scope, lifted once the handshake is done.
+        deadline = trio.current_time() + self.settings.connect_timeout + 1
+        with trio.CancelScope(deadline=deadline) as opening:
+            async with open_websocket_url(
+                url,
+                self._ssl_context(),
+                subprotocols=["ocpp1.6"],
+                extra_headers=self._headers(),
+                connect_timeout=self.settings.connect_timeout,
+                disconnect_timeout=2,
+                message_queue_size=4,
+            ) as ws:
+                opening.deadline = math.inf
+                await self._connected(ws, accepted)
+        if opening.cancelled_caught:
+            raise trio.TooSlowError(f"{url}: no handshake answer")
+
+    async def _connected(self, ws: WebSocketConnection, accepted: Callable[[], None]) -> None:
+        if ws.subprotocol != "ocpp1.6":
+            raise HandshakeError(f"central system chose subprotocol {ws.subprotocol!r}")
+        self._ws = ws
+        self.connect_count += 1
+        try:
+            async with trio.open_nursery() as conn:
+                self._conn_scope = conn.cancel_scope
+                conn.start_soon(self._receive_loop, ws, conn.cancel_scope)
+                await self._boot_if_needed()
+                self._set_state("accepted")
+                self._online.set()
+                accepted()
+                for outlet in (self.connector0, *self.outlets):
+                    outlet.reported = None  # report every connector again on (re)connection
+                self._kick()
+                conn.start_soon(self._sender_loop)
+                conn.start_soon(self._heartbeat_loop)
+                await trio.sleep_forever()
+        finally:
+            self._ws = None
+            self._lose_pending()
 
     def _disconnected(self) -> None:
         self._ws = None
@@ -597,6 +617,8 @@ class SimulatedStation(SessionsMixin):
                 await self.call("Heartbeat", {})
             except (CallTimeoutError, CallErrorReceived):
                 pass
+            except StationOfflineError:
+                return  # the connection is going down
 
     async def _timer_loop(self) -> None:
         """Meter sampling, clock-aligned data, EV full, reservation and plug timeouts."""

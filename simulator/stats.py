@@ -80,6 +80,12 @@ class Recorder:
         self.ever_accepted: set[str] = set()
         self.started_at = trio.current_time()
         self.all_accepted_after: float | None = None
+        self.all_accepted = trio.Event()
+
+    def reset_calls(self) -> None:
+        """Forget CALL figures so far (start of the measured window)."""
+        self.latency = {}
+        self.outcomes = {}
 
     def call_done(self, action: str, seconds: float, outcome: str) -> None:
         outcomes = self.outcomes.get(action)
@@ -100,6 +106,7 @@ class Recorder:
             self.ever_accepted.add(charge_box_id)
             if self.all_accepted_after is None and len(self.ever_accepted) >= self.expected > 0:
                 self.all_accepted_after = trio.current_time() - self.started_at
+                self.all_accepted.set()
 
     def total_calls(self) -> int:
         return sum(sum(c.values()) for c in self.outcomes.values())
