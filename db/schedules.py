@@ -243,24 +243,6 @@ def record_push(
         schedule.save(only=[ChargingSchedule.pushed_at])
 
 
-def profiles_sent(station_id: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "profile_id": p.profile_id,
-            "connector_id": p.connector_id,
-            "purpose": p.purpose,
-            "stack_level": p.stack_level,
-            "schedule_id": p.schedule_id,
-            "status": p.status,
-            "profile": json.loads(p.profile),
-            "created_at": p.created_at,
-        }
-        for p in ChargingProfile.select()
-        .where(ChargingProfile.station == station_id)
-        .order_by(ChargingProfile.created_at.desc())
-    ]
-
-
 def schedules_in_scope(site_id: int | None = None) -> list[dict[str, Any]]:
     """Every schedule (or those of one site: on it, its stations or their outlets)."""
     query = ChargingSchedule.select().order_by(ChargingSchedule.name)

@@ -49,11 +49,6 @@ def get_firmware(image_id: int) -> dict[str, Any]:
     return firmware_view(row)
 
 
-def firmware_by_name(filename: str) -> dict[str, Any] | None:
-    row = FirmwareImage.get_or_none(FirmwareImage.filename == filename)
-    return firmware_view(row) if row is not None else None
-
-
 def delete_firmware(image_id: int) -> str:
     row = FirmwareImage.get_or_none(FirmwareImage.id == image_id)
     if row is None:

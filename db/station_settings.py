@@ -21,7 +21,6 @@ from db.passwords import hash_station_password
 CONNECTOR_TYPES = ("Type 2", "Type 2 cable", "Type 1", "CCS", "CHAdeMO", "Schuko", "Type 3")
 OUTLET_MODES = ("OPEN", "RFID")
 ADDRESS_FIELDS = ("country", "city", "street", "street_number", "latitude", "longitude")
-MAX_PLAN_BYTES = 2 * 1024 * 1024
 
 
 def _coordinate(raw: Any, *, name: str, limit: float) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from quart import g, redirect, render_template, request, url_for
+from quart import g, redirect, render_template, url_for
 from quart.wrappers import Response
 from werkzeug.exceptions import Forbidden
 
@@ -113,7 +113,3 @@ async def node_in_scope(kind: str, node_id: int) -> NodeRef:
     if node is None or principal is None:
         raise not_found(f"no {kind} {node_id}")
     return node
-
-
-def is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))

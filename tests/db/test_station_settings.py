@@ -6,8 +6,8 @@ import pytest
 
 from db import Store, verify_password
 from db.config_errors import ConfigurationError
-from db.config_keys import import_configuration, is_risky_key, list_keys, record_value
-from db.models import Floor, Outlet, Station
+from db.config_keys import is_readonly, is_risky_key, list_keys
+from db.models import ConfigurationKey, Floor, Outlet, Station
 from db.nodes import create_floor, create_site, create_station
 from db.services import ensure_default_services, list_services, set_service_enabled
 from db.settings import get_settings, update_settings
@@ -112,20 +112,22 @@ async def test_site_address_coordinates_are_checked(store: Store) -> None:
         await store.write(update_site_address, site, {"latitude": "95"})
 
 
-async def test_configuration_keys_import_and_change(store: Store) -> None:
+async def test_configuration_keys_are_listed_with_flags(store: Store) -> None:
     site = await store.write(create_site, "Solna")
     station = await store.write(lambda: create_station("CP1", site_id=site))
-    keys = [
-        {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
-        {"key": "ChargePointModel", "readonly": True, "value": "EVA"},
-    ]
-    assert await store.write(import_configuration, "CP1", keys) == 2
-    await store.write(record_value, "CP1", "HeartbeatInterval", "60")
+
+    def add_keys() -> None:
+        ConfigurationKey.create(station=station, key="HeartbeatInterval", value="300")
+        ConfigurationKey.create(station=station, key="endpoint", value="ws://x")
+        ConfigurationKey.create(station=station, key="ChargePointModel", value="EVA", readonly=True)
+
+    await store.write(add_keys)
     rows = {r["key"]: r for r in await store.read(list_keys, station)}
-    assert rows["HeartbeatInterval"]["value"] == "60"
     assert rows["ChargePointModel"]["readonly"] is True
+    assert (rows["endpoint"]["risky"], rows["HeartbeatInterval"]["risky"]) == (True, False)
+    assert await store.read(is_readonly, "CP1", "ChargePointModel")
+    assert not await store.read(is_readonly, "CP1", "HeartbeatInterval")
     assert is_risky_key("CentralSystemURL")
     assert is_risky_key("chargeboxidentity")
-    assert not is_risky_key("HeartbeatInterval")
     assert not is_risky_key("ReserveConnectorZeroSupported")
     assert is_risky_key("CentralSystemPort")
