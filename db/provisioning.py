@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import peewee
 
-from db.models import ROLES, Floor, IdTag, Outlet, Site, Station, User
+from db import accounts
+from db.models import Floor, IdTag, Outlet, Site, Station, User
 from db.passwords import check_policy, hash_password, hash_station_password
 
 ID_TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
@@ -38,24 +39,6 @@ def random_password(length: int = 16) -> str:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
         if any(c.isalpha() for c in candidate) and any(c.isdigit() for c in candidate):
             return candidate
-
-
-def normalise_rfid(value: str) -> str:
-    """An RFID badge as a decimal string; ``0x``-prefixed or hex with letters is converted."""
-    text = value.strip().replace(" ", "").replace(":", "")
-    if not text:
-        raise ProvisioningError("RFID is empty")
-    if text.isdigit():
-        result = str(int(text))
-    else:
-        hex_text = text[2:] if text.lower().startswith("0x") else text
-        try:
-            result = str(int(hex_text, 16))
-        except ValueError:
-            raise ProvisioningError(f"RFID {value!r} is neither decimal nor hexadecimal") from None
-    if len(result) > 20:
-        raise ProvisioningError(f"RFID {value!r} is longer than OCPP's 20 characters")
-    return result
 
 
 def parse_expiry(text: str | None) -> dt.datetime | None:
@@ -160,24 +143,13 @@ def create_user(
     last_name: str = "",
     email_at_alarm: bool = False,
 ) -> Created:
-    """A user; without ``password`` a random one is generated and returned once."""
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise ProvisioningError(f"{email!r} is not an e-mail address")
-    if role not in ROLES:
-        raise ProvisioningError(f"role must be one of {', '.join(ROLES)}")
-    if User.get_or_none(User.email == email) is not None:
-        raise ProvisioningError(f"a user with e-mail {email} already exists")
-    site_row = None
-    if role == "site-admin" and not site:
-        raise ProvisioningError("a site administrator needs --site")
+    """A user by the portal's rules (``db.accounts``); without ``password`` one is generated."""
+    site_id = None
     if site:
         site_row = Site.get_or_none(Site.name == site)
         if site_row is None:
             raise ProvisioningError(f"no site named {site!r}")
-    tag_value = normalise_rfid(rfid) if rfid else None
-    if tag_value is not None and IdTag.get_or_none(IdTag.id_tag == tag_value) is not None:
-        raise ProvisioningError(f"RFID {tag_value} already belongs to someone")
+        site_id = site_row.id
     generated = None
     if password is None:
         password = generated = random_password()
@@ -185,18 +157,23 @@ def create_user(
         check_policy(password)
     except ValueError as exc:
         raise ProvisioningError(str(exc)) from None
-    user = User.create(
-        email=email,
-        role=role,
-        site=site_row,
-        first_name=first_name,
-        last_name=last_name,
-        password_hash=hash_password(password),
-        email_at_alarm=email_at_alarm,
-    )
-    if tag_value is not None:
-        IdTag.create(id_tag=tag_value, user=user)
-    return Created(user, password=generated)
+    try:
+        user_id = accounts.create_user(
+            {
+                "email": email,
+                "role": role,
+                "site_id": site_id,
+                "rfid": rfid or "",
+                "first_name": first_name,
+                "last_name": last_name,
+                "email_at_alarm": email_at_alarm,
+                "password_hash": hash_password(password),
+            }
+        )
+    except accounts.AccountError as exc:
+        hint = " (--site)" if exc.field == "site_id" else ""
+        raise ProvisioningError(exc.message + hint) from None
+    return Created(User.get_by_id(user_id), password=generated)
 
 
 def set_user_password(email: str, password: str | None = None) -> str | None:

@@ -88,7 +88,7 @@ def test_station_add_list_remove(capsys, db_url) -> None:
         (["station", "add", "CP1", "--floor", "B1"], "needs its site"),
         (["station", "remove", "NOPE"], "no station NOPE"),
         (["user", "add", "not-an-email", "--role", "admin"], "not an e-mail"),
-        (["user", "add", "a@b.se", "--role", "site-admin"], "needs --site"),
+        (["user", "add", "a@b.se", "--role", "site-admin"], "needs a site (--site)"),
         (["user", "add", "a@b.se", "--role", "admin", "--password", "short1"], "8 characters"),
         (["user", "add", "a@b.se", "--role", "admin", "--password", "lettersonly"], "digits"),
         (["idtag", "add", "T1", "--expires", "tomorrow"], "ISO 8601"),
