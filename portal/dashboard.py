@@ -28,14 +28,16 @@ __all__ = ["bp", "menu"]
 bp = guard(Blueprint("dashboard", __name__, url_prefix="/dashboard"), STAFF_ROLES)
 menu = MenuEntry("Dashboard", "dashboard.index", STAFF_ROLES, order=10, icon="▦")
 
-#: seconds between refreshes of a panel (station colours change fastest)
+#: when a panel reloads itself: on a timer, and at once (throttled) when the frame's live
+#: event stream reports a station change (``cp:station`` from portal.js)
+_LIVE = "cp:station from:document throttle:2s"
 REFRESH = {
-    "station-status": 5,
-    "energy-today": 15,
-    "active-alarms": 10,
-    "latest-sessions": 10,
-    "occupancy": 10,
-    "news": 60,
+    "station-status": f"every 30s, {_LIVE}",
+    "energy-today": f"every 15s, {_LIVE}",
+    "active-alarms": f"every 10s, {_LIVE}",
+    "latest-sessions": f"every 10s, {_LIVE}",
+    "occupancy": f"every 10s, {_LIVE}",
+    "news": "every 60s",
 }
 
 

@@ -17,7 +17,7 @@ from db import Store
 from db.models import ChargingSession, MeterSample, OcppMessage, Outlet, User
 from portal import serve_portal
 from tests.portal.browser import ARTIFACTS, BrowserThread, ensure_chromium, screenshot
-from tests.portal.conftest import PASSWORD, World
+from tests.portal.conftest import PASSWORD, World, simulated_station, start_gateway
 
 pytestmark = pytest.mark.browser
 
@@ -206,7 +206,9 @@ async def test_dragging_the_timeline_moves_the_chart_range(
         screenshot(page, "diagrams-timeline-moved")
         page.locator("#timeline").hover()
         page.mouse.wheel(0, 300)  # zoom out
-        page.wait_for_selector(f'#chart[data-ready]:not([data-ready=""]):not([data-ready="{moved}"])')
+        page.wait_for_selector(
+            f'#chart[data-ready]:not([data-ready=""]):not([data-ready="{moved}"])'
+        )
         zoomed = page.get_attribute("#chart", "data-ready")
         page.goto("/diagrams/?chart=by-station&from=2026-09-01&to=2026-11-15")
         page.wait_for_selector('#chart[data-ready]:not([data-ready=""])')
@@ -224,3 +226,46 @@ async def test_dragging_the_timeline_moves_the_chart_range(
     assert f"from={start.isoformat()}" in seen["url"]  # the address follows
     zoom_start, zoom_end = (dt.date.fromisoformat(d) for d in seen["zoomed"].split("/"))
     assert (zoom_end - zoom_start).days > 14
+
+
+async def test_dashboard_status_panel_follows_a_station_live(
+    chromium: BrowserThread, store: Store, world: World, app: Any, nursery: trio.Nursery
+) -> None:
+    """A simulated station starts charging: the panel's counts change without a reload,
+    and the session shows up in the latest sessions with its live energy."""
+    gateway = await start_gateway(store, nursery)
+    app.extensions["chargeportal"].gateway = gateway
+    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
+    page = await chromium.new_page(f"http://127.0.0.1:{port}")
+    await store.write(
+        lambda: User.update(dashboard_panels="station-status,latest-sessions").execute()
+    )
+    station = simulated_station(gateway, "SOLNA-1")
+    with trio.fail_after(90):
+        await nursery.start(station.run)
+        await station.wait_online()
+
+        def open_dashboard() -> None:
+            _log_in(page, "admin@example.com")
+            page.goto("/dashboard/")
+            page.wait_for_selector("body[data-live='1']", state="attached")
+            page.wait_for_selector(
+                '[data-testid="panel-station-status"] [data-colour="black"]:text("1")'
+            )
+
+        await chromium.run(open_dashboard)
+        await station.plug_in(1)
+        assert await station.present_tag(1, "1001") == "Accepted"
+        await station.wait_status(1, "Charging")
+
+        def wait_blue() -> int:
+            page.wait_for_selector(
+                '[data-testid="panel-station-status"] [data-colour="blue"]:text("1")'
+            )
+            page.wait_for_selector(
+                '[data-testid="panel-latest-sessions"] .pill.live', timeout=20_000
+            )
+            screenshot(page, "dashboard-live")
+            return int(page.evaluate("performance.getEntriesByType('navigation').length"))
+
+        assert await chromium.run(wait_blue) == 1  # no reload
