@@ -237,6 +237,8 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         **_boot_figures(result),
         "connected_at_window": result.connected_at_window,
         "messages_per_s": round(result.completed_in_window / cfg.sustain_seconds, 1),
+        # contention-robust: messages per CPU-second the server actually got
+        "messages_per_cpu_s": round(result.completed_in_window / max(0.01, cpu_hi - cpu_lo), 1),
         "meter_values_per_s": round(
             result.latencies.get("MeterValues", {}).get("count", 0) / cfg.sustain_seconds, 1
         ),
