@@ -80,8 +80,8 @@ def update_floor(floor_id: int, *, name: str, plan_name: str = "") -> None:
 
 
 def set_floor_plan(floor_id: int, image: bytes | None, plan_name: str | None = None) -> None:
-    """Store a checked JPEG floor plan (``files.jpeg.check_floor_plan``) or remove it."""
-    from files.jpeg import check_floor_plan
+    """Store a checked JPEG floor plan (``filestore.jpeg.check_floor_plan``) or remove it."""
+    from filestore.jpeg import check_floor_plan
 
     floor = get_floor(floor_id)
     if image is not None:

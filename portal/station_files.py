@@ -1,6 +1,6 @@
 """Firmware images served to stations over HTTP, without login (stations cannot log in).
 
-The file name is the only key; names are those the portal stored (``files.storage``), so
+The file name is the only key; names are those the portal stored (``filestore.storage``), so
 nothing outside the firmware folder can be reached.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 import trio
 from quart import Blueprint, send_file
 
-from files.storage import FileNameError
+from filestore.storage import FileNameError
 from portal.access import not_found
 from portal.configuration.deps import files_state
 

@@ -33,8 +33,8 @@ from db.station_settings import (
     set_station_positions,
     update_station_address,
 )
-from files.jpeg import InvalidImageError
-from files.storage import FileNameError
+from filestore.jpeg import InvalidImageError
+from filestore.storage import FileNameError
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body, me
 from portal.api.stations import outlet_or_404, station_or_404

@@ -18,8 +18,8 @@ from db.local_list import plan_local_list, record_accepted, set_known_version
 from db.station_control import create_reservation, running_transactions, set_reservation_status
 from db.station_files import get_firmware
 from db.store import Store
-from files.ftp_server import FtpServer
-from files.storage import FileStore
+from filestore.ftp_server import FtpServer
+from filestore.storage import FileStore
 
 STAFF = ("admin", "support", "site-admin")
 FIRMWARE_ROLES = ("admin", "support")

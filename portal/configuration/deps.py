@@ -12,8 +12,8 @@ from quart import Quart, current_app, request
 from db.settings import get_settings
 from db.station_files import record_diagnostics
 from db.store import Store
-from files.ftp_server import FtpServer
-from files.storage import DEFAULT_ROOT, FileStore
+from filestore.ftp_server import FtpServer
+from filestore.storage import DEFAULT_ROOT, FileStore
 from portal.access import current_principal, not_found
 from portal.configuration.control import ControlDeps
 from portal.context import get_gateway, get_store

@@ -28,7 +28,7 @@ from db.station_settings import (
     update_site_address,
 )
 from db.topology import NodeRef
-from files.jpeg import InvalidImageError
+from filestore.jpeg import InvalidImageError
 from portal.access import not_found
 from portal.configuration import bp
 from portal.configuration.pages import back_to, loader, node_in_scope, refused

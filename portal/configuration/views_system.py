@@ -24,7 +24,7 @@ from db.services import ensure_default_services, list_services, set_service_enab
 from db.settings import SETTINGS, get_settings, update_settings
 from db.station_files import delete_firmware, list_firmware, record_firmware
 from db.topology import SYSTEM, NodeRef, site_choices
-from files.storage import FileNameError
+from filestore.storage import FileNameError
 from portal.access import current_principal
 from portal.configuration import bp
 from portal.configuration.deps import check_site, files_state

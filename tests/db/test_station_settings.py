@@ -22,7 +22,7 @@ from db.station_settings import (
     update_site_address,
     update_station,
 )
-from files.jpeg import InvalidImageError, demo_floor_plan
+from filestore.jpeg import InvalidImageError, demo_floor_plan
 
 
 async def test_settings_keep_valid_addresses_and_refuse_bad_ones(store: Store) -> None:

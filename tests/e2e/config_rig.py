@@ -13,8 +13,8 @@ import trio
 from db import Store
 from db.models import IdTag, User
 from db.nodes import create_site, create_station
-from files.ftp_server import FtpServer
-from files.storage import FileStore
+from filestore.ftp_server import FtpServer
+from filestore.storage import FileStore
 from gateway import Gateway, GatewayConfig
 from portal.configuration.control import ControlDeps, run_action
 from portal.configuration.deps import upload_recorder

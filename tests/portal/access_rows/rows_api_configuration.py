@@ -6,7 +6,7 @@ from typing import Any
 
 from db.models import Floor, Outlet
 from db.schedules import save_schedule
-from files.jpeg import demo_floor_plan
+from filestore.jpeg import demo_floor_plan
 from tests.portal.access_rows import Case, expect
 
 SOLNA_READ = expect(401, 403, 200, 404, 200, 200)

@@ -9,7 +9,7 @@ from typing import Any
 from db.models import Floor, Service, Station
 from db.nodes import create_station
 from db.services import ensure_default_services
-from files.jpeg import demo_floor_plan
+from filestore.jpeg import demo_floor_plan
 from tests.portal.access_rows import Case, expect, same
 
 STAFF_GET = expect(302, 403, 200, 200, 200, 200)

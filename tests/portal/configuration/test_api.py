@@ -9,7 +9,7 @@ import pytest
 from db import Store
 from db.api_tokens import create_token
 from db.models import Outlet, Station
-from files.jpeg import demo_floor_plan, encode_blocks
+from filestore.jpeg import demo_floor_plan, encode_blocks
 from tests.portal.conftest import World
 
 

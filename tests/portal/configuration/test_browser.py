@@ -13,8 +13,8 @@ import trio
 from db import Store
 from db.models import Floor, Station
 from db.station_files import record_firmware
-from files.jpeg import demo_floor_plan
-from files.storage import FileStore
+from filestore.jpeg import demo_floor_plan
+from filestore.storage import FileStore
 from gateway import Gateway
 from portal import create_app, serve_portal
 from tests.portal.browser import BrowserThread, screenshot

@@ -8,7 +8,7 @@ import pytest
 
 from db import Store
 from db.models import Outlet, Setting, Station
-from files.jpeg import demo_floor_plan, encode_blocks
+from filestore.jpeg import demo_floor_plan, encode_blocks
 from tests.portal.conftest import World, login, post
 
 

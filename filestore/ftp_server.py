@@ -30,7 +30,7 @@ with warnings.catch_warnings():
     from pyftpdlib.ioloop import IOLoop
     from pyftpdlib.servers import FTPServer
 
-from files.storage import FileStore, safe_name
+from filestore.storage import FileStore, safe_name
 
 log = logging.getLogger(__name__)
 logging.getLogger("pyftpdlib").setLevel(logging.WARNING)

@@ -14,8 +14,8 @@ from db import Store
 from db.models import DiagnosticsFile
 from db.nodes import create_site, create_station
 from db.station_files import list_diagnostics, record_diagnostics
-from files.ftp_server import FtpServer
-from files.storage import FileStore
+from filestore.ftp_server import FtpServer
+from filestore.storage import FileStore
 
 
 def _login(url: str) -> tuple[ftplib.FTP, str]:

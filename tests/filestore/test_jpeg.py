@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from files.jpeg import InvalidImageError, check_floor_plan, demo_floor_plan, encode_blocks
+from filestore.jpeg import InvalidImageError, check_floor_plan, demo_floor_plan, encode_blocks
 
 
 def _png() -> bytes:
