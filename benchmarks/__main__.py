@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shlex
 import subprocess
@@ -45,6 +46,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", choices=["gateway", "baseline"], help="measure one side")
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the servers (raw stacks in the workdir)"
+    )
+    parser.add_argument(
+        "--gc-experiment",
+        action="store_true",
+        help="run the gateway with the GC experiment of gateway_runner (not its defaults)",
     )
     parser.add_argument("--workdir", type=Path, help="databases and logs (default var/bench)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
@@ -118,6 +124,8 @@ def sessions_bench(quick: bool) -> str | None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     cfg = build_config(args)
+    if args.gc_experiment:
+        os.environ["BENCH_GC_EXPERIMENT"] = "1"  # read by benchmarks/gateway_runner.py only
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:  # inherited by every process started from here
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

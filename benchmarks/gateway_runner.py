@@ -12,6 +12,7 @@ Run: ``python -m benchmarks.gateway_runner --db sqlite:///FILE --port P``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from typing import Any
 
 import trio
 
-from benchmarks.probes import Probes
+from benchmarks.probes import Probes, memory_top, object_census
 from db import open_store
 from gateway import Gateway
 
@@ -82,6 +83,8 @@ class Control:
             self.waiters.pop(cbid, None)
 
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        if request["cmd"] == "census":
+            return {"census": object_census(), "memory": memory_top()}
         if request["cmd"] == "reset":
             self.probes.reset()
             return {"ok": True}
@@ -131,6 +134,15 @@ class Control:
             pass
 
 
+async def gc_experiment(interval: float) -> None:
+    """Experiment (``BENCH_GC_EXPERIMENT=1``, not the default): fewer young collections,
+    and everything alive is frozen out of full collections every ``interval`` seconds."""
+    gc.set_threshold(50_000, 20, 10)
+    while True:
+        await trio.sleep(interval)
+        gc.freeze()
+
+
 async def amain(args: argparse.Namespace) -> None:
     async with open_store(args.db) as store:
         gateway = Gateway(store)
@@ -138,6 +150,8 @@ async def amain(args: argparse.Namespace) -> None:
         async with trio.open_nursery() as nursery:
             await nursery.start(control.watch_events)
             nursery.start_soon(control.probe_lag)
+            if os.environ.get("BENCH_GC_EXPERIMENT"):
+                nursery.start_soon(gc_experiment, 10.0)
             port = await nursery.start(partial(gateway.serve, args.host, args.port))
             listeners = await nursery.start(
                 partial(trio.serve_tcp, control.serve_client, args.control_port, host="127.0.0.1")

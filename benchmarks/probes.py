@@ -52,3 +52,36 @@ class Probes:
             else None,
             "loop_lag_max_ms": round(lags[-1] * 1000, 1) if n else None,
         }
+
+
+def object_census(top: int = 40) -> dict[str, int]:
+    """Live objects tracked by the collector, counted by type (for per-station deltas)."""
+    counts: dict[str, int] = {}
+    for obj in gc.get_objects():
+        name = f"{type(obj).__module__}.{type(obj).__qualname__}"
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1])[:top])
+
+
+def memory_top(top: int = 25) -> dict[str, Any]:
+    """Where the traced memory lives, by file and by line (needs PYTHONTRACEMALLOC=1)."""
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return {"error": "start the server with PYTHONTRACEMALLOC=1"}
+    snapshot = tracemalloc.take_snapshot()
+    return {
+        "total_kib": round(sum(s.size for s in snapshot.statistics("filename")) / 1024),
+        "by_file": [
+            (str(s.traceback[0].filename).split("site-packages/")[-1], round(s.size / 1024))
+            for s in snapshot.statistics("filename")[:top]
+        ],
+        "by_line": [
+            (
+                f"{str(s.traceback[0].filename).split('site-packages/')[-1]}:{s.traceback[0].lineno}",
+                round(s.size / 1024),
+                s.count,
+            )
+            for s in snapshot.statistics("lineno")[:top]
+        ],
+    }
