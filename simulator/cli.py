@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--timeout", type=float, default=30.0, help="CALL timeout")
     load.add_argument("--scenario", help="TOML scenario (mode sessions)")
+    load.add_argument(
+        "--plugged",
+        action="store_true",
+        help="a car waits on every outlet, so RemoteStartTransaction starts charging at once",
+    )
     load.add_argument("--processes", type=int, default=1, help="split over N processes")
     load.add_argument("--json", action="store_true", help="print the JSON summary on stdout")
     load.add_argument("--json-out", help="write the JSON summary to this file")
@@ -135,6 +140,7 @@ async def _load(args: argparse.Namespace, argv: list[str]) -> int:
         settle=args.settle,
         boot_timeout=args.boot_timeout,
         call_timeout=args.timeout,
+        plugged=args.plugged,
         scenario=load_scenario(args.scenario) if args.scenario else None,
     )
     if args.processes > 1:

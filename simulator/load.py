@@ -45,6 +45,7 @@ class LoadOptions:
     call_timeout: float = 30.0
     settle: float = 0.0  # extra wait after all stations are accepted before measuring
     boot_timeout: float = 120.0  # longest wait for the boot storm before measuring anyway
+    plugged: bool = False  # a car on every outlet (Preparing) from the start
     scenario: Scenario | None = None
 
 
@@ -97,9 +98,13 @@ async def run_load(options: LoadOptions) -> dict[str, Any]:
     )
 
     async def idle(station: SimulatedStation, rng: random.Random) -> None:
-        return  # nothing besides boot and heartbeats: no extra task per station
+        if options.plugged:  # cars waiting: a RemoteStart goes straight to Charging
+            for outlet in station.outlets:
+                await station.plug_in(outlet.connector_id)
+        # nothing else besides heartbeats: no extra task per station
 
     async def meter(station: SimulatedStation, rng: random.Random) -> None:
+        await idle(station, rng)
         await _meter_loop(station, rng, options.think)
 
     behaviour = {"idle": idle, "meter": meter, "sessions": None}[options.mode]
