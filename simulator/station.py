@@ -258,6 +258,7 @@ class SimulatedStation(SessionsMixin):
                         HandshakeError,
                         ConnectionClosed,
                         trio.TooSlowError,
+                        trio.BrokenResourceError,
                         CallTimeoutError,
                         CallErrorReceived,
                         StationOfflineError,

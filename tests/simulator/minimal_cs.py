@@ -21,7 +21,10 @@ from simulator.protocol import Call, CallError, CallResult, parse_frame
 class MinimalCentralSystem:
     """Accepts every station, assigns transaction ids, records every CALL it receives."""
 
-    def __init__(self, *, interval: int = 300, tags: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *, interval: int = 300, tags: dict[str, str] | None = None, ssl_context=None
+    ) -> None:
+        self.ssl_context = ssl_context
         self.interval = interval
         self.tags = (
             tags
@@ -42,13 +45,16 @@ class MinimalCentralSystem:
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
-            server = await nursery.start(serve_websocket, self._handler, "127.0.0.1", 0, None)
+            server = await nursery.start(
+                serve_websocket, self._handler, "127.0.0.1", 0, self.ssl_context
+            )
             self.port = server.port
             task_status.started(self.port)
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/Ocpp/websocket"
+        scheme = "wss" if self.ssl_context is not None else "ws"
+        return f"{scheme}://127.0.0.1:{self.port}/Ocpp/websocket"
 
     def actions(self, cbid: str | None = None) -> list[str]:
         return [a for c, a, _ in self.received if cbid is None or c == cbid]
