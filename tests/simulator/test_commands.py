@@ -318,3 +318,17 @@ async def test_remote_start_with_profile_installs_it_for_the_transaction(cs, nur
         await station.wait_status(2, "Charging")
         await station.wait_for(lambda: station.outlet(2).limit_w == 3000)
     assert json.loads(json.dumps(cs.payloads("StartTransaction")[0]))["connectorId"] == 2
+
+
+async def test_clock_aligned_meter_values_follow_the_configured_interval(cs, nursery):
+    station = make_station(cs)
+    with trio.fail_after(10):
+        await nursery.start(station.run)
+        answer = await cs.call(
+            "SIM1", "ChangeConfiguration", {"key": "ClockAlignedDataInterval", "value": "1"}
+        )
+        assert answer["status"] == "Accepted"
+        await cs.wait_for(lambda: len(cs.payloads("MeterValues")) >= 4)
+    samples = [p["meterValue"][0]["sampledValue"][0] for p in cs.payloads("MeterValues")]
+    assert {s["context"] for s in samples} == {"Sample.Clock"}
+    assert {p["connectorId"] for p in cs.payloads("MeterValues")} == {1, 2}
