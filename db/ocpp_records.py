@@ -16,7 +16,6 @@ from db import rawsql
 from db.alarms import AlarmChange, clear_alarms, raise_alarm
 from db.authorization import TagAuthorization, tag_authorization
 from db.models import (
-    ChargingSession,
     Outlet,
     Station,
 )
@@ -220,6 +219,15 @@ _UPSERT_KEY = (
 )
 
 
+#: Write-only keys whose value is a secret (OCPP 1.6 security: the Basic auth password):
+#: never kept in clear; the station's password hash lives in ``station.password_hash``.
+SECRET_KEYS = frozenset({"authorizationkey"})
+
+
+def _kept_value(key: str, value: Any) -> Any:
+    return None if key.lower() in SECRET_KEYS else value
+
+
 def store_configuration(
     station_id: int, keys: Sequence[dict[str, Any]], *, mark_imported: bool, now: dt.datetime
 ) -> int:
@@ -227,7 +235,13 @@ def store_configuration(
     rawsql.executemany(
         _UPSERT_KEY,
         [
-            (station_id, entry["key"], entry.get("value"), bool(entry.get("readonly")), now)
+            (
+                station_id,
+                entry["key"],
+                _kept_value(entry["key"], entry.get("value")),
+                bool(entry.get("readonly")),
+                now,
+            )
             for entry in keys
         ],
     )
@@ -245,7 +259,7 @@ def set_configuration_value(station_id: int, key: str, value: str, now: dt.datet
         " VALUES (?, ?, ?, ?, ?)"
         ' ON CONFLICT ("station_id", "key") DO UPDATE SET "value" = excluded."value",'
         ' "updated_at" = excluded."updated_at"',
-        (station_id, key, value, False, now),
+        (station_id, key, _kept_value(key, value), False, now),
     )
 
 
@@ -492,8 +506,10 @@ def record_meter_values(
 def running_sessions(charge_box_id: str) -> list[tuple[int, int, int, int | None, str]]:
     """(transaction id, connector, meter start, meter last, id tag) of open sessions."""
     return [
-        (s.id, s.connector_id, s.meter_start, s.meter_last, s.id_tag)
-        for s in ChargingSession.select().where(
-            (ChargingSession.charge_box_id == charge_box_id) & ChargingSession.end_time.is_null()
+        (row[0], row[1], row[2], row[3], row[4])
+        for row in rawsql.fetchall(
+            'SELECT "id", "connector_id", "meter_start", "meter_last", "id_tag"'
+            ' FROM "charging_session" WHERE "charge_box_id" = ? AND "end_time" IS NULL',
+            (charge_box_id,),
         )
     ]

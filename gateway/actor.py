@@ -92,6 +92,29 @@ class StationActor:
     the command loop, which sends the gateway's CALLs one at a time, each with a timeout.
     """
 
+    __slots__ = (
+        "_cancel_scope",
+        "_closed",
+        "_commands",
+        "_current",
+        "_hub",
+        "_nursery",
+        "_received",
+        "_send_commands",
+        "_sent_calls",
+        "_ws",
+        "charge_box_id",
+        "config",
+        "config_imported",
+        "crashed",
+        "meter_writer",
+        "raw",
+        "replaced",
+        "state",
+        "store",
+        "unique_id",
+    )
+
     def __init__(
         self,
         hub: Hub,
@@ -114,9 +137,11 @@ class StationActor:
         self.crashed: BaseException | None = None
         self._cancel_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
-        self._send_commands, self._commands = trio.open_memory_channel[_Command](
-            hub.config.command_queue_size
-        )
+        # the command queue and its loop exist only once a command is sent: an idle
+        # station costs no extra task
+        self._send_commands: trio.MemorySendChannel[_Command] | None = None
+        self._commands: trio.MemoryReceiveChannel[_Command] | None = None
+        self._closed = False
         self._current: _Command | None = None
         self._received = 0
         self._sent_calls = 0
@@ -145,7 +170,8 @@ class StationActor:
             try:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
-                    nursery.start_soon(self._command_loop)
+                    if self._commands is not None:
+                        nursery.start_soon(self._command_loop)
                     if self.config.ping_interval > 0:
                         nursery.start_soon(self._ping_loop)
                     task_status.started()
@@ -162,12 +188,14 @@ class StationActor:
             self._cancel_scope.cancel()
 
     def statistics(self) -> dict[str, Any]:
-        stats = self._send_commands.statistics()
+        queued = 0
+        if self._send_commands is not None:
+            queued = self._send_commands.statistics().current_buffer_used
         return {
             "chargeBoxId": self.charge_box_id,
             "received": self._received,
             "sentCalls": self._sent_calls,
-            "queuedCommands": stats.current_buffer_used,
+            "queuedCommands": queued,
             "outstandingCall": self._current.action if self._current is not None else None,
         }
 
@@ -181,7 +209,7 @@ class StationActor:
             action, payload, timeout if timeout is not None else self.config.command_timeout
         )
         try:
-            self._send_commands.send_nowait(command)
+            self._command_queue().send_nowait(command)
         except trio.WouldBlock:
             raise StationBusyError(f"{self.charge_box_id}: command queue full") from None
         except (trio.ClosedResourceError, trio.BrokenResourceError):
@@ -196,7 +224,19 @@ class StationActor:
         assert command.result is not None
         return command.result
 
+    def _command_queue(self) -> trio.MemorySendChannel[_Command]:
+        if self._send_commands is None:
+            if self._closed:
+                raise trio.ClosedResourceError
+            self._send_commands, self._commands = trio.open_memory_channel[_Command](
+                self.config.command_queue_size
+            )
+            if self._nursery is not None:
+                self._nursery.start_soon(self._command_loop)
+        return self._send_commands
+
     async def _command_loop(self) -> None:
+        assert self._commands is not None
         async for command in self._commands:
             if command.abandoned:
                 continue
@@ -223,9 +263,12 @@ class StationActor:
                 self._current = None
 
     def _fail_queued(self) -> None:
-        self._send_commands.close()
+        self._closed = True
         if self._current is not None:
             self._current.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
+        if self._send_commands is None or self._commands is None:
+            return
+        self._send_commands.close()
         while True:
             try:
                 command = self._commands.receive_nowait()

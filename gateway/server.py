@@ -14,7 +14,7 @@ from trio_websocket import WebSocketRequest
 
 from db.alarms import log_event, raise_alarm
 from db.models import utcnow
-from db.ocpp_records import StationRecord, find_station, record_connected
+from db.ocpp_records import StationRecord, find_station, record_connected, running_sessions
 from db.passwords import verify_password
 from gateway.actor import StationActor
 from gateway.events import LiveEvent
@@ -120,7 +120,17 @@ class ConnectionHandler:
         actor.publish("station.online", {"remote": state.remote, "replaced": previous is not None})
         gateway.supervisor.station_connected(state)
         try:
-            await gateway.store.write(record_connected, record.id, now)
+            fresh = not state.connectors  # first sight since start: learn running sessions
+
+            def unit() -> list[tuple[int, int, int, int | None, str]]:
+                record_connected(record.id, now)
+                return running_sessions(record.charge_box_id) if fresh else []
+
+            for tx, connector_id, meter_start, meter_last, _tag in await gateway.store.write(unit):
+                connector = state.connector(connector_id)
+                connector.transaction_id = tx
+                connector.meter_start = meter_start
+                connector.meter_wh = meter_last if meter_last is not None else meter_start
             await actor.run()
         except Exception as exc:
             self.crashed += 1

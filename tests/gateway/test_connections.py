@@ -216,3 +216,40 @@ async def test_tls_with_basic_auth_is_security_profile_2(
             assert (await station.result("Heartbeat", {}))["currentTime"]
         refusal = await rejected(port, "SECURE", password="nope", ssl_context=client_context)
         assert refusal.status_code == 401
+
+
+async def test_a_restarted_gateway_knows_running_sessions_when_the_station_returns(
+    store: Store, db_write
+) -> None:
+    await db_write(add_station, "CP1")
+    await db_write(add_id_tag, "TAG1")
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            first = Gateway(store, config=TEST_CONFIG)
+            port = await nursery.start(first.serve, "127.0.0.1", 0)
+            async with open_station(port, "CP1") as station:
+                start = await station.result(
+                    "StartTransaction",
+                    {"connectorId": 2, "idTag": "TAG1", "meterStart": 500, "timestamp": now_iso()},
+                )
+            nursery.cancel_scope.cancel()
+        async with trio.open_nursery() as nursery:
+            second = Gateway(store, config=TEST_CONFIG)
+            port = await nursery.start(second.serve, "127.0.0.1", 0)
+            async with open_station(port, "CP1") as station:
+                await station.result("Heartbeat", {})
+                connector = second.snapshot("CP1")["connectors"][2]  # type: ignore[index]
+                assert connector["transactionId"] == start["transactionId"]
+                await station.result(
+                    "MeterValues",
+                    {
+                        "connectorId": 2,
+                        "transactionId": start["transactionId"],
+                        "meterValue": [
+                            {"timestamp": now_iso(), "sampledValue": [{"value": "900"}]}
+                        ],
+                    },
+                )
+                connector = second.snapshot("CP1")["connectors"][2]  # type: ignore[index]
+                assert (connector["meterWh"], connector["energyWh"]) == (900, 400)
+            nursery.cancel_scope.cancel()
