@@ -175,7 +175,7 @@ def _change_configuration(station: SimulatedStation, payload: dict[str, Any]) ->
     after: After = None
     if status in ("Accepted", "RebootRequired"):
         if key == "HeartbeatInterval":
-            station.heartbeat_interval = float(station.config.get_int(key))
+            station.set_heartbeat_interval(float(station.config.get_int(key)))
         elif key == "AuthorizationKey":
 
             async def after() -> None:

@@ -110,7 +110,7 @@ class StationConfiguration:
 
     def __init__(self, specs: dict[str, KeySpec], values: dict[str, str] | None = None) -> None:
         self.specs = specs
-        self._lower = {name.lower(): name for name in specs}
+        self._lower = _lower_names(specs)
         self._values: dict[str, str] = dict(values or {})
 
     def _spec(self, key: str) -> KeySpec | None:
@@ -169,6 +169,17 @@ class StationConfiguration:
         if unknown:
             answer["unknownKey"] = unknown
         return answer
+
+
+_LOWER: dict[int, tuple[dict[str, KeySpec], dict[str, str]]] = {}
+
+
+def _lower_names(specs: dict[str, KeySpec]) -> dict[str, str]:
+    """Case-insensitive lookup table, built once per (shared) spec table."""
+    cached = _LOWER.get(id(specs))
+    if cached is None or cached[0] is not specs:
+        cached = _LOWER[id(specs)] = (specs, {name.lower(): name for name in specs})
+    return cached[1]
 
 
 def _valid(spec: KeySpec, value: str) -> bool:

@@ -127,15 +127,17 @@ class SimulatedStation(SessionsMixin):
         self.faults = faults or FaultSettings()
         self.observer = observer
         self.rng = rng or random.Random()
-        key = (settings.outlets, settings.vendor, settings.model, settings.charge_box_id)
-        specs = default_specs(
-            outlets=settings.outlets,
-            vendor=settings.vendor,
-            model=settings.model,
-            firmware=settings.firmware_version,
-            identity=settings.charge_box_id,
-        )
-        self.config = StationConfiguration(_CONFIG_SPECS.setdefault(key[:3], specs))
+        key = (settings.outlets, settings.vendor, settings.model)
+        specs = _CONFIG_SPECS.get(key)
+        if specs is None:  # one key table per station kind, shared by a whole fleet
+            specs = _CONFIG_SPECS[key] = default_specs(
+                outlets=settings.outlets,
+                vendor=settings.vendor,
+                model=settings.model,
+                firmware=settings.firmware_version,
+                identity=settings.charge_box_id,
+            )
+        self.config = StationConfiguration(specs)
         self.config.set("chargeboxidentity", settings.charge_box_id)
         self.config.set("FirmwareVersion", settings.firmware_version)
         self.config.set("endpoint", settings.url)
@@ -178,6 +180,7 @@ class SimulatedStation(SessionsMixin):
         self._work = trio.Event()
         self._wake = trio.Event()
         self._online = trio.Event()
+        self._heartbeat_changed = trio.Event()
         self._conn_scope: trio.CancelScope | None = None
         self._run_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
@@ -609,9 +612,18 @@ class SimulatedStation(SessionsMixin):
         base = max(1, self.config.get_int("TransactionMessageRetryInterval"))
         return float(min(base * attempt, 300))
 
+    def set_heartbeat_interval(self, seconds: float) -> None:
+        """Use a new interval now (ChangeConfiguration HeartbeatInterval)."""
+        self.heartbeat_interval = seconds
+        self._heartbeat_changed.set()
+        self._heartbeat_changed = trio.Event()
+
     async def _heartbeat_loop(self) -> None:
         while True:
-            await trio.sleep(self.heartbeat_interval or 300)
+            changed = self._heartbeat_changed
+            with trio.move_on_after(self.heartbeat_interval or 300):
+                await changed.wait()
+                continue
             if self.faults.silent:
                 continue
             try:

@@ -332,3 +332,16 @@ async def test_clock_aligned_meter_values_follow_the_configured_interval(cs, nur
     samples = [p["meterValue"][0]["sampledValue"][0] for p in cs.payloads("MeterValues")]
     assert {s["context"] for s in samples} == {"Sample.Clock"}
     assert {p["connectorId"] for p in cs.payloads("MeterValues")} == {1, 2}
+
+
+async def test_new_heartbeat_interval_applies_at_once(nursery):
+    cs = MinimalCentralSystem(interval=300)
+    await nursery.start(cs.run)
+    station = make_station(cs)
+    with trio.fail_after(10):
+        await nursery.start(station.run)
+        answer = await cs.call(
+            "SIM1", "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "1"}
+        )
+        assert answer["status"] == "Accepted"
+        await cs.wait_for(lambda: cs.actions().count("Heartbeat") >= 2)
