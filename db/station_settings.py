@@ -165,18 +165,31 @@ def generate_station_password() -> str:
     return secrets.token_urlsafe(18)
 
 
+def check_station_password(password: str) -> str:
+    """The password when it fits OCPP 1.6 security (16–40 printable ASCII), else refused."""
+    if not 16 <= len(password) <= 40 or not password.isascii() or not password.isprintable():
+        raise ConfigurationError(
+            "An OCPP password is 16 to 40 printable ASCII characters.", field="password"
+        )
+    return password
+
+
 def set_station_password(station_id: int, password: str | None) -> None:
     """Set (16–40 printable ASCII, OCPP 1.6 security) or clear the station's password."""
     station = get_station(station_id)
     if password is None or password == "":
         station.password_hash = None
     else:
-        if not 16 <= len(password) <= 40 or not password.isascii() or not password.isprintable():
-            raise ConfigurationError(
-                "An OCPP password is 16 to 40 printable ASCII characters.", field="password"
-            )
-        station.password_hash = hash_station_password(password)
+        station.password_hash = hash_station_password(check_station_password(password))
     station.save()
+
+
+def set_password_hash_of(charge_box_id: str, password_hash: str) -> None:
+    """Store the hash of a password the station accepted (AuthorizationKey); hash it
+    outside the writer thread (argon2 is slow on purpose)."""
+    Station.update(password_hash=password_hash).where(
+        Station.id == station_by_cbid(charge_box_id).id
+    ).execute()
 
 
 def update_station_address(station_id: int, values: dict[str, Any]) -> None:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import trio
 from quart import Blueprint
 
+from db.config_errors import ConfigurationError
+from db.passwords import hash_station_password
+from db.station_settings import check_station_password, set_password_hash_of
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body
 from portal.api.stations import station_or_404
-from portal.context import get_gateway
+from portal.configuration.control import is_password_key
+from portal.context import get_gateway, get_store
 
 __all__ = ["COMMANDS", "bp", "ocpp_action"]
 
@@ -62,4 +67,22 @@ async def command(cbid: str, action: str) -> Any:
         )
     await station_or_404(cbid)  # scope: other sites' stations do not exist
     payload = await json_body()
+    if name == "ChangeConfiguration" and is_password_key(str(payload.get("key", ""))):
+        return await _change_password(cbid, payload)
     return await get_gateway().call(cbid, name, payload)
+
+
+async def _change_password(cbid: str, payload: dict[str, Any]) -> Any:
+    """AuthorizationKey is the station's password: stored (hashed) when the station
+    accepts it, or the station would be refused at its next connection."""
+    value = payload.get("value")
+    try:
+        check_station_password(value if isinstance(value, str) else "")
+    except ConfigurationError as exc:
+        raise ApiError(400, "invalid", exc.message, field="value") from None
+    assert isinstance(value, str)
+    password_hash = await trio.to_thread.run_sync(hash_station_password, value)
+    answer = await get_gateway().call(cbid, "ChangeConfiguration", payload)
+    if answer.get("status") in ("Accepted", "RebootRequired"):
+        await get_store().write(set_password_hash_of, cbid, password_hash)
+    return answer

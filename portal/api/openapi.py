@@ -76,7 +76,9 @@ BODIES: dict[str, dict[str, Any]] = {
         name=_S, description=_S, chargeBoxId=_S, protocol=_S, siteId=_I, floorId=_I
     ),
     "api.stations.station_password": _obj(
-        password={"type": ["string", "null"], "minLength": 16, "maxLength": 40}, generate=_B
+        password={"type": ["string", "null"], "minLength": 16, "maxLength": 40},
+        generate=_B,
+        sendToStation=_B,
     ),
     "api.stations.outlet_create": _obj(
         ("connectorId",), connectorId=_I, connectorType=_S, mode={"enum": ["OPEN", "RFID"]}

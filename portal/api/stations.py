@@ -34,6 +34,8 @@ from portal.api.common import (
     page_json,
     paging,
 )
+from portal.configuration.control import ControlError, send_station_password
+from portal.configuration.deps import control_deps
 from portal.context import get_gateway, get_store
 from portal.live import station_state
 
@@ -191,15 +193,41 @@ async def station_delete(cbid: str) -> Any:
 @bp.put("/stations/<cbid>/password")
 async def station_password(cbid: str) -> Any:
     """Set the station's OCPP password (``{"password": …}``, or ``{"generate": true}``
-    to get a new one back once; ``{"password": null}`` removes it)."""
+    to get a new one back once). By default it is sent to the connected station first
+    (ChangeConfiguration of AuthorizationKey) and stored only when the station accepts
+    (409 offline, 409 ``not-accepted`` with its answer otherwise);
+    ``"sendToStation": false`` sets it in the database only (a station not installed
+    yet). ``{"password": null}`` removes it (database only)."""
     forbid_unless(*CONFIGURE_ROLES)
     station = await station_or_404(cbid)
     body = await json_body()
+    send = body.get("sendToStation", True)
+    if not isinstance(send, bool):
+        raise ApiError(400, "bad-request", "sendToStation must be a boolean", field="sendToStation")
     password = generate_station_password() if body.get("generate") else body.get("password")
     if password is not None and not isinstance(password, str):
         raise ApiError(400, "bad-request", "password must be a string", field="password")
-    await get_store().write(set_station_password, station["id"], password)
     answer: dict[str, Any] = {"chargeBoxId": cbid, "hasPassword": bool(password)}
+    if send and password:
+        try:
+            result = await send_station_password(
+                await control_deps(), cbid, password, role=me().role
+            )
+        except ControlError as exc:
+            codes = {409: "offline", 502: "call-error", 503: "busy", 504: "timeout"}
+            error = codes.get(exc.http_status, "invalid")
+            raise ApiError(exc.http_status, error, exc.message, field="password") from None
+        if not result.extra.get("passwordStored"):
+            raise ApiError(
+                409,
+                "not-accepted",
+                result.message,
+                field="password",
+                stationAnswer=result.answer,
+            )
+        answer["stationAnswer"] = result.answer
+    else:
+        await get_store().write(set_station_password, station["id"], password)
     if body.get("generate"):
         answer["password"] = password
     return answer

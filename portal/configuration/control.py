@@ -12,11 +12,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import trio
+
 from db.config_errors import ConfigurationError
 from db.config_keys import is_readonly
 from db.local_list import plan_local_list, record_accepted, set_known_version
+from db.passwords import hash_station_password
 from db.station_control import create_reservation, running_transactions, set_reservation_status
 from db.station_files import get_firmware
+from db.station_settings import check_station_password, set_password_hash_of
 from db.store import Store
 from filestore.ftp_server import FtpServer
 from filestore.storage import FileStore
@@ -31,6 +35,9 @@ TRIGGERS = (
     "MeterValues",
     "StatusNotification",
 )
+
+
+PASSWORD_KEY = "AuthorizationKey"
 
 
 class ControlError(Exception):
@@ -310,7 +317,46 @@ async def _change_configuration(
     key = _text(p, "key", limit=50)
     if await deps.store.read(is_readonly, cbid, key):
         raise ControlError(f"{key} is read-only.")
-    return "ChangeConfiguration", {"key": key, "value": value}, None
+    password_hash = None
+    if is_password_key(key):
+        try:
+            check_station_password(value)
+        except ConfigurationError as exc:
+            raise ControlError(exc.message) from None
+        # hashed before sending, so that it is stored the moment the station accepts
+        # (it reconnects with the new password right after answering)
+        password_hash = await trio.to_thread.run_sync(hash_station_password, value)
+    return "ChangeConfiguration", {"key": key, "value": value}, password_hash
+
+
+#: What the station General tab's password form can do.
+PASSWORD_DOINGS = ("send", "generate-send", "database", "generate-database", "clear")
+
+
+async def send_station_password(
+    deps: ControlDeps, charge_box_id: str, password: str, *, role: str
+) -> ActionResult:
+    """Push a new OCPP password to the connected station; stored only if it accepts
+    (``result.extra["passwordStored"]``)."""
+    try:
+        check_station_password(password)
+    except ConfigurationError as exc:
+        raise ControlError(exc.message) from None
+    params = {"key": PASSWORD_KEY, "value": password}
+    try:
+        return await run_action(deps, charge_box_id, "change-configuration", params, role=role)
+    except ControlError as exc:
+        if exc.http_status == 409:
+            exc.message += (
+                " The password was not changed; for a station not installed yet, set it in"
+                " the database only."
+            )
+        raise
+
+
+def is_password_key(key: str) -> bool:
+    """OCPP 1.6 security's AuthorizationKey: the station's Basic auth password."""
+    return key.lower() == PASSWORD_KEY.lower()
 
 
 ACTIONS: dict[str, ActionSpec] = {
@@ -414,4 +460,15 @@ async def run_action(
         extra = {"reservationId": context}
     elif ocpp_action == "UpdateFirmware":
         extra = {"image": context["filename"], "version": context["version"]}
+    elif ocpp_action == "ChangeConfiguration" and is_password_key(payload["key"]):
+        stored = status in ("Accepted", "RebootRequired")
+        if stored:
+            await deps.store.write(set_password_hash_of, charge_box_id, context)
+            message = (
+                f"The station answered {status}; the new OCPP password is stored and the "
+                "station reconnects with it."
+            )
+        else:
+            message += " The OCPP password was not changed."
+        extra = {"passwordStored": stored}
     return ActionResult(action, ocpp_action, payload, answer, message, ok, extra)

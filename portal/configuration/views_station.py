@@ -27,10 +27,12 @@ from db.topology import NodeRef
 from portal.configuration import bp
 from portal.configuration.control import (
     ACTIONS,
+    PASSWORD_DOINGS,
     TRIGGERS,
     ActionResult,
     ControlError,
     run_action,
+    send_station_password,
 )
 from portal.configuration.deps import control_deps, diagnostics_file, role
 from portal.configuration.pages import back_to, loader, node_in_scope, refused, render_tab
@@ -60,7 +62,11 @@ async def _station_node(station_id: int) -> tuple[NodeRef, dict[str, Any]]:
 async def _general(node: NodeRef) -> dict[str, Any]:
     assert node.id is not None
     _, station = await _station_node(node.id)
-    return {"station": station, "protocols": PROTOCOLS}
+    return {
+        "station": station,
+        "protocols": PROTOCOLS,
+        "state": station_state(get_gateway(), station["charge_box_id"]),
+    }
 
 
 @loader("station", "address")
@@ -141,16 +147,53 @@ async def station_general(station_id: int) -> Any:
 
 @bp.post("/stations/<int:station_id>/password")
 async def station_password(station_id: int) -> Any:
-    node, _ = await _station_node(station_id)
+    """Change the OCPP password: sent to the connected station first (ChangeConfiguration
+    of AuthorizationKey, OCA TC_073) and stored only when it accepts; or, for a station
+    not installed yet, set in the database only (``do=database``); or cleared."""
+    node, station = await _station_node(station_id)
     form = dict(await request.form)
+    do = str(form.get("do") or "send")
+    if do not in PASSWORD_DOINGS:
+        return await refused(
+            "general", node, ConfigurationError("Unknown password action.", field="password"), {}
+        )
     generated = None
     password = str(form.get("password", ""))
-    if form.get("generate") == "1":
+    if do.startswith("generate"):
         password = generated = generate_station_password()
-    elif form.get("clear") == "1":
-        password = ""
+    if do in ("send", "generate-send"):
+        try:
+            result = await send_station_password(
+                await control_deps(), station["charge_box_id"], password, role=role()
+            )
+        except ControlError as exc:
+            if exc.http_status == 403:
+                from werkzeug.exceptions import Forbidden
+
+                raise Forbidden(exc.message) from None
+            return await render_tab(
+                "general",
+                node=node,
+                errors={"password": exc.message},
+                notice=exc.message,
+                notice_kind="error",
+                status=exc.http_status,
+            )
+        if not result.extra.get("passwordStored"):
+            return await render_tab(
+                "general",
+                node=node,
+                errors={"password": result.message},
+                notice=result.message,
+                notice_kind="error",
+                status=409,
+            )
+        await flash(result.message)
+        return back_to("general", node.key)
     try:
-        await get_store().write(set_station_password, station_id, password or None)
+        await get_store().write(
+            set_station_password, station_id, None if do == "clear" else password or None
+        )
     except ConfigurationError as exc:
         return await refused("general", node, exc, {})
     if generated:
@@ -160,7 +203,10 @@ async def station_password(station_id: int) -> Any:
             notice=f"New OCPP password (shown once, copy it into the station): {generated}",
             form={"generated_password": generated},
         )
-    await flash("OCPP password cleared." if not password else "OCPP password set.")
+    if do == "clear" or not password:
+        await flash("OCPP password cleared: the station connects without authentication.")
+    else:
+        await flash("OCPP password set in the database only: configure it in the station.")
     return back_to("general", node.key)
 
 
