@@ -54,7 +54,7 @@ class Fleet:
                     config=scenario.config,
                 ),
                 observer=observer,
-                rng=random.Random(self.rng.random()),
+                rng=self.rng,  # one generator for the fleet: a Random is 2.5 KiB
             )
             for cbid in scenario.station_ids()
         ]
@@ -72,7 +72,8 @@ class Fleet:
         step = self.scenario.ramp_seconds / max(1, len(self.stations))
         async with trio.open_nursery() as nursery:
             for station in self.stations:
-                nursery.start_soon(self._station, station, behaviour)
+                nursery.start_soon(self._keep_running, station)
+                nursery.start_soon(self._behave, station, behaviour)
                 if step > 0:
                     await trio.sleep(step)
                 else:
@@ -81,15 +82,13 @@ class Fleet:
                 nursery.start_soon(self._fault, plan)
             task_status.started()
 
-    async def _station(self, station: SimulatedStation, behaviour: Behaviour | None) -> None:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._keep_running, station)
-            await station.wait_online()
-            rng = random.Random(station.rng.random())
-            if behaviour is not None:
-                await behaviour(station, rng)
-            else:
-                await drive_sessions(station, self.scenario, rng)
+    async def _behave(self, station: SimulatedStation, behaviour: Behaviour | None) -> None:
+        """Once the station is accepted, run its behaviour (a task that may end at once)."""
+        await station.wait_online()
+        if behaviour is not None:
+            await behaviour(station, self.rng)
+        else:
+            await drive_sessions(station, self.scenario, random.Random(self.rng.random()))
 
     async def _keep_running(self, station: SimulatedStation) -> None:
         """One station's bug must not end the fleet: log it, restart that station."""
