@@ -142,6 +142,11 @@ def write_xlsx(
                 cell = styled[index]
                 cell.value = value
                 value = cell
+            elif isinstance(value, str) and value.startswith("="):
+                # text from stations and people stays text: never a formula Excel would run
+                text = WriteOnlyCell(sheet, value=value)
+                text.data_type = "s"
+                value = text
             values.append(value)
         sheet.append(values)
         in_sheet += 1
@@ -168,7 +173,13 @@ def _letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
+#: a text cell starting with one of these is a formula to a spreadsheet (CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as text, not evaluated
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="milliseconds")[:-2]  # yyyy-mm-dd hh:mm:ss.s
     return value

@@ -224,3 +224,21 @@ async def test_streamed_csv_equals_the_csv_of_all_rows(store: Store, data: Datas
 
     assert cells(streamed) == cells(whole)
     assert len(cells(streamed)) == 9
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    rows = list(_synthetic(2))
+    rows[0]["station"] = '=HYPERLINK("http://evil.example","click")'
+    rows[1]["id_tag"] = "+1234"
+    path = tmp_path / "f.xlsx"
+    write_xlsx(rows, path)
+    sheet = openpyxl.load_workbook(path)["Sessions"]
+    cell = sheet.cell(row=2, column=EXPORT_COLUMNS.index("station") + 1)
+    assert cell.data_type == "s"
+    assert cell.value == '=HYPERLINK("http://evil.example","click")'
+    text = b"".join(csv_chunks(rows)).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text)))
+    assert (
+        table[1][EXPORT_COLUMNS.index("station")] == '\'=HYPERLINK("http://evil.example","click")'
+    )
+    assert table[2][EXPORT_COLUMNS.index("id_tag")] == "'+1234"
