@@ -1,4 +1,5 @@
-"""Live station colours: from the gateway's snapshot, and as server-sent events."""
+"""Live station state: colours from the gateway's snapshot, and the one server-sent event
+stream of the frame (colours, firmware/diagnostics progress, alarms)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ __all__ = [
     "BLACK",
     "BLUE",
     "GREY",
+    "PROGRESS_KINDS",
     "RED",
     "connector_colour",
     "sse_station_stream",
@@ -34,6 +36,8 @@ LIVE_KINDS = frozenset(
         "session.stopped",
     }
 )
+#: Progress of long station work, shown live on the station's Control tab.
+PROGRESS_KINDS = frozenset({"firmware.status", "diagnostics.status"})
 
 
 def connector_colour(online: bool, connector: dict[str, Any] | None) -> str:
@@ -97,7 +101,8 @@ async def sse_station_stream(
     max_seconds: float = 3600.0,
     all_sites: bool,
 ) -> AsyncIterator[bytes]:
-    """Server-sent events: one ``station`` event per change a viewer may see.
+    """Server-sent events: one ``station`` event per change a viewer may see, a
+    ``progress`` event per firmware/diagnostics status, an ``alarm`` event per alarm.
 
     ``all_sites`` (administrators, support) sees every station; otherwise only
     events whose ``site_id`` equals ``site_id``. A comment line every ``keepalive``
@@ -121,10 +126,21 @@ async def sse_station_stream(
                 if deadline - trio.current_time() > 0:
                     yield b": keepalive\n\n"
                 continue
-            if event.kind not in LIVE_KINDS:
-                if event.kind.startswith("alarm.") and (all_sites or event.site_id == site_id):
+            if event.kind.startswith("alarm."):
+                if all_sites or event.site_id == site_id:
                     yield _sse("alarm", {"station": event.charge_box_id, "kind": event.kind})
                 continue
             if not all_sites and event.site_id != site_id:
                 continue
-            yield _sse("station", station_state(gateway, event.charge_box_id))
+            if event.kind in PROGRESS_KINDS:
+                progress = {
+                    "station": event.charge_box_id,
+                    "kind": event.kind.split(".")[0],
+                    "status": event.data.get("status"),
+                }
+                yield _sse("progress", progress)
+            elif event.kind in LIVE_KINDS:
+                state = station_state(gateway, event.charge_box_id)
+                if event.kind == "station.booted" and event.data.get("firmwareVersion"):
+                    state["firmwareVersion"] = event.data["firmwareVersion"]
+                yield _sse("station", state)

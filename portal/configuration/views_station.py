@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
-import trio
-from quart import Response, current_app, flash, render_template, request, send_file
+from quart import Response, flash, render_template, request, send_file
 
 from db.config_errors import ConfigurationError
 from db.config_keys import is_risky_key, list_keys
@@ -38,19 +35,6 @@ from portal.configuration.deps import control_deps, diagnostics_file, role
 from portal.configuration.pages import back_to, loader, node_in_scope, refused, render_tab
 from portal.context import get_gateway, get_store
 from portal.live import station_state
-
-STATION_EVENT_KINDS = frozenset(
-    {
-        "firmware.status",
-        "diagnostics.status",
-        "station.online",
-        "station.offline",
-        "station.booted",
-        "connector.status",
-        "session.started",
-        "session.stopped",
-    }
-)
 
 
 async def _station_node(station_id: int) -> tuple[NodeRef, dict[str, Any]]:
@@ -263,45 +247,6 @@ async def station_diagnostics(station_id: int) -> Any:
 async def diagnostics_download(file_id: int) -> Any:
     view, path = await diagnostics_file(file_id)
     return await send_file(path, as_attachment=True, attachment_filename=view["filename"])
-
-
-@bp.get("/stations/<int:station_id>/events")
-async def station_events(station_id: int) -> Any:
-    """Server-sent events of one station: firmware/diagnostics progress and its state."""
-    _, station = await _station_node(station_id)
-    cbid = station["charge_box_id"]
-    gateway = get_gateway()
-    keepalive = float(current_app.config.get("PORTAL_SSE_KEEPALIVE", 15.0))
-    max_seconds = float(current_app.config.get("PORTAL_SSE_MAX_SECONDS", 3600.0))
-
-    async def stream() -> Any:
-        yield b"retry: 2000\n\n"
-        deadline = trio.current_time() + max_seconds
-        async with gateway.events.subscribe() as events:
-            while trio.current_time() < deadline:
-                event = None
-                wait = min(keepalive if keepalive > 0 else math.inf, deadline - trio.current_time())
-                with trio.move_on_after(max(0.0, wait)):
-                    try:
-                        event = await events.receive()
-                    except (trio.EndOfChannel, trio.ClosedResourceError):
-                        return
-                if event is None:
-                    yield b": keepalive\n\n"
-                    continue
-                if event.charge_box_id != cbid or event.kind not in STATION_EVENT_KINDS:
-                    continue
-                name = event.kind.split(".")[0] if event.kind.endswith(".status") else "state"
-                if event.kind == "connector.status":
-                    name = "state"
-                data = {"kind": event.kind, **event.data, **station_state(gateway, cbid)}
-                yield f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n".encode()
-
-    response = Response(stream(), mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"
-    response.timeout = None
-    return response
 
 
 # --- OCPP configuration ------------------------------------------------------------------

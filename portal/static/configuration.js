@@ -168,21 +168,20 @@
     if (line) line.hidden = !online;
     document.querySelectorAll("[data-needs-online]").forEach(function (b) { b.disabled = !online; });
   }
+  // Live state and progress come from the frame's one event stream (portal.js).
+  var steps = ["Downloading", "Downloaded", "Installing", "Installed"];
   document.addEventListener("cp:station", function (e) {
-    if (live && e.detail.station === live.dataset.cbid) applyOnline(e.detail.online);
+    var d = e.detail;
+    if (!live || d.station !== live.dataset.cbid) return;
+    applyOnline(d.online);
+    if (d.firmwareVersion) {
+      document.querySelectorAll("[data-firmware-version]").forEach(function (el) { el.textContent = d.firmwareVersion; });
+    }
   });
-  if (live && live.dataset.eventsUrl && window.EventSource) {
-    var steps = ["Downloading", "Downloaded", "Installing", "Installed"];
-    var source = new EventSource(live.dataset.eventsUrl);
-    source.addEventListener("state", function (e) {
-      var d = JSON.parse(e.data);
-      applyOnline(d.online);
-      if (d.kind === "station.booted" && d.firmwareVersion) {
-        document.querySelectorAll("[data-firmware-version]").forEach(function (el) { el.textContent = d.firmwareVersion; });
-      }
-    });
-    source.addEventListener("firmware", function (e) {
-      var d = JSON.parse(e.data);
+  document.addEventListener("cp:progress", function (e) {
+    var d = e.detail;
+    if (!live || d.station !== live.dataset.cbid) return;
+    if (d.kind === "firmware") {
       document.querySelectorAll("[data-firmware-status]").forEach(function (el) { el.textContent = d.status; });
       var at = steps.indexOf(d.status);
       document.querySelectorAll("[data-firmware-steps] li").forEach(function (li, i) {
@@ -191,12 +190,9 @@
         else if (i < at || d.status === "Installed") li.classList.add("done");
         else if (i === at) li.classList.add("current");
       });
-    });
-    source.addEventListener("diagnostics", function (e) {
-      var d = JSON.parse(e.data);
+    } else if (d.kind === "diagnostics") {
       document.querySelectorAll("[data-diagnostics-status]").forEach(function (el) { el.textContent = d.status; });
       document.body.dispatchEvent(new CustomEvent("cp:diagnostics"));
-    });
-    window.addEventListener("beforeunload", function () { source.close(); });
-  }
+    }
+  });
 })();

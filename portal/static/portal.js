@@ -135,6 +135,9 @@
     source.addEventListener("alarm", function (e) {
       document.dispatchEvent(new CustomEvent("cp:alarm", { detail: JSON.parse(e.data) }));
     });
+    source.addEventListener("progress", function (e) {
+      document.dispatchEvent(new CustomEvent("cp:progress", { detail: JSON.parse(e.data) }));
+    });
     source.addEventListener("open", function () { document.body.dataset.live = "1"; });
     window.chargePortal.events = source;
   }

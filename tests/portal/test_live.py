@@ -64,3 +64,43 @@ async def test_a_site_administrators_stream_carries_only_his_sites_stations(
     assert [e["station"] for e in results["site-admin"]] == ["SOLNA-1"]
     assert [e["station"] for e in results["admin"]] == ["SOLNA-1", "KISTA-1"]
     assert results["admin"][0]["colour"] == "grey"  # never connected: offline
+
+
+async def test_the_frame_stream_carries_firmware_and_log_progress_of_the_viewers_site(
+    gateway: Gateway, autojump_clock: trio.abc.Clock
+) -> None:
+    """One stream per browser tab: the Control tab's progress rides on the frame's."""
+    seen: dict[str, list[tuple[str, dict]]] = {"site-admin": [], "admin": []}
+
+    async def listen(name: str, site_id: int | None, all_sites: bool) -> None:
+        stream = sse_station_stream(
+            gateway, site_id, keepalive=1.0, max_seconds=5, all_sites=all_sites
+        )
+        async for chunk in stream:
+            text = chunk.decode()
+            if text.startswith("event: "):
+                kind = text.split("\n", 1)[0][len("event: ") :]
+                seen[name].append((kind, json.loads(text.split("data: ", 1)[1])))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(listen, "site-admin", 1, False)
+        nursery.start_soon(listen, "admin", None, True)
+        await trio.sleep(0.5)
+        gateway.events.publish(
+            LiveEvent("firmware.status", "SOLNA-1", {"status": "Installing"}, site_id=1)
+        )
+        gateway.events.publish(
+            LiveEvent("diagnostics.status", "KISTA-1", {"status": "Uploaded"}, site_id=2)
+        )
+        gateway.events.publish(
+            LiveEvent("station.booted", "SOLNA-1", {"firmwareVersion": "2.0.0"}, site_id=1)
+        )
+    assert seen["site-admin"] == [
+        ("progress", {"station": "SOLNA-1", "kind": "firmware", "status": "Installing"}),
+        ("station", {**seen["site-admin"][1][1], "firmwareVersion": "2.0.0"}),
+    ]
+    assert seen["site-admin"][1][1]["station"] == "SOLNA-1"
+    assert (
+        "progress",
+        {"station": "KISTA-1", "kind": "diagnostics", "status": "Uploaded"},
+    ) in seen["admin"]

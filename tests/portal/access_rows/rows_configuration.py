@@ -154,7 +154,6 @@ ROWS = {
     ("GET", "/configuration/stations/<int:station_id>/diagnostics"): [
         Case(ST + "/diagnostics", SOLNA_GET)
     ],
-    ("GET", "/configuration/stations/<int:station_id>/events"): [Case(ST + "/events", SOLNA_GET)],
     ("GET", "/configuration/diagnostics/<int:file_id>"): [
         Case("/configuration/diagnostics/999", expect(302, 403, 404, 404, 404, 404))
     ],
