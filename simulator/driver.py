@@ -67,11 +67,11 @@ async def _arrive(
     tag = rng.choice(scenario.tags)
     if rng.random() < scenario.tag_first_share:
         status = await station.present_tag(connector_id, tag)
-        await trio.sleep(rng.uniform(2, 15))
+        await trio.sleep(max(0.0, scenario.handling_seconds.sample(rng)))
         await station.plug_in(connector_id, ev)
     else:
         await station.plug_in(connector_id, ev)
-        await trio.sleep(rng.uniform(2, 15))
+        await trio.sleep(max(0.0, scenario.handling_seconds.sample(rng)))
         status = await station.present_tag(connector_id, tag)
     if status != "Accepted":
         return 10.0, ""  # refused: the driver gives up and leaves

@@ -108,6 +108,9 @@ class Scenario:
     session_minutes: Distribution = field(default_factory=lambda: Distribution("fixed", 60))
     energy_kwh: Distribution = field(default_factory=lambda: Distribution("fixed", 10))
     ev_power_kw: Distribution = field(default_factory=lambda: Distribution("fixed", 11))
+    handling_seconds: Distribution = field(
+        default_factory=lambda: Distribution("uniform", 8.5, 0.0, 2.0, 15.0)
+    )  # between badge and plug (or plug and badge)
     rfid_share: float = 1.0
     tag_first_share: float = 0.5  # of RFID sessions: badge before plug
     tags: tuple[str, ...] = ("TAG0001",)
@@ -152,6 +155,10 @@ def parse_scenario(data: dict[str, Any]) -> Scenario:
     scenario.ev_power_kw = Distribution.parse(
         sessions.get("ev_power_kw", 11), "sessions.ev_power_kw"
     )
+    if "handling_seconds" in sessions:
+        scenario.handling_seconds = Distribution.parse(
+            sessions["handling_seconds"], "sessions.handling_seconds"
+        )
     scenario.rfid_share = _number(sessions, "rfid_share", 1.0, "sessions")
     scenario.tag_first_share = _number(sessions, "tag_first_share", 0.5, "sessions")
     if scenario.rfid_share > 1 or scenario.tag_first_share > 1:

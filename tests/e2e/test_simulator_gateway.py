@@ -13,6 +13,8 @@ from db.models import ChargingSession, MeterSample, Station
 from gateway import Gateway
 from simulator import SimulatedStation, StationSettings
 from simulator.conformance import ConformanceOptions, run_conformance
+from simulator.fleet import Fleet
+from simulator.scenario import parse_scenario
 from tests.e2e.registry import register_stations, register_tags
 
 FAST = {"MeterValueSampleInterval": "1", "TransactionMessageRetryInterval": "1"}
@@ -221,3 +223,34 @@ async def test_conformance_suite_passes_against_the_gateway(store: Store, gatewa
     failed = [r for r in results if r.outcome != "PASS"]
     assert failed == []
     assert len(results) >= 25
+
+
+async def test_scenario_fleet_runs_sessions_that_the_gateway_records(store: Store, url, nursery):
+    scenario = parse_scenario(
+        {
+            "fleet": {"stations": 3, "outlets": 2, "id_prefix": "SCN", "seed": 7},
+            "sessions": {
+                "arrival_per_hour": 3600,  # a car every second or so on every outlet
+                "minutes": 0.03,
+                "handling_seconds": 0.1,
+                "rfid_share": 0.5,
+                "tag_first_share": 0.5,
+                "tags": ["SCNTAG1", "SCNTAG2", "SCNTAG3", "SCNTAG4", "SCNTAG5", "SCNTAG6"],
+            },
+            "config": {"MeterValueSampleInterval": 1},
+        }
+    )
+    await register_stations(store, scenario.station_ids(), outlets=2, mode="OPEN")
+    await register_tags(store, list(scenario.tags))
+    fleet = Fleet(url, scenario)
+    with trio.fail_after(40):
+        async with trio.open_nursery() as inner:
+            await inner.start(fleet.run)
+            await poll_until(lambda: fleet.summary()["sessions"] >= 6)
+            inner.cancel_scope.cancel()
+    summary = fleet.summary()
+    assert summary["crashes"] == 0
+    rows = await store.read(sessions)
+    assert len(rows) >= 6
+    assert {r["charge_box_id"] for r in rows} == set(scenario.station_ids())
+    assert {r["id_tag"] for r in rows} & set(scenario.tags)  # some badge sessions
