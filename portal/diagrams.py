@@ -39,6 +39,9 @@ menu = MenuEntry("Diagrams", "diagrams.index", STAFF_ROLES, order=20, icon="◔"
 DEFAULT_DAYS = 30
 TIMELINE_DAYS = 2 * 366
 _TIMELINE_TTL = 120.0
+#: a chart is computed once a minute per viewer, node and range (a year of a large
+#: system takes seconds; moving back to a range seen a moment ago should not)
+CHART_TTL = 60.0
 
 
 class RangeError(ValueError):
@@ -131,6 +134,23 @@ async def data() -> Any:
         start, end = await _range(viewer, node)
     except RangeError as exc:
         return jsonify(error="bad-range", message=str(exc)), 400
+    cache: dict[Any, tuple[float, dict[str, Any]]] = current_app.extensions.setdefault(
+        "chargeportal_charts", {}
+    )
+    key = (viewer, node, chart, start, end)
+    hit = cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CHART_TTL:
+        return jsonify(hit[1])
+    body = await _chart_body(chart, viewer, node, start, end)
+    if len(cache) > 500:
+        cache.clear()
+    cache[key] = (time.monotonic(), body)
+    return jsonify(body)
+
+
+async def _chart_body(
+    chart: str, viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime
+) -> dict[str, Any]:
     read = get_store().read
     title = CHARTS[chart]
     if chart.startswith("energy-") or chart == "sessions-day":
@@ -220,7 +240,7 @@ async def data() -> Any:
             ],
         )
     body.update({"chart": chart, "from": start.isoformat(sep=" "), "to": end.isoformat(sep=" ")})
-    return jsonify(body)
+    return body
 
 
 @bp.get("/timeline")
