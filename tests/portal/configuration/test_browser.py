@@ -105,13 +105,23 @@ async def test_walk_every_level_and_tab_and_use_the_live_parts(
             page.mouse.up()
             page.click("[data-save-positions]")
             page.wait_for_selector('[data-save-state]:text-is("Positions saved.")')
-            colour = page.get_attribute('[data-plan] .plan-icon[data-cbid="SOLNA-1"]', "class")
+            placed = '[data-plan] .plan-icon[data-cbid="SOLNA-1"]'
+            colour = page.get_attribute(placed, "class")
             screenshot(page, "config-floor-positions-placed")
-            return {"latitude": latitude, "class": colour}
+            ink = "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]"
+            idle = page.eval_on_selector(placed, ink)
+            page.evaluate(
+                "window.chargePortal.applyState("
+                "{station: 'SOLNA-1', online: true, colour: 'blue', outlets: {}})"
+            )
+            charging = page.eval_on_selector(placed, ink)
+            return {"latitude": latitude, "class": colour, "inks": [idle, charging]}
 
         seen = await chromium.run(map_and_plan)
         assert seen["latitude"] != ""
         assert "st-black" in seen["class"]  # online and idle: drawn green on the plan
+        for text, background in seen["inks"]:  # the label stays readable on its icon
+            assert (text, background != text) == ("rgb(255, 255, 255)", True)
         x, y = await store.read(
             lambda: (lambda s: (s.pos_x, s.pos_y))(Station.get_by_id(world.solna_station))
         )
