@@ -25,3 +25,4 @@ class GatewayConfig:
     check_own_replies: bool = False  # validate our CALLRESULTs against the schemas (tests)
     ping_interval: float = 0.0  # websocket pings to stations (0 = off)
     keep_transaction_messages: bool = True  # raw Start/Stop frames in OcppMessage
+    meter_event_interval: float = 5.0  # at most one session.meter event per connector per ...

@@ -13,7 +13,15 @@ __all__ = ["ConnectorState", "StationState"]
 class ConnectorState:
     """Live view of one connector (outlet)."""
 
-    __slots__ = ("error_code", "meter_start", "meter_wh", "power_w", "status", "transaction_id")
+    __slots__ = (
+        "error_code",
+        "meter_event_at",
+        "meter_start",
+        "meter_wh",
+        "power_w",
+        "status",
+        "transaction_id",
+    )
 
     def __init__(self) -> None:
         self.status: str = "Unknown"
@@ -22,6 +30,7 @@ class ConnectorState:
         self.meter_start: int | None = None
         self.meter_wh: int | None = None
         self.power_w: float | None = None
+        self.meter_event_at = -1e9  # trio clock of the last session.meter event
 
     def as_dict(self) -> dict[str, Any]:
         return {

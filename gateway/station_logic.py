@@ -12,6 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+import trio
+
 from db import Store
 from db.alarms import log_event
 from db.authorization import TagAuthorization, authorize_id_tag
@@ -127,9 +129,12 @@ def flatten_meter_values(meter_values: list[dict[str, Any]]) -> list[SampleIn]:
 
 
 def _latest_readings(meter_values: list[dict[str, Any]]) -> tuple[int | None, float | None]:
+    """The newest energy register (Wh) and power (W) readings in a meterValue list."""
+    if len(meter_values) > 1:
+        meter_values = sorted(meter_values, key=lambda mv: parse_datetime(mv["timestamp"]))
     reading: int | None = None
     power: float | None = None
-    for meter_value in sorted(meter_values, key=lambda mv: parse_datetime(mv["timestamp"])):
+    for meter_value in meter_values:
         energy = energy_wh(meter_value["sampledValue"])
         if energy is not None:
             reading = energy
@@ -399,19 +404,23 @@ async def meter_values(ctx: StationContext, payload: dict[str, Any]) -> dict[str
                 if result.meter_last is not None and result.energy_wh is not None
                 else None
             )
-        energy = None
-        if connector.transaction_id is not None and connector.meter_start is not None:
-            energy = max(0, (connector.meter_wh or 0) - connector.meter_start)
-        ctx.publish(
-            "session.meter",
-            {
-                "connectorId": connector_id,
-                "transactionId": result.session_id,
-                "meterWh": connector.meter_wh,
-                "powerW": connector.power_w,
-                "energyWh": energy,
-            },
-        )
+        now = trio.current_time()
+        if now - connector.meter_event_at >= ctx.config.meter_event_interval:
+            # live energy for the portal, throttled per connector; snapshot() is always current
+            connector.meter_event_at = now
+            energy = None
+            if connector.transaction_id is not None and connector.meter_start is not None:
+                energy = max(0, (connector.meter_wh or 0) - connector.meter_start)
+            ctx.publish(
+                "session.meter",
+                {
+                    "connectorId": connector_id,
+                    "transactionId": result.session_id,
+                    "meterWh": connector.meter_wh,
+                    "powerW": connector.power_w,
+                    "energyWh": energy,
+                },
+            )
     return {}
 
 

@@ -431,3 +431,39 @@ async def test_every_call_error_code_and_the_connection_stays_open(
                 await assert_error(station, frame, code, unique_id)
             assert (await station.result("Heartbeat", {}))["currentTime"]
     assert gateway.is_online("CP1") is False
+
+
+async def test_live_meter_events_are_throttled_but_the_snapshot_is_current(
+    gateway: Gateway, port: int, db_write
+) -> None:
+    await db_write(add_station, "CP1")
+    await db_write(add_id_tag, "TAG1")
+    meters = []
+    with trio.fail_after(10):
+        async with gateway.events.subscribe() as feed, open_station(port, "CP1") as station:
+            start = await station.result(
+                "StartTransaction",
+                {"connectorId": 1, "idTag": "TAG1", "meterStart": 0, "timestamp": now_iso()},
+            )
+            for second, wh in enumerate((100, 200, 300)):
+                at = f"2030-01-01T09:00:0{second}Z"
+                await station.result(
+                    "MeterValues",
+                    {
+                        "connectorId": 1,
+                        "transactionId": start["transactionId"],
+                        "meterValue": [meter(wh, at=at)],
+                    },
+                )
+            await station.result("Heartbeat", {})
+            while True:
+                with trio.move_on_after(0.2):
+                    event = await feed.receive()
+                    if event.kind == "session.meter":
+                        meters.append(event.data["meterWh"])
+                    continue
+                break
+    assert meters == [100]  # one per connector within meter_event_interval
+    live = gateway.snapshot("CP1")
+    assert live is not None
+    assert live["connectors"][1]["meterWh"] == 300
