@@ -9,9 +9,8 @@ import random
 import ssl
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import trio
 from trio_websocket import (
@@ -22,27 +21,24 @@ from trio_websocket import (
     open_websocket_url,
 )
 
-from simulator import commands, maintenance
+from simulator import maintenance
 from simulator.config import StationConfiguration, default_specs
 from simulator.errors import (
     CallErrorReceived,
     CallTimeoutError,
-    ConnectionLostError,
     StationOfflineError,
 )
+from simulator.link import LinkMixin, Pending
 from simulator.localauth import LocalAuth
 from simulator.meter import Meter, iso
+from simulator.outbox import OutboxMixin
 from simulator.outlet import Outlet
 from simulator.profiles import ChargingProfiles
 from simulator.protocol import (
-    Call,
-    CallError,
-    CallResult,
-    FrameError,
     MessageIds,
-    parse_frame,
 )
 from simulator.sessions import SessionsMixin
+from simulator.settings import CallObserver, FaultSettings, StationSettings
 from simulator.txqueue import TxQueue
 
 __all__ = ["CallObserver", "FaultSettings", "SimulatedStation", "StationSettings"]
@@ -52,65 +48,7 @@ log = logging.getLogger("simulator.station")
 _CONFIG_SPECS: dict[tuple, dict] = {}
 
 
-class CallObserver(Protocol):
-    """Receives every CALL outcome of a station (the load runner counts and times them)."""
-
-    def call_done(self, action: str, seconds: float, outcome: str) -> None: ...
-
-    def station_state(self, charge_box_id: str, state: str) -> None: ...
-
-
-@dataclass(slots=True)
-class StationSettings:
-    """How a simulated station presents itself and where it connects."""
-
-    url: str
-    charge_box_id: str
-    password: str | None = None
-    outlets: int = 2
-    ca_file: str | None = None
-    vendor: str = "ChargePortal"
-    model: str = "SimCharger"
-    serial_number: str = ""
-    firmware_version: str = "1.0.0"
-    max_power_w: float = 22_000.0
-    call_timeout: float = 30.0
-    connect_timeout: float = 20.0
-    backoff_initial: float = 1.0
-    backoff_max: float = 60.0
-    reboot_delay: float = 1.0
-    boot_on_reconnect: bool = False
-    fixed_cable: bool = False
-    open_id_tag: str = "FreeCharging"  # idTag of sessions without a badge (open outlets)
-    history: int = 500  # frames kept for assertions (0: none, for big fleets)
-    heartbeat_interval: float | None = None  # overrides the central system's interval
-    config: dict[str, str] = field(default_factory=dict)  # initial key overrides
-
-
-@dataclass(slots=True)
-class FaultSettings:
-    """Misbehaviour to inject (changed at run time by tests, scenarios or the CLI)."""
-
-    silent: bool = False  # no heartbeats
-    answer_delay: float = 0.0  # seconds before answering a central-system CALL
-    drop_answers: int = 0  # the next N central-system CALLs get no answer at all
-    unlock_fails: bool = False
-    download_fails: bool = False
-    install_fails: bool = False
-    upload_fails: bool = False
-
-
-class _Pending:
-    __slots__ = ("error", "event", "lost", "result")
-
-    def __init__(self) -> None:
-        self.event = trio.Event()
-        self.result: dict[str, Any] | None = None
-        self.error: CallError | None = None
-        self.lost = False
-
-
-class SimulatedStation(SessionsMixin):
+class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
     """A charge point with 1–4 outlets; scriptable from pytest, or one of a CLI fleet."""
 
     def __init__(
@@ -175,7 +113,7 @@ class SimulatedStation(SessionsMixin):
         self._ws: WebSocketConnection | None = None
         self._send_lock = trio.Lock()
         self._call_lock = trio.Lock()
-        self._pending: tuple[str, _Pending] | None = None
+        self._pending: tuple[str, Pending] | None = None
         self._changed = trio.Event()
         self._work = trio.Event()
         self._wake = trio.Event()
@@ -359,11 +297,6 @@ class SimulatedStation(SessionsMixin):
         self._lose_pending()
         self._set_state("offline")
 
-    def _lose_pending(self) -> None:
-        if self._pending is not None:
-            self._pending[1].lost = True
-            self._pending[1].event.set()
-
     async def _boot_if_needed(self) -> None:
         if not self._needs_boot and not self.settings.boot_on_reconnect:
             return
@@ -398,134 +331,6 @@ class SimulatedStation(SessionsMixin):
             self.firmware_status = "Installed"
             self.spawn(maintenance.send_firmware_status, self, "Installed")
 
-    # ----------------------------------------------------------------- frames
-    async def send_raw(self, text: str) -> None:
-        """Put ``text`` on the wire as is (fault injection: malformed frames)."""
-        ws = self._ws
-        if ws is None:
-            raise StationOfflineError(self.charge_box_id)
-        async with self._send_lock:
-            await ws.send_message(text)
-        if self._history:
-            self.frames.append(("out", text))
-
-    async def _receive_loop(self, ws: WebSocketConnection, scope: trio.CancelScope) -> None:
-        try:
-            while True:
-                text = await ws.get_message()
-                if self._history:
-                    self.frames.append(("in", text if isinstance(text, str) else repr(text)))
-                self.counters["received"] += 1
-                try:
-                    frame = parse_frame(text)
-                except FrameError as exc:
-                    self.counters["errors"] += 1
-                    if exc.unique_id is not None:
-                        reply = CallError(exc.unique_id, exc.code, exc.description)
-                        await self.send_raw(reply.to_json())
-                    continue
-                if isinstance(frame, Call):
-                    await self._answer(frame)
-                    continue
-                pending = self._pending
-                if pending is None or pending[0] != frame.unique_id:
-                    continue  # a late answer to a CALL given up on
-                if isinstance(frame, CallResult):
-                    pending[1].result = frame.payload
-                else:
-                    pending[1].error = frame
-                pending[1].event.set()
-        except ConnectionClosed:
-            pass
-        finally:
-            self._ws = None
-            self._lose_pending()
-            scope.cancel()
-
-    async def _answer(self, call: Call) -> None:
-        if self.faults.drop_answers > 0:
-            self.faults.drop_answers -= 1
-            return
-        reply, after = commands.dispatch(self, call)
-        if self.faults.answer_delay > 0:
-            self.spawn(self._late_answer, reply, self.faults.answer_delay)
-        else:
-            await self.send_raw(reply.to_json())
-        if after is not None:
-            self.spawn(after)
-
-    async def _late_answer(self, reply: CallResult | CallError, delay: float) -> None:
-        await trio.sleep(delay)
-        try:
-            await self.send_raw(reply.to_json())
-        except (StationOfflineError, ConnectionClosed, trio.BrokenResourceError):
-            pass
-
-    def spawn(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` in the station's nursery (after-answer effects)."""
-        if self._nursery is not None:
-            self._nursery.start_soon(self._guarded, fn, *args)
-
-    async def _guarded(self, fn: Callable[..., Any], *args: Any) -> None:
-        try:
-            await fn(*args)
-        except (StationOfflineError, CallTimeoutError, CallErrorReceived) as exc:
-            log.debug("%s: %s failed: %r", self.charge_box_id, fn, exc)
-
-    # ----------------------------------------------------------------- calls
-    async def call(
-        self, action: str, payload: dict[str, Any], *, timeout: float | None = None
-    ) -> dict[str, Any]:
-        """Send a CALL once the station is accepted; the CALLRESULT payload or an error."""
-        if self.state != "accepted":
-            raise StationOfflineError(f"{self.charge_box_id} is {self.state}")
-        return await self._call_now(action, payload, timeout=timeout)
-
-    async def send_call(self, call: Call, *, timeout: float | None = None) -> dict[str, Any]:
-        """Send a prepared CALL (the same frame may be sent again: a re-send)."""
-        if self.state != "accepted":
-            raise StationOfflineError(f"{self.charge_box_id} is {self.state}")
-        async with self._call_lock:
-            return await self._exchange(call, timeout)
-
-    async def _call_now(
-        self, action: str, payload: dict[str, Any], *, timeout: float | None = None
-    ) -> dict[str, Any]:
-        async with self._call_lock:
-            return await self._exchange(Call(self.ids.next(), action, payload), timeout)
-
-    async def _exchange(self, call: Call, timeout: float | None) -> dict[str, Any]:
-        if self._ws is None:
-            raise StationOfflineError(self.charge_box_id)
-        slot = _Pending()
-        self._pending = (call.unique_id, slot)
-        started = trio.current_time()
-        outcome = "ok"
-        try:
-            try:
-                await self.send_raw(call.to_json())
-            except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
-                raise ConnectionLostError(self.charge_box_id) from None
-            self.counters["sent"] += 1
-            with trio.move_on_after(timeout or self.settings.call_timeout):
-                await slot.event.wait()
-            if slot.lost:
-                outcome = "lost"
-                raise ConnectionLostError(f"{self.charge_box_id}: closed during {call.action}")
-            if slot.error is not None:
-                outcome = "error"
-                self.counters["call_errors"] += 1
-                raise CallErrorReceived(slot.error.code, slot.error.description, slot.error.details)
-            if slot.result is None:
-                outcome = "timeout"
-                self.counters["timeouts"] += 1
-                raise CallTimeoutError(f"{self.charge_box_id}: no answer to {call.action}")
-            return slot.result
-        finally:
-            self._pending = None
-            if self.observer is not None:
-                self.observer.call_done(call.action, trio.current_time() - started, outcome)
-
     # ----------------------------------------------------------------- loops
     def _kick(self) -> None:
         """Something to send (status change or transaction message)."""
@@ -536,81 +341,6 @@ class SimulatedStation(SessionsMixin):
         self._changed.set()
         self._changed = trio.Event()
         self._wake.set()
-
-    async def _sender_loop(self) -> None:
-        """The one task that sends StatusNotifications and queued transaction messages."""
-        try:
-            await self._send_pending_forever()
-        except StationOfflineError:
-            pass  # the connection is going down; the next one starts a new sender
-
-    async def _send_pending_forever(self) -> None:
-        while True:
-            self._work = trio.Event()
-            if await self._deliver_head():
-                continue  # transaction messages first (StartTransaction before Charging)
-            for outlet in (self.connector0, *self.outlets):
-                if outlet.status_changed():
-                    await self._send_status(outlet)
-            if len(self.txq) or any(o.status_changed() for o in (self.connector0, *self.outlets)):
-                continue
-            await self._work.wait()
-
-    async def _send_status(self, outlet: Outlet) -> None:
-        status, error = outlet.status, outlet.error_code
-        payload: dict[str, Any] = {
-            "connectorId": outlet.connector_id,
-            "errorCode": error,
-            "status": str(status),
-            "timestamp": self.timestamp(),
-        }
-        if outlet.fault is not None:
-            if outlet.fault.info:
-                payload["info"] = outlet.fault.info
-            if outlet.fault.vendor_error_code:
-                payload["vendorId"] = self.settings.vendor
-                payload["vendorErrorCode"] = outlet.fault.vendor_error_code
-        try:
-            await self.call("StatusNotification", payload)
-        except (CallTimeoutError, CallErrorReceived):
-            pass
-        outlet.reported, outlet.reported_error = status, error
-        self._notify()
-
-    async def _deliver_head(self) -> bool:
-        """Send the oldest transaction message; True when the queue moved."""
-        message = self.txq.head()
-        if message is None:
-            return False
-        call = message.freeze(self.ids)
-        if call is None:
-            self.txq.pop(delivered=False)
-            return True
-        if message.sends:
-            self.txq.resent += 1
-        message.sends += 1
-        try:
-            async with self._call_lock:
-                result = await self._exchange(call, None)
-        except CallTimeoutError:
-            await trio.sleep(self._retry_interval(message.sends))
-            return True
-        except CallErrorReceived:
-            message.attempts += 1
-            if message.attempts >= max(1, self.config.get_int("TransactionMessageAttempts")):
-                self.txq.pop(delivered=False)
-            else:
-                await trio.sleep(self._retry_interval(message.attempts))
-            return True
-        self.txq.pop()
-        if message.on_result is not None:
-            message.on_result(result)
-        self._notify()
-        return True
-
-    def _retry_interval(self, attempt: int) -> float:
-        base = max(1, self.config.get_int("TransactionMessageRetryInterval"))
-        return float(min(base * attempt, 300))
 
     def set_heartbeat_interval(self, seconds: float) -> None:
         """Use a new interval now (ChangeConfiguration HeartbeatInterval)."""
