@@ -124,8 +124,13 @@ class GroupCommitWriter:
             with self._database.atomic():
                 for job in batch:
                     self._run_job(job, savepoint=len(batch) > 1)
-        except Exception as exc:  # the commit itself failed: nothing of the batch is stored
-            log.exception("group commit of %d jobs failed", len(batch))
+        except Exception as exc:  # the commit failed: nothing of the batch is stored
+            if isinstance(exc, ValueError) and any(job.error is exc for job in batch):
+                # a unit of work refused its input (db's domain errors are ValueErrors):
+                # the caller gets the exception and answers it; not a database failure
+                log.debug("a write refused its input: %s", exc)
+            else:
+                log.exception("group commit of %d jobs failed", len(batch))
             for job in batch:
                 if job.error is None:
                     job.error = exc

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import peewee
 import pytest
 import trio
 
 from db import Store, migrate, open_database
+from db.config_errors import ConfigurationError
 from db.migrate import available_migrations, current_version
 from db.models import Site, Station
 
@@ -65,3 +68,20 @@ def test_migrations_go_up_and_down(tmp_path: pytest.TempPathFactory) -> None:
     assert current_version(database) == 0
     assert "charging_session" not in database.get_tables()
     database.close()
+
+
+async def test_refused_input_is_the_callers_answer_not_a_logged_failure(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse() -> None:
+        raise ConfigurationError("A station has 1 to 4 outlets.", field="outlets")
+
+    def broken() -> None:
+        raise peewee.OperationalError("disk I/O error")
+
+    with pytest.raises(ConfigurationError):
+        await store.write(refuse)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    with pytest.raises(peewee.OperationalError):
+        await store.write(broken)
+    assert any("failed" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
