@@ -1,0 +1,135 @@
+"""Conformance checks on the wire: every CALLERROR case, refused handshakes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import uuid
+from typing import Any
+
+import trio
+from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
+
+from simulator.conformance_base import CheckResult, ConformanceOptions
+from simulator.station import SimulatedStation, StationSettings
+
+__all__ = ["ERROR_CASES", "error_cases", "refused"]
+
+ERROR_CASES: list[tuple[str, str, set[str]]] = [
+    ("error-not-implemented", '[2,"e1","FooBarAction",{}]', {"NotImplemented"}),
+    ("error-not-supported", '[2,"e2","Reset",{"type":"Soft"}]', {"NotSupported"}),
+    (
+        "error-type-constraint",
+        '[2,"e3","BootNotification",{"chargePointVendor":12,"chargePointModel":"M"}]',
+        {"TypeConstraintViolation"},
+    ),
+    (
+        "error-occurrence-constraint",
+        '[2,"e4","BootNotification",{"chargePointVendor":"V"}]',
+        # a missing required field: "violates occurence constraints" or "payload incomplete"
+        {"OccurenceConstraintViolation", "ProtocolError"},
+    ),
+    (
+        "error-property-constraint",
+        '[2,"e5","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Bogus"}]',
+        {"PropertyConstraintViolation"},
+    ),
+    ("error-formation", '[2,"e6","Heartbeat",[]]', {"FormationViolation", "FormatViolation"}),
+    ("error-protocol", '[2,"e7","Heartbeat"]', {"ProtocolError", "FormationViolation"}),
+]
+
+
+async def error_cases(o: ConformanceOptions, results: list[CheckResult]) -> None:
+    url = f"{o.url.rstrip('/')}/{o.charge_box_id}"
+    ctx = ssl.create_default_context(cafile=o.ca_file) if o.url.startswith("wss:") else None
+    headers = []
+    if o.password:
+        token = base64.b64encode(f"{o.charge_box_id}:{o.password}".encode()).decode()
+        headers.append((b"Authorization", f"Basic {token}".encode()))
+    try:
+        async with open_websocket_url(
+            url, ctx, subprotocols=["ocpp1.6"], extra_headers=headers, connect_timeout=o.timeout
+        ) as ws:
+
+            async def exchange(text: str, uid: str) -> list[Any]:
+                await ws.send_message(text)
+                with trio.fail_after(o.timeout):
+                    while True:
+                        frame = json.loads(await ws.get_message())
+                        if frame[1] == uid and frame[0] in (3, 4):
+                            return frame
+                        if frame[0] == 2:  # a command meanwhile: say we do not know it
+                            await ws.send_message(
+                                json.dumps([4, frame[1], "NotImplemented", "", {}])
+                            )
+
+            boot = (
+                '[2,"b0","BootNotification",{"chargePointVendor":"Conf","chargePointModel":"Raw"}]'
+            )
+            await exchange(boot, "b0")
+            for name, text, codes in ERROR_CASES:
+                try:
+                    frame = await exchange(text, json.loads(text)[1])
+                except trio.TooSlowError:
+                    results.append(CheckResult(name, "FAIL", "no answer"))
+                    continue
+                if frame[0] == 4 and frame[2] in codes:
+                    results.append(CheckResult(name, "PASS", frame[2]))
+                else:
+                    got = frame[2] if frame[0] == 4 else "a CALLRESULT"
+                    results.append(
+                        CheckResult(name, "FAIL", f"expected {sorted(codes)}, got {got}")
+                    )
+            frame = await exchange('[2,"h1","Heartbeat",{}]', "h1")
+            ok = frame[0] == 3
+            results.append(
+                CheckResult(
+                    "error-connection-survives",
+                    "PASS" if ok else "FAIL",
+                    "Heartbeat answered after the errors" if ok else str(frame),
+                )
+            )
+    except (HandshakeError, ConnectionClosed, OSError, trio.TooSlowError) as exc:
+        results.append(CheckResult("error-cases", "FAIL", f"raw connection: {exc!r}"))
+
+
+async def refused(o: ConformanceOptions, results: list[CheckResult]) -> None:
+    async def handshake(cbid: str, password: str | None) -> str:
+        station = SimulatedStation(
+            StationSettings(
+                o.url,
+                cbid,
+                password=password,
+                ca_file=o.ca_file,
+                history=50,
+                connect_timeout=o.timeout,
+                backoff_initial=60,
+            )
+        )
+        with trio.move_on_after(o.timeout):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(station.run)
+                await station.wait_for(
+                    lambda: (
+                        station.rejected_status is not None
+                        or station.state in ("accepted", "rejected", "pending")
+                        or station.counters["errors"] > 0
+                    )
+                )
+                nursery.cancel_scope.cancel()
+        if station.rejected_status is not None:
+            return f"HTTP {station.rejected_status}"
+        return station.state
+
+    unknown = f"UNKNOWN{uuid.uuid4().hex[:8].upper()}"
+    got = await handshake(unknown, o.password or "wrong-password-1")
+    results.append(
+        CheckResult("unknown-station-refused", "FAIL" if got == "accepted" else "PASS", got)
+    )
+    if o.password:
+        got = await handshake(o.charge_box_id, o.password + "-wrong")
+        outcome = "FAIL" if got == "accepted" else "PASS"
+        results.append(CheckResult("wrong-password-refused", outcome, got))
+    else:
+        results.append(CheckResult("wrong-password-refused", "SKIP", "no --password given"))
