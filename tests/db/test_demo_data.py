@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import Counter
+from typing import Any
 
-from db import Store
+from db import Store, demo_data
 from db.demo_data import generate_sessions
 from db.models import ChargingSession, utcnow
 
@@ -72,3 +73,19 @@ async def test_same_seed_same_sessions(store: Store, tmp_path: object) -> None:
         )
     )
     assert first == second
+
+
+async def test_a_big_fill_builds_the_indexes_afterwards(store: Store, monkeypatch: Any) -> None:
+    monkeypatch.setattr(demo_data, "BULK_REBUILD", 1000)
+
+    def indexes() -> set[str]:
+        rows = store.database.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'charging_session'"
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    before = await store.read(indexes)
+    stats = await store.read(lambda: generate_sessions(store.database, 2000, seed=5, days=20))
+    assert stats.sessions == 2000
+    assert await store.read(indexes) == before
+    assert "charging_session_sort_duration" in before
