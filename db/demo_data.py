@@ -14,13 +14,15 @@ import datetime as dt
 import itertools
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import peewee
 
+from db.bulk import indexes_built_after
 from db.connection import is_sqlite
+from db.demo_topology import ensure_demo_topology
 from db.models import ChargingSession, IdTag, MeterSample, Outlet, Site, Station, User, utcnow
 
 __all__ = ["DemoStatistics", "ensure_demo_topology", "generate_sessions"]
@@ -34,7 +36,6 @@ HOURLY_WEIGHTS = (
 WEEKDAY_WEIGHTS = (1.1, 1.1, 1.1, 1.1, 1.05, 0.8, 0.65)
 POWERS_KW = (3.7, 7.4, 11.0, 11.0, 22.0, 22.0)
 SESSIONS_PER_OUTLET_DAY = 3.0
-DEMO_SITES = ("Solna", "Kista", "Göteborg Hamn", "Malmö Central", "Uppsala Science Park")
 INSERT_BATCH = 50_000
 #: from this many sessions on, an empty table gets its indexes after the fill
 BULK_REBUILD = 50_000
@@ -90,82 +91,6 @@ class _Outlet:
     meter: int
     first_start: dt.datetime | None = None
     first_meter: int = 0
-
-
-def ensure_demo_topology(
-    database: peewee.Database, *, outlets: int, users: int, seed: int = 1
-) -> tuple[int, int]:
-    """Make sure at least ``outlets`` outlets and ``users`` EV users with tags exist.
-
-    Returns (stations added, users added). Existing data is kept; demo stations get
-    ids ``DEMO-0001``…, demo users ``ev00001@demo.invalid`` (no password: they
-    cannot log in until an administrator sets one).
-    """
-    rng = random.Random(seed)
-    stations_added = users_added = 0
-    with database.atomic():
-        sites = list(Site.select().order_by(Site.id))
-        if not sites:
-            sites = [Site.create(name=name, city=name.split()[0]) for name in DEMO_SITES]
-        have = Outlet.select().count()
-        if have < outlets:
-            existing = {s.charge_box_id for s in Station.select(Station.charge_box_id)}
-            number = 1
-            while have < outlets:
-                cbid = f"DEMO-{number:04d}"
-                number += 1
-                if cbid in existing:
-                    continue
-                site = sites[(number - 2) % len(sites)]
-                station = Station.create(
-                    charge_box_id=cbid,
-                    name=f"{site.name} P{(number - 2) // len(sites) + 1}",
-                    site=site,
-                    vendor="Demo",
-                    model=rng.choice(("Wallbox 22", "Pillar 2x22", "Pole 11")),
-                )
-                count = min(2, outlets - have) if outlets - have > 0 else 2
-                Outlet.insert_many(
-                    [{"station": station.id, "connector_id": c} for c in range(1, count + 1)]
-                ).execute()
-                have += count
-                stations_added += 1
-        have_users = (
-            User.select()
-            .join(IdTag, on=IdTag.user == User.id)
-            .where(User.role == "ev-user")
-            .count()
-        )
-        if have_users < users:
-            existing_emails = {u.email for u in User.select(User.email)}
-            existing_tags = {t.id_tag for t in IdTag.select(IdTag.id_tag)}
-            new_users: list[str] = []
-            number = 0
-            while len(new_users) < users - have_users:
-                number += 1
-                email = f"ev{number:05d}@demo.invalid"
-                if email not in existing_emails:
-                    new_users.append(email)
-            for start in range(0, len(new_users), 500):
-                chunk = new_users[start : start + 500]
-                User.insert_many(
-                    [
-                        {"email": e, "first_name": "Demo", "last_name": e[:7], "role": "ev-user"}
-                        for e in chunk
-                    ]
-                ).execute()
-            ids = dict(User.select(User.email, User.id).where(User.email.in_(new_users)).tuples())
-            tags = []
-            for email in new_users:
-                tag = str(rng.randrange(10**9, 10**10))
-                while tag in existing_tags:
-                    tag = str(rng.randrange(10**9, 10**10))
-                existing_tags.add(tag)
-                tags.append({"id_tag": tag, "user": ids[email], "note": "demo"})
-            for start in range(0, len(tags), 500):
-                IdTag.insert_many(tags[start : start + 500]).execute()
-            users_added = len(new_users)
-    return stations_added, users_added
 
 
 def _load_outlets(rng: random.Random, start: dt.datetime) -> list[_Outlet]:
@@ -287,36 +212,11 @@ def generate_sessions(
     columns = [ChargingSession._meta.fields[name] for name in _SESSION_COLUMNS]
     # a big fill into an empty table: build its indexes once at the end (2x faster)
     bulk = sessions >= BULK_REBUILD and not ChargingSession.select().exists()
-    with _indexes_built_after(database) if bulk else contextlib.nullcontext():
+    with indexes_built_after(database, ChargingSession) if bulk else contextlib.nullcontext():
         _fill(database, rng, outlets, per_day, window_start, now, users, all_users, columns, stats)
     stats.samples = _add_samples(database, samples_for_latest, now)
     stats.seconds = (dt.datetime.now() - started).total_seconds()
     return stats
-
-
-@contextlib.contextmanager
-def _indexes_built_after(database: peewee.Database) -> Iterator[None]:
-    """Drop the sessions table's secondary indexes, and create them again afterwards."""
-    table = ChargingSession._meta.table_name
-    if is_sqlite(database):
-        found = database.execute_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-            "AND sql IS NOT NULL",
-            (table,),
-        ).fetchall()
-    else:
-        found = database.execute_sql(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
-            "AND indexname NOT LIKE %s",
-            (table, "%_pkey"),
-        ).fetchall()
-    for name, _ in found:
-        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
-    try:
-        yield
-    finally:
-        for _, sql in found:
-            database.execute_sql(sql)
 
 
 def _fill(
