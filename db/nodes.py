@@ -20,6 +20,16 @@ NODE_TYPES = ("station", "controller")
 PROTOCOLS = ("1.6", "1.5")
 
 
+def bounded(column: Any, value: Any, field: str, label: str) -> str:
+    """``value`` stripped, refused (not cut, not left to the database) when longer than
+    the column allows: SQLite would store it whole, PostgreSQL would fail the write."""
+    text = str(value or "").strip()
+    limit = getattr(column, "max_length", None)
+    if limit is not None and len(text) > limit:
+        raise ConfigurationError(f"{label} has at most {limit} characters.", field=field)
+    return text
+
+
 def check_charge_box_id(value: str, *, current_id: int | None = None) -> str:
     """A valid, unused charge box id (letters, digits, ``._:-``, at most 48)."""
     value = value.strip()
@@ -58,7 +68,7 @@ def get_station(station_id: int) -> Station:
 
 
 def _site_name(name: str, *, current_id: int | None = None) -> str:
-    name = name.strip()
+    name = bounded(Site.name, name, "name", "A site name")
     if not name:
         raise ConfigurationError("A site needs a name.", field="name")
     clash = Site.get_or_none(Site.name == name)
@@ -69,13 +79,17 @@ def _site_name(name: str, *, current_id: int | None = None) -> str:
 
 def create_site(name: str, identification: str = "", description: str = "") -> int:
     site = Site.create(
-        name=_site_name(name), identification=identification.strip(), description=description
+        name=_site_name(name),
+        identification=bounded(
+            Site.identification, identification, "identification", "The identification"
+        ),
+        description=description,
     )
     return int(site.id)
 
 
 def _floor_name(site_id: int, name: str, *, current_id: int | None = None) -> str:
-    name = name.strip()
+    name = bounded(Floor.name, name, "name", "A floor name")
     if not name:
         raise ConfigurationError("A floor needs a name.", field="name")
     clash = Floor.get_or_none((Floor.site == site_id) & (Floor.name == name))
@@ -125,7 +139,7 @@ def create_station(
     cbid = check_charge_box_id(charge_box_id)
     station = Station.create(
         charge_box_id=cbid,
-        name=name.strip() or cbid,
+        name=bounded(Station.name, name, "name", "A logical name") or cbid,
         description=description,
         node_type=node_type,
         site=site,

@@ -11,6 +11,7 @@ from db.nodes import (
     PROTOCOLS,
     _floor_name,
     _site_name,
+    bounded,
     check_charge_box_id,
     get_floor,
     get_site,
@@ -42,9 +43,11 @@ def _address(values: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ConfigurationError(f"Unknown address field(s): {', '.join(sorted(unknown))}")
     out: dict[str, Any] = {}
+    labels = {"country": "Country", "city": "City", "street": "Street"}
     for key in ("country", "city", "street", "street_number"):
         if key in values:
-            out[key] = str(values[key] or "").strip()[:128]
+            column = getattr(Site, key)  # Station has the same address columns
+            out[key] = bounded(column, values[key], key, labels.get(key, "A street number"))
     if "latitude" in values:
         out["latitude"] = _coordinate(values["latitude"], name="latitude", limit=90)
     if "longitude" in values:
@@ -60,7 +63,9 @@ def update_site(
 ) -> None:
     site = get_site(site_id)
     site.name = _site_name(name, current_id=site.id)
-    site.identification = identification.strip()
+    site.identification = bounded(
+        Site.identification, identification, "identification", "The identification"
+    )
     site.description = description
     site.save()
 
@@ -75,7 +80,7 @@ def update_site_address(site_id: int, values: dict[str, Any]) -> None:
 def update_floor(floor_id: int, *, name: str, plan_name: str = "") -> None:
     floor = get_floor(floor_id)
     floor.name = _floor_name(floor.site_id, name, current_id=floor.id)
-    floor.plan_name = plan_name.strip()
+    floor.plan_name = bounded(Floor.plan_name, plan_name, "plan_name", "A plan name")
     floor.save()
 
 
@@ -149,8 +154,10 @@ def update_station(
             raise ConfigurationError("Protocol is OCPP 1.6 or 1.5.", field="protocol")
         station.protocol = protocol
     if soap_endpoint is not None:
-        station.soap_endpoint = soap_endpoint.strip()
-    station.name = name.strip() or station.charge_box_id
+        station.soap_endpoint = bounded(
+            Station.soap_endpoint, soap_endpoint, "soap_endpoint", "An address"
+        )
+    station.name = bounded(Station.name, name, "name", "A logical name") or station.charge_box_id
     station.description = description
     station.save()
     return {
@@ -228,7 +235,7 @@ def update_outlet(
     if mode not in OUTLET_MODES:
         raise ConfigurationError("Mode is OPEN or RFID.", field="mode")
     outlet.connector_type = connector_type
-    outlet.parking = parking.strip()[:128]
+    outlet.parking = bounded(Outlet.parking, parking, "parking", "Parking")
     outlet.mode = mode
     outlet.save()
 

@@ -6,7 +6,7 @@ import pytest
 
 from db import Store
 from db.config_errors import ConfigurationError, NotFoundError
-from db.models import Alarm, ChargingSession, MeterSample, Outlet, Station, User, utcnow
+from db.models import Alarm, ChargingSession, MeterSample, Outlet, Site, Station, User, utcnow
 from db.nodes import (
     create_floor,
     create_site,
@@ -116,3 +116,25 @@ async def test_moving_a_station_between_floors_and_sites(store: Store) -> None:
     assert [s["charge_box_id"] for s in solna_node["stations"]] == ["CP1"]
     with pytest.raises(NotFoundError):
         await store.write(lambda: move_station(station, floor_id=9999))
+
+
+async def test_too_long_names_are_refused_with_the_field_not_cut_or_left_to_the_database(
+    store: Store,
+) -> None:
+    """SQLite stores any length; PostgreSQL fails the write: refuse it first, readably."""
+    from db.station_settings import update_site_address, update_station
+
+    site_id = await store.write(create_site, "Solna")
+    station_id = await store.write(lambda: create_station("CP1", site_id=site_id))
+    attempts = [
+        (lambda: create_site("S" * 129), "name"),
+        (lambda: create_floor(site_id, "F" * 129), "name"),
+        (lambda: create_station("CP2", site_id=site_id, name="N" * 129), "name"),
+        (lambda: update_site_address(site_id, {"country": "C" * 65}), "country"),
+        (lambda: update_station(station_id, name="ok", soap_endpoint="h" * 256), "soap_endpoint"),
+    ]
+    for attempt, field in attempts:
+        with pytest.raises(ConfigurationError, match="at most") as refused:
+            await store.write(attempt)
+        assert refused.value.field == field
+    assert await store.read(lambda: Site.select().count()) == 1
