@@ -17,6 +17,7 @@ __all__ = [
     "DuplicateRfidError",
     "InvalidFieldError",
     "UserRow",
+    "check_user",
     "create_user",
     "delete_user",
     "get_user",
@@ -262,6 +263,37 @@ def _set_rfid(user_id: int, rfid: str) -> None:
     IdTag.delete().where((IdTag.user == user_id) & (IdTag.id_tag != rfid)).execute()
     if rfid and existing is None:
         IdTag.create(id_tag=rfid, user=user_id, status="Accepted")
+
+
+def check_user(data: dict[str, Any], user_id: int | None = None) -> dict[str, str]:
+    """Every field error of a create (``user_id`` None) or an update at once, field →
+    message, so a form shows them all together (the unit of work checks again)."""
+    errors: dict[str, str] = {}
+    role = str(data.get("role", ""))
+    checks: list[tuple[str, Any]] = [
+        ("email", lambda: normalise_email(str(data.get("email", "")))),
+        ("role", lambda: _check_role_and_site(role, data.get("site_id"))),
+        ("names", lambda: _check_names(data)),
+    ]
+    if role == "ev-user":
+        checks.append(("rfid", lambda: normalise_rfid(str(data.get("rfid", "") or ""))))
+    values: dict[str, Any] = {}
+    for name, check in checks:
+        try:
+            values[name] = check()
+        except AccountError as exc:
+            errors.setdefault(exc.field, exc.message)
+    email = values.get("email")
+    if email:
+        other = User.get_or_none(User.email == email)
+        if other is not None and other.id != user_id:
+            errors.setdefault("email", str(DuplicateEmailError(email)))
+    rfid = values.get("rfid")
+    if rfid:
+        tag = IdTag.get_or_none(IdTag.id_tag == rfid)
+        if tag is not None and (user_id is None or tag.user_id != user_id):
+            errors.setdefault("rfid", str(DuplicateRfidError(rfid)))
+    return errors
 
 
 def create_user(data: dict[str, Any]) -> int:

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from db.accounts import (
     SORTABLE_USER_COLUMNS,
     AccountError,
+    check_user,
     create_user,
     delete_user,
     get_user,
@@ -170,6 +171,14 @@ def _form_data(form: MultiDict[str, str]) -> dict[str, Any]:
     }
 
 
+def _sentences(errors: dict[str, str]) -> dict[str, str]:
+    """db's messages as sentences, next to their fields."""
+    return {
+        field: f"{message[:1].upper()}{message[1:]}" + ("" if message.endswith(".") else ".")
+        for field, message in errors.items()
+    }
+
+
 async def _password_hash(password: str, errors: dict[str, str], required: bool) -> str | None:
     if not password:
         if required:
@@ -195,6 +204,7 @@ async def create() -> Any:
     form = await request.form
     errors: dict[str, str] = {}
     data = _form_data(form)
+    errors.update(_sentences(await get_store().read(check_user, data, None)))
     data["password_hash"] = await _password_hash(form.get("password", ""), errors, True)
     if errors:
         return await _form_page(None, form, errors, 400)
@@ -227,6 +237,7 @@ async def update(user_id: int) -> Any:
     form = await request.form
     errors: dict[str, str] = {}
     data = _form_data(form)
+    errors.update(_sentences(await get_store().read(check_user, data, user_id)))
     new_hash = await _password_hash(form.get("password", ""), errors, False)
     if new_hash:
         data["password_hash"] = new_hash

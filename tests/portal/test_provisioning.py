@@ -58,6 +58,30 @@ async def test_duplicates_and_bad_input_are_explained_next_to_the_field(
         assert 'aria-invalid="true"' in html
 
 
+async def test_every_bad_field_is_explained_at_once_not_one_per_submit(
+    client: Any, store: Store, world: World
+) -> None:
+    await login(client, "admin@example.com")
+    response = await _create(
+        client, email="ev-user@example.com", password="short", rfid="0xZZ", last_name="L" * 65
+    )
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 400
+    for field in ("email", "password", "rfid", "last_name"):
+        assert f'id="{field}-error"' in html, field
+    assert "Ev-user@example.com is already used by another account." in html
+    edit = await post(
+        client,
+        f"/provisioning/users/{world.users['support']}/edit",
+        {**EV, "role": "support", "email": "admin@example.com", "password": "", "first_name": ""},
+    )
+    assert edit.status_code == 400
+    assert 'id="email-error"' in await edit.get_data(as_text=True)
+    assert (
+        await store.read(lambda: User.select().where(User.email == "eva@example.com").count()) == 0
+    )
+
+
 async def test_email_at_alarm_and_site_follow_the_role(
     client: Any, store: Store, world: World
 ) -> None:
