@@ -7,7 +7,11 @@ from typing import Any
 
 from db import Store
 from db.models import utcnow
-from db.ocpp_records import set_configuration_value, store_configuration
+from db.ocpp_records import (
+    record_command_outcome,
+    set_configuration_value,
+    store_configuration,
+)
 from gateway.errors import PayloadValidationError, UnknownActionError
 from gateway.ocpp16.actions import CENTRAL_SYSTEM_INITIATED, SECURITY_CENTRAL_INITIATED
 from gateway.ocpp16.framing import OcppError
@@ -19,6 +23,17 @@ log = logging.getLogger(__name__)
 
 #: Every action the portal may send to a 1.6-J station.
 COMMAND_ACTIONS: frozenset[str] = CENTRAL_SYSTEM_INITIATED | SECURITY_CENTRAL_INITIATED
+
+
+_OUTCOMES = frozenset(
+    {
+        "ReserveNow",
+        "CancelReservation",
+        "SendLocalList",
+        "GetLocalListVersion",
+        "SetChargingProfile",
+    }
+)
 
 
 def check_command(schemas: SchemaSet, action: str, payload: dict[str, Any]) -> None:
@@ -51,5 +66,7 @@ async def after_command(
             await store.write(
                 set_configuration_value, station_id, payload["key"], payload["value"], utcnow()
             )
+        elif action in _OUTCOMES:
+            await store.write(record_command_outcome, station_id, action, payload, result)
     except Exception:
         log.exception("recording the outcome of %s failed", action)

@@ -47,6 +47,13 @@ def parse_basic_auth(headers: list[tuple[bytes, bytes]]) -> tuple[str, str] | No
     return None
 
 
+def _leaf(exc: BaseException) -> BaseException:
+    """The first real error inside (nested) exception groups from nurseries."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
 class ConnectionHandler:
     """Decides who may connect, then runs the station's actor until the socket closes."""
 
@@ -111,6 +118,9 @@ class ConnectionHandler:
         if previous is not None:
             previous.replace()
             actor.publish("station.replaced", {"remote": str(ws.remote)})
+            await self._log(
+                record, "station.replaced", "warning", f"new connection from {ws.remote}"
+            )
         now = utcnow()
         state.online = True
         state.remote = str(ws.remote)
@@ -136,7 +146,9 @@ class ConnectionHandler:
             self.crashed += 1
             actor.crashed = exc
             log.exception("%s: station actor failed", record.charge_box_id)
-            actor.publish("station.crashed", {"error": type(exc).__name__})
+            cause = _leaf(exc)
+            actor.publish("station.crashed", {"error": type(cause).__name__})
+            await self._log(record, "station.crashed", "error", f"{type(cause).__name__}: {cause}")
             with trio.move_on_after(gateway.config.disconnect_timeout):
                 await ws.aclose(1011, "internal error")
         finally:
@@ -148,6 +160,22 @@ class ConnectionHandler:
             if actor.replaced:
                 with trio.move_on_after(gateway.config.disconnect_timeout):
                     await ws.aclose(1000, "replaced by a newer connection")
+
+    async def _log(self, record: StationRecord, kind: str, severity: str, message: str) -> None:
+        """An event-log entry that must never take the connection down with it."""
+        try:
+            await self._gateway.store.write(
+                lambda: log_event(
+                    kind,
+                    record.charge_box_id,
+                    station_id=record.id,
+                    site_id=record.site_id,
+                    severity=severity,
+                    message=message[:500],
+                )
+            )
+        except Exception:
+            log.exception("%s: could not log %s", record.charge_box_id, kind)
 
     async def _authenticated(self, record: StationRecord, request: WebSocketRequest) -> bool:
         if not record.password_hash:

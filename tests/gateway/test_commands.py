@@ -296,3 +296,42 @@ async def test_change_configuration_accepted_is_remembered(
         lambda: ConfigurationKey.get(ConfigurationKey.key == "MeterValueSampleInterval").value
     )
     assert value == "30"
+
+
+async def test_accepted_reservation_and_local_list_are_remembered(
+    gateway: Gateway, port: int, db_write, store: Store
+) -> None:
+    from db.models import Reservation, utcnow
+
+    station_id = await db_write(add_station, "CP1")
+    reservation = await db_write(
+        lambda: (
+            Reservation.create(
+                station=station_id, connector_id=1, id_tag="TAG1", expiry_date=utcnow()
+            ).id
+        )
+    )
+
+    async def accept_all(*, task_status: Any) -> None:
+        task_status.started()
+        for _ in range(2):
+            call = await station.next_call()
+            await station.answer(call, {"status": "Accepted"})
+
+    with trio.fail_after(10):
+        async with open_station(port, "CP1") as station, trio.open_nursery() as nursery:
+            await station.result("Heartbeat", {})
+            await nursery.start(accept_all)
+            await gateway.call(
+                "CP1",
+                "ReserveNow",
+                {
+                    "connectorId": 1,
+                    "expiryDate": "2030-01-01T10:00:00Z",
+                    "idTag": "TAG1",
+                    "reservationId": reservation,
+                },
+            )
+            await gateway.call("CP1", "SendLocalList", {"listVersion": 7, "updateType": "Full"})
+    assert await store.read(lambda: Reservation.get_by_id(reservation).status) == "Accepted"
+    assert await store.read(lambda: Station.get_by_id(station_id).local_list_version) == 7

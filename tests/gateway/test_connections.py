@@ -75,7 +75,7 @@ async def test_basic_auth_with_the_stations_own_password(
 
 
 async def test_a_second_connection_replaces_the_first(
-    gateway: Gateway, port: int, db_write
+    gateway: Gateway, port: int, db_write, store: Store
 ) -> None:
     await db_write(add_station, "CP1")
     with trio.fail_after(10):
@@ -91,6 +91,8 @@ async def test_a_second_connection_replaces_the_first(
                     kinds.append((await feed.receive()).kind)
                 assert (await new.result("Heartbeat", {}))["currentTime"]
                 assert "station.offline" not in kinds
+    logged = await store.read(lambda: [e.kind for e in Event.select()])
+    assert "station.replaced" in logged
 
 
 async def test_frame_over_the_size_cap_closes_only_that_connection(
@@ -160,6 +162,10 @@ async def test_an_actor_that_crashes_ends_only_its_own_connection(
             ) == {}
     session = await store.read(lambda: ChargingSession.get_by_id(tx))
     assert session.energy_wh == 2000
+    crashes = await store.read(
+        lambda: [e.message for e in Event.select().where(Event.kind == "station.crashed")]
+    )
+    assert crashes == ["RuntimeError: a bug in the actor itself"]
 
 
 @pytest.fixture(name="certificate")
