@@ -163,6 +163,15 @@ def merge_summaries(parts: list[dict[str, Any]]) -> dict[str, Any]:
     storms = [p["boot_storm_seconds"] for p in parts]
     merged["boot_storm_seconds"] = None if None in storms or not storms else max(storms)
     merged["processes"] = len(parts)
+    boots = [p["boot"] for p in parts if "boot" in p]
+    if boots:
+        seconds = [b["seconds"] for b in boots]
+        merged["boot"] = {
+            "seconds": None if None in seconds else max(seconds),
+            "accepted": sum(b["accepted"] for b in boots),
+        }
+    if all("rss_kib" in p for p in parts):
+        merged["rss_kib_per_process"] = [p["rss_kib"] for p in parts]
     return merged
 
 

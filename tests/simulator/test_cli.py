@@ -66,6 +66,8 @@ async def test_load_split_over_two_processes_merges_the_figures(cs):
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["processes"] == 2
+    assert summary["boot"]["accepted"] == 5
+    assert len(summary["rss_kib_per_process"]) == 2
     assert summary["stations"] == 5
     assert summary["connected"] == 5
     assert summary["actions"]["Heartbeat"]["ok"] >= 10
