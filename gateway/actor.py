@@ -12,7 +12,8 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from db import Store
 from db.models import utcnow
-from db.ocpp_records import MeterIn, MeterResult, store_configuration
+from db.ocpp_records import store_configuration
+from db.ocpp_transactions import MeterIn, MeterResult
 from gateway.batching import WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.errors import (
@@ -23,6 +24,7 @@ from gateway.errors import (
     StationOfflineError,
 )
 from gateway.events import EventBus, LiveEvent
+from gateway.logic import HANDLERS
 from gateway.ocpp16.actions import ALL_ACTIONS
 from gateway.ocpp16.framing import (
     Call,
@@ -36,7 +38,6 @@ from gateway.ocpp16.framing import (
 )
 from gateway.ocpp16.schemas import SchemaSet
 from gateway.state import StationState
-from gateway.station_logic import HANDLERS
 
 __all__ = ["StationActor"]
 

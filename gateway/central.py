@@ -10,7 +10,8 @@ import trio
 from trio_websocket import serve_websocket
 
 from db import Store
-from db.ocpp_records import MeterIn, MeterResult, find_station, record_meter_batch
+from db.ocpp_records import find_station
+from db.ocpp_transactions import MeterIn, MeterResult, record_meter_batch
 from gateway.batching import WriteBatcher
 from gateway.commands import after_command, check_command
 from gateway.config import GatewayConfig

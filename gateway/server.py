@@ -14,7 +14,8 @@ from trio_websocket import WebSocketRequest
 
 from db.alarms import log_event, raise_alarm
 from db.models import utcnow
-from db.ocpp_records import StationRecord, find_station, record_connected, running_sessions
+from db.ocpp_records import StationRecord, find_station, record_connected
+from db.ocpp_transactions import running_sessions
 from db.passwords import verify_password
 from gateway.actor import StationActor
 from gateway.events import LiveEvent

@@ -1,0 +1,257 @@
+"""Station messages other than charging: boot, heartbeat, status and alarms, authorize,
+data transfer, firmware/diagnostics/security notifications."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from db.alarms import log_event
+from db.authorization import authorize_id_tag
+from db.models import utcnow
+from db.ocpp_records import (
+    record_boot,
+    record_diagnostics_status,
+    record_firmware_status,
+    record_status,
+)
+from gateway.logic.context import StationContext, id_tag_info
+from gateway.ocpp16.convert import format_datetime
+from gateway.ocpp16.framing import OcppError
+
+__all__ = [
+    "ALARM_FOR_ERROR",
+    "STATUS_ALARM_KINDS",
+    "authorize",
+    "boot_notification",
+    "data_transfer",
+    "diagnostics_status_notification",
+    "firmware_status_notification",
+    "heartbeat",
+    "security_event_notification",
+    "status_notification",
+]
+
+log = logging.getLogger(__name__)
+
+#: StatusNotification errorCode -> SPEC §8 alarm kind (codes not listed raise none).
+ALARM_FOR_ERROR: dict[str, str] = {
+    "GroundFailure": "Temperature",
+    "HighTemperature": "Temperature",
+    "OverCurrentFailure": "Fuse",
+    "ConnectorLockFailure": "Hardware fault",
+    "InternalError": "Hardware fault",
+    "OtherError": "Hardware fault",
+    "OverVoltage": "Hardware fault",
+    "PowerMeterFailure": "Hardware fault",
+    "PowerSwitchFailure": "Hardware fault",
+    "ReaderFailure": "Hardware fault",
+    "ResetFailure": "Hardware fault",
+    "UnderVoltage": "Hardware fault",
+    "LocalListConflict": "Configuration mismatch",
+}
+#: Alarm kinds a StatusNotification raises, and so also clears.
+STATUS_ALARM_KINDS: tuple[str, ...] = tuple(sorted(set(ALARM_FOR_ERROR.values())))
+
+_BOOT_FIELDS = (
+    ("chargePointVendor", "vendor"),
+    ("chargePointModel", "model"),
+    ("chargePointSerialNumber", "serial_number"),
+    ("chargeBoxSerialNumber", "box_serial_number"),
+    ("firmwareVersion", "firmware_version"),
+    ("iccid", "iccid"),
+    ("imsi", "imsi"),
+    ("meterType", "meter_type"),
+    ("meterSerialNumber", "meter_serial_number"),
+)
+
+
+async def boot_notification(ctx: StationContext, payload: dict[str, Any]) -> dict[str, Any]:
+    now = utcnow()
+    boot = {field: str(payload.get(key, ""))[:64] for key, field in _BOOT_FIELDS}
+    state = ctx.state
+    message = f"{boot['vendor']} {boot['model']} firmware {boot['firmware_version'] or '?'}"
+
+    def unit() -> str:
+        status = record_boot(state.station_id, boot, now)
+        log_event(
+            "station.booted",
+            ctx.charge_box_id,
+            station_id=state.station_id,
+            site_id=state.site_id,
+            message=message,
+            now=now,
+        )
+        return status
+
+    status = await ctx.store.write(unit)
+    state.booted_at = now
+    state.boot = {key: payload[key] for key, _ in _BOOT_FIELDS if key in payload}
+    ctx.publish("station.booted", {"status": status, **state.boot})
+    if status == "Accepted" and not ctx.config_imported and ctx.config.import_configuration:
+        ctx.import_configuration_soon()
+    return {
+        "status": status,
+        "currentTime": format_datetime(now),
+        "interval": ctx.config.heartbeat_interval,
+    }
+
+
+async def heartbeat(ctx: StationContext, payload: dict[str, Any]) -> dict[str, Any]:
+    # last-seen is kept in memory by the actor and flushed in batches by the supervisor
+    return {"currentTime": format_datetime(utcnow())}
+
+
+async def status_notification(ctx: StationContext, payload: dict[str, Any]) -> dict[str, Any]:
+    state = ctx.state
+    connector_id: int = payload["connectorId"]
+    status: str = payload["status"]
+    error_code: str = payload["errorCode"]
+    if connector_id < 0:
+        raise OcppError("PropertyConstraintViolation", "connectorId must be >= 0")
+    if connector_id == 0:
+        previous_error: str | None = state.error_code if state.status != "Unknown" else None
+    else:
+        known = state.connectors.get(connector_id)
+        previous_error = (
+            known.error_code if known is not None and known.status != "Unknown" else None
+        )
+    kind = ALARM_FOR_ERROR.get(error_code)
+    if previous_error is None:
+        clear = [k for k in STATUS_ALARM_KINDS if k != kind]  # state unknown: tidy up
+    elif previous_error != error_code:
+        old = ALARM_FOR_ERROR.get(previous_error)
+        clear = [old] if old is not None and old != kind else []
+    else:
+        clear = []
+    raise_kind = kind if kind is not None and previous_error != error_code else None
+    detail = " ".join(
+        part
+        for part in (error_code, payload.get("vendorErrorCode", ""), payload.get("info", ""))
+        if part
+    )
+    now = utcnow()
+    changes = await ctx.store.write(
+        lambda: record_status(
+            state.station_id,
+            ctx.charge_box_id,
+            state.site_id,
+            connector_id,
+            status,
+            error_code,
+            now,
+            raise_kind=raise_kind,
+            alarm_message=detail,
+            clear_kinds=clear,
+        )
+    )
+    if connector_id == 0:
+        state.status, state.error_code = status, error_code
+    else:
+        connector = state.connector(connector_id)
+        connector.status, connector.error_code = status, error_code
+    ctx.publish(
+        "connector.status",
+        {
+            "connectorId": connector_id,
+            "status": status,
+            "errorCode": error_code,
+            "info": payload.get("info", ""),
+            "vendorErrorCode": payload.get("vendorErrorCode", ""),
+        },
+    )
+    for change in changes:
+        if change.new:
+            ctx.publish(
+                "alarm.raised" if change.raised else "alarm.cleared",
+                {
+                    "alarmId": change.alarm_id,
+                    "kind": change.kind,
+                    "connectorId": change.connector_id,
+                    "message": change.message,
+                },
+            )
+    return {}
+
+
+async def authorize(ctx: StationContext, payload: dict[str, Any]) -> dict[str, Any]:
+    auth = await ctx.store.read(authorize_id_tag, payload["idTag"], ctx.charge_box_id)
+    return {"idTagInfo": id_tag_info(auth)}
+
+
+async def data_transfer(ctx: StationContext, payload: dict[str, Any]) -> dict[str, Any]:
+    ctx.publish("data.transfer", dict(payload))
+    state = ctx.state
+    await ctx.store.write(
+        lambda: log_event(
+            "station.data_transfer",
+            ctx.charge_box_id,
+            station_id=state.station_id,
+            site_id=state.site_id,
+            message=f"vendor {payload['vendorId']} message {payload.get('messageId', '')}"[:500],
+        )
+    )
+    return {"status": "UnknownVendorId"}
+
+
+async def diagnostics_status_notification(
+    ctx: StationContext, payload: dict[str, Any]
+) -> dict[str, Any]:
+    state = ctx.state
+    status = payload["status"]
+
+    def unit() -> None:
+        record_diagnostics_status(state.station_id, status)
+        log_event(
+            "station.diagnostics",
+            ctx.charge_box_id,
+            station_id=state.station_id,
+            site_id=state.site_id,
+            severity="warning" if status == "UploadFailed" else "info",
+            message=f"diagnostics {status}",
+        )
+
+    await ctx.store.write(unit)
+    ctx.publish("diagnostics.status", {"status": status})
+    return {}
+
+
+async def firmware_status_notification(
+    ctx: StationContext, payload: dict[str, Any]
+) -> dict[str, Any]:
+    state = ctx.state
+    status = payload["status"]
+
+    def unit() -> None:
+        record_firmware_status(state.station_id, status)
+        log_event(
+            "station.firmware",
+            ctx.charge_box_id,
+            station_id=state.station_id,
+            site_id=state.site_id,
+            severity="warning" if status.endswith("Failed") else "info",
+            message=f"firmware {status}",
+        )
+
+    await ctx.store.write(unit)
+    ctx.publish("firmware.status", {"status": status})
+    return {}
+
+
+async def security_event_notification(
+    ctx: StationContext, payload: dict[str, Any]
+) -> dict[str, Any]:
+    state = ctx.state
+    text = f"{payload['type']} {payload.get('techInfo', '')}".strip()[:500]
+    await ctx.store.write(
+        lambda: log_event(
+            "station.security",
+            ctx.charge_box_id,
+            station_id=state.station_id,
+            site_id=state.site_id,
+            severity="warning",
+            message=text,
+        )
+    )
+    ctx.publish("security.event", {"type": payload["type"]})
+    return {}
