@@ -54,6 +54,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workdir", type=Path, help="databases and logs (default var/bench)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--notes", type=Path, help="Markdown appended as the report's Analysis section"
+    )
+    parser.add_argument(
+        "--render-from",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure nothing: rewrite the report from a saved results.json (with --notes)",
+    )
     sessions = parser.add_mutually_exclusive_group()
     sessions.add_argument("--no-sessions", action="store_true", help="skip sessions_bench")
     sessions.add_argument(
@@ -123,6 +132,13 @@ def sessions_bench(quick: bool) -> str | None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    if args.render_from:
+        saved: dict[str, Any] = json.loads(args.render_from.read_text())
+        if args.notes:
+            saved["analysis"] = args.notes.read_text().strip()
+        args.output.write_text(render(saved))
+        print(f"[bench] wrote {args.output} from {args.render_from}", file=sys.stderr)
+        return saved
     cfg = build_config(args)
     if args.gc_experiment:
         os.environ["BENCH_GC_EXPERIMENT"] = "1"  # read by benchmarks/gateway_runner.py only
@@ -168,6 +184,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print("[bench] sessions_bench", file=sys.stderr, flush=True)
         results["sessions"] = sessions_bench(args.quick)
     results["elapsed_s"] = time.monotonic() - started
+    if args.notes:
+        results["analysis"] = args.notes.read_text().strip()
     report = render(results)
     args.output.write_text(report)
     (cfg.workdir / "results.json").write_text(json.dumps(results, indent=1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -73,13 +74,15 @@ def _boot_figures(load: LoadResult) -> dict[str, Any]:
     }
 
 
-def _profile(cfg: BenchConfig, server: Server, label: str, seconds: float) -> None:
-    """Sample the server with py-spy (non-blocking) during the window, when asked."""
+def _profile(
+    cfg: BenchConfig, server: Server, label: str, seconds: float
+) -> subprocess.Popen[bytes] | None:
+    """Sample the server with py-spy (non-blocking) for ``seconds``, when asked."""
     py_spy = Path(sys.executable).parent / "py-spy"
     if not cfg.profile or not py_spy.exists():
-        return
+        return None
     out = cfg.workdir / f"profile-{server.kind}-{label}.txt"
-    subprocess.Popen(
+    return subprocess.Popen(
         [
             *(str(py_spy), "record", "-p", str(server.pid), "-d", str(max(1, int(seconds)))),
             *("-r", "50", "-f", "raw", "--threads", "--nonblocking", "-o", str(out)),
@@ -87,6 +90,18 @@ def _profile(cfg: BenchConfig, server: Server, label: str, seconds: float) -> No
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def _stop_profile(profiler: subprocess.Popen[bytes] | None) -> None:
+    """End a recording early (py-spy writes what it has on SIGINT)."""
+    if profiler is None or profiler.poll() is not None:
+        return
+    profiler.send_signal(signal.SIGINT)
+    try:
+        profiler.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        profiler.kill()
+        profiler.wait()
 
 
 def _load(cfg: BenchConfig, server: Server, stations: int, mode: str) -> LoadRun:
@@ -107,7 +122,9 @@ def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
     server = _start_server(cfg, kind, f"hold{stations}")
     try:
         load = _load(cfg, server, stations, "hold")
+        profiler = _profile(cfg, server, f"boot{stations}", cfg.boot_timeout(stations))
         load.wait_booted(cfg.boot_timeout(stations))
+        _stop_profile(profiler)
         window_lo = time.time() + cfg.settle
         load.go(window_lo, window_lo + cfg.hold_seconds)
         time.sleep(max(0.0, window_lo - time.time()))

@@ -250,6 +250,8 @@ def render(results: dict[str, Any]) -> str:
     ]
     if results.get("sessions"):
         out += ["## Sessions table (`benchmarks/sessions_bench.py`)", "", results["sessions"], ""]
+    if results.get("analysis"):
+        out += ["## Analysis", "", results["analysis"], ""]
     if results.get("notes"):
         out += ["## Notes", "", *[f"- {n}" for n in results["notes"]], ""]
     out += [
