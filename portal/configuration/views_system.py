@@ -90,7 +90,12 @@ async def _topology(node: NodeRef) -> dict[str, Any]:
         for station in stations:
             live[station["charge_box_id"]] = station_state(gateway, station["charge_box_id"])
     sites = await store.read(site_choices, site_id)
-    return {"tree": tree, "live": live, "site_options": sites, "site_level": node.kind == "site"}
+    return {
+        "tree": tree,
+        "topology_live": live,  # not "live": that is the frame's Navigator colours
+        "site_options": sites,
+        "site_level": node.kind == "site",
+    }
 
 
 loader("system", "topology")(_topology)
