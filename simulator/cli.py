@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from dataclasses import replace
 from typing import Any
@@ -114,12 +115,18 @@ async def _run(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     url = args.url if args.url != DEFAULT_URL or not scenario.url else scenario.url
     fleet = Fleet(url, scenario, ca_file=args.ca_file)
-    with trio.move_on_after(scenario.duration if scenario.duration else float("inf")):
+    summary: dict[str, Any] = {}
+    try:
         async with trio.open_nursery() as nursery:
             await nursery.start(fleet.run)
             nursery.start_soon(fleet.print_summary)
+            await trio.sleep(scenario.duration if scenario.duration else math.inf)
+            summary = fleet.summary()  # before the stations are stopped
+            nursery.cancel_scope.cancel()
+    except KeyboardInterrupt:
+        summary = fleet.summary()
     sys.stderr.write("\n")
-    print(json.dumps(fleet.summary()))
+    print(json.dumps(summary))
     return 0
 
 

@@ -67,10 +67,16 @@ class Fleet:
         behaviour: Behaviour | None = None,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Start every station; ``behaviour`` (default: scenario sessions) runs per station."""
+        """Start every station (spread over the ramp); ``started`` at once, before the ramp.
+
+        ``behaviour`` (default: the scenario's sessions) runs per station once it is accepted.
+        """
         self.started_at = trio.current_time()
         step = self.scenario.ramp_seconds / max(1, len(self.stations))
         async with trio.open_nursery() as nursery:
+            for plan in self.scenario.faults:
+                nursery.start_soon(self._fault, plan)
+            task_status.started()
             for station in self.stations:
                 nursery.start_soon(self._keep_running, station)
                 nursery.start_soon(self._behave, station, behaviour)
@@ -78,9 +84,6 @@ class Fleet:
                     await trio.sleep(step)
                 else:
                     await trio.lowlevel.checkpoint()
-            for plan in self.scenario.faults:
-                nursery.start_soon(self._fault, plan)
-            task_status.started()
 
     async def _behave(self, station: SimulatedStation, behaviour: Behaviour | None) -> None:
         """Once the station is accepted, run its behaviour (a task that may end at once)."""
