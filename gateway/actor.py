@@ -10,11 +10,10 @@ from typing import Any, Protocol
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
-from db import Store
 from db.models import utcnow
 from db.ocpp_records import store_configuration
 from db.ocpp_transactions import MeterIn, MeterResult
-from gateway.batching import WriteBatcher
+from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.errors import (
     CallErrorReply,
@@ -47,7 +46,7 @@ log = logging.getLogger(__name__)
 class Hub(Protocol):
     """What an actor needs from the gateway that started it."""
 
-    store: Store
+    station_store: BatchingStore
     events: EventBus
     config: GatewayConfig
     schemas: SchemaSet
@@ -128,7 +127,7 @@ class StationActor:
         self._ws = ws
         self.state = state
         self.charge_box_id = state.charge_box_id
-        self.store = hub.store
+        self.store = hub.station_store
         self.meter_writer = hub.meter_writer
         self.config = hub.config
         self.config_imported = config_imported

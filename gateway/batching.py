@@ -116,3 +116,28 @@ class WriteBatcher(Generic[In, Out]):
             "retried": self.retried,
             "pending": len(self._pending),
         }
+
+
+def _run_units(units: Sequence[Callable[[], Any]]) -> list[Any]:
+    return [unit() for unit in units]
+
+
+class BatchingStore:
+    """The ``Store`` face that station actors use: writes from many stations share one job.
+
+    ``write(fn, *args)`` returns after the batch holding ``fn(*args)`` is committed, like
+    ``Store.write``; a failing batch is rolled back and its units retried one by one.
+    """
+
+    def __init__(self, store: Store, *, max_batch: int = 500) -> None:
+        self.store = store
+        self.units: WriteBatcher[Callable[[], Any], Any] = WriteBatcher(
+            store, _run_units, max_batch=max_batch
+        )
+
+    async def read(self, fn: Callable[..., Out], *args: Any) -> Out:
+        return await self.store.read(fn, *args)
+
+    async def write(self, fn: Callable[..., Out], *args: Any) -> Out:
+        unit = (lambda: fn(*args)) if args else fn
+        return await self.units.submit(unit)  # type: ignore[no-any-return]

@@ -12,7 +12,7 @@ from trio_websocket import serve_websocket
 from db import Store
 from db.ocpp_records import find_station
 from db.ocpp_transactions import MeterIn, MeterResult, record_meter_batch
-from gateway.batching import WriteBatcher
+from gateway.batching import BatchingStore, WriteBatcher
 from gateway.commands import after_command, check_command
 from gateway.config import GatewayConfig
 from gateway.errors import StationOfflineError, UnknownStationError
@@ -45,6 +45,7 @@ class Gateway:
         self.meter_writer: WriteBatcher[MeterIn, MeterResult] = WriteBatcher(
             store, record_meter_batch
         )
+        self.station_store = BatchingStore(store)  # what actors write through
         self._handler = ConnectionHandler(self)
         self._commands = 0
         self._command_errors = 0
@@ -61,6 +62,7 @@ class Gateway:
         """Listen at ``ws[s]://host:port/Ocpp/websocket/{chargeBoxId}`` until cancelled."""
         async with trio.open_nursery() as nursery:
             await nursery.start(self.meter_writer.run)
+            await nursery.start(self.station_store.units.run)
             await nursery.start(self.supervisor.run)
             server = await nursery.start(
                 lambda task_status: serve_websocket(
@@ -130,6 +132,7 @@ class Gateway:
             "events": self.events.statistics(),
             "supervisor": self.supervisor.statistics(),
             "meterBatches": self.meter_writer.statistics(),
+            "stationBatches": self.station_store.units.statistics(),
             "writer": {
                 "jobs": writer.jobs,
                 "batches": writer.batches,

@@ -137,7 +137,13 @@ class ConnectionHandler:
                 record_connected(record.id, now)
                 return running_sessions(record.charge_box_id) if fresh else []
 
-            for tx, connector_id, meter_start, meter_last, _tag in await gateway.store.write(unit):
+            for (
+                tx,
+                connector_id,
+                meter_start,
+                meter_last,
+                _tag,
+            ) in await gateway.station_store.write(unit):
                 connector = state.connector(connector_id)
                 connector.transaction_id = tx
                 connector.meter_start = meter_start

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from db import Store
 from db.authorization import TagAuthorization
 from db.ocpp_transactions import MeterIn, MeterResult
-from gateway.batching import WriteBatcher
+from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.ocpp16.convert import format_datetime
 from gateway.state import StationState
@@ -21,7 +20,7 @@ class StationContext(Protocol):
 
     charge_box_id: str
     state: StationState
-    store: Store
+    store: BatchingStore  # reads, and writes batched across stations
     meter_writer: WriteBatcher[MeterIn, MeterResult]
     config: GatewayConfig
     unique_id: str  # of the CALL being handled

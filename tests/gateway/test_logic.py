@@ -11,7 +11,7 @@ from db import Store
 from db.authorization import tag_authorization
 from db.models import Alarm, utcnow
 from db.ocpp_transactions import MeterIn, MeterResult
-from gateway.batching import WriteBatcher
+from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.logic import ALARM_FOR_ERROR, HANDLERS, flatten_meter_values
 from gateway.state import StationState
@@ -26,7 +26,7 @@ class Context:
 
         self.charge_box_id = "CP1"
         self.state = StationState("CP1", station_id, None)
-        self.store = store
+        self.store = BatchingStore(store)
         self.meter_writer: WriteBatcher[MeterIn, MeterResult] = WriteBatcher(
             store, record_meter_batch
         )
