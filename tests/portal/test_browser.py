@@ -11,6 +11,7 @@ import pytest
 import trio
 
 from db import Store
+from db.models import Site
 from gateway import Gateway
 from portal import serve_portal
 from tests.portal.browser import BrowserThread, ensure_chromium, screenshot
@@ -204,8 +205,10 @@ async def test_a_site_administrator_sees_nothing_of_another_site(
 
 
 async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
-    chromium: BrowserThread, base_url: str, world: World
+    chromium: BrowserThread, base_url: str, world: World, store: Store
 ) -> None:
+    long_name = "Sodraindustriomradet" * 5 + "Hallen"  # 106 characters, nowhere to wrap at
+    await store.write(lambda: Site.update(name=long_name).where(Site.id == world.kista).execute())
     page = await chromium.new_page(base_url)
 
     def walk() -> dict[str, Any]:
@@ -256,6 +259,13 @@ async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
         page.keyboard.press("ArrowDown")
         focused_item = page.evaluate("document.activeElement.textContent")
         page.keyboard.press("Escape")
+        widths = {}  # a long name wraps instead of widening the page
+        for path in ("/configuration/topology", f"/configuration/general?node=site:{world.kista}"):
+            page.goto(path)
+            widths[path] = page.evaluate("document.documentElement.scrollWidth")
+            widths["sidebar " + path] = page.evaluate(
+                "(s => s.scrollWidth - s.clientWidth)(document.getElementById('sidebar'))"
+            )
         page.set_viewport_size({"width": 390, "height": 800})
         page.goto("/dashboard/")
         sidebar_hidden = page.evaluate(
@@ -267,6 +277,9 @@ async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
         sidebar_shown = page.evaluate(
             "document.getElementById('sidebar').getBoundingClientRect().left >= 0"
         )
+        for path in ("/configuration/topology", f"/configuration/general?node=site:{world.kista}"):
+            page.goto(path)
+            widths["phone " + path] = page.evaluate("document.documentElement.scrollWidth")
         return {
             "first": first,
             "main": focused_main,
@@ -279,10 +292,14 @@ async def test_main_pages_are_keyboard_reachable_and_fit_a_phone(
             "focused_item": focused_item,
             "hidden": sidebar_hidden,
             "shown": sidebar_shown,
+            "widths": widths,
         }
 
     with trio.fail_after(60):
         seen = await chromium.run(walk)
+    for path, width in seen["widths"].items():
+        kind = path.split(" ")[0]
+        assert width <= {"phone": 390, "sidebar": 0}.get(kind, 1280), (path, width)
     assert seen["first"] == "Skip to content"
     assert seen["main"] == "main"
     assert set(seen["statuses"].values()) == {200}
