@@ -93,6 +93,7 @@ class OutboxMixin:
             async with self._call_lock:
                 result = await self._exchange(call, None)
         except CallTimeoutError:
+            self._notify()  # waiters may watch the queue
             await trio.sleep(self._retry_interval(message.sends))
             return True
         except CallErrorReceived:

@@ -254,3 +254,26 @@ async def test_scenario_fleet_runs_sessions_that_the_gateway_records(store: Stor
     assert len(rows) >= 6
     assert {r["charge_box_id"] for r in rows} == set(scenario.station_ids())
     assert {r["id_tag"] for r in rows} & set(scenario.tags)  # some badge sessions
+
+
+async def test_start_transaction_whose_answer_is_lost_is_resent_and_stored_once(
+    store: Store, url, nursery
+):
+    await register_stations(store, ["E2ELOST"], outlets=1, mode="OPEN")
+    st = station(url, "E2ELOST", outlets=1)
+    with trio.fail_after(30):
+        await nursery.start(st.run)
+        await st.wait_idle()
+        st.settings.call_timeout = 0.0005  # the answer will come too late: "lost"
+        await st.plug_in(1, free=True)
+        await st.wait_for(lambda: st.txq.head() is not None and st.txq.head().sends >= 1)
+        st.settings.call_timeout = 10.0
+        await st.wait_for(lambda: st.outlet(1).transaction.transaction_id is not None)
+        await st.unplug(1)
+        await st.wait_idle()
+    starts = [t for d, t in st.frames if d == "out" and '"StartTransaction"' in t]
+    assert len(starts) == 2
+    assert starts[0] == starts[1]  # the same frame, uniqueId included
+    rows = await store.read(sessions, "E2ELOST")
+    assert len(rows) == 1
+    assert rows[0]["end_time"] is not None
