@@ -264,7 +264,7 @@ async def test_start_transaction_whose_answer_is_lost_is_resent_and_stored_once(
     with trio.fail_after(30):
         await nursery.start(st.run)
         await st.wait_idle()
-        st.settings.call_timeout = 0.0005  # the answer will come too late: "lost"
+        st.settings.call_timeout = 1e-5  # the answer will come too late: "lost"
         await st.plug_in(1, free=True)
         await st.wait_for(lambda: st.txq.head() is not None and st.txq.head().sends >= 1)
         st.settings.call_timeout = 10.0
