@@ -165,7 +165,7 @@ async def test_diagnostics_upload_failure_is_reported(cs, nursery):
     station = make_station(cs)
     with trio.fail_after(15):
         await nursery.start(station.run)
-        answer = await cs.call("SIM1", "GetDiagnostics", {"location": "ftp://127.0.0.1:1/logs/"})
+        answer = await cs.call("SIM1", "GetDiagnostics", {"location": "ftp://127.0.0.1:1/logs/", "retries": 0})
         assert answer["fileName"].startswith("SIM1-diagnostics-")
         await cs.wait_for(lambda: len(cs.payloads("DiagnosticsStatusNotification")) >= 2)
     assert [p["status"] for p in cs.payloads("DiagnosticsStatusNotification")] == [
