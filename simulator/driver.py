@@ -96,7 +96,7 @@ async def apply_fault(station: SimulatedStation, plan: FaultPlan) -> None:
         station.drop_connection(offline_for=plan.duration if kind == "offline" else 0.0)
         return
     elif kind == "silence":
-        station.faults.silent = True
+        station.set_silent(True)
     elif kind == "slow":
         station.faults.answer_delay = plan.delay
     elif kind == "lost":
@@ -114,6 +114,6 @@ async def apply_fault(station: SimulatedStation, plan: FaultPlan) -> None:
     if kind in FAULTS:
         station.clear_fault(connector)
     elif kind == "silence":
-        station.faults.silent = False
+        station.set_silent(False)
     elif kind == "slow":
         station.faults.answer_delay = 0.0

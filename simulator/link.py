@@ -108,6 +108,8 @@ class LinkMixin:
             scope.cancel()
 
     async def _answer(self, call: Call) -> None:
+        if self.faults.silent:
+            return
         if self.faults.drop_answers > 0:
             self.faults.drop_answers -= 1
             return

@@ -27,6 +27,7 @@ class OutboxMixin:
         txq: TxQueue
         ids: MessageIds
         settings: Any
+        faults: Any
         _work: trio.Event
         _call_lock: trio.Lock
 
@@ -47,6 +48,9 @@ class OutboxMixin:
     async def _send_pending_forever(self) -> None:
         while True:
             self._work = trio.Event()
+            if self.faults.silent:  # a hung station: everything waits in the queue
+                await self._work.wait()
+                continue
             if await self._deliver_head():
                 continue  # transaction messages first (StartTransaction before Charging)
             for outlet in (self.connector0, *self.outlets):

@@ -47,7 +47,7 @@ class StationSettings:
 class FaultSettings:
     """Misbehaviour to inject (changed at run time by tests, scenarios or the CLI)."""
 
-    silent: bool = False  # no heartbeats
+    silent: bool = False  # connected but mute: no heartbeat, nothing sent, nothing answered
     answer_delay: float = 0.0  # seconds before answering a central-system CALL
     drop_answers: int = 0  # the next N central-system CALLs get no answer at all
     unlock_fails: bool = False

@@ -342,6 +342,11 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
         self._changed = trio.Event()
         self._wake.set()
 
+    def set_silent(self, silent: bool) -> None:
+        """Fault: stay connected but send and answer nothing (or speak again)."""
+        self.faults.silent = silent
+        self._kick()
+
     def set_heartbeat_interval(self, seconds: float) -> None:
         """Use a new interval now (ChangeConfiguration HeartbeatInterval)."""
         self.heartbeat_interval = seconds

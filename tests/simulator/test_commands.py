@@ -165,7 +165,9 @@ async def test_diagnostics_upload_failure_is_reported(cs, nursery):
     station = make_station(cs)
     with trio.fail_after(15):
         await nursery.start(station.run)
-        answer = await cs.call("SIM1", "GetDiagnostics", {"location": "ftp://127.0.0.1:1/logs/", "retries": 0})
+        answer = await cs.call(
+            "SIM1", "GetDiagnostics", {"location": "ftp://127.0.0.1:1/logs/", "retries": 0}
+        )
         assert answer["fileName"].startswith("SIM1-diagnostics-")
         await cs.wait_for(lambda: len(cs.payloads("DiagnosticsStatusNotification")) >= 2)
     assert [p["status"] for p in cs.payloads("DiagnosticsStatusNotification")] == [
@@ -239,12 +241,23 @@ async def test_connector_fault_is_reported_with_its_error_code_and_cleared(cs, n
     assert cs.payloads("StopTransaction")[0]["reason"] == "Other"
 
 
-async def test_silent_station_sends_no_heartbeats(cs, nursery):
-    station = make_station(cs, faults=FaultSettings(silent=True))
+async def test_silent_station_stays_connected_but_sends_and_answers_nothing(cs, nursery):
+    station = make_station(cs)
     with trio.fail_after(10):
         await nursery.start(station.run)
-        await trio.sleep(2.5)
-    assert "Heartbeat" not in cs.actions()
+        await station.wait_idle()
+        station.set_silent(True)
+        before = len(cs.received)
+        await station.plug_in(1, free=True)
+        with trio.move_on_after(1) as unanswered:
+            await cs.call("SIM1", "ClearCache", {})
+        assert unanswered.cancelled_caught
+        await trio.sleep(1.2)  # longer than the heartbeat interval
+        assert len(cs.received) == before
+        assert station.online
+        station.set_silent(False)
+        await station.wait_idle()
+    assert "StartTransaction" in cs.actions()
 
 
 async def test_slow_and_lost_answers(cs, nursery):
