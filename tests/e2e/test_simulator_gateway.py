@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import trio
 
 from db import Store
@@ -86,8 +87,9 @@ async def test_several_stations_with_four_outlets_charge_concurrently(store: Sto
     assert samples >= 12 * 2
 
 
-async def test_hard_reset_mid_session_ends_it_and_the_station_boots_again(
-    store: Store, gateway: Gateway, url, nursery
+@pytest.mark.parametrize("kind", ["Hard", "Soft"])
+async def test_reset_mid_session_ends_it_and_the_station_boots_again(
+    store: Store, gateway: Gateway, url, nursery, kind
 ):
     await register_stations(store, ["E2ERST"], outlets=2)
     await register_tags(store, ["BADGE1"])
@@ -98,14 +100,14 @@ async def test_hard_reset_mid_session_ends_it_and_the_station_boots_again(
         await st.present_tag(1, "BADGE1")
         await st.wait_status(1, "Charging")
         await st.wait_idle()
-        answer = await gateway.call("E2ERST", "Reset", {"type": "Hard"})
+        answer = await gateway.call("E2ERST", "Reset", {"type": kind})
         assert answer == {"status": "Accepted"}
         await st.wait_for(lambda: st.boot_count == 2 and st.online)
         await st.wait_idle()
         await poll_until(lambda: gateway.is_online("E2ERST"))
     rows = await store.read(sessions, "E2ERST")
     assert len(rows) == 1
-    assert rows[0]["stop_reason"] == "HardReset"
+    assert rows[0]["stop_reason"] == f"{kind}Reset"
     assert rows[0]["end_time"] is not None
     # the car is still plugged after the reboot: the outlet is Preparing again, not charging
     assert st.outlet(1).reported == "Preparing"
