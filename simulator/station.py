@@ -284,6 +284,8 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
                 self._kick()
                 conn.start_soon(self._sender_loop)
                 conn.start_soon(self._heartbeat_loop)
+                if self.config.get_int("WebSocketPingInterval") > 0:
+                    conn.start_soon(self._ping_loop, ws)
                 await trio.sleep_forever()
         finally:
             self._ws = None
@@ -367,6 +369,19 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
                 pass
             except StationOfflineError:
                 return  # the connection is going down
+
+    async def _ping_loop(self, ws: WebSocketConnection) -> None:
+        """WebSocket pings every ``WebSocketPingInterval`` seconds (read at connection)."""
+        interval = self.config.get_int("WebSocketPingInterval")
+        while True:
+            await trio.sleep(interval)
+            if self.faults.silent:
+                continue
+            try:
+                await ws.ping()
+            except ConnectionClosed:
+                return
+            self.counters["pings"] = self.counters.get("pings", 0) + 1
 
     async def _timer_loop(self) -> None:
         """Meter sampling, clock-aligned data, EV full, reservation and plug timeouts."""

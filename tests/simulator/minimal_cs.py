@@ -34,6 +34,7 @@ class MinimalCentralSystem:
         self.received: list[tuple[str, str, dict[str, Any]]] = []
         self.frames: list[tuple[str, str]] = []
         self.drop: dict[str, int] = defaultdict(int)  # action -> answers to swallow
+        self.boot_answers: list[str] = []  # statuses to give before Accepted (Pending...)
         self.refusing = False  # answer every handshake with HTTP 401
         self.auth_headers: list[str] = []
         self.port = 0
@@ -124,7 +125,9 @@ class MinimalCentralSystem:
     def _answer(self, cbid: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if action == "BootNotification":
-            return {"status": "Accepted", "currentTime": now, "interval": self.interval}
+            status = self.boot_answers.pop(0) if self.boot_answers else "Accepted"
+            interval = self.interval if status == "Accepted" else 1
+            return {"status": status, "currentTime": now, "interval": interval}
         if action == "Heartbeat":
             return {"currentTime": now}
         if action == "Authorize":

@@ -254,3 +254,20 @@ async def test_reconnects_with_backoff_after_refused_password(cs, nursery):
         cs.refusing = False
         await station.wait_online()
     assert len(cs.auth_headers) >= 2
+
+
+async def test_pending_boot_is_retried_until_accepted_and_nothing_else_is_sent(cs, nursery):
+    cs.boot_answers = ["Pending", "Rejected"]
+    station = make_station(cs)
+    with trio.fail_after(10):
+        await nursery.start(station.run)
+    assert cs.actions()[:3] == ["BootNotification"] * 3
+    assert station.boot_count == 1
+
+
+async def test_websocket_pings_at_the_configured_interval(cs, nursery):
+    station = make_station(cs, config={"WebSocketPingInterval": "1"})
+    with trio.fail_after(10):
+        await nursery.start(station.run)
+        await trio.sleep(2.3)
+    assert station.counters.get("pings", 0) >= 2
