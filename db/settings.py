@@ -62,9 +62,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
 _BY_KEY = {spec.key: spec for spec in SETTINGS}
 
 
-def get_settings() -> dict[str, str]:
-    """Every setting, stored value or default."""
+def get_settings(defaults: dict[str, str] | None = None) -> dict[str, str]:
+    """Every setting, stored value or default; ``defaults`` replaces built-in defaults
+    (the addresses of the running system, which the built-in ones only guess)."""
     values = {spec.key: spec.default for spec in SETTINGS}
+    values.update({k: v for k, v in (defaults or {}).items() if k in values})
     for row in Setting.select():
         if row.key in values:
             values[row.key] = row.value

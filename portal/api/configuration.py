@@ -17,7 +17,7 @@ from db.config_keys import list_keys
 from db.local_list import plan_local_list, sent_entries
 from db.nodes import get_floor
 from db.services import ensure_default_services, list_services, set_service_enabled
-from db.settings import get_settings, update_settings
+from db.settings import update_settings
 from db.station_files import (
     delete_firmware,
     list_diagnostics,
@@ -39,7 +39,12 @@ from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body, me
 from portal.api.stations import outlet_or_404, station_or_404
 from portal.configuration.control import ACTIONS, ControlError, run_action
-from portal.configuration.deps import control_deps, diagnostics_file, files_state
+from portal.configuration.deps import (
+    control_deps,
+    diagnostics_file,
+    effective_settings,
+    files_state,
+)
 from portal.context import get_store
 
 __all__ = ["bp"]
@@ -72,7 +77,7 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 async def settings_read() -> Any:
     """System settings: name, description, OCPP and FTP addresses (administrators, support)."""
     forbid_unless("admin", "support")
-    return await get_store().read(get_settings)
+    return await effective_settings()
 
 
 @bp.put("/settings")

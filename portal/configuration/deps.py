@@ -119,6 +119,28 @@ def files_state() -> FilesState:
     return state  # type: ignore[no-any-return]
 
 
+def running_addresses() -> dict[str, str]:
+    """Where this running system is reached (OCPP 1.6 gateway, embedded FTP server), as
+    seen from this request's host: the defaults of the General tab's server addresses
+    until an administrator stores others (behind NAT or a proxy, for instance)."""
+    host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
+    addresses: dict[str, str] = {}
+    gateway = get_gateway()
+    port = getattr(gateway, "port", None)
+    if port:
+        scheme = "wss" if request.scheme == "https" else "ws"
+        addresses["ocpp16.url"] = f"{scheme}://{host}:{port}/Ocpp/websocket"
+    ftp = files_state().ftp
+    if ftp is not None and getattr(ftp, "port", None):
+        addresses["ftp.url"] = f"ftp://{host}:{ftp.port}"
+    return addresses
+
+
+async def effective_settings() -> dict[str, str]:
+    """System settings, with this running system's addresses where none is stored."""
+    return await get_store().read(get_settings, running_addresses())
+
+
 async def control_deps() -> ControlDeps:
     """ControlDeps for this request: firmware URLs from settings, else this portal's address."""
     settings = await get_store().read(get_settings)

@@ -27,7 +27,7 @@ from db.topology import SYSTEM, NodeRef, site_choices
 from filestore.storage import FileNameError
 from portal.access import current_principal
 from portal.configuration import bp
-from portal.configuration.deps import check_site, files_state
+from portal.configuration.deps import check_site, effective_settings, files_state
 from portal.configuration.pages import (
     allowed,
     back_to,
@@ -55,7 +55,7 @@ async def tab(tab: str) -> Any:
 
 @loader("system", "general")
 async def _general(node: NodeRef) -> dict[str, Any]:
-    return {"specs": SETTINGS, "values": await get_store().read(get_settings)}
+    return {"specs": SETTINGS, "values": await effective_settings()}
 
 
 @bp.post("/system/general")
