@@ -81,13 +81,16 @@ async def error_cases(o: ConformanceOptions, results: list[CheckResult]) -> None
                     results.append(
                         CheckResult(name, "FAIL", f"expected {sorted(codes)}, got {got}")
                     )
+            # answers to CALLs never made must be ignored, not break the connection
+            await ws.send_message('[3,"never-asked",{}]')
+            await ws.send_message('[4,"never-asked-2","GenericError","",{}]')
             frame = await exchange('[2,"h1","Heartbeat",{}]', "h1")
             ok = frame[0] == 3
             results.append(
                 CheckResult(
                     "error-connection-survives",
                     "PASS" if ok else "FAIL",
-                    "Heartbeat answered after the errors" if ok else str(frame),
+                    "Heartbeat answered after the errors and stray answers" if ok else str(frame),
                 )
             )
     except (HandshakeError, ConnectionClosed, OSError, trio.TooSlowError) as exc:
