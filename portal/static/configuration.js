@@ -168,12 +168,27 @@
     if (line) line.hidden = !online;
     document.querySelectorAll("[data-needs-online]").forEach(function (b) { b.disabled = !online; });
   }
+  // Remote stop lists the running sessions: re-read them (from this page) when the
+  // station's state changes, at most once a second.
+  var sessions = document.querySelector("[data-running-sessions]"), sessionsTimer = null;
+  function refreshSessions() {
+    sessionsTimer = null;
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-running-sessions]");
+        if (fresh && fresh.innerHTML !== sessions.innerHTML) sessions.innerHTML = fresh.innerHTML;
+      })
+      .catch(function () { /* the next change tries again */ });
+  }
   // Live state and progress come from the frame's one event stream (portal.js).
   var steps = ["Downloading", "Downloaded", "Installing", "Installed"];
   document.addEventListener("cp:station", function (e) {
     var d = e.detail;
     if (!live || d.station !== live.dataset.cbid) return;
     applyOnline(d.online);
+    if (sessions && !sessionsTimer) sessionsTimer = setTimeout(refreshSessions, 1000);
     if (d.firmwareVersion) {
       document.querySelectorAll("[data-firmware-version]").forEach(function (el) { el.textContent = d.firmwareVersion; });
     }

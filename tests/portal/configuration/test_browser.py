@@ -194,6 +194,23 @@ async def test_walk_every_level_and_tab_and_use_the_live_parts(
             return page.is_hidden("[data-offline-banner]")
 
         assert await chromium.run(open_control)
+        await station.plug_in(1)
+
+        def start_and_stop() -> dict[str, Any]:
+            page.fill('[data-action="remote-start"] input[name=idTag]', "1001")
+            page.click('[data-action="remote-start"] button')
+            # the Remote stop card lists the new session without a reload
+            page.wait_for_selector('[data-running-sessions] select[name="transactionId"]')
+            listed = page.inner_text("[data-running-sessions]")
+            page.click('[data-action="remote-stop"] button')
+            page.click("[data-confirm-ok]")
+            stopped = page.inner_text('[data-action="remote-stop"] [data-testid="action-result"]')
+            page.wait_for_selector("[data-running-sessions] [data-no-session]")
+            return {"listed": listed, "stopped": stopped}
+
+        done = await chromium.run(start_and_stop)
+        assert "outlet 1 · 1001" in done["listed"]
+        assert "Accepted" in done["stopped"]
         station.drop_connection(offline_for=60)
 
         def wait_offline() -> bool:
