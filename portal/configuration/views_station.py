@@ -172,6 +172,13 @@ async def station_password(station_id: int) -> Any:
                 notice_kind="error",
                 status=409,
             )
+        if generated:  # shown once: the station has it, people may need it too
+            return await render_tab(
+                "general",
+                node=node,
+                notice=f"{result.message} The new password (shown once): {generated}",
+                form={"generated_password": generated},
+            )
         await flash(result.message)
         return back_to("general", node.key)
     try:

@@ -71,6 +71,19 @@ async def test_tc_073_the_general_tab_sends_the_password_and_the_station_reconne
             lambda: ConfigurationKey.select().where(ConfigurationKey.value == NEW).count()
         )
         assert clear == 0  # the password is never kept in clear
+        # "Generate and send": the station gets it, the page shows it once
+        await station.wait_online()
+        generated = await post(
+            client,
+            f"/configuration/stations/{world.solna_station}/password",
+            {"do": "generate-send"},
+        )
+        html = await generated.get_data(as_text=True)
+        assert generated.status_code == 200
+        shown = station.config.get("AuthorizationKey")
+        assert shown != NEW
+        assert f'value="{shown}"' in html
+        assert verify_password(await _hash_of(store, "SOLNA-1"), shown)
 
 
 async def test_a_password_the_station_refuses_is_not_stored(
