@@ -9,6 +9,7 @@ from typing import Any
 import peewee as pw
 
 from db.models import ROLES, ChargingSession, IdTag, Site, User, utcnow
+from db.timezones import check_zone
 
 __all__ = [
     "SORTABLE_USER_COLUMNS",
@@ -29,6 +30,7 @@ __all__ = [
     "set_dashboard_panels",
     "set_email",
     "set_password_hash",
+    "set_time_zone",
     "update_user",
 ]
 
@@ -117,6 +119,7 @@ class UserRow:
     last_login_at: Any
     password_hash: str | None = field(default=None, repr=False)
     rfids: tuple[str, ...] = ()
+    time_zone: str = ""  # display zone chosen in user settings; "" = the system zone
 
     @property
     def name(self) -> str:
@@ -155,6 +158,7 @@ def _row(user: User, rfids: tuple[str, ...] = (), site_name: str = "") -> UserRo
         last_login_at=user.last_login_at,
         password_hash=user.password_hash,
         rfids=rfids,
+        time_zone=user.time_zone or "",
     )
 
 
@@ -392,3 +396,15 @@ def set_email(user_id: int, email: str) -> str:
 
 def set_dashboard_panels(user_id: int, panels: list[str]) -> None:
     User.update(dashboard_panels=",".join(panels)).where(User.id == user_id).execute()
+
+
+def set_time_zone(user_id: int, name: str) -> str:
+    """Store the user's display zone (IANA name; "" = the system zone); returns it."""
+    name = name.strip()
+    if name:
+        try:
+            name = check_zone(name)
+        except ValueError as exc:
+            raise InvalidFieldError("time_zone", str(exc)) from None
+    User.update(time_zone=name).where(User.id == user_id).execute()
+    return name

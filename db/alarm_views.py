@@ -23,10 +23,11 @@ __all__ = [
     "list_events",
 ]
 
-#: (key, label) of the exported/listed columns.
+#: (key, label) of the exported/listed columns; times are naive UTC (the portal labels
+#: and shows them in its display zone).
 ALARM_COLUMNS = (
-    ("raised_at", "Raised (UTC)"),
-    ("cleared_at", "Cleared (UTC)"),
+    ("raised_at", "Raised"),
+    ("cleared_at", "Cleared"),
     ("kind", "Alarm"),
     ("charge_box_id", "Station"),
     ("connector_id", "Outlet"),
@@ -35,7 +36,7 @@ ALARM_COLUMNS = (
     ("count", "Count"),
 )
 EVENT_COLUMNS = (
-    ("time", "Time (UTC)"),
+    ("time", "Time"),
     ("severity", "Severity"),
     ("kind", "Event"),
     ("charge_box_id", "Station"),

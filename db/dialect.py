@@ -105,6 +105,16 @@ class Dialect:
             return peewee.Case(sunday_zero, [(0, 7)], sunday_zero)
         return peewee.Cast(fn.date_part("isodow", column), "INTEGER")
 
+    def epoch_slot(self, column: Expr, seconds: int) -> Expr:
+        """``floor(unix time / seconds)`` of a naive UTC column, as an integer: the UTC
+        slot that ``db.timezones.fold_slots`` folds into local buckets."""
+        if self.sqlite:
+            return peewee.Cast(fn.strftime("%s", column), "INTEGER") / peewee.Value(
+                int(seconds), converter=False
+            )
+        epoch = fn.EXTRACT(NodeList((SQL("EPOCH FROM"), column)))
+        return peewee.Cast(fn.FLOOR(epoch / peewee.Value(int(seconds), converter=False)), "BIGINT")
+
     def bucket(self, column: Expr, unit: str) -> Expr:
         if unit == "day":
             return self.day(column)

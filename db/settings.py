@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from db.config_errors import ConfigurationError
 from db.models import Setting
+from db.timezones import check_zone, server_zone_name
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,13 @@ class SettingSpec:
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("system.name", "System name", "Charge Portal"),
     SettingSpec("system.description", "Description", ""),
+    SettingSpec(
+        "system.time_zone",
+        "Time zone",
+        server_zone_name(),
+        "IANA name (e.g. Europe/Stockholm): the portal shows times in it and reads schedules "
+        "in it, unless a user chooses another zone for display or a site has its own.",
+    ),
     SettingSpec(
         "ocpp16.url",
         "OCPP 1.6 WebSocket address",
@@ -82,6 +90,11 @@ def _check(key: str, value: str) -> str:
     value = value.strip()
     if key == "system.name" and not value:
         raise ConfigurationError("The system needs a name.", field=key)
+    if key == "system.time_zone":
+        try:
+            return check_zone(value)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc), field=key) from None
     if key == "ftp.mode" and value not in {"embedded", "external"}:
         raise ConfigurationError("FTP server is 'embedded' or 'external'.", field=key)
     schemes = {

@@ -18,6 +18,7 @@ from db.nodes import (
     get_station,
 )
 from db.passwords import hash_station_password
+from db.timezones import check_zone
 
 CONNECTOR_TYPES = ("Type 2", "Type 2 cable", "Type 1", "CCS", "CHAdeMO", "Schuko", "Type 3")
 OUTLET_MODES = ("OPEN", "RFID")
@@ -59,15 +60,32 @@ def _address(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_site(
-    site_id: int, *, name: str, identification: str = "", description: str = ""
+    site_id: int,
+    *,
+    name: str,
+    identification: str = "",
+    description: str = "",
+    time_zone: str | None = None,
 ) -> None:
+    """``time_zone``: the site's IANA zone, "" = the system zone, None = unchanged."""
     site = get_site(site_id)
     site.name = _site_name(name, current_id=site.id)
     site.identification = bounded(
         Site.identification, identification, "identification", "The identification"
     )
     site.description = description
+    if time_zone is not None:
+        site.time_zone = _site_zone(time_zone)
     site.save()
+
+
+def _site_zone(value: str) -> str:
+    if not value.strip():
+        return ""
+    try:
+        return check_zone(value)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc), field="time_zone") from None
 
 
 def update_site_address(site_id: int, values: dict[str, Any]) -> None:
@@ -275,6 +293,7 @@ def site_view(site: Site) -> dict[str, Any]:
         "name": site.name,
         "identification": site.identification,
         "description": site.description,
+        "time_zone": site.time_zone,
         **{key: getattr(site, key) for key in ADDRESS_FIELDS},
     }
 

@@ -43,6 +43,7 @@ class Principal:
     site_id: int | None = None
     token_id: int | None = None  # set when authenticated by an API token
     dashboard_panels: tuple[str, ...] = ()
+    time_zone: str = ""  # the user's display zone ("" = the system zone; portal.timefmt)
 
     @property
     def site_scope(self) -> int | None:

@@ -23,6 +23,7 @@ from db.models import ALARM_KINDS
 from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard
 from portal.context import get_store, selected_node
 from portal.table_export import csv_response, xlsx_response
+from portal.timefmt import display_zone, parse_local
 
 __all__ = ["bp", "menu"]
 
@@ -37,15 +38,25 @@ VIEWS = {
 }
 
 
+#: columns holding a time (naive UTC), shown and exported in the display zone
+TIME_KEYS = frozenset({"raised_at", "cleared_at", "time"})
+
+
 def _time_arg(name: str) -> dt.datetime | None:
+    """A filter bound typed in the display zone (or with ``Z``/an offset) as naive UTC."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
     try:
-        value = dt.datetime.fromisoformat(raw.replace("Z", ""))
+        return parse_local(raw)
     except ValueError:
         raise BadRequest(f"{name}: not a date or date-time ({raw!r})") from None
-    return value.replace(tzinfo=None)
+
+
+def _zoned(columns: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """Export headers naming the zone of their times: ``Raised (Europe/Stockholm)``."""
+    zone = display_zone()
+    return [(key, f"{label} ({zone})" if key in TIME_KEYS else label) for key, label in columns]
 
 
 def _filter() -> LogFilter:
@@ -130,6 +141,9 @@ async def export(view: str, fmt: str) -> Any:
         rows = partial(iter_alarms, flt, active=view == "active")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
     filename = f"{view}-{stamp}.{fmt}"
+    zone, headers = display_zone(), _zoned(columns)
     if fmt == "xlsx":
-        return await xlsx_response(get_store(), rows, columns, title=title, filename=filename)
-    return await csv_response(get_store(), rows, columns, filename=filename)
+        return await xlsx_response(
+            get_store(), rows, headers, title=title, filename=filename, zone=zone
+        )
+    return await csv_response(get_store(), rows, headers, filename=filename, zone=zone)

@@ -59,6 +59,7 @@ from db.api_tokens import authenticate_token, touch_token
 from db.models import utcnow
 from db.store import Store
 from db.topology import SYSTEM, NodeRef, resolve_node
+from portal import timefmt
 from portal.access import MenuEntry, Principal, current_principal, not_found
 from portal.context import PortalState, get_state, get_store
 from portal.frame import frame_data
@@ -166,6 +167,7 @@ def create_app(store: Store, gateway: Any, *, config: dict[str, Any] | None = No
     app.before_request(_load_principal)
     app.before_request(_check_csrf)
     app.before_request(_select_node)
+    timefmt.init_app(app)  # after the principal: the display zone is the user's or the system's
     app.after_request(_finish_response)
     app.context_processor(_frame_context)
     app.jinja_env.globals["csrf_token"] = csrf_token  # also inside imported macros
@@ -238,6 +240,7 @@ async def _load_principal() -> Any:
         name=user.name,
         site_id=user.site_id,
         dashboard_panels=user.dashboard_panels,
+        time_zone=user.time_zone,
     )
     return None
 

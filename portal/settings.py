@@ -1,4 +1,5 @@
-"""User settings (SPEC §3): change e-mail, password (old one required), dashboard panels."""
+"""User settings (SPEC §3): change e-mail, password (old one required), dashboard panels,
+the time zone the portal shows times in."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from db.accounts import (
     set_dashboard_panels,
     set_email,
     set_password_hash,
+    set_time_zone,
 )
 from db.passwords import WeakPasswordError, check_policy, hash_password, verify_password
 from portal.access import ALL_ROLES, current_principal, guard
@@ -101,4 +103,22 @@ async def change_panels() -> Any:
         return await _page({"panels": f"Choose exactly {MAX_PANELS} panels."}, 400)
     await get_store().write(set_dashboard_panels, principal.user_id, chosen)
     await flash("Your dashboard panels were saved.")
+    return redirect(url_for("settings.index"))
+
+
+@bp.post("/time-zone")
+async def change_time_zone() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    assert principal.user_id is not None
+    form = await request.form
+    value = form.get("time_zone", "")
+    try:
+        saved = await get_store().write(set_time_zone, principal.user_id, value)
+    except AccountError as exc:
+        return await _page({"time_zone": exc.message}, 400, time_zone_value=value)
+    if saved:
+        await flash(f"Times are now shown in {saved}.")
+    else:
+        await flash("Times are now shown in the system's time zone.")
     return redirect(url_for("settings.index"))

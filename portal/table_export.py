@@ -21,6 +21,7 @@ from openpyxl.styles import Font
 from quart import Response
 
 from db.store import Store
+from db.timezones import utc_to_local
 
 __all__ = ["csv_response", "xlsx_response"]
 
@@ -28,8 +29,17 @@ EXCEL_MAX_DATA_ROWS = 1_048_575
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _local(value: Any, zone: str | None) -> Any:
+    """Datetimes (naive UTC) as wall-clock times of ``zone``; other values as they are."""
+    return utc_to_local(value, zone) if isinstance(value, dt.datetime) else value
+
+
 def _write_xlsx(
-    rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str, path: str
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    title: str,
+    path: str,
+    zone: str | None = None,
 ) -> int:
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
@@ -46,7 +56,7 @@ def _write_xlsx(
                 cell.font = bold
                 header.append(cell)
             sheet.append(header)
-        sheet.append([row.get(key) for key, _ in columns])
+        sheet.append([_local(row.get(key), zone) for key, _ in columns])
         count += 1
     if sheet is None:
         sheet = workbook.create_sheet(title)
@@ -71,13 +81,15 @@ async def xlsx_response(
     *,
     title: str,
     filename: str,
+    zone: str | None = None,
 ) -> Response:
-    """An .xlsx download of ``rows()`` (a sync generator run in a database thread)."""
+    """An .xlsx download of ``rows()`` (a sync generator run in a database thread);
+    datetimes are written as wall-clock times of ``zone`` (None: UTC)."""
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
 
     def build() -> int:
-        return _write_xlsx(rows(), columns, title, path)
+        return _write_xlsx(rows(), columns, title, path, zone)
 
     await store.read(build)
     response = Response(_stream_file(path), mimetype=XLSX)
@@ -98,8 +110,10 @@ async def csv_response(
     columns: Sequence[tuple[str, str]],
     *,
     filename: str,
+    zone: str | None = None,
 ) -> Response:
-    """A CSV download of ``rows()`` (built in a database thread into a temporary file)."""
+    """A CSV download of ``rows()`` (built in a database thread into a temporary file);
+    datetimes as wall-clock times of ``zone`` (None: UTC)."""
     handle, path = tempfile.mkstemp(suffix=".csv")
     os.close(handle)
 
@@ -108,7 +122,7 @@ async def csv_response(
             writer = csv.writer(out)
             writer.writerow([label for _, label in columns])
             for row in rows():
-                writer.writerow([_csv_value(row.get(key)) for key, _ in columns])
+                writer.writerow([_csv_value(_local(row.get(key), zone)) for key, _ in columns])
 
     await store.read(build)
     response = Response(_stream_file(path), mimetype="text/csv")

@@ -70,6 +70,7 @@ async def site_general(site_id: int) -> Any:
                 name=form.get("name", ""),
                 identification=form.get("identification", ""),
                 description=form.get("description", ""),
+                time_zone=form.get("time_zone"),
             )
         )
     except ConfigurationError as exc:

@@ -38,6 +38,7 @@ from portal.configuration.pages import (
 )
 from portal.context import get_gateway, get_store
 from portal.live import station_state
+from portal.timefmt import forget_system_zone
 
 
 @bp.get("/")
@@ -68,6 +69,7 @@ async def save_general() -> Any:
     except ConfigurationError as exc:
         return await refused("general", SYSTEM, exc, form)
     current_app.config["PORTAL_SYSTEM_NAME"] = saved["system.name"]
+    forget_system_zone()  # the time zone applies from the next page on
     await flash("System settings saved.")
     return back_to("general", "system")
 

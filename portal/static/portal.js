@@ -100,11 +100,8 @@
     });
   }
 
-  // Local time for <time datetime="...Z" data-local-time>.
-  document.querySelectorAll("time[data-local-time]").forEach(function (t) {
-    var d = new Date(t.getAttribute("datetime"));
-    if (!isNaN(d)) t.textContent = d.toLocaleString();
-  });
+  // Times are rendered by the server in the display zone (portal/timefmt.py); the browser's
+  // own zone is not used, so every page, export and chart agrees.
 
   // Live station colours: the frame listens once; pages listen to "cp:station".
   var COLOURS = ["st-black", "st-blue", "st-red", "st-grey"];

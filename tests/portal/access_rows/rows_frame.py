@@ -29,6 +29,9 @@ ROWS = {
     ("GET", "/settings/"): [Case("/settings/", same(302, 200))],
     ("POST", "/settings/email"): [Case("/settings/email", same(401, 400), body={"email": "x"})],
     ("POST", "/settings/panels"): [Case("/settings/panels", same(401, 400), body={})],
+    ("POST", "/settings/time-zone"): [
+        Case("/settings/time-zone", same(401, 400), body={"time_zone": "Mars/Olympus"})
+    ],
     ("POST", "/settings/password"): [
         Case("/settings/password", same(401, 400), body={"old_password": "nope"})
     ],

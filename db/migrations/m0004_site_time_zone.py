@@ -1,0 +1,39 @@
+"""Time zones: ``site.time_zone`` (a site's own zone, for its schedules) and ``user.time_zone``
+(a user's display zone); empty = the system zone (setting ``system.time_zone``)."""
+
+from __future__ import annotations
+
+import peewee
+from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator, migrate
+
+from db.connection import is_sqlite
+
+COLUMNS = (("site", "time_zone"), ("user", "time_zone"))
+
+
+def _migrator(database: peewee.Database) -> SchemaMigrator:
+    if is_sqlite(database):
+        return SqliteMigrator(database)
+    return PostgresqlMigrator(database)
+
+
+def _has(database: peewee.Database, table: str, column: str) -> bool:
+    return any(c.name == column for c in database.get_columns(table))
+
+
+def up(database: peewee.Database) -> None:
+    # m0001 creates tables from the current models: a new database has them already
+    migrator = _migrator(database)
+    missing = [(t, c) for t, c in COLUMNS if not _has(database, t, c)]
+    migrate(
+        *(
+            migrator.add_column(table, column, peewee.CharField(default="", max_length=64))
+            for table, column in missing
+        )
+    )
+
+
+def down(database: peewee.Database) -> None:
+    migrator = _migrator(database)
+    present = [(t, c) for t, c in COLUMNS if _has(database, t, c)]
+    migrate(*(migrator.drop_column(table, column) for table, column in present))
