@@ -60,6 +60,8 @@ def _validator(name: str) -> Callable[[Any], Any]:
 
 def validate(action: str, payload: dict[str, Any], *, response: bool = False) -> None:
     """Check ``payload`` of ``action`` (request, or its response); raise SchemaViolationError."""
+    if not known_action(action):
+        raise SchemaViolationError("NotImplemented", f"no OCPP 1.6 action {action!r}")
     name = f"{action}Response" if response else action
     try:
         _validator(name)(payload)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 import trio
 
@@ -9,7 +11,8 @@ from tests.simulator.minimal_cs import MinimalCentralSystem
 
 
 @pytest.fixture(name="cs")
-async def _cs(nursery: trio.Nursery) -> MinimalCentralSystem:
+async def _cs(nursery: trio.Nursery) -> AsyncIterator[MinimalCentralSystem]:
     central = MinimalCentralSystem(interval=1)
     await nursery.start(central.run)
-    return central
+    yield central
+    assert central.invalid == []  # every frame the simulator sent matched its schema

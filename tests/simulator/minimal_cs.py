@@ -16,6 +16,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
 
 from simulator.protocol import Call, CallError, CallResult, parse_frame
+from simulator.schemas import SchemaViolationError, validate
 
 
 class MinimalCentralSystem:
@@ -32,6 +33,7 @@ class MinimalCentralSystem:
             else {"TAG1": "Accepted", "TAG2": "Accepted", "FreeCharging": "Accepted"}
         )
         self.received: list[tuple[str, str, dict[str, Any]]] = []
+        self.invalid: list[tuple[str, str]] = []  # CALLs that break the OCPP 1.6 schemas
         self.frames: list[tuple[str, str]] = []
         self.drop: dict[str, int] = defaultdict(int)  # action -> answers to swallow
         self.boot_answers: list[str] = []  # statuses to give before Accepted (Pending...)
@@ -103,6 +105,10 @@ class MinimalCentralSystem:
                     self._changed_now()
                     continue
                 if isinstance(frame, Call):
+                    try:
+                        validate(frame.action, frame.payload)
+                    except SchemaViolationError as exc:
+                        self.invalid.append((frame.action, exc.description))
                     self.received.append((cbid, frame.action, frame.payload))
                     self._changed_now()
                     if self.drop[frame.action] > 0:

@@ -101,6 +101,8 @@ async def test_conformance_exits_non_zero_when_a_check_fails(cs):
     assert "PASS" in out
     assert "unknown-station-refused" in out
     assert "FAIL" in out
+    assert {action for action, _ in cs.invalid} >= {"FooBarAction", "BootNotification"}
+    cs.invalid.clear()  # the conformance run sent those bad frames on purpose
 
 
 async def test_bad_scenario_is_a_clear_error(tmp_path):
