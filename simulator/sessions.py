@@ -307,6 +307,7 @@ class SessionsMixin:
 
         self.txq.push(TxMessage("MeterValues", build))
         self._kick()
+        self._notify()
 
     def _meter_value(self, outlet: Outlet, context: str, *, stop_txn: bool = False) -> dict:
         if context == "Sample.Clock":

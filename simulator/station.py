@@ -119,6 +119,7 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
         self._wake = trio.Event()
         self._online = trio.Event()
         self._heartbeat_changed = trio.Event()
+        self._back_online = trio.Event()
         self._conn_scope: trio.CancelScope | None = None
         self._run_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
@@ -187,9 +188,10 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
                 nursery.start_soon(self._timer_loop)
                 attempt = 0
                 while True:
-                    wait = self._offline_until - trio.current_time()
-                    if wait > 0:
-                        await trio.sleep(wait)
+                    if self._offline_until > trio.current_time():
+                        self._back_online = trio.Event()
+                        with trio.move_on_at(self._offline_until):
+                            await self._back_online.wait()
                     try:
                         self._set_state("connecting")
                         await self._connection(accepted)
@@ -382,6 +384,7 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
             except ConnectionClosed:
                 return
             self.counters["pings"] = self.counters.get("pings", 0) + 1
+            self._notify()
 
     async def _timer_loop(self) -> None:
         """Meter sampling, clock-aligned data, EV full, reservation and plug timeouts."""
@@ -422,6 +425,11 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
             self._offline_until = trio.current_time() + offline_for
         if self._conn_scope is not None:
             self._conn_scope.cancel()
+
+    def end_offline(self) -> None:
+        """Reconnect now instead of at the end of ``drop_connection(offline_for=...)``."""
+        self._offline_until = 0.0
+        self._back_online.set()
 
     def request_reboot(self, kind: str) -> None:
         """Reset: close the connection, reboot, boot again (sessions handled by the caller)."""

@@ -123,12 +123,13 @@ async def test_station_offline_mid_session_delivers_queued_messages_once(
         await st.plug_in(1, free=True)
         await st.wait_status(1, "Charging")
         await st.wait_idle()
-        st.drop_connection(offline_for=3.0)
+        st.drop_connection(offline_for=60)
         await st.wait_for(lambda: not st.online)
-        await trio.sleep(2.2)
+        await st.wait_for(lambda: len(st.txq) >= 2)  # meter samples pile up offline
         await st.unplug(1)
         queued = len(st.txq)
         assert queued >= 3  # MeterValues and the StopTransaction wait for the connection
+        st.end_offline()
         await st.wait_for(lambda: st.online)
         await st.wait_idle()
     rows = await store.read(sessions, "E2EOFF")

@@ -102,11 +102,12 @@ async def test_offline_session_messages_delivered_in_order_after_reconnect(cs, n
         await station.plug_in(1, free=True)
         await station.wait_status(1, "Charging")
         await station.wait_idle()
-        station.drop_connection(offline_for=2.5)
+        station.drop_connection(offline_for=60)
         await station.wait_for(lambda: not station.online)
-        await trio.sleep(1.2)  # meter samples pile up while offline
+        await station.wait_for(lambda: len(station.txq) >= 1)  # samples pile up offline
         await station.unplug(1)
         assert len(station.txq) >= 2
+        station.end_offline()
         await station.wait_for(lambda: station.online)
         await station.wait_idle()
     tx_actions = [
@@ -269,5 +270,4 @@ async def test_websocket_pings_at_the_configured_interval(cs, nursery):
     station = make_station(cs, config={"WebSocketPingInterval": "1"})
     with trio.fail_after(10):
         await nursery.start(station.run)
-        await trio.sleep(2.3)
-    assert station.counters.get("pings", 0) >= 2
+        await station.wait_for(lambda: station.counters.get("pings", 0) >= 2)
