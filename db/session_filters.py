@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from db.timezones import local_to_utc
+
 __all__ = [
     "COLUMNS",
     "DEFAULT_COLUMNS",
@@ -121,11 +123,13 @@ def parse_duration(text: str) -> float:
     return parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
 
 
-def _parse_time(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text.strip().replace("T", " ").removesuffix("Z"))
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
+def _parse_time(text: str, zone: str | None = None) -> dt.datetime:
+    """Naive UTC from ``text``: a ``Z`` or offset says its zone, else it is a wall-clock
+    time in ``zone`` (None: UTC, as the JSON API reads it)."""
+    text = text.strip().replace("T", " ")
+    if text.endswith(("Z", "z")):
+        return dt.datetime.fromisoformat(text[:-1])
+    return local_to_utc(dt.datetime.fromisoformat(text), zone)
 
 
 @dataclass(frozen=True)
@@ -148,8 +152,9 @@ class SessionFilter:
     # --- URL form ------------------------------------------------------------------
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> SessionFilter:
-        """Parse query parameters; raises ``FilterError`` naming the bad parameter."""
+    def from_params(cls, params: Mapping[str, str], *, zone: str | None = None) -> SessionFilter:
+        """Parse query parameters; raises ``FilterError`` naming the bad parameter. Times
+        without ``Z`` or an offset are wall-clock times of ``zone`` (None: UTC)."""
         text: dict[str, str] = {}
         ranges: dict[str, list[Any]] = {}
         exact: dict[str, Any] = {}
@@ -162,7 +167,7 @@ class SessionFilter:
             if bound in ("from", "to", "min", "max") and base in COLUMNS:
                 column = COLUMNS[base]
                 ranges.setdefault(base, [None, None])[0 if bound in ("from", "min") else 1] = (
-                    _parse_bound(key, column, bound, value)
+                    _parse_bound(key, column, bound, value, zone)
                 )
             elif key in COLUMNS:
                 column = COLUMNS[key]
@@ -222,12 +227,12 @@ def _parse_int(param: str, value: str) -> int:
         raise FilterError(param, "a whole number") from None
 
 
-def _parse_bound(param: str, column: Column, bound: str, value: str) -> Any:
+def _parse_bound(param: str, column: Column, bound: str, value: str, zone: str | None) -> Any:
     if column.kind == "time":
         if bound not in ("from", "to"):
             raise FilterError(param, f"use {column.key}_from / {column.key}_to")
         try:
-            return _parse_time(value)
+            return _parse_time(value, zone)
         except ValueError:
             raise FilterError(param, "a time like 2026-03-20 15:38:36") from None
     if bound not in ("min", "max"):
@@ -247,7 +252,7 @@ def _parse_bound(param: str, column: Column, bound: str, value: str) -> Any:
 
 def _format_value(value: Any) -> str:
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
+        return value.isoformat(sep=" ") + "Z"  # UTC, whatever zone reads it back
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -2,7 +2,9 @@
 
 The page holds the chart menu, a canvas and the timeline; the browser fetches the
 chart (``/diagrams/data``) and the timeline's overview (``/diagrams/timeline``) as
-JSON. Every number is aggregated in SQL (``db.session_aggregates``).
+JSON. Every number is aggregated in SQL (``db.session_aggregates``). Days, weeks,
+months, hours and weekdays are those of the display zone (``portal.timefmt``): the range
+in the URL is local dates, the queries get its UTC bounds and the zone.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from db.session_aggregates import (
     peak_power,
     sessions_per_day,
 )
+from db.timezones import local_to_utc
 from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard
 from portal.context import get_store, scope_node, selected_node
+from portal.timefmt import display_zone, to_local
 
 __all__ = ["bp", "menu"]
 
@@ -64,7 +68,8 @@ def _day(text: str | None) -> dt.datetime | None:
 
 
 async def _range(viewer: Viewer, node: Node) -> tuple[dt.datetime, dt.datetime]:
-    """``[from, to)`` from the URL; by default the last 30 days that have data."""
+    """``[from, to)`` from the URL as local wall-clock times of the display zone; by
+    default the last 30 (local) days that have data."""
     start, end = _day(request.args.get("from")), _day(request.args.get("to"))
     if start is not None and end == start:
         end = start + dt.timedelta(days=1)  # one day: from=to=that day
@@ -73,7 +78,7 @@ async def _range(viewer: Viewer, node: Node) -> tuple[dt.datetime, dt.datetime]:
             end = start + dt.timedelta(days=DEFAULT_DAYS)
         else:
             _, last = await get_store().read(data_span, viewer, node)
-            latest = min(last or utcnow(), utcnow())
+            latest = to_local(min(last or utcnow(), utcnow()))
             end = dt.datetime.combine(latest.date() + dt.timedelta(days=1), dt.time())
     if start is None:
         start = end - dt.timedelta(days=DEFAULT_DAYS)
@@ -93,7 +98,7 @@ async def index() -> Any:
         start, end = await _range(viewer, node)
     except RangeError as exc:
         error = str(exc)
-        end = dt.datetime.combine(utcnow().date() + dt.timedelta(days=1), dt.time())
+        end = dt.datetime.combine(to_local(utcnow()).date() + dt.timedelta(days=1), dt.time())
         start = end - dt.timedelta(days=DEFAULT_DAYS)
     node_key = request.args.get("node", "")
     base: dict[str, Any] = {"node": node_key} if node_key else {}
@@ -137,11 +142,12 @@ async def data() -> Any:
     cache: dict[Any, tuple[float, dict[str, Any]]] = current_app.extensions.setdefault(
         "chargeportal_charts", {}
     )
-    key = (viewer, node, chart, start, end)
+    zone = display_zone()
+    key = (viewer, node, chart, start, end, zone)
     hit = cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < CHART_TTL:
         return jsonify(hit[1])
-    body = await _chart_body(chart, viewer, node, start, end)
+    body = await _chart_body(chart, viewer, node, start, end, zone)
     if len(cache) > 500:
         cache.clear()
     cache[key] = (time.monotonic(), body)
@@ -149,13 +155,20 @@ async def data() -> Any:
 
 
 async def _chart_body(
-    chart: str, viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime
+    chart: str,
+    viewer: Viewer,
+    node: Node,
+    local_start: dt.datetime,
+    local_end: dt.datetime,
+    zone: str,
 ) -> dict[str, Any]:
+    """The chart over local ``[local_start, local_end)`` with buckets of ``zone``."""
     read = get_store().read
     title = CHARTS[chart]
+    start, end = local_to_utc(local_start, zone), local_to_utc(local_end, zone)
     if chart.startswith("energy-") or chart == "sessions-day":
         unit = "day" if chart == "sessions-day" else chart.split("-")[1]
-        rows = await read(energy_per, unit, viewer, node, start, end)
+        rows = await read(partial(energy_per, unit, viewer, node, start, end, zone=zone))
         labels = [r["bucket"] for r in rows]
         energy = {"label": "Energy (kWh)", "data": [r["energy_kwh"] for r in rows], "axis": "y"}
         sessions = {
@@ -169,7 +182,7 @@ async def _chart_body(
             sessions.update(axis="y", type="bar")
         body = _chart("bar", title, labels, sets)
     elif chart == "occupancy":
-        rows = await read(partial(occupancy, viewer, node, start, end))
+        rows = await read(partial(occupancy, viewer, node, start, end, zone=zone))
         body = _chart(
             "line",
             title,
@@ -184,7 +197,7 @@ async def _chart_body(
             outlets=rows[0]["outlets"] if rows else 0,
         )
     elif chart == "by-hour":
-        rows = await read(by_hour, viewer, node, start, end)
+        rows = await read(partial(by_hour, viewer, node, start, end, zone=zone))
         body = _chart(
             "bar",
             title,
@@ -192,7 +205,7 @@ async def _chart_body(
             [{"label": "Sessions", "data": [r["sessions"] for r in rows], "axis": "y"}],
         )
     elif chart == "by-weekday":
-        rows = await read(by_weekday, viewer, node, start, end)
+        rows = await read(partial(by_weekday, viewer, node, start, end, zone=zone))
         body = _chart(
             "bar",
             title,
@@ -221,7 +234,7 @@ async def _chart_body(
             energy_kwh=[r["energy_kwh"] for r in rows],
         )
     else:  # peak-power
-        rows = await read(peak_power, "day", viewer, node, start, end)
+        rows = await read(partial(peak_power, "day", viewer, node, start, end, zone=zone))
         body = _chart(
             "line",
             title,
@@ -239,15 +252,22 @@ async def _chart_body(
                 },
             ],
         )
-    body.update({"chart": chart, "from": start.isoformat(sep=" "), "to": end.isoformat(sep=" ")})
+    body.update(
+        {
+            "chart": chart,
+            "from": local_start.isoformat(sep=" "),
+            "to": local_end.isoformat(sep=" "),
+            "zone": zone,
+        }
+    )
     return body
 
 
 @bp.get("/timeline")
 async def timeline() -> Any:
     """Sessions per day over the data's whole span (up to two years): the timeline's overview."""
-    viewer, node = _viewer(), scope_node()
-    key = (viewer, node)
+    viewer, node, zone = _viewer(), scope_node(), display_zone()
+    key = (viewer, node, zone)
     _timeline_cache: dict[Any, tuple[float, dict[str, Any]]] = current_app.extensions.setdefault(
         "chargeportal_timeline", {}
     )
@@ -258,11 +278,21 @@ async def timeline() -> Any:
     if first is None or last is None:
         body: dict[str, Any] = {"days": [], "first": None, "last": None}
     else:
+        first, last = to_local(first), to_local(last)  # local days
         end = dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time())
         start = max(
             dt.datetime.combine(first.date(), dt.time()), end - dt.timedelta(days=TIMELINE_DAYS)
         )
-        days = await get_store().read(sessions_per_day, viewer, node, start, end)
+        days = await get_store().read(
+            partial(
+                sessions_per_day,
+                viewer,
+                node,
+                local_to_utc(start, zone),
+                local_to_utc(end, zone),
+                zone=zone,
+            )
+        )
         body = {
             "days": [[day, count] for day, count in days],
             "first": start.date().isoformat(),

@@ -137,8 +137,11 @@ class ExportJobs:
         viewer: Viewer,
         node: Node,
         columns: Sequence[str] = EXPORT_COLUMNS,
+        *,
+        zone: str | None = None,
     ) -> None:
-        """Count, then write the file in a worker thread; never raises (state says why)."""
+        """Count, then write the file in a worker thread; never raises (state says why).
+        Times are written on the wall clock of ``zone`` (None: UTC)."""
         flt = flt.without_cursor()
         try:
             job.total = await store.read(count_sessions, flt, viewer, node)
@@ -154,11 +157,16 @@ class ExportJobs:
                 rows = iter_sessions(flt, viewer, node)
                 if job.fmt == "xlsx":
                     write_xlsx(
-                        rows, path, columns=columns, sheet_rows=self.sheet_rows, progress=progress
+                        rows,
+                        path,
+                        columns=columns,
+                        sheet_rows=self.sheet_rows,
+                        progress=progress,
+                        zone=zone,
                     )
                     return
                 with path.open("wb") as out:
-                    for chunk in csv_chunks(_counted(rows, progress), columns=columns):
+                    for chunk in csv_chunks(_counted(rows, progress), columns=columns, zone=zone):
                         out.write(chunk)
 
             await store.read(work)
@@ -221,13 +229,17 @@ async def stream_csv(
     *,
     columns: Sequence[str] = EXPORT_COLUMNS,
     chunk: int = 5000,
+    zone: str | None = None,
 ) -> AsyncIterator[bytes]:
-    """CSV bytes as they are read: one keyset page per ``store.read``, no open cursor."""
+    """CSV bytes as they are read: one keyset page per ``store.read``, no open cursor;
+    times on the wall clock of ``zone`` (None: UTC, the API's default)."""
     current = replace(flt, after=None, limit=chunk)
     header = True
     while True:
         page = await store.read(page_sessions, current, viewer, node)
-        for data in csv_chunks(page.rows, columns=columns, header=header, rows_per_chunk=chunk):
+        for data in csv_chunks(
+            page.rows, columns=columns, header=header, rows_per_chunk=chunk, zone=zone
+        ):
             yield data
         header = False
         if page.next_after is None:

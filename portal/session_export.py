@@ -19,6 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from db.session_filters import COLUMNS
+from db.timezones import UTC_NAME, utc_to_local
 
 __all__ = [
     "EXCEL_MAX_DATA_ROWS",
@@ -61,15 +62,25 @@ class ExportCancelledError(Exception):
     """The progress callback asked the export to stop."""
 
 
-def export_value(row: dict[str, Any], key: str) -> Any:
-    """The cell value of ``key`` for ``row`` (durations as SPEC text, energy as a number)."""
+def export_value(row: dict[str, Any], key: str, zone: str | None = None) -> Any:
+    """The cell value of ``key`` for ``row`` (durations as SPEC text, energy as a number,
+    times as naive wall-clock datetimes of ``zone``, None: UTC)."""
     if key == "duration":
         return row["duration_text"]
-    return row[key]
+    value = row[key]
+    if isinstance(value, dt.datetime):
+        return utc_to_local(value, zone)
+    return value
 
 
-def _header(columns: Sequence[str]) -> list[str]:
-    return [COLUMNS[key].label for key in columns]
+def _header(columns: Sequence[str], zone: str | None = None) -> list[str]:
+    """Column labels; a time column names its zone: ``Start session (Europe/Stockholm)``."""
+    return [
+        f"{COLUMNS[key].label} ({zone or UTC_NAME})"
+        if COLUMNS[key].kind == "time"
+        else COLUMNS[key].label
+        for key in columns
+    ]
 
 
 def write_xlsx(
@@ -81,8 +92,10 @@ def write_xlsx(
     sheet_title: str = "Sessions",
     progress: Callable[[int], None] | None = None,
     progress_every: int = 5000,
+    zone: str | None = None,
 ) -> int:
     """Write ``rows`` to an .xlsx workbook at ``target``; returns the number of data rows.
+    Times are Excel datetimes on the wall clock of ``zone`` (None: UTC), named in the header.
 
     A sheet holds at most ``sheet_rows`` data rows under its header, then the export
     continues on ``Sessions 2``, ``Sessions 3``… ``progress(n)`` is called every
@@ -111,7 +124,7 @@ def write_xlsx(
             width = 21 if index in time_keys else max(10, len(COLUMNS[key].label) + 2)
             ws.column_dimensions[_letter(index)].width = width
         header = []
-        for label in _header(columns):
+        for label in _header(columns, zone):
             cell = WriteOnlyCell(ws, value=label)
             cell.font = bold
             header.append(cell)
@@ -137,7 +150,7 @@ def write_xlsx(
         assert sheet is not None
         values: list[Any] = []
         for index, key in enumerate(columns):
-            value = export_value(row, key) if index not in duration_keys else _days(row)
+            value = export_value(row, key, zone) if index not in duration_keys else _days(row)
             if value is not None and index in styled:
                 cell = styled[index]
                 cell.value = value
@@ -191,16 +204,18 @@ def csv_chunks(
     columns: Sequence[str] = EXPORT_COLUMNS,
     rows_per_chunk: int = 2000,
     header: bool = True,
+    zone: str | None = None,
 ) -> Iterator[bytes]:
-    """UTF-8 CSV (with BOM, so Excel reads it right) in chunks of ``rows_per_chunk`` rows."""
+    """UTF-8 CSV (with BOM, so Excel reads it right) in chunks of ``rows_per_chunk`` rows;
+    times on the wall clock of ``zone`` (None: UTC), named in the header."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if header:
         buffer.write("\ufeff")
-        writer.writerow(_header(columns))
+        writer.writerow(_header(columns, zone))
     pending = 0
     for row in rows:
-        writer.writerow([_csv_value(export_value(row, key)) for key in columns])
+        writer.writerow([_csv_value(export_value(row, key, zone)) for key in columns])
         pending += 1
         if pending >= rows_per_chunk:
             yield buffer.getvalue().encode()

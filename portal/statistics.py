@@ -32,6 +32,7 @@ from portal.access import ALL_ROLES, MenuEntry, current_principal, guard, not_fo
 from portal.context import get_store, scope_node, selected_node
 from portal.export_jobs import MEDIA_TYPES, ExportBusyError, ExportJobs, stream_file
 from portal.session_export import EXPORT_COLUMNS
+from portal.timefmt import display_zone, format_time, to_local
 
 __all__ = ["bp", "export_jobs", "menu"]
 
@@ -99,12 +100,13 @@ def _columns() -> list[str]:
 
 
 def _filter_or_error() -> tuple[SessionFilter, FilterError | None]:
+    zone = display_zone()  # the filter's times are typed in the display zone
     try:
-        return SessionFilter.from_params(_params()), None
+        return SessionFilter.from_params(_params(), zone=zone), None
     except FilterError as exc:
         params = {k: v for k, v in _params().items() if k != exc.param}
         try:
-            return SessionFilter.from_params(params), exc
+            return SessionFilter.from_params(params, zone=zone), exc
         except FilterError:
             return SessionFilter(), exc
 
@@ -130,7 +132,7 @@ def _cell(row: dict[str, Any], key: str) -> str:
     if value is None:
         return "—" if key == "end" else ""
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.") + str(value.microsecond // 100_000)
+        return format_time(value)  # yyyy-mm-dd hh:mm:ss.s in the display zone
     if key in ("energy", "meter"):
         return f"{value:.3f}".rstrip("0").rstrip(".") if value else "0"
     return str(value)
@@ -149,7 +151,15 @@ async def index() -> Any:
     if principal.role == "ev-user":
         end = utcnow() + dt.timedelta(days=1)
         monthly = await store.read(
-            energy_per, "month", viewer, node, end - dt.timedelta(days=3 * 366), end
+            partial(
+                energy_per,
+                "month",
+                viewer,
+                node,
+                end - dt.timedelta(days=3 * 366),
+                end,
+                zone=display_zone(),
+            )
         )
         monthly.reverse()
     columns = _columns()
@@ -225,11 +235,11 @@ async def meter_values(session_id: int) -> Any:
             value = float(sample["value"])
         except ValueError:
             continue
-        stamp = sample["timestamp"]
+        stamp = sample["timestamp"]  # the chart's axis: wall-clock time of the display zone
         entry["points"].append(
-            [stamp.isoformat() if hasattr(stamp, "isoformat") else str(stamp), value]
+            [to_local(stamp).isoformat() if hasattr(stamp, "isoformat") else str(stamp), value]
         )
-    return jsonify({"series": list(out.values())})
+    return jsonify({"series": list(out.values()), "zone": display_zone()})
 
 
 def _owner() -> str:
@@ -245,7 +255,9 @@ async def export_start() -> Any:
     if fmt not in MEDIA_TYPES:
         return jsonify(error="bad-format", message="format is xlsx or csv"), 400
     try:
-        flt = SessionFilter.from_params({k: v for k, v in _params().items() if k != "format"})
+        flt = SessionFilter.from_params(
+            {k: v for k, v in _params().items() if k != "format"}, zone=display_zone()
+        )
     except FilterError as exc:
         return jsonify(error="bad-filter", message=str(exc), field=exc.param), 400
     jobs = export_jobs()
@@ -254,7 +266,8 @@ async def export_start() -> Any:
     except ExportBusyError as exc:
         return jsonify(error="busy", message=str(exc)), 429
     columns = _columns() if "columns" in request.args else list(EXPORT_COLUMNS)
-    current_app.nursery.start_soon(jobs.run, job, get_store(), flt, _viewer(), _node(), columns)  # type: ignore[attr-defined]
+    run = partial(jobs.run, zone=display_zone())
+    current_app.nursery.start_soon(run, job, get_store(), flt, _viewer(), _node(), columns)  # type: ignore[attr-defined]
     body = job.as_dict() | {
         "progress_url": url_for("statistics.export_progress", job_id=job.id),
         "download_url": url_for("statistics.export_download", job_id=job.id),

@@ -48,9 +48,9 @@ async def test_xlsx_holds_every_field_with_excel_types(
     table = list(sheet.iter_rows(values_only=True))
     header = table[0]
     assert header[:6] == (
-        "Start session",
+        "Start session (UTC)",  # times name their zone: UTC unless one is given
         "Duration",
-        "End session",
+        "End session (UTC)",
         "Node identity",
         "Site",
         "Energy (kWh)",
@@ -84,7 +84,7 @@ async def test_xlsx_continues_on_a_new_sheet_at_the_row_limit(
     ids = []
     for name in book.sheetnames:
         table = list(book[name].iter_rows(values_only=True))
-        assert table[0][0] == "Start session"  # every sheet has its header
+        assert table[0][0] == "Start session (UTC)"  # every sheet has its header
         assert len(table) - 1 == (2 if name == "Sessions 3" else 3)
         ids += [r[EXPORT_COLUMNS.index("id")] for r in table[1:]]
     book.close()
@@ -99,7 +99,7 @@ async def test_empty_export_is_a_valid_workbook_with_a_header(tmp_path: Path) ->
     path = tmp_path / "empty.xlsx"
     assert write_xlsx([], path) == 0
     sheet = openpyxl.load_workbook(path)["Sessions"]
-    assert [c.value for c in sheet[1]][:1] == ["Start session"]
+    assert [c.value for c in sheet[1]][:1] == ["Start session (UTC)"]
     assert sheet.max_row == 1
 
 
@@ -107,10 +107,32 @@ async def test_csv_has_the_filtered_rows(store: Store, data: Dataset) -> None:
     rows = await rows_of(store, {"site": "kista", "sort": "start"})
     text = b"".join(csv_chunks(rows, rows_per_chunk=2)).decode("utf-8-sig")
     table = list(csv.reader(io.StringIO(text)))
-    assert table[0][0] == "Start session"
+    assert table[0][0] == "Start session (UTC)"
     assert [r[EXPORT_COLUMNS.index("node")] for r in table[1:]] == ["CP-B1"] * 3
     assert table[1][0] == "2026-03-16 08:00:00.0"
     assert table[1][EXPORT_COLUMNS.index("energy")] == "2.0"
+
+
+async def test_exports_in_a_zone_write_local_times_and_name_the_zone(
+    store: Store, data: Dataset, tmp_path: Path
+) -> None:
+    rows = await rows_of(store, {"site": "kista", "sort": "start"})
+    path = tmp_path / "local.xlsx"
+    write_xlsx(rows, path, zone="Europe/Stockholm")
+    sheet = openpyxl.load_workbook(path)["Sessions"]
+    table = list(sheet.iter_rows(values_only=True))
+    start, end = EXPORT_COLUMNS.index("start"), EXPORT_COLUMNS.index("end")
+    assert (table[0][start], table[0][end]) == (
+        "Start session (Europe/Stockholm)",
+        "End session (Europe/Stockholm)",
+    )
+    # 08:00 UTC on 16 March is 09:00 CET, still an Excel datetime with the SPEC format
+    assert table[1][start] == dt.datetime(2026, 3, 16, 9, 0)
+    assert sheet.cell(row=2, column=start + 1).number_format == "yyyy-mm-dd hh:mm:ss.0"
+    text = b"".join(csv_chunks(rows, zone="Europe/Stockholm")).decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert lines[0][start] == "Start session (Europe/Stockholm)"
+    assert lines[1][start] == "2026-03-16 09:00:00.0"
 
 
 def _synthetic(count: int) -> Any:

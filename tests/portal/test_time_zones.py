@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import Any
 
+import trio
 from openpyxl import load_workbook
 
 from db import Store
-from db.models import Alarm, Setting, Site, User
+from db.models import Alarm, ChargingSession, Setting, Site, User
 from tests.portal.conftest import World, login, post
 
 STOCKHOLM = "Europe/Stockholm"
@@ -133,3 +135,97 @@ async def test_alarms_show_filter_and_export_in_the_display_zone(
     csv = await (await client.get("/alarms/active/export.csv")).get_data(as_text=True)
     assert "2026-03-29 03:30:00" in csv
     assert "01:30:00,," not in csv
+
+
+def _late_session(world: World) -> int:
+    """A Kista session at 23:30 UTC on 2 November: 00:30 on the 3rd in Stockholm (CET)."""
+    start = dt.datetime(2026, 11, 2, 23, 30)
+    return int(
+        ChargingSession.create(
+            station=world.kista_station,
+            charge_box_id="KISTA-1",
+            site=world.kista,
+            site_name="Kista",
+            outlet=world.kista_outlet,
+            connector_id=1,
+            start_time=start,
+            end_time=start + dt.timedelta(minutes=45),
+            meter_start=0,
+            meter_stop=1000,
+            energy_wh=1000,
+        ).id
+    )
+
+
+def _ids(html: str) -> set[int]:
+    return {int(m) for m in re.findall(r'data-session-id="(\d+)"', html)}
+
+
+async def test_statistics_show_and_filter_in_the_system_zone(
+    client: Any, world: World, store: Store
+) -> None:
+    late = await store.write(_late_session, world)
+    await store.write(_set_zone(STOCKHOLM))
+    await login(client, "admin@example.com")
+    html = await _html(client, "/statistics/")
+    assert "2026-11-02 09:00:00.0" in html  # 08:00 UTC
+    assert "2026-11-03 00:30:00.0" in html  # 23:30 UTC
+    assert "2026-11-02 08:00:00.0" not in html
+    assert f"times in {STOCKHOLM}" in html
+    # the filter's times are typed in Stockholm time
+    assert _ids(await _html(client, "/statistics/?start_from=2026-11-03T00:00")) == {late}
+    assert _ids(await _html(client, "/statistics/?start_to=2026-11-02T09:00")) == set()
+    assert _ids(await _html(client, "/statistics/?start_to=2026-11-02T09:00:01")) == {
+        world.ev_session,
+        world.kista_session,
+    }
+    # an explicit Z keeps meaning UTC
+    assert _ids(await _html(client, "/statistics/?start_from=2026-11-02T23:00Z")) == {late}
+    show = await _html(client, f"/statistics/sessions/{world.ev_session}")
+    assert '<dd data-field="start">2026-11-02 09:00:00.0</dd>' in show
+    assert '<dd data-field="end">2026-11-02 10:00:00.0</dd>' in show
+
+
+async def test_the_export_job_writes_local_times_of_the_users_zone(
+    client: Any, world: World, store: Store
+) -> None:
+    await store.write(_late_session, world)
+
+    def choose() -> None:
+        User.update(time_zone=STOCKHOLM).where(User.email == "admin@example.com").execute()
+
+    await store.write(choose)
+    await login(client, "admin@example.com")
+    started = await post(client, "/statistics/exports?format=xlsx&site=kista&sort=start")
+    job = await started.get_json()
+    with trio.fail_after(20):
+        while job["state"] in ("counting", "running"):
+            await trio.sleep(0.05)
+            job = await (await client.get(job["progress_url"])).get_json()
+    download = await client.get(f"/statistics/exports/{job['id']}/download")
+    rows = list(
+        load_workbook(io.BytesIO(await download.get_data()))["Sessions"].iter_rows(values_only=True)
+    )
+    assert rows[0][0] == f"Start session ({STOCKHOLM})"
+    assert [r[0] for r in rows[1:]] == [
+        dt.datetime(2026, 11, 2, 9, 0),
+        dt.datetime(2026, 11, 3, 0, 30),
+    ]
+
+
+async def test_diagram_days_and_hours_are_local(client: Any, world: World, store: Store) -> None:
+    await store.write(_late_session, world)
+    await store.write(_set_zone(STOCKHOLM))
+    await login(client, "admin@example.com")
+    response = await client.get("/diagrams/data?chart=energy-day&from=2026-11-01&to=2026-11-08")
+    body = await response.get_json()
+    assert body["zone"] == STOCKHOLM
+    assert body["labels"] == ["2026-11-02", "2026-11-03"]
+    assert body["datasets"][0]["data"] == [12.0, 1.0]
+    hours = await (
+        await client.get("/diagrams/data?chart=by-hour&from=2026-11-01&to=2026-11-08")
+    ).get_json()
+    counts = dict(zip(hours["labels"], hours["datasets"][0]["data"], strict=True))
+    assert (counts["09:00"], counts["00:00"], counts["08:00"], counts["23:00"]) == (2, 1, 0, 0)
+    timeline = await (await client.get("/diagrams/timeline")).get_json()
+    assert timeline["days"] == [["2026-11-02", 2], ["2026-11-03", 1]]
