@@ -310,9 +310,19 @@ class StationActor:
             log.warning("%s: configuration import failed: %s", self.charge_box_id, exc)
 
     async def _ping_loop(self) -> None:
-        while True:
-            await trio.sleep(self.config.ping_interval)
-            await self._ws.ping()
+        """WebSocket pings (OCPP WebSocketPingInterval); no pong in time ends the connection."""
+        interval = self.config.ping_interval
+        try:
+            while True:
+                await trio.sleep(interval)
+                with trio.move_on_after(interval) as waiting:
+                    await self._ws.ping()
+                if waiting.cancelled_caught:
+                    log.info("%s: no pong within %g s, closing", self.charge_box_id, interval)
+                    await self._ws.aclose(1001, "no pong")
+                    return
+        except ConnectionClosed:
+            return
 
     # -- receiving --------------------------------------------------------------------------
 

@@ -259,3 +259,17 @@ async def test_a_restarted_gateway_knows_running_sessions_when_the_station_retur
                 connector = second.snapshot("CP1")["connectors"][2]  # type: ignore[index]
                 assert (connector["meterWh"], connector["energyWh"]) == (900, 400)
             nursery.cancel_scope.cancel()
+
+
+async def test_gateway_pings_keep_a_live_station_connected(
+    store: Store, nursery: trio.Nursery, db_write
+) -> None:
+    config = GatewayConfig(**{**TEST_CONFIG.__dict__, "ping_interval": 0.2})
+    gateway = Gateway(store, config=config)
+    port = await nursery.start(gateway.serve, "127.0.0.1", 0)
+    await db_write(add_station, "CP1")
+    with trio.fail_after(10):
+        async with open_station(port, "CP1") as station:
+            await trio.sleep(0.7)  # trio-websocket answers pings: still connected
+            assert gateway.is_online("CP1")
+            assert (await station.result("Heartbeat", {}))["currentTime"]
