@@ -9,6 +9,7 @@ from peewee import Case, fn
 
 from db.models import ChargingSession, Outlet, Site, Station, utcnow
 from db.scope import SYSTEM, Node, Viewer, session_scope, station_scope
+from db.timezones import local_to_utc, utc_to_local
 
 __all__ = ["occupancy_per_site", "today_vs_last_week"]
 
@@ -37,23 +38,40 @@ def _totals(
 
 
 def today_vs_last_week(
-    viewer: Viewer, node: Node = SYSTEM, *, now: dt.datetime | None = None
+    viewer: Viewer,
+    node: Node = SYSTEM,
+    *,
+    now: dt.datetime | None = None,
+    zone: str | None = None,
 ) -> dict[str, Any]:
     """Sessions and energy started today so far, and on the same weekday a week ago up to
-    the same time of day (a fair comparison), plus that whole day."""
+    the same time of day (a fair comparison), plus that whole day. "Today" and "the same
+    time" are the wall clock of ``zone`` (None: UTC): a day can have 23 or 25 hours."""
     now = now or utcnow()
-    midnight = dt.datetime.combine(now.date(), dt.time())
+    local_now = utc_to_local(now, zone)
+    local_midnight = dt.datetime.combine(local_now.date(), dt.time())
     week = dt.timedelta(days=7)
+
+    def utc(local: dt.datetime) -> dt.datetime:
+        return local_to_utc(local, zone)
+
+    midnight = utc(local_midnight)
     today = _totals(viewer, node, midnight, now, now)
-    same_time = _totals(viewer, node, midnight - week, now - week, now)
-    whole_day = _totals(viewer, node, midnight - week, midnight - week + dt.timedelta(days=1), now)
+    same_time = _totals(viewer, node, utc(local_midnight - week), utc(local_now - week), now)
+    whole_day = _totals(
+        viewer,
+        node,
+        utc(local_midnight - week),
+        utc(local_midnight - week + dt.timedelta(days=1)),
+        now,
+    )
 
     def change(a: float, b: float) -> float | None:
         return None if not b else round(100.0 * (a - b) / b, 1)
 
     return {
-        "date": now.date().isoformat(),
-        "last_week_date": (now - week).date().isoformat(),
+        "date": local_now.date().isoformat(),
+        "last_week_date": (local_now - week).date().isoformat(),
         "today": today,
         "last_week_same_time": same_time,
         "last_week_whole_day": whole_day,

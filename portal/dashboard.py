@@ -22,6 +22,7 @@ from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard, not_
 from portal.context import get_gateway, get_store, scope_node, selected_node
 from portal.live import station_state
 from portal.panels import DEFAULT_PANELS, PANELS
+from portal.timefmt import display_zone
 
 __all__ = ["bp", "menu"]
 
@@ -67,7 +68,8 @@ async def panel_data(key: str) -> dict[str, Any]:
     if key == "station-status":
         return await _station_status()
     if key == "energy-today":
-        return {"compare": await store.read(partial(today_vs_last_week, viewer, node))}
+        compare = partial(today_vs_last_week, viewer, node, zone=display_zone())
+        return {"compare": await store.read(compare)}
     if key == "active-alarms":
         ref = selected_node()
         flt = LogFilter(

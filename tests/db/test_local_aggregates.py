@@ -9,6 +9,7 @@ from collections import defaultdict
 import pytest
 
 from db import Store
+from db.dashboard_queries import today_vs_last_week
 from db.models import ChargingSession, Outlet
 from db.scope import Node, Viewer
 from db.session_aggregates import by_hour, by_weekday, energy_per, occupancy, sessions_per_day
@@ -20,6 +21,7 @@ STOCKHOLM = "Europe/Stockholm"
 
 #: UTC start, Wh; each lasts 20 minutes on CP-B1/1
 DST_SESSIONS = [
+    ("2026-03-22 10:30:00", 700),  # 11:30 CET, a week before the change
     ("2026-03-28 23:30:00", 5_000),  # 00:30 CET on Sunday 29 March
     ("2026-03-29 21:30:00", 3_000),  # 23:30 CEST, still the 29th
     ("2026-03-29 22:00:00", 1_000),  # 00:00 CEST on the 30th
@@ -130,3 +132,15 @@ async def test_occupancy_days_run_from_local_midnight_to_local_midnight(
     # one outlet; 25 October (25 hours) holds 3 sessions of 20 minutes, the 26th one
     assert [r["outlet_hours"] for r in rows] == [0.0, 1.0, 0.333, 0.0]
     assert rows[1]["occupancy"] == round(1 / 25, 4)
+
+
+async def test_dashboard_today_is_the_local_day(store: Store, data: Dataset) -> None:
+    now = dt.datetime(2026, 3, 29, 10, 0)  # 12:00 CEST; the local day began 23:00 UTC on the 28th
+    local = await store.read(lambda: today_vs_last_week(ADMIN, Node(), now=now, zone=STOCKHOLM))
+    assert (local["date"], local["last_week_date"]) == ("2026-03-29", "2026-03-22")
+    assert local["today"] == {"sessions": 1, "energy_kwh": 5.0}  # 23:30 UTC on the 28th
+    utc = await store.read(lambda: today_vs_last_week(ADMIN, Node(), now=now))
+    assert utc["today"] == {"sessions": 0, "energy_kwh": 0.0}
+    # the same wall-clock time a week before is 12:00 CET = 11:00 UTC: 10:30 UTC is in it
+    assert local["last_week_same_time"] == {"sessions": 1, "energy_kwh": 0.7}
+    assert utc["last_week_same_time"]["sessions"] == 0
