@@ -240,6 +240,17 @@ class ChargingProfiles:
             limit = min(limit, station)
         return limit
 
+    def next_change(self, moment: datetime, tx_starts: list[datetime | None]) -> float | None:
+        """Seconds until a profile may change a limit (within the next hour), None: never."""
+        end = moment + timedelta(hours=1)
+        soonest = None
+        for profile in self._profiles:
+            for tx_start in tx_starts or [None]:
+                for point in profile.breakpoints(moment, end, tx_start):
+                    if point > 0.001 and (soonest is None or point < soonest):
+                        soonest = point
+        return soonest
+
     def composite(
         self,
         connector_id: int,

@@ -386,7 +386,9 @@ class SessionsMixin:
             self._aligned_slot = slot
             deadline = min(deadline, now + (slot + 1) * aligned - wall + 1e-3)
         if len(self.profiles):
-            deadline = min(deadline, now + 60)
+            starts = [parse_time(o.transaction.started_at) for o in self.outlets if o.transaction]
+            change = self.profiles.next_change(self.now(), starts)
+            deadline = min(deadline, now + (change + 0.01 if change is not None else 3600))
         if moved:
             self._kick()
             self._notify()

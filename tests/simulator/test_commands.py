@@ -358,3 +358,31 @@ async def test_new_heartbeat_interval_applies_at_once(nursery):
         )
         assert answer["status"] == "Accepted"
         await cs.wait_for(lambda: cs.actions().count("Heartbeat") >= 2)
+
+
+async def test_a_profile_period_change_applies_on_time(cs, nursery):
+    station = make_station(cs)
+    with trio.fail_after(10):
+        await nursery.start(station.run)
+        await station.plug_in(1, free=True)
+        await station.wait_status(1, "Charging")
+        profile = {
+            "chargingProfileId": 3,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "chargingRateUnit": "W",
+                "startSchedule": station.timestamp(),
+                "chargingSchedulePeriod": [
+                    {"startPeriod": 0, "limit": 7000},
+                    {"startPeriod": 1, "limit": 0},
+                ],
+            },
+        }
+        answer = await cs.call(
+            "SIM1", "SetChargingProfile", {"connectorId": 0, "csChargingProfiles": profile}
+        )
+        assert answer["status"] == "Accepted"
+        assert station.outlet(1).meter.power_w == 7000
+        await station.wait_status(1, "SuspendedEVSE")  # a second later, not a minute later
