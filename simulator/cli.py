@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--outlets", type=_outlets, help="outlets per station, 1..4 (default 2)")
     run.add_argument("--id-prefix", help="charge box ids: PREFIX0001, ... (default SIM)")
     run.add_argument("--first-index", type=int, help="number of the first station (default 1)")
+    run.add_argument("--id-width", type=int, help="digits of the number, zero-padded (default 4)")
+    run.add_argument("--ids", help="explicit charge box ids, comma separated (CP-1,CP-2)")
     run.add_argument("--scenario", help="TOML scenario file")
     run.add_argument("--duration", type=float, help="seconds to run (default: until Ctrl-C)")
     run.add_argument("--seed", type=int, help="random seed")
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--outlets", type=_outlets, default=1)
     load.add_argument("--id-prefix", default="LOAD")
     load.add_argument("--first-index", type=int, default=1)
+    load.add_argument("--id-width", type=int, default=4, help="digits of the station number")
     load.add_argument(
         "--mode",
         choices=MODES,
@@ -102,12 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _scenario(args: argparse.Namespace) -> Scenario:
     scenario = load_scenario(args.scenario) if args.scenario else Scenario()
     changes: dict[str, Any] = {}
-    for name in ("stations", "outlets", "id_prefix", "first_index", "password", "seed"):
+    for name in ("stations", "outlets", "id_prefix", "first_index", "id_width", "password", "seed"):
         value = getattr(args, name, None)
         if value is not None:
             changes[name] = value
     if getattr(args, "duration", None) is not None:
         changes["duration"] = args.duration
+    if getattr(args, "ids", None):
+        ids = tuple(i.strip() for i in args.ids.split(",") if i.strip())
+        changes["ids"] = ids
+        changes["stations"] = len(ids)
     return replace(scenario, **changes)
 
 
@@ -137,6 +144,7 @@ async def _load(args: argparse.Namespace, argv: list[str]) -> int:
         outlets=args.outlets,
         id_prefix=args.id_prefix,
         first_index=args.first_index,
+        id_width=args.id_width,
         password=args.password,
         ca_file=args.ca_file,
         mode=args.mode,

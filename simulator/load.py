@@ -35,6 +35,7 @@ class LoadOptions:
     outlets: int = 1
     id_prefix: str = "LOAD"
     first_index: int = 1
+    id_width: int = 4
     password: str | None = None
     ca_file: str | None = None
     mode: str = "idle"  # idle (boot + heartbeats), meter (one MeterValues outstanding), sessions
@@ -82,6 +83,7 @@ async def run_load(options: LoadOptions) -> dict[str, Any]:
         outlets=options.outlets,
         id_prefix=options.id_prefix,
         first_index=options.first_index,
+        id_width=options.id_width,
         password=options.password,
         ramp_seconds=options.ramp,
     )

@@ -100,6 +100,7 @@ class Scenario:
     id_prefix: str = "SIM"
     first_index: int = 1
     id_width: int = 4
+    ids: tuple[str, ...] = ()  # explicit charge box ids (then ``stations`` is their number)
     password: str | None = None
     url: str | None = None
     duration: float | None = None
@@ -119,7 +120,9 @@ class Scenario:
     seed: int | None = None
 
     def station_ids(self) -> list[str]:
-        """PREFIX0001, PREFIX0002, ... (numbers zero-padded to ``id_width``, never cut)."""
+        """``ids`` if given, else PREFIX0001, PREFIX0002, ... (zero-padded to ``id_width``)."""
+        if self.ids:
+            return list(self.ids)
         last = self.first_index + self.stations
         return [f"{self.id_prefix}{i:0{self.id_width}d}" for i in range(self.first_index, last)]
 
@@ -143,6 +146,12 @@ def parse_scenario(data: dict[str, Any]) -> Scenario:
     scenario.id_prefix = str(fleet.get("id_prefix", "SIM"))
     scenario.first_index = int(_number(fleet, "first_index", 1, "fleet"))
     scenario.id_width = int(_number(fleet, "id_width", 4, "fleet", low=1))
+    ids = fleet.get("ids")
+    if ids is not None:
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise ScenarioError("fleet.ids: a non-empty list of charge box ids")
+        scenario.ids = tuple(ids)
+        scenario.stations = len(ids)
     scenario.password = fleet.get("password")
     scenario.url = fleet.get("url")
     if "duration" in fleet:

@@ -127,3 +127,20 @@ def test_outlets_outside_one_to_four_are_refused():
     with pytest.raises(SystemExit) as info:
         parser.parse_args(["run", "--outlets", "5"])
     assert info.value.code == 2
+
+
+async def test_run_with_explicit_ids_connects_exactly_those_stations(cs):
+    with trio.fail_after(30):
+        done = await run_cli(
+            "run",
+            "--url",
+            cs.url,
+            "--ids",
+            "CP-SOLNA-1,CP-SOLNA-4",
+            "--outlets",
+            "1",
+            "--duration",
+            "1.5",
+        )
+    assert done.returncode == 0, done.stderr
+    assert {cbid for cbid, _, _ in cs.received} == {"CP-SOLNA-1", "CP-SOLNA-4"}
