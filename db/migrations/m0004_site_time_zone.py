@@ -23,8 +23,17 @@ def _has(database: peewee.Database, table: str, column: str) -> bool:
 
 def up(database: peewee.Database) -> None:
     # m0001 creates tables from the current models: a new database has them already
-    migrator = _migrator(database)
     missing = [(t, c) for t, c in COLUMNS if not _has(database, t, c)]
+    if is_sqlite(database):
+        # playhouse's SqliteMigrator makes a NOT NULL column by rebuilding the table,
+        # which fails on a database with rows (foreign keys point at site and user);
+        # SQLite adds a NOT NULL column with a constant default in place
+        for table, column in missing:
+            database.execute_sql(
+                f'ALTER TABLE "{table}" ADD COLUMN "{column}" VARCHAR(64) NOT NULL DEFAULT \'\''
+            )
+        return
+    migrator = _migrator(database)
     migrate(
         *(
             migrator.add_column(table, column, peewee.CharField(default="", max_length=64))

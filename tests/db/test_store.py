@@ -85,3 +85,22 @@ async def test_refused_input_is_the_callers_answer_not_a_logged_failure(
     with pytest.raises(peewee.OperationalError):
         await store.write(broken)
     assert any("failed" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+
+
+def test_an_older_database_with_data_is_migrated_in_place(tmp_path: pytest.TempPathFactory) -> None:
+    """An installation made before m0004 (no time_zone columns) with a site and a station
+    upgrades when the new version starts (``chargeportal serve`` migrates first)."""
+    database = open_database(f"sqlite:///{tmp_path}/old.sqlite3")
+    migrate(database, target=3)
+    for table in ("site", "user"):
+        database.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "time_zone"')
+    with database.bind_ctx([Station]):  # a station points at the site (a foreign key)
+        database.execute_sql(
+            'INSERT INTO "site" (name, identification, description, country, city, street,'
+            " street_number, created_at) VALUES ('Solna', '', '', '', '', '', '', '2026-01-01')"
+        )
+        Station.create(charge_box_id="CP1", site=1)
+    migrate(database)
+    assert current_version(database) == available_migrations()[-1][0]
+    assert database.execute_sql('SELECT "time_zone" FROM "site"').fetchall() == [("",)]
+    database.close()
