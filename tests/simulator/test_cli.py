@@ -113,6 +113,12 @@ async def test_bad_scenario_is_a_clear_error(tmp_path):
     assert "fleet.outlets" in done.stderr.decode()
 
 
+def test_the_demo_scenario_names_the_demo_station():
+    scenario = load_scenario(Path(__file__).parents[2] / "simulator" / "scenarios" / "demo.toml")
+    assert scenario.station_ids() == ["CP-SOLNA-4"]
+    assert scenario.outlets == 4
+
+
 def test_the_shipped_example_scenario_parses():
     scenario = load_scenario(Path(__file__).parents[2] / "simulator" / "scenarios" / "city.toml")
     assert scenario.stations == 20
