@@ -242,7 +242,8 @@ async def topology_move_station(station_id: int) -> Any:
     kind, _, raw = target.partition(":")
     try:
         if kind not in ("site", "floor") or not raw.isdigit():
-            raise ConfigurationError("Choose the site or floor to move to.", field="target")
+            # no field: the move form of a row has no place for it, the notice says it
+            raise ConfigurationError("Choose the site or floor to move to.")
         fields: dict[str, Any] = {"site_id": None, "floor_id": None}
         fields[f"{kind}_id"] = int(raw)
         site_id, floor_id = await _parent_site(fields)

@@ -126,6 +126,11 @@ async def test_topology_refuses_to_remove_a_site_with_children(
     no_parent = await post(client, "/configuration/topology/floors", {"name": "P9"})
     assert no_parent.status_code == 400
     assert "Select a parent site" in await no_parent.get_data(as_text=True)
+    no_target = await post(
+        client, f"/configuration/topology/stations/{world.solna_station}/move", {"target": "x"}
+    )
+    assert no_target.status_code == 400  # and the page says why
+    assert "Choose the site or floor to move to." in await no_target.get_data(as_text=True)
 
 
 async def test_a_site_admin_cannot_touch_another_site(client: Any, world: World) -> None:
