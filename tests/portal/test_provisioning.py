@@ -174,6 +174,9 @@ async def test_an_admin_blocks_a_badge_and_sets_its_expiry(
     twice = await post(client, "/provisioning/tags", {"id_tag": "42"})
     assert twice.status_code == 400
     assert 'id="id_tag-error"' in await twice.get_data(as_text=True)
+    odd = await post(client, "/provisioning/tags", {"id_tag": "43", "status": "Lost"})
+    assert odd.status_code == 400  # and the page says why, next to the status
+    assert 'id="status-error"' in await odd.get_data(as_text=True)
     changed = await post(
         client,
         "/provisioning/tags/1001/edit",
