@@ -173,6 +173,14 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
+def _rank_ms(ok_sorted: list[float], sent: int, q: float) -> float | None:
+    """The q-quantile over ``sent`` commands, failures ranked last; None if it is one."""
+    if not sent:
+        return None
+    index = min(sent - 1, round(q * (sent - 1)))
+    return _ms(ok_sorted[index]) if index < len(ok_sorted) else None
+
+
 def _count_rows(kind: str, path: Path) -> dict[str, int]:
     con = sqlite3.connect(path)
     try:
@@ -265,9 +273,11 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
             "ok": n,
             "errors": remote.get("errors", [])[:5],
             "error_count": len(remote.get("errors", [])),
-            "p50_ms": _ms(latencies[n // 2]) if n else None,
-            "p99_ms": _ms(latencies[min(n - 1, round(0.99 * (n - 1)))]) if n else None,
-            "max_ms": _ms(latencies[-1]) if n else None,
+            # over every command sent: one that failed or timed out counts as infinitely slow
+            "p50_ms": _rank_ms(latencies, len(targets), 0.50),
+            "p99_ms": _rank_ms(latencies, len(targets), 0.99),
+            "max_ms": _ms(latencies[-1]) if n and n == len(targets) else None,
+            "timeout_s": max(2.0, cfg.sustain_seconds * 0.5),
         },
         "rows_after": rows,
         "idle_rss_kib": server.idle_rss_kib,
