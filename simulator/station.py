@@ -120,6 +120,8 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
         self._online = trio.Event()
         self._heartbeat_changed = trio.Event()
         self._back_online = trio.Event()
+        self._script: list[tuple[float, Callable[..., Any], tuple[Any, ...]]] = []
+        self.script_done = trio.Event()
         self._conn_scope: trio.CancelScope | None = None
         self._run_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
@@ -181,6 +183,8 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
             if not started:
                 started = True
                 task_status.started()
+                if self._script:
+                    self.spawn(self._run_script)
 
         with trio.CancelScope() as self._run_scope:
             async with trio.open_nursery() as nursery:
@@ -395,6 +399,26 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
                 await self._wake.wait()
 
     # ----------------------------------------------------------------- scripting
+    def queue(self, action: str | Callable[..., Any], *args: Any, after: float = 0.0) -> None:
+        """Queue a step run once the station is first accepted: ``queue("plug_in", 1)``.
+
+        Steps run in order, each ``after`` seconds after the previous one ended; a string
+        names a method of the station. :attr:`script_done` is set when the last one ends.
+        """
+        fn = getattr(self, action) if isinstance(action, str) else action
+        self._script.append((after, fn, args))
+
+    async def _run_script(self) -> None:
+        try:
+            for after, fn, args in self._script:
+                if after > 0:
+                    await trio.sleep(after)
+                result = fn(*args)
+                if hasattr(result, "__await__"):
+                    await result
+        finally:
+            self.script_done.set()
+
     async def wait_online(self) -> None:
         """Return once connected and accepted."""
         await self._online.wait()

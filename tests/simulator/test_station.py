@@ -271,3 +271,19 @@ async def test_websocket_pings_at_the_configured_interval(cs, nursery):
     with trio.fail_after(10):
         await nursery.start(station.run)
         await station.wait_for(lambda: station.counters.get("pings", 0) >= 2)
+
+
+async def test_queued_script_runs_after_boot(cs, nursery):
+    station = make_station(cs)
+    station.queue("plug_in", 1)
+    station.queue("present_tag", 1, "TAG1", after=0.1)
+    station.queue("unplug", 1, after=1.2)
+    with trio.fail_after(10):
+        await nursery.start(station.run)
+        await station.script_done.wait()
+        await station.wait_idle()
+    assert [a for a in cs.actions() if "Transaction" in a] == [
+        "StartTransaction",
+        "StopTransaction",
+    ]
+    assert cs.payloads("StopTransaction")[0]["reason"] == "EVDisconnected"
