@@ -23,6 +23,7 @@ from gateway.errors import (
     StationOfflineError,
 )
 from gateway.events import EventBus, LiveEvent
+from gateway.importer import ConfigImporter
 from gateway.logic import HANDLERS
 from gateway.ocpp16.actions import ALL_ACTIONS
 from gateway.ocpp16.framing import (
@@ -51,6 +52,7 @@ class Hub(Protocol):
     config: GatewayConfig
     schemas: SchemaSet
     meter_writer: WriteBatcher[MeterIn, MeterResult]
+    importer: ConfigImporter
 
 
 class _Command:
@@ -155,9 +157,13 @@ class StationActor:
 
     def import_configuration_soon(self) -> None:
         """Read the station's configuration with GetConfiguration once the reply is out."""
-        if self._nursery is not None and not self.config_imported:
-            self.config_imported = True  # one import per connection at most
-            self._nursery.start_soon(self._import_configuration)
+        if self.config_imported:
+            return
+        self.config_imported = True  # one import per connection at most
+        if self._hub.importer.running:
+            self._hub.importer.request(self)
+        elif self._nursery is not None:
+            self._nursery.start_soon(self.import_configuration)
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -295,7 +301,8 @@ class StationActor:
         else:
             command.finish(result=frame.payload)
 
-    async def _import_configuration(self) -> None:
+    async def import_configuration(self) -> bool:
+        """GetConfiguration, stored as the station's configuration keys; True when done."""
         try:
             result = await self.call("GetConfiguration", {})
             keys = result.get("configurationKey", [])
@@ -305,9 +312,11 @@ class StationActor:
                 )
             )
             log.info("%s: imported %d configuration keys", self.charge_box_id, len(keys))
+            return True
         except GatewayError as exc:
             self.config_imported = False
             log.warning("%s: configuration import failed: %s", self.charge_box_id, exc)
+            return False
 
     async def _ping_loop(self) -> None:
         """WebSocket pings (OCPP WebSocketPingInterval); no pong in time ends the connection."""

@@ -17,6 +17,7 @@ from gateway.commands import after_command, check_command
 from gateway.config import GatewayConfig
 from gateway.errors import StationOfflineError, UnknownStationError
 from gateway.events import EventBus
+from gateway.importer import ConfigImporter
 from gateway.ocpp16.schemas import SchemaSet, schemas
 from gateway.registry import Registry
 from gateway.server import ConnectionHandler
@@ -46,6 +47,7 @@ class Gateway:
             store, record_meter_batch
         )
         self.station_store = BatchingStore(store)  # what actors write through
+        self.importer = ConfigImporter()
         self._handler = ConnectionHandler(self)
         self._commands = 0
         self._command_errors = 0
@@ -63,6 +65,7 @@ class Gateway:
         async with trio.open_nursery() as nursery:
             await nursery.start(self.meter_writer.run)
             await nursery.start(self.station_store.units.run)
+            await nursery.start(self.importer.run)
             await nursery.start(self.supervisor.run)
             server = await nursery.start(
                 lambda task_status: serve_websocket(
@@ -133,6 +136,7 @@ class Gateway:
             "supervisor": self.supervisor.statistics(),
             "meterBatches": self.meter_writer.statistics(),
             "stationBatches": self.station_store.units.statistics(),
+            "configImports": self.importer.statistics(),
             "writer": {
                 "jobs": writer.jobs,
                 "batches": writer.batches,

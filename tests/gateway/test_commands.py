@@ -270,6 +270,7 @@ async def test_first_boot_imports_the_configuration(
         }
         imported = await store.read(lambda: Station.get_by_id(station_id).config_imported_at)
         assert imported is not None
+        assert gateway.statistics()["configImports"]["imported"] == 1
         async with open_station(port, "CP1") as station:  # the next boot imports nothing
             await station.result("BootNotification", boot)
             with trio.move_on_after(0.2):
