@@ -2,8 +2,9 @@
 
 A schedule belongs to a site, a station or an outlet. ``periods`` is a JSON list of
 ``{"weekday": 0..6 (Monday = 0), "start": "HH:MM", "end": "HH:MM" (24:00 allowed),
-"limit": number | null, "available": bool}``; times are UTC. Outside every period no
-limit applies; an unavailable window means a limit of 0.
+"limit": number | null, "available": bool}``; times are wall-clock times of the site's
+zone (``schedule_zone``: the site's own, else the system zone), the clock the stations
+there follow. Outside every period no limit applies; an unavailable window means a limit of 0.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import re
 from typing import Any
 
 from db.config_errors import ConfigurationError, NotFoundError
-from db.models import ChargingProfile, ChargingSchedule, Outlet, Station, utcnow
+from db.models import ChargingProfile, ChargingSchedule, Outlet, Site, Station, utcnow
 from db.nodes import get_site, get_station
+from db.settings import get_setting
 
 PURPOSES = ("TxDefaultProfile", "ChargePointMaxProfile")
 RATE_UNITS = ("W", "A")
@@ -213,6 +215,23 @@ def push_targets(schedule_id: int) -> list[tuple[str, int]]:
         )
         connector = 0
     return [(s.charge_box_id, connector) for s in stations if s.protocol == "1.6"]
+
+
+def site_zone(site_id: int | None) -> str:
+    """The zone a site's schedules are read in: its own, else the system zone."""
+    site = Site.get_or_none(Site.id == site_id) if site_id is not None else None
+    return (site.time_zone if site is not None else "") or get_setting("system.time_zone")
+
+
+def schedule_zone(schedule_id: int) -> str:
+    """The zone of the site the schedule's stations belong to (see ``site_zone``)."""
+    row = get_schedule(schedule_id)
+    if row.site_id is not None:
+        return site_zone(row.site_id)
+    station_id = row.station_id
+    if station_id is None:
+        station_id = Outlet.get_by_id(row.outlet_id).station_id
+    return site_zone(Station.get_by_id(station_id).site_id)
 
 
 def record_push(

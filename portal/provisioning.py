@@ -35,6 +35,7 @@ from db.passwords import WeakPasswordError, check_policy, hash_password
 from db.topology import site_choices
 from portal.access import MenuEntry, current_principal, guard, not_found, requires
 from portal.context import get_store, selected_node
+from portal.timefmt import parse_local
 
 __all__ = ["ROLE_LABELS", "bp", "menu"]
 
@@ -349,9 +350,18 @@ async def tags() -> Any:
     return await _tags_page({})
 
 
+def _expiry_utc(raw: str) -> str:
+    """The form's expiry (typed in the display zone) as ISO UTC; bad text is left for
+    the badge check to refuse with its own message."""
+    try:
+        return parse_local(raw).isoformat() + "Z" if raw.strip() else ""
+    except ValueError:
+        return raw
+
+
 def _tag_data(form: MultiDict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {"status": form.get("status", "Accepted")}
-    data["expiryDate"] = form.get("expiry", "") or None
+    data["expiryDate"] = _expiry_utc(form.get("expiry", "")) or None
     if "note" in form:
         data["note"] = form.get("note", "")
     return data

@@ -79,7 +79,13 @@ def format_time(value: Any, precision: str = "tenth", zone: str | None = None) -
 
 
 def input_value(value: Any, zone: str | None = None) -> str:
-    """A naive UTC time as a ``datetime-local`` input's value in the display zone."""
+    """A naive UTC time (or ISO text with ``Z``) as a ``datetime-local`` input's value in
+    the display zone."""
+    if isinstance(value, str) and value:
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return ""
     if not isinstance(value, dt.datetime):
         return ""
     return str(to_local(value, zone).replace(microsecond=0).isoformat(timespec="seconds"))

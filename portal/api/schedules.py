@@ -105,7 +105,7 @@ async def _save(body: dict[str, Any], schedule_id: int | None) -> int:
 async def schedules_create() -> Any:
     """Create a schedule: name, one of siteId/stationId/outletId, purpose, rateUnit,
     periods ``[{"days": [0..6], "start": "HH:MM", "end": "HH:MM", "limit": n,
-    "available": true}]`` (UTC)."""
+    "available": true}]`` (wall-clock times of the site's zone, else the system zone)."""
     body = await json_body()
     schedule_id = await _save(body, None)
     return _json(await get_store().read(lambda: schedule_view(get_schedule(schedule_id)))), 201

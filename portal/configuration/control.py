@@ -22,6 +22,7 @@ from db.station_control import create_reservation, running_transactions, set_res
 from db.station_files import get_firmware
 from db.station_settings import check_station_password, set_password_hash_of
 from db.store import Store
+from db.timezones import local_to_utc
 from filestore.ftp_server import FtpServer
 from filestore.storage import FileStore
 
@@ -63,6 +64,7 @@ class ControlDeps:
     http_base: str = "http://127.0.0.1:8000"
     ftp_mode: str = "embedded"
     external_ftp_url: str = ""
+    zone: str | None = None  # naive times in params are wall-clock times of it (None: UTC)
 
 
 @dataclass
@@ -129,7 +131,8 @@ def _iso(moment: dt.datetime) -> str:
     return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_time(raw: Any, key: str) -> dt.datetime:
+def _parse_time(raw: Any, key: str, zone: str | None = None) -> dt.datetime:
+    """Naive UTC; a time without ``Z``/offset is a wall-clock time of ``zone`` (None: UTC)."""
     text = str(raw or "").strip()
     if not text:
         raise ControlError(f"{key} is required.")
@@ -137,9 +140,7 @@ def _parse_time(raw: Any, key: str) -> dt.datetime:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ControlError(f"{key} is a date and time (YYYY-MM-DDTHH:MM).") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return moment
+    return local_to_utc(moment, zone)
 
 
 # --- builders: (OCPP action, payload, context for after()) -----------------------
@@ -204,7 +205,7 @@ async def _trigger(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str
 async def _reserve(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str, dict, Any]:
     connector = _int(p, "connectorId", default=1)
     id_tag = _text(p, "idTag")
-    expiry = _parse_time(p.get("expiryDate"), "expiryDate")
+    expiry = _parse_time(p.get("expiryDate"), "expiryDate", deps.zone)
     reservation = await deps.store.write(create_reservation, cbid, connector, id_tag, expiry)
     payload = {
         "connectorId": connector,
@@ -247,7 +248,7 @@ async def _update_firmware(
         location = f"{deps.http_base.rstrip('/')}/files/firmware/{image['filename']}"
     retrieve = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if p.get("retrieveDate"):
-        retrieve = _parse_time(p["retrieveDate"], "retrieveDate")
+        retrieve = _parse_time(p["retrieveDate"], "retrieveDate", deps.zone)
     payload: dict[str, Any] = {"location": location, "retrieveDate": _iso(retrieve)}
     if p.get("retries") not in (None, ""):
         payload["retries"] = _int(p, "retries")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from quart import Response, flash, render_template, request, send_file
@@ -35,6 +36,7 @@ from portal.configuration.deps import control_deps, diagnostics_file, role
 from portal.configuration.pages import back_to, loader, node_in_scope, refused, render_tab
 from portal.context import get_gateway, get_store
 from portal.live import station_state
+from portal.timefmt import display_zone
 
 
 async def _station_node(station_id: int) -> tuple[NodeRef, dict[str, Any]]:
@@ -231,7 +233,7 @@ async def _result_fragment(result: ActionResult | None, error: str | None, statu
 async def station_control(station_id: int, action: str) -> Any:
     _, station = await _station_node(station_id)
     form = {k: v for k, v in (await request.form).items() if k != "csrf_token"}
-    deps = await control_deps()
+    deps = replace(await control_deps(), zone=display_zone())  # the form's times are local
     try:
         result = await run_action(deps, station["charge_box_id"], action, form, role=role())
     except ControlError as exc:

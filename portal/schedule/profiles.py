@@ -1,14 +1,21 @@
 """Weekly schedules → OCPP 1.6 charging profiles, and profiles → step series for the chart.
 
-Pure functions on plain values: a schedule's periods (``db.schedules``) become one
-Recurring/Weekly profile whose ``startSchedule`` is a Monday 00:00 UTC; gaps between
-periods get ``default_limit`` (no limit in practice); an unavailable window gets 0.
+Pure functions on plain values: a schedule's periods (``db.schedules``, wall-clock
+times of the site's zone) become one Recurring/Weekly profile whose ``startSchedule`` is
+the absolute time of Monday 00:00 in that zone (in UTC on the wire); gaps between periods
+get ``default_limit`` (no limit in practice); an unavailable window gets 0.
+
+A recurring profile repeats every 604,800 seconds, not every local week: once the clocks
+change (daylight saving time), its periods fall an hour off the wall clock until the
+schedule is pushed again, which anchors it at the new offset.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+
+from db.timezones import local_to_utc, utc_to_local
 
 WEEK_SECONDS = 7 * 24 * 3600
 #: The limit outside every period ("no limit"): far above any AC/DC station.
@@ -26,10 +33,12 @@ def profile_id_for(schedule_id: int) -> int:
     return PROFILE_ID_BASE + schedule_id
 
 
-def week_start(moment: dt.datetime) -> dt.datetime:
-    """Monday 00:00 of ``moment``'s week (naive UTC)."""
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-    return day - dt.timedelta(days=day.weekday())
+def week_start(moment: dt.datetime, zone: str | None = None) -> dt.datetime:
+    """Monday 00:00 (on the wall clock of ``zone``, None: UTC) of the week holding
+    ``moment`` (naive UTC), as naive UTC."""
+    local = utc_to_local(moment, zone)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    return local_to_utc(day - dt.timedelta(days=day.weekday()), zone)
 
 
 def _wire_limit(value: float) -> float | int:
@@ -81,9 +90,11 @@ def build_profile(
     connector_id: int = 0,
     now: dt.datetime,
     default_limit: float | None = None,
+    zone: str | None = None,
 ) -> dict[str, Any]:
-    """The SetChargingProfile payload (camelCase, as on the wire) for one schedule."""
-    start = week_start(now)
+    """The SetChargingProfile payload (camelCase, as on the wire) for one schedule whose
+    periods are wall-clock times of ``zone`` (None: UTC)."""
+    start = week_start(now, zone)
     return {
         "connectorId": connector_id,
         "csChargingProfiles": {
@@ -115,10 +126,15 @@ def limit_at(week_periods: list[dict[str, Any]], second_of_week: int) -> float:
 
 
 def asked_steps(
-    week_periods: list[dict[str, Any]], *, start: dt.datetime, duration: int
+    week_periods: list[dict[str, Any]],
+    *,
+    start: dt.datetime,
+    duration: int,
+    zone: str | None = None,
 ) -> list[tuple[int, float]]:
-    """(seconds from ``start``, limit) steps of the asked schedule over ``duration``."""
-    offset = int((start - week_start(start)).total_seconds())
+    """(seconds from ``start``, limit) steps of the asked schedule over ``duration``, the
+    week anchored at Monday 00:00 of ``zone`` as a pushed profile is."""
+    offset = int((start - week_start(start, zone)).total_seconds())
     steps = [(0, limit_at(week_periods, offset))]
     for week in (0, WEEK_SECONDS):
         for entry in week_periods:

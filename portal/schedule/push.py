@@ -9,7 +9,7 @@ import trio
 
 from db.config_keys import key_value
 from db.models import utcnow
-from db.schedules import get_schedule, push_targets, record_push, schedule_view
+from db.schedules import get_schedule, push_targets, record_push, schedule_view, schedule_zone
 from portal.configuration.control import ControlDeps, ControlError
 from portal.schedule.profiles import build_profile
 
@@ -26,13 +26,14 @@ async def push_schedule(
     targets = await deps.store.read(push_targets, schedule_id)
     if not targets:
         raise ControlError("No OCPP 1.6 station is covered by this schedule.")
+    zone = await deps.store.read(schedule_zone, schedule_id)  # the stations' wall clock
     now = utcnow()
     results: list[dict[str, Any]] = [{} for _ in targets]
     limiter = trio.CapacityLimiter(concurrency)
 
     async def push_one(index: int, cbid: str, connector: int) -> None:
         async with limiter:
-            results[index] = await _push_to(deps, schedule, cbid, connector, now)
+            results[index] = await _push_to(deps, schedule, cbid, connector, now, zone)
 
     async with trio.open_nursery() as nursery:
         for index, (cbid, connector) in enumerate(targets):
@@ -41,7 +42,12 @@ async def push_schedule(
 
 
 async def _push_to(
-    deps: ControlDeps, schedule: dict[str, Any], cbid: str, connector: int, now: dt.datetime
+    deps: ControlDeps,
+    schedule: dict[str, Any],
+    cbid: str,
+    connector: int,
+    now: dt.datetime,
+    zone: str | None = None,
 ) -> dict[str, Any]:
     from gateway.errors import GatewayError
 
@@ -53,6 +59,7 @@ async def _push_to(
         rate_unit=schedule["rate_unit"],
         connector_id=connector,
         now=now,
+        zone=zone,
     )
     row: dict[str, Any] = {"chargeBoxId": cbid, "connectorId": connector}
     refusal = await deps.store.read(_unsupported, cbid, profile)

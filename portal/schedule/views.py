@@ -17,6 +17,7 @@ from db.schedules import (
     schedule_view,
     schedules_for,
     schedules_in_scope,
+    site_zone,
 )
 from db.topology import NodeRef
 from portal.access import current_principal
@@ -119,8 +120,10 @@ async def _page(
         outlets = await get_store().read(station_outlets, node.id)
     if node.charge_box_id:
         state = station_state(get_gateway(), node.charge_box_id)
+    zone = await get_store().read(site_zone, node.site_id)
     html = await render_template(
         "schedule/index.html",
+        schedule_zone=zone,
         schedules=schedules,
         target=_target_of(node),
         errors=errors or {},
@@ -262,6 +265,7 @@ async def composite() -> Any:
         html = await render_template("schedule/_composite.html", error=exc.message)
         return Response(html, status=200 if request.headers.get("HX-Request") else exc.http_status)
     start = schedule_start(answer)
+    zone = await get_store().read(site_zone, node.site_id)
     series = []
     colours = ("#1d4ed8", "#7c3aed", "#0f766e", "#b45309")
     if start is not None:
@@ -273,7 +277,7 @@ async def composite() -> Any:
                 Series(
                     f"asked: {schedule['name']}",
                     colours[index % len(colours)],
-                    asked_steps(week, start=start, duration=duration),
+                    asked_steps(week, start=start, duration=duration, zone=zone),
                     dashed=True,
                 )
             )

@@ -12,7 +12,7 @@ import trio
 from openpyxl import load_workbook
 
 from db import Store
-from db.models import Alarm, ChargingSession, Setting, Site, User
+from db.models import Alarm, ChargingSession, IdTag, Setting, Site, User
 from tests.portal.conftest import World, login, post
 
 STOCKHOLM = "Europe/Stockholm"
@@ -229,3 +229,23 @@ async def test_diagram_days_and_hours_are_local(client: Any, world: World, store
     assert (counts["09:00"], counts["00:00"], counts["08:00"], counts["23:00"]) == (2, 1, 0, 0)
     timeline = await (await client.get("/diagrams/timeline")).get_json()
     assert timeline["days"] == [["2026-11-02", 2], ["2026-11-03", 1]]
+
+
+async def test_a_badge_expiry_is_typed_and_shown_in_the_display_zone(
+    client: Any, world: World, store: Store
+) -> None:
+    await store.write(_set_zone(STOCKHOLM))
+    await login(client, "admin@example.com")
+    changed = await post(
+        client, "/provisioning/tags/1001/edit", {"status": "Accepted", "expiry": "2030-06-01T12:00"}
+    )
+    assert changed.status_code == 302
+    tag = await store.read(lambda: IdTag.get(IdTag.id_tag == "1001"))
+    assert tag.expiry_date == dt.datetime(2030, 6, 1, 10, 0)  # 12:00 CEST
+    page = await _html(client, "/provisioning/tags")
+    assert f"Expires ({STOCKHOLM})" in page
+    assert 'value="2030-06-01T12:00:00"' in page
+    # the API keeps UTC with Z
+    listed = await (await client.get("/api/v1/id-tags")).get_json()
+    expiry = [t["expiryDate"] for t in listed["items"] if t["idTag"] == "1001"]
+    assert expiry == ["2030-06-01T10:00:00Z"]

@@ -109,3 +109,45 @@ def test_composite_answer_becomes_steps() -> None:
     }
     assert composite_steps(answer) == [(0, 3680.0)]
     assert composite_steps({"status": "Rejected"}) == []
+
+
+STOCKHOLM = "Europe/Stockholm"
+
+
+def test_week_start_in_a_zone_is_local_monday_midnight_in_utc() -> None:
+    # winter (CET, UTC+1): Monday 30 November 00:00 local is Sunday 23:00 UTC
+    assert week_start(dt.datetime(2026, 12, 3, 15, 30), STOCKHOLM) == dt.datetime(2026, 11, 29, 23)
+    # 23:30 UTC on Sunday is already Monday in Stockholm: that Monday's week
+    assert week_start(dt.datetime(2026, 11, 29, 23, 30), STOCKHOLM) == dt.datetime(2026, 11, 29, 23)
+    # summer (CEST, UTC+2)
+    assert week_start(dt.datetime(2026, 6, 10, 12), STOCKHOLM) == dt.datetime(2026, 6, 7, 22)
+
+
+def test_a_profile_in_a_zone_starts_at_local_monday_and_keeps_wall_clock_offsets() -> None:
+    payload = build_profile(
+        schedule_id=1, periods=EVENING, now=dt.datetime(2026, 12, 3, 15, 30), zone=STOCKHOLM
+    )
+    validate(payload)
+    schedule = payload["csChargingProfiles"]["chargingSchedule"]
+    assert schedule["startSchedule"] == "2026-11-29T23:00:00Z"
+    periods = schedule["chargingSchedulePeriod"]
+    # "17:00" on Monday: 17 hours after local midnight = 16:00 UTC = 17:00 CET
+    assert periods[1] == {"startPeriod": 17 * 3600, "limit": 3680}
+    start = dt.datetime.fromisoformat(schedule["startSchedule"].replace("Z", ""))
+    assert start + dt.timedelta(seconds=periods[1]["startPeriod"]) == dt.datetime(2026, 11, 30, 16)
+    summer = build_profile(
+        schedule_id=1, periods=EVENING, now=dt.datetime(2026, 6, 10), zone=STOCKHOLM
+    )
+    assert summer["csChargingProfiles"]["chargingSchedule"]["startSchedule"] == (
+        "2026-06-07T22:00:00Z"
+    )
+
+
+def test_asked_steps_in_a_zone_line_up_with_the_station_clock() -> None:
+    week = weekly_periods(EVENING, default_limit=22000)
+    # the station reports from 15:00 UTC on Monday 30 November (16:00 CET): the 17:00
+    # CET limit starts an hour later
+    steps = asked_steps(
+        week, start=dt.datetime(2026, 11, 30, 15), duration=4 * 3600, zone=STOCKHOLM
+    )
+    assert steps == [(0, 22000.0), (3600, 3680.0)]
