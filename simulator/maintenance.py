@@ -176,7 +176,7 @@ async def _trigger_status(station: SimulatedStation, connector_id: int | None) -
     else:
         targets = [station.outlet(connector_id)]
     for outlet in targets:
-        outlet.reported = None
+        station.observe(outlet, again=True)
     station.changed()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -32,6 +33,7 @@ class OutboxMixin:
         _call_lock: trio.Lock
 
         def timestamp(self) -> str: ...
+        def observe(self, outlet: Outlet, *, again: bool = False) -> None: ...
         def _notify(self) -> None: ...
         async def call(
             self, action: str, payload: dict[str, Any], *, timeout: float | None = None
@@ -46,38 +48,52 @@ class OutboxMixin:
             pass  # the connection is going down; the next one starts a new sender
 
     async def _send_pending_forever(self) -> None:
+        connectors = (self.connector0, *self.outlets)
         while True:
             self._work = trio.Event()
             if self.faults.silent:  # a hung station: everything waits in the queue
                 await self._work.wait()
                 continue
-            if await self._deliver_head():
-                continue  # transaction messages first (StartTransaction before Charging)
-            for outlet in (self.connector0, *self.outlets):
-                if outlet.status_changed():
-                    await self._send_status(outlet)
-            if len(self.txq) or any(o.status_changed() for o in (self.connector0, *self.outlets)):
+            head = self.txq.head()
+            first: Outlet | None = None
+            order = head.seq if head is not None else math.inf
+            for outlet in connectors:
+                if outlet.changes and outlet.changes[0][0] < order:
+                    first, order = outlet, outlet.changes[0][0]
+            if first is not None:  # in the order things happened: Preparing, Start, Charging
+                await self._send_status(first)
+                continue
+            if head is not None:
+                await self._deliver_head()
+                continue
+            stale = [o for o in connectors if o.status_changed() and not o.changes]
+            for outlet in stale:  # a change nobody observed: report it now
+                self.observe(outlet, again=True)
+            if stale:
                 continue
             await self._work.wait()
 
     async def _send_status(self, outlet: Outlet) -> None:
-        status, error = outlet.status, outlet.error_code
+        seq, status, error, timestamp = outlet.changes[0]
         payload: dict[str, Any] = {
             "connectorId": outlet.connector_id,
             "errorCode": error,
             "status": str(status),
-            "timestamp": self.timestamp(),
+            "timestamp": timestamp,
         }
-        if outlet.fault is not None:
-            if outlet.fault.info:
-                payload["info"] = outlet.fault.info
-            if outlet.fault.vendor_error_code:
+        fault = outlet.fault
+        if fault is not None and error == fault.error_code:
+            if fault.info:
+                payload["info"] = fault.info
+            if fault.vendor_error_code:
                 payload["vendorId"] = self.settings.vendor
-                payload["vendorErrorCode"] = outlet.fault.vendor_error_code
+                payload["vendorErrorCode"] = fault.vendor_error_code
         try:
             await self.call("StatusNotification", payload)
         except (CallTimeoutError, CallErrorReceived):
             pass
+        if outlet.changes and outlet.changes[0][0] == seq:
+            outlet.changes.pop(0)
         outlet.reported, outlet.reported_error = status, error
         self._notify()
 

@@ -99,6 +99,9 @@ class Outlet:
     limit_w: float = 22_000.0
     reported: Status | None = None  # last status sent (None: never)
     reported_error: str = "NoError"
+    observed: tuple[Status, str] | None = None  # last status seen by the station itself
+    changes: list[tuple[int, Status, str, str]] = field(default_factory=list)  # to send:
+    # (sequence, status, errorCode, timestamp), in the order they happened
     locked_cable: bool = False  # fixed (tethered) cable: unlock fails politely
 
     @property
@@ -139,8 +142,3 @@ class Outlet:
     def status_changed(self) -> bool:
         """True when the derived status or error differs from what was last reported."""
         return self.reported != self.status or self.reported_error != self.error_code
-
-    def mark_reported(self) -> tuple[Status, str]:
-        self.reported = self.status
-        self.reported_error = self.error_code
-        return self.reported, self.reported_error

@@ -56,6 +56,7 @@ class SessionsMixin:
         _local_ids: int
         counters: dict[str, int]
         _aligned_slot: int | None
+        _seq: int
 
         @property
         def online(self) -> bool: ...
@@ -92,15 +93,14 @@ class SessionsMixin:
         if not outlet.plugged:
             return
         self._advance(outlet)
-        outlet.plugged = False
-        outlet.finishing = False
         if outlet.transaction is not None and self.config.get_bool(
             "StopTransactionOnEVSideDisconnect"
         ):
-            self.stop_transaction(outlet, "EVDisconnected")
-            outlet.finishing = False
+            self.stop_transaction(outlet, "EVDisconnected")  # StopTransaction, Finishing...
+        outlet.plugged = False
+        outlet.finishing = False
         outlet.ev = None
-        self.changed()
+        self.changed()  # ...then Available
 
     async def present_tag(self, connector_id: int, id_tag: str) -> str:
         """A badge at the reader of an outlet: start, stop or refuse; the idTagInfo status."""
@@ -185,8 +185,24 @@ class SessionsMixin:
         """Re-derive power and status now; notify the sender and the waiting tests."""
         for outlet in self.outlets:
             self._advance(outlet)
+        self.observe(self.connector0)
         self._kick()
         self._notify()
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def observe(self, outlet: Outlet, *, again: bool = False) -> None:
+        """Note a status change (every one is reported, in order); ``again``: report anyway."""
+        state = (outlet.status, outlet.error_code)
+        if state == outlet.observed and not again:
+            return
+        outlet.observed = state
+        outlet.changes.append((self.next_seq(), state[0], state[1], self.timestamp()))
+        if len(outlet.changes) > 16:  # a flapping outlet: keep the latest
+            del outlet.changes[0]
+        self._kick()
 
     # ----------------------------------------------------------------- transactions
     def start_transaction(
@@ -226,7 +242,9 @@ class SessionsMixin:
         def on_result(answer: dict[str, Any]) -> None:
             self._started(outlet, tx, answer)
 
-        self.txq.push(TxMessage("StartTransaction", lambda: payload, on_result))
+        self.txq.push(
+            TxMessage("StartTransaction", lambda: payload, on_result, seq=self.next_seq())
+        )
         self._advance(outlet)
         self._kick()
         return tx
@@ -273,7 +291,7 @@ class SessionsMixin:
             if info and id_tag and self.config.get_bool("AuthorizationCacheEnabled"):
                 self.local_auth.remember(id_tag, info)
 
-        self.txq.push(TxMessage("StopTransaction", build, on_result))
+        self.txq.push(TxMessage("StopTransaction", build, on_result, seq=self.next_seq()))
         outlet.transaction = None
         outlet.evse_suspended = False
         outlet.finishing = outlet.plugged
@@ -305,7 +323,7 @@ class SessionsMixin:
                 payload["transactionId"] = tx.transaction_id
             return payload
 
-        self.txq.push(TxMessage("MeterValues", build))
+        self.txq.push(TxMessage("MeterValues", build, seq=self.next_seq()))
         self._kick()
         self._notify()
 
@@ -342,6 +360,7 @@ class SessionsMixin:
         outlet.meter.advance(
             trio.current_time(), outlet.ev, limit_w=outlet.limit_w, drawing=outlet.drawing
         )
+        self.observe(outlet)
 
     def tick(self, now: float) -> float:
         """Do what is due at ``now`` (trio clock); return when the next thing is due."""

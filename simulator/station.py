@@ -134,6 +134,7 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
         self.pending_profiles: dict[int, dict[str, Any]] = {}
         self.rejected_status: int | None = None  # HTTP status of the last refused handshake
         self._aligned_slot: int | None = None
+        self._seq = 0
 
     # ----------------------------------------------------------------- clock
     def now(self) -> datetime:
@@ -286,7 +287,11 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
                 self._online.set()
                 accepted()
                 for outlet in (self.connector0, *self.outlets):
-                    outlet.reported = None  # report every connector again on (re)connection
+                    # on every (re)connection: each connector's present status, first
+                    outlet.changes.clear()
+                    outlet.reported = None
+                    outlet.observed = (outlet.status, outlet.error_code)
+                    outlet.changes.append((-1, *outlet.observed, self.timestamp()))
                 self._kick()
                 conn.start_soon(self._sender_loop)
                 conn.start_soon(self._heartbeat_loop)
@@ -431,7 +436,9 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
     async def wait_status(self, connector_id: int, status: str) -> None:
         """Wait until the central system has been told ``status`` for the connector."""
         outlet = self.connector0 if connector_id == 0 else self.outlet(connector_id)
-        await self.wait_for(lambda: outlet.reported == status and not outlet.status_changed())
+        await self.wait_for(
+            lambda: outlet.reported == status and not outlet.changes and not outlet.status_changed()
+        )
 
     async def wait_idle(self) -> None:
         """Wait until every queued transaction message and status has been delivered."""
@@ -439,7 +446,9 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
             lambda: (
                 len(self.txq) == 0
                 and self.online
-                and not any(o.status_changed() for o in (self.connector0, *self.outlets))
+                and not any(
+                    o.changes or o.status_changed() for o in (self.connector0, *self.outlets)
+                )
             )
         )
 

@@ -28,7 +28,7 @@ class TxMessage:
     call: Call | None = None
     attempts: int = 0  # CALLERROR answers so far
     sends: int = 0  # times it went on the wire
-    enqueued_at: float = 0.0
+    seq: int = 0  # the station's event order (statuses and messages interleave by it)
 
     def freeze(self, ids: MessageIds) -> Call | None:
         """The frame to send; the same one on every re-send (None: nothing to send any more)."""

@@ -269,14 +269,14 @@ async def test_start_transaction_whose_answer_is_lost_is_resent_and_stored_once(
         await st.wait_idle()
         st.settings.call_timeout = 1e-5  # the answer will come too late: "lost"
         await st.plug_in(1, free=True)
-        await st.wait_for(lambda: st.txq.head() is not None and st.txq.head().sends >= 1)
+        await st.wait_for(lambda: st.txq.resent >= 1)  # the first answer came too late
         st.settings.call_timeout = 10.0
         await st.wait_for(lambda: st.outlet(1).transaction.transaction_id is not None)
         await st.unplug(1)
         await st.wait_idle()
     starts = [t for d, t in st.frames if d == "out" and '"StartTransaction"' in t]
-    assert len(starts) == 2
-    assert starts[0] == starts[1]  # the same frame, uniqueId included
+    assert len(starts) >= 2
+    assert len(set(starts)) == 1  # the same frame each time, uniqueId included
     rows = await store.read(sessions, "E2ELOST")
     assert len(rows) == 1
     assert rows[0]["end_time"] is not None

@@ -47,7 +47,7 @@ def test_outlet_status_follows_what_happens_at_the_outlet(setup, expected):
 def test_outlet_reports_only_changes():
     outlet = Outlet(1)
     assert outlet.status_changed()
-    outlet.mark_reported()
+    outlet.reported, outlet.reported_error = outlet.status, outlet.error_code
     assert not outlet.status_changed()
     outlet.fault = FAULTS["temperature"]
     assert outlet.status_changed()

@@ -287,3 +287,29 @@ async def test_queued_script_runs_after_boot(cs, nursery):
         "StopTransaction",
     ]
     assert cs.payloads("StopTransaction")[0]["reason"] == "EVDisconnected"
+
+
+async def test_every_status_change_is_reported_in_the_order_it_happened(cs, nursery):
+    station = make_station(cs)
+    with trio.fail_after(10):
+        await nursery.start(station.run)
+        await station.wait_idle()
+        start = len(cs.received)
+        await station.plug_in(1, free=True)  # Preparing and Charging in the same instant
+        await station.wait_status(1, "Charging")
+        await station.unplug(1)
+        await station.wait_status(1, "Available")
+        await station.wait_idle()
+    seen = [
+        f"{action}:{payload.get('status', '')}"
+        for _, action, payload in cs.received[start:]
+        if action != "Heartbeat" and payload.get("connectorId", 1) == 1 and action != "MeterValues"
+    ]
+    assert seen == [
+        "StatusNotification:Preparing",
+        "StartTransaction:",
+        "StatusNotification:Charging",
+        "StopTransaction:",
+        "StatusNotification:Finishing",
+        "StatusNotification:Available",
+    ]
