@@ -206,6 +206,8 @@ async def _reserve(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str
     connector = _int(p, "connectorId", default=1)
     id_tag = _text(p, "idTag")
     expiry = _parse_time(p.get("expiryDate"), "expiryDate", deps.zone)
+    if expiry <= dt.datetime.now(dt.UTC).replace(tzinfo=None):
+        raise ControlError("That time is already past: a reservation ends in the future.")
     reservation = await deps.store.write(create_reservation, cbid, connector, id_tag, expiry)
     payload = {
         "connectorId": connector,

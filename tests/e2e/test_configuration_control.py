@@ -93,6 +93,10 @@ async def test_simple_actions_show_the_station_answers(store: Store, tmp_path: P
             assert cancel.answer == {"status": "Accepted"}
             status = await store.read(lambda: Reservation.get_by_id(reservation).status)
             assert status == "Cancelled"
+            past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
+            with pytest.raises(ControlError, match="already past"):  # nothing is sent
+                await rig.act("SIM-1", "reserve-now", connectorId=1, idTag="1001", expiryDate=past)
+            assert await store.read(Reservation.select().count) == 1
             boots = station.boot_count
             reset = await rig.act("SIM-1", "reset", type="Soft")
             assert reset.answer == {"status": "Accepted"}
