@@ -237,6 +237,8 @@ async def _data_transfer(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tup
 async def _update_firmware(
     deps: ControlDeps, cbid: str, p: dict[str, Any]
 ) -> tuple[str, dict, Any]:
+    if p.get("imageId") in (None, ""):
+        raise ControlError("Choose a firmware image (upload one under System → Firmware images).")
     try:
         image = await deps.store.read(get_firmware, _int(p, "imageId"))
     except ConfigurationError as exc:

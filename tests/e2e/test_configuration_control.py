@@ -103,6 +103,8 @@ async def test_simple_actions_show_the_station_answers(store: Store, tmp_path: P
             await wait_until(lambda: station.boot_count > boots and station.online)
             with pytest.raises(ControlError, match="may not use Firmware update"):
                 await rig.act("SIM-1", "update-firmware", role="site-admin", imageId=1)
+            with pytest.raises(ControlError, match="Choose a firmware image"):
+                await rig.act("SIM-1", "update-firmware")  # no image uploaded or chosen
 
 
 async def test_configuration_is_read_and_changed(store: Store, tmp_path: Path) -> None:
