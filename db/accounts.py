@@ -9,7 +9,7 @@ from typing import Any
 import peewee as pw
 
 from db.models import ROLES, ChargingSession, IdTag, Site, User, utcnow
-from db.timezones import check_zone
+from db.timezones import check_zone, iso_utc
 
 __all__ = [
     "SORTABLE_USER_COLUMNS",
@@ -137,8 +137,8 @@ class UserRow:
             "site": self.site_name,
             "emailAtAlarm": self.email_at_alarm,
             "rfids": list(self.rfids),
-            "createdAt": self.created_at.isoformat() if self.created_at else None,
-            "lastLoginAt": self.last_login_at.isoformat() if self.last_login_at else None,
+            "createdAt": iso_utc(self.created_at),
+            "lastLoginAt": iso_utc(self.last_login_at),
         }
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.models import ApiToken, Site, utcnow
+from db.timezones import iso_utc
 
 __all__ = [
     "TOKEN_ROLES",
@@ -42,8 +43,8 @@ class TokenRow:
             "prefix": self.prefix,
             "role": self.role,
             "siteId": self.site_id,
-            "createdAt": self.created_at.isoformat(),
-            "lastUsedAt": self.last_used_at.isoformat() if self.last_used_at else None,
+            "createdAt": iso_utc(self.created_at),
+            "lastUsedAt": iso_utc(self.last_used_at),
             "revoked": self.revoked,
         }
 

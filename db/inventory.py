@@ -9,6 +9,7 @@ import peewee as pw
 from db.config_errors import ConfigurationError, NotFoundError
 from db.models import Floor, Outlet, Site, Station
 from db.station_settings import CONNECTOR_TYPES, OUTLET_MODES, floor_view, outlet_view, site_view
+from db.timezones import iso_utc
 
 __all__ = [
     "Page",
@@ -51,7 +52,7 @@ def station_api_view(station: Station, outlets: list[Outlet] | None = None) -> d
         "serialNumber": station.serial_number,
         "firmwareVersion": station.firmware_version,
         "registrationStatus": station.registration_status,
-        "lastSeenAt": station.last_seen_at.isoformat() if station.last_seen_at else None,
+        "lastSeenAt": iso_utc(station.last_seen_at),
         "latitude": station.latitude,
         "longitude": station.longitude,
     }

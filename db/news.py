@@ -8,6 +8,7 @@ from typing import Any
 from peewee import JOIN
 
 from db.models import News, User
+from db.timezones import iso_utc
 
 __all__ = ["NewsItem", "delete_news", "latest_news", "publish_news"]
 
@@ -26,7 +27,7 @@ class NewsItem:
             "title": self.title,
             "body": self.body,
             "author": self.author,
-            "publishedAt": self.published_at.isoformat(),
+            "publishedAt": iso_utc(self.published_at),
         }
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from db.timezones import local_to_utc
+from db.timezones import local_to_utc, parse_iso
 
 __all__ = [
     "COLUMNS",
@@ -126,10 +126,7 @@ def parse_duration(text: str) -> float:
 def _parse_time(text: str, zone: str | None = None) -> dt.datetime:
     """Naive UTC from ``text``: a ``Z`` or offset says its zone, else it is a wall-clock
     time in ``zone`` (None: UTC, as the JSON API reads it)."""
-    text = text.strip().replace("T", " ")
-    if text.endswith(("Z", "z")):
-        return dt.datetime.fromisoformat(text[:-1])
-    return local_to_utc(dt.datetime.fromisoformat(text), zone)
+    return local_to_utc(parse_iso(text), zone)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -21,10 +22,12 @@ __all__ = [
     "UTC_NAME",
     "check_zone",
     "fold_slots",
+    "iso_utc",
     "known_zones",
     "local_day_start",
     "local_key",
     "local_to_utc",
+    "parse_iso",
     "server_zone_name",
     "slot_seconds",
     "utc_to_local",
@@ -121,6 +124,34 @@ def local_to_utc(value: dt.datetime, name: str | None) -> dt.datetime:
             return value
         value = value.replace(tzinfo=zone(name), fold=0)
     return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+#: "…T03:00 02:00": a "+" offset whose "+" a query string turned into a space
+_SPACED_OFFSET = re.compile(r"^(.+\d)\s(\d{2}:?\d{2})$")
+
+
+def parse_iso(text: str) -> dt.datetime:
+    """An ISO 8601 date-time: naive, with ``Z`` or with an offset (also ``+02:00`` whose
+    ``+`` arrived as a space from an unencoded URL). Raises ``ValueError``."""
+    text = text.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    spaced = _SPACED_OFFSET.match(text)
+    if spaced and ("T" in spaced.group(1) or spaced.group(1).count(" ") == 1):
+        text = f"{spaced.group(1)}+{spaced.group(2)}"
+    return dt.datetime.fromisoformat(text)
+
+
+def iso_utc(value: Any) -> Any:
+    """JSON form of a stored time: ISO 8601 UTC with ``Z`` (``2026-03-29T01:30:00Z``);
+    dates as ``YYYY-MM-DD``; None and other values as they are."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.isoformat() + "Z"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def local_day_start(day: dt.date, name: str | None) -> dt.datetime:

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from quart import Quart, current_app, g
 
 from db.settings import get_setting
-from db.timezones import UTC_NAME, known_zones, local_to_utc, utc_to_local
+from db.timezones import UTC_NAME, known_zones, local_to_utc, parse_iso, utc_to_local
 
 __all__ = [
     "display_zone",
@@ -94,11 +94,7 @@ def input_value(value: Any, zone: str | None = None) -> str:
 def parse_local(text: str, zone: str | None = None) -> dt.datetime:
     """``2026-03-29 02:30[:00]`` or ``…T…`` in ``zone`` (default: display zone) -> naive UTC.
     A trailing ``Z`` or offset (``+02:00``) wins over the zone. Raises ``ValueError``."""
-    text = text.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    value = dt.datetime.fromisoformat(text.replace("T", " "))
-    return local_to_utc(value, zone or display_zone())
+    return local_to_utc(parse_iso(text), zone or display_zone())
 
 
 def _time_tag(value: Any, precision: str = "tenth") -> Markup:

@@ -33,6 +33,7 @@ from db.station_settings import (
     set_station_positions,
     update_station_address,
 )
+from db.timezones import iso_utc
 from filestore.jpeg import InvalidImageError
 from filestore.storage import FileNameError
 from portal.access import STAFF_ROLES, guard
@@ -63,7 +64,7 @@ async def _body_bytes() -> bytes:
 
 
 def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    return iso_utc(value)  # stored UTC: ISO 8601 with Z
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from db.schedules import (
     schedules_in_scope,
     target_site,
 )
+from db.timezones import iso_utc
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, json_body, me, optional_int
 from portal.api.stations import station_or_404
@@ -41,7 +42,7 @@ def _json(view: dict[str, Any]) -> dict[str, Any]:
         "stackLevel": view["stack_level"],
         "rateUnit": view["rate_unit"],
         "periods": view["periods"],
-        "pushedAt": view["pushed_at"].isoformat() if view["pushed_at"] else None,
+        "pushedAt": iso_utc(view["pushed_at"]),
     }
 
 

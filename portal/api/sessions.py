@@ -14,6 +14,7 @@ from quart.wrappers import Response
 
 from db.session_filters import COLUMNS, FilterError, SessionFilter
 from db.session_queries import count_sessions, iter_sessions, page_sessions, session_detail
+from db.timezones import iso_utc
 from portal.access import ALL_ROLES, guard
 from portal.api.common import ApiError, me
 from portal.context import get_store, scope_node
@@ -28,7 +29,7 @@ bp = guard(Blueprint("sessions", __name__), ALL_ROLES)
 
 def _json_value(value: Any) -> Any:
     if hasattr(value, "isoformat"):
-        return value.isoformat()
+        return iso_utc(value)  # stored UTC: ISO 8601 with Z
     if value is not None and type(value).__name__ == "Decimal":
         return float(value)
     return value

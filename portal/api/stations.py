@@ -23,6 +23,7 @@ from db.station_settings import (
     update_outlet,
     update_station,
 )
+from db.timezones import iso_utc
 from db.topology import running_transaction
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import (
@@ -111,7 +112,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if hasattr(value, "isoformat"):
-        return value.isoformat()
+        return iso_utc(value)  # stored UTC: ISO 8601 with Z
     return value
 
 

@@ -249,3 +249,26 @@ async def test_a_badge_expiry_is_typed_and_shown_in_the_display_zone(
     listed = await (await client.get("/api/v1/id-tags")).get_json()
     expiry = [t["expiryDate"] for t in listed["items"] if t["idTag"] == "1001"]
     assert expiry == ["2030-06-01T10:00:00Z"]
+
+
+async def test_the_json_api_keeps_utc_with_z_and_reads_offsets(
+    client: Any, world: World, store: Store
+) -> None:
+    late = await store.write(_late_session, world)
+    await store.write(_set_zone(STOCKHOLM))  # a display zone changes nothing for machines
+    await login(client, "admin@example.com")
+    body = await (await client.get("/api/v1/sessions?sort=start")).get_json()
+    starts = {item["id"]: item["start"] for item in body["items"]}
+    assert starts[world.ev_session] == "2026-11-02T08:00:00Z"
+    assert starts[late] == "2026-11-02T23:30:00Z"
+
+    async def ids(query: str) -> set[int]:
+        answer = await (await client.get(f"/api/v1/sessions?{query}")).get_json()
+        return {item["id"] for item in answer["items"]}
+
+    # a naive time is UTC in the API; an offset (encoded, or its + sent bare) is honoured
+    assert await ids("start_from=2026-11-02T23:00") == {late}
+    assert await ids("start_from=2026-11-03T00:00%2B01:00") == {late}
+    assert await ids("start_from=2026-11-03T00:00+01:00") == {late}
+    assert await ids("start_from=2026-11-02T09:00:01%2B01:00") == {late}
+    assert len(await ids("start_from=2026-11-02T09:00%2B01:00")) == 3  # inclusive
