@@ -211,14 +211,27 @@ async def test_walk_every_level_and_tab_and_use_the_live_parts(
         done = await chromium.run(start_and_stop)
         assert "outlet 1 · 1001" in done["listed"]
         assert "Accepted" in done["stopped"]
+
+        def open_general() -> Any:
+            general = page.context.new_page()  # a second tab on the station's General tab
+            general.goto(f"/configuration/general?node=station:{world.solna_station}")
+            general.wait_for_selector("body[data-live='1']", state="attached")
+            return general
+
+        general = await chromium.run(open_general)
+        assert not await chromium.run(general.is_disabled, "[data-testid=password-send]")
         station.drop_connection(offline_for=60)
 
-        def wait_offline() -> bool:
+        def wait_offline() -> tuple[bool, bool]:
             page.wait_for_selector("[data-offline-banner]", state="visible")
             screenshot(page, "config-station-control-offline")
-            return page.is_disabled('[data-action="reset"] button')
+            general.wait_for_selector("[data-testid=password-offline]", state="visible")
+            send_disabled = general.is_disabled("[data-testid=password-send]")
+            general.close()
+            return page.is_disabled('[data-action="reset"] button'), send_disabled
 
-        assert await chromium.run(wait_offline)  # shown offline without a reload or a click
+        # shown offline without a reload or a click, on Control and on General
+        assert await chromium.run(wait_offline) == (True, True)
         assert station.config.get("FirmwareVersion") == "2.0.0"
         assert station.config.get("HeartbeatInterval") == "120"
     artifacts = trio.Path(__file__).parent.parent.parent / "artifacts"
