@@ -82,9 +82,13 @@ def known_zones() -> list[str]:
 
 
 def server_zone_name() -> str:
-    """The server's own zone if it has an IANA name (``TZ``, ``/etc/timezone``,
-    ``/etc/localtime``'s link), else UTC."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    """The default system zone: ``CHARGEPORTAL_TIME_ZONE`` if set, else the server's own
+    zone if it has an IANA name (``TZ``, ``/etc/timezone``, ``/etc/localtime``'s link),
+    else UTC."""
+    candidates = [
+        os.environ.get("CHARGEPORTAL_TIME_ZONE", ""),
+        os.environ.get("TZ", "").lstrip(":"),
+    ]
     try:
         candidates.append(Path("/etc/timezone").read_text().strip())
     except OSError:

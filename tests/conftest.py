@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+# The system zone defaults to the server's; tests expect UTC unless they set a zone.
+os.environ["CHARGEPORTAL_TIME_ZONE"] = "UTC"
 
 from db import Store, open_store
 

@@ -16,6 +16,7 @@ from db.timezones import (
     fold_slots,
     local_day_start,
     local_to_utc,
+    server_zone_name,
     slot_seconds,
     utc_to_local,
 )
@@ -127,3 +128,15 @@ def test_migration_adds_and_removes_the_zone_columns(tmp_path: Path) -> None:
         site = Site.create(name="Solna", time_zone=STOCKHOLM)
         assert Site.get_by_id(site.id).time_zone == STOCKHOLM
     database.close()
+
+
+def test_the_default_system_zone_is_configured_or_the_servers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHARGEPORTAL_TIME_ZONE", "Europe/Stockholm")
+    assert server_zone_name() == STOCKHOLM
+    monkeypatch.setenv("CHARGEPORTAL_TIME_ZONE", "")
+    monkeypatch.setenv("TZ", ":America/New_York")
+    assert server_zone_name() == "America/New_York"
+    monkeypatch.setenv("TZ", "not a zone")
+    assert server_zone_name()  # the server's /etc zone, else UTC: never an invalid name
