@@ -41,11 +41,22 @@ from simulator.sessions import SessionsMixin
 from simulator.settings import CallObserver, FaultSettings, StationSettings
 from simulator.txqueue import TxQueue
 
-__all__ = ["CallObserver", "FaultSettings", "SimulatedStation", "StationSettings"]
+__all__ = [
+    "CallObserver",
+    "FaultSettings",
+    "SimulatedStation",
+    "StationSettings",
+    "backoff_delay",
+]
 
 log = logging.getLogger("simulator.station")
 
 _CONFIG_SPECS: dict[tuple, dict] = {}
+
+
+def backoff_delay(attempt: int, initial: float, maximum: float, rng: random.Random) -> float:
+    """Reconnect delay: doubling from ``initial`` up to ``maximum``, each with 50 % jitter."""
+    return min(maximum, initial * 2**attempt) * rng.uniform(0.5, 1.0)
 
 
 class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
@@ -223,11 +234,12 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
                         continue
                     if self._offline_until > trio.current_time():
                         continue
-                    delay = min(
-                        self.settings.backoff_max, self.settings.backoff_initial * 2**attempt
+                    settings = self.settings
+                    delay = backoff_delay(
+                        attempt, settings.backoff_initial, settings.backoff_max, self.rng
                     )
                     attempt = min(attempt + 1, 16)
-                    await trio.sleep(delay * self.rng.uniform(0.5, 1.0))
+                    await trio.sleep(delay)
 
     def stop(self) -> None:
         """End :meth:`run` (the connection closes)."""

@@ -262,3 +262,17 @@ def test_bad_frames_have_ocpp_codes(text, code):
     with pytest.raises(FrameError) as info:
         parse_frame(text)
     assert info.value.code == code
+
+
+def test_reconnect_backoff_doubles_with_jitter_up_to_the_maximum():
+    import random
+
+    from simulator.station import backoff_delay
+
+    rng = random.Random(5)
+    delays = [backoff_delay(a, 1.0, 60.0, rng) for a in range(10)]
+    for attempt, delay in enumerate(delays):
+        ceiling = min(60.0, 2.0**attempt)
+        assert ceiling / 2 <= delay <= ceiling
+    assert max(delays) <= 60.0
+    assert len({round(d, 6) for d in delays}) == len(delays)  # jittered, not lock-step
