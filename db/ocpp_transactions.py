@@ -76,7 +76,6 @@ class MeterResult:
 _INSERT_SAMPLES = (
     'INSERT INTO "meter_sample" ("session_id", "station_id", "connector_id", "timestamp",'
     ' "value", "measurand", "unit", "context", "phase", "location", "format")'
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 
 
@@ -84,8 +83,7 @@ def _insert_samples(
     station_id: int, connector_id: int, session_id: int | None, samples: Iterable[SampleIn]
 ) -> None:
     rows = [(session_id, station_id, connector_id, *sample) for sample in samples]
-    if rows:
-        rawsql.executemany(_INSERT_SAMPLES, rows)
+    rawsql.insert_rows(_INSERT_SAMPLES, rows, "ON CONFLICT DO NOTHING")
 
 
 def _keep_message(
@@ -249,9 +247,15 @@ class MeterIn(NamedTuple):
     known_session: bool = False
 
 
-_UPDATE_LIVE_ENERGY = (
-    'UPDATE "charging_session" SET "meter_last" = ?, "energy_wh" = ? - "meter_start"'
-    ' WHERE "id" = ? AND "end_time" IS NULL AND ("meter_last" IS NULL OR "meter_last" < ?)'
+_UPDATE_LIVE_ENERGY_FROM = (
+    'UPDATE "charging_session" SET "meter_last" = v."r",'
+    ' "energy_wh" = v."r" - "charging_session"."meter_start" FROM v'
+    ' WHERE "charging_session"."id" = v."id" AND "charging_session"."end_time" IS NULL'
+    ' AND ("charging_session"."meter_last" IS NULL OR "charging_session"."meter_last" < v."r")'
+)
+_UPDATE_LIVE_ENERGY = (  # one row at a time, for SQLite before 3.33
+    'UPDATE "charging_session" SET "meter_last" = ?2, "energy_wh" = ?2 - "meter_start"'
+    ' WHERE "id" = ?1 AND "end_time" IS NULL AND ("meter_last" IS NULL OR "meter_last" < ?2)'
 )
 
 
@@ -264,7 +268,7 @@ def record_meter_batch(messages: Sequence[MeterIn]) -> list[MeterResult]:
     """
     results: list[MeterResult] = []
     rows: list[tuple[Any, ...]] = []
-    updates: list[tuple[int, int, int, int]] = []
+    latest: dict[int, int] = {}  # session -> newest reading in this batch
     for m in messages:
         session_id: int | None = None
         if m.transaction_id is not None:
@@ -283,13 +287,20 @@ def record_meter_batch(messages: Sequence[MeterIn]) -> list[MeterResult]:
                     results.append(MeterResult(None, foreign=True))
                     continue
         rows.extend((session_id, m.station_id, m.connector_id, *s) for s in m.samples)
-        if session_id is not None and m.reading_wh is not None:
-            updates.append((m.reading_wh, m.reading_wh, session_id, m.reading_wh))
+        if (
+            session_id is not None
+            and m.reading_wh is not None
+            and m.reading_wh > latest.get(session_id, -1)
+        ):
+            latest[session_id] = m.reading_wh
         results.append(MeterResult(session_id, False))
-    if rows:
-        rawsql.executemany(_INSERT_SAMPLES, rows)
-    if updates:
-        rawsql.executemany(_UPDATE_LIVE_ENERGY, updates)
+    rawsql.insert_rows(_INSERT_SAMPLES, rows, "ON CONFLICT DO NOTHING")
+    rawsql.update_from_values(
+        ("id", "r"),
+        [(session_id, wh) for session_id, wh in latest.items()],
+        _UPDATE_LIVE_ENERGY_FROM,
+        _UPDATE_LIVE_ENERGY,
+    )
     return results
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import sys
 from typing import Any
 
 import trio
@@ -62,6 +63,21 @@ class Gateway:
         task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         """Listen at ``ws[s]://host:port/Ocpp/websocket/{chargeBoxId}`` until cancelled."""
+        previous_interval = sys.getswitchinterval()
+        if self.config.switch_interval is not None:
+            sys.setswitchinterval(self.config.switch_interval)
+        try:
+            await self._serve(host, port, ssl_context, task_status)
+        finally:
+            sys.setswitchinterval(previous_interval)
+
+    async def _serve(
+        self,
+        host: str,
+        port: int,
+        ssl_context: ssl.SSLContext | None,
+        task_status: trio.TaskStatus[int],
+    ) -> None:
         async with trio.open_nursery() as nursery:
             await nursery.start(self.meter_writer.run)
             await nursery.start(self.station_store.units.run)

@@ -25,4 +25,9 @@ class GatewayConfig:
     check_own_replies: bool = False  # validate our CALLRESULTs against the schemas (tests)
     ping_interval: float = 0.0  # websocket pings to stations (0 = off)
     keep_transaction_messages: bool = True  # raw Start/Stop frames in OcppMessage
+    # The database writer thread needs the GIL back after every statement; while the
+    # event loop is busy each hand-back can take the interpreter's switch interval
+    # (5 ms by default). A shorter interval keeps commits (and answers) quick under load.
+    # Process-wide: set while serve() runs, restored after; None leaves it alone.
+    switch_interval: float | None = 0.0005
     meter_event_interval: float = 5.0  # at most one session.meter event per connector per ...
