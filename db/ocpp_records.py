@@ -91,11 +91,12 @@ def record_boot(station_id: int, boot: dict[str, str], now: dt.datetime) -> str:
 
 def touch_last_seen(seen: Sequence[tuple[int, dt.datetime]]) -> None:
     """Batch the in-memory last-seen times of many stations into one unit of work."""
-    if seen:
-        rawsql.executemany(
-            'UPDATE "station" SET "last_seen_at" = ? WHERE "id" = ?',
-            [(when, station_id) for station_id, when in seen],
-        )
+    rawsql.update_from_values(
+        ("id", "t"),
+        seen,
+        'UPDATE "station" SET "last_seen_at" = v."t" FROM v WHERE "station"."id" = v."id"',
+        'UPDATE "station" SET "last_seen_at" = ?2 WHERE "id" = ?1',
+    )
 
 
 def record_status(
