@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from db.authorization import tag_authorization
 from db.config_errors import NotFoundError
-from db.models import ChargingSession, Reservation, Station, utcnow
+from db.models import ChargingSession, Outlet, Reservation, Station, utcnow
 
 
 def running_transactions(charge_box_id: str) -> list[dict[str, Any]]:
@@ -63,3 +64,20 @@ def reservations_of(charge_box_id: str) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def remote_start_refusal(charge_box_id: str, connector_id: int | None, id_tag: str) -> str | None:
+    """Why a RemoteStartTransaction for ``id_tag`` would end at once, or None.
+
+    The gateway refuses a tag that is not Accepted (blocked, expired, unknown, already
+    charging) at StartTransaction unless the outlet is OPEN (anyone charges): the station
+    would answer Accepted to the remote start and stop the session right away. Without a
+    connector the station chooses one, so any RFID outlet counts.
+    """
+    outlets = Outlet.select(Outlet.mode).join(Station).where(Station.charge_box_id == charge_box_id)
+    if connector_id is not None:
+        outlets = outlets.where(Outlet.connector_id == connector_id)
+    if not any(o.mode != "OPEN" for o in outlets):
+        return None
+    status = tag_authorization(id_tag, check_concurrent=True).status
+    return None if status == "Accepted" else status

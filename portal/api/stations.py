@@ -17,6 +17,7 @@ from db.inventory import (
     remove_outlet,
 )
 from db.nodes import create_station, move_station, remove_station
+from db.station_control import remote_start_refusal
 from db.station_settings import (
     generate_station_password,
     set_station_password,
@@ -310,6 +311,17 @@ async def outlet_start(uuid: str) -> Any:
     id_tag = body.get("idTag")
     if not isinstance(id_tag, str) or not id_tag:
         raise ApiError(400, "bad-request", "idTag is required", field="idTag")
+    refused = await get_store().read(
+        remote_start_refusal, outlet["chargeBoxId"], outlet["connectorId"], id_tag
+    )
+    if refused is not None:
+        raise ApiError(
+            409,
+            "tag-refused",
+            f"idTag {id_tag} is {refused}: the station would stop at once; nothing was sent",
+            field="idTag",
+            tagStatus=refused,
+        )
     payload = {"connectorId": outlet["connectorId"], "idTag": id_tag}
     answer = await get_gateway().call(outlet["chargeBoxId"], "RemoteStartTransaction", payload)
     return {"outlet": uuid, "chargeBoxId": outlet["chargeBoxId"], "answer": answer}

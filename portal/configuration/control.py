@@ -18,7 +18,12 @@ from db.config_errors import ConfigurationError
 from db.config_keys import is_readonly
 from db.local_list import plan_local_list, record_accepted, set_known_version
 from db.passwords import hash_station_password
-from db.station_control import create_reservation, running_transactions, set_reservation_status
+from db.station_control import (
+    create_reservation,
+    remote_start_refusal,
+    running_transactions,
+    set_reservation_status,
+)
 from db.station_files import get_firmware
 from db.station_settings import check_station_password, set_password_hash_of
 from db.store import Store
@@ -169,6 +174,15 @@ async def _remote_start(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tupl
     payload: dict[str, Any] = {"idTag": _text(p, "idTag")}
     if p.get("connectorId") not in (None, "", 0, "0"):
         payload["connectorId"] = _int(p, "connectorId", low=1)
+    refused = await deps.store.read(
+        remote_start_refusal, cbid, payload.get("connectorId"), payload["idTag"]
+    )
+    if refused is not None:
+        raise ControlError(
+            f"The badge {payload['idTag']} is {refused}: the station would stop at once, "
+            "so nothing was sent.",
+            http_status=409,
+        )
     return "RemoteStartTransaction", payload, None
 
 

@@ -8,7 +8,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import ChargingSession
+from db.models import ChargingSession, IdTag, Outlet
 from gateway import Gateway
 from simulator import SimulatedStation
 from tests.portal.conftest import World, csrf_of, login, simulated_station, start_gateway
@@ -88,6 +88,44 @@ async def test_start_and_stop_charging_on_an_outlet_by_its_uuid(
     assert len(mine) == 1
     assert mine[0].end_time is not None
     assert mine[0].stop_reason == "Remote"
+
+
+async def test_a_remote_start_for_a_badge_the_gateway_would_refuse_is_not_sent(
+    client: Any, gateway: Gateway, store: Store, world: World, nursery: trio.Nursery
+) -> None:
+    """Else the station answers Accepted and the session stops at once (DeAuthorized)."""
+    with trio.fail_after(20):
+        station = await _station(nursery, gateway, "SOLNA-1")
+        await station.plug_in(1)
+        await login(client, "admin@example.com")
+        await store.write(
+            lambda: IdTag.update(status="Blocked").where(IdTag.id_tag == "1001").execute()
+        )
+        outlet = f"/api/v1/outlets/{world.solna_outlet_uuid}"
+        calls = gateway.statistics()["commands"]
+        for tag, status in (("1001", "Blocked"), ("NOBODY", "Invalid")):
+            refused = await _api(client, "POST", f"{outlet}/start", {"idTag": tag})
+            body = await refused.get_json()
+            assert (refused.status_code, body["error"], body["tagStatus"]) == (
+                409,
+                "tag-refused",
+                status,
+            )
+        control = await _api(
+            client,
+            "POST",
+            "/api/v1/stations/SOLNA-1/control/remote-start",
+            {"connectorId": 1, "idTag": "1001"},
+        )
+        assert control.status_code == 409
+        assert "Blocked" in (await control.get_json())["message"]
+        assert gateway.statistics()["commands"] == calls  # nothing reached the station
+        # an OPEN outlet charges anyone: the same badge is sent there
+        await store.write(
+            lambda: Outlet.update(mode="OPEN").where(Outlet.id == world.solna_outlet).execute()
+        )
+        opened = await _api(client, "POST", f"{outlet}/start", {"idTag": "1001"})
+        assert (await opened.get_json())["answer"]["status"] == "Accepted"
 
 
 async def test_a_badge_blocked_in_the_portal_is_refused_at_the_station(
