@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from quart import Quart, current_app, g
 
 from db.settings import get_setting
-from db.timezones import UTC_NAME, known_zones, local_to_utc, parse_iso, utc_to_local
+from db.timezones import UTC_NAME, check_zone, known_zones, local_to_utc, parse_iso, utc_to_local
 
 __all__ = [
     "display_zone",
@@ -121,6 +121,15 @@ def forget_system_zone(app: Quart | None = None) -> None:
     (app or current_app).extensions.pop(_CACHE_KEY, None)
 
 
+def _usable(name: str | None, fallback: str = UTC_NAME) -> str:
+    """``name`` if this server knows it (a zone stored earlier may be gone from tzdata),
+    else ``fallback``: a bad setting must not take every page down."""
+    try:
+        return check_zone(name) if name else fallback
+    except ValueError:
+        return fallback
+
+
 async def load_zone() -> None:
     """Before each request: ``g.system_zone`` and ``g.display_zone`` (user's zone or system's)."""
     from portal.access import current_principal
@@ -130,11 +139,11 @@ async def load_zone() -> None:
     now = time.monotonic()
     if cached is None or now - cached[0] > SYSTEM_ZONE_TTL:
         name = await get_store().read(get_setting, "system.time_zone")
-        cached = (now, name or UTC_NAME)
+        cached = (now, _usable(name))
         current_app.extensions[_CACHE_KEY] = cached
     g.system_zone = cached[1]
     principal = current_principal()
-    g.display_zone = (getattr(principal, "time_zone", "") or "") or g.system_zone
+    g.display_zone = _usable(getattr(principal, "time_zone", ""), g.system_zone)
 
 
 def init_app(app: Quart) -> None:

@@ -272,3 +272,18 @@ async def test_the_json_api_keeps_utc_with_z_and_reads_offsets(
     assert await ids("start_from=2026-11-03T00:00+01:00") == {late}
     assert await ids("start_from=2026-11-02T09:00:01%2B01:00") == {late}
     assert len(await ids("start_from=2026-11-02T09:00%2B01:00")) == 3  # inclusive
+
+
+async def test_a_stored_zone_this_server_does_not_know_falls_back_to_utc(
+    client: Any, world: World, store: Store
+) -> None:
+    await store.write(_set_zone("Mars/Olympus"))  # e.g. a name dropped from tzdata
+
+    def user_zone() -> None:
+        User.update(time_zone="Atlantis/Capital").where(
+            User.email == "support@example.com"
+        ).execute()
+
+    await store.write(user_zone)
+    await login(client, "support@example.com")
+    assert 'data-testid="display-zone">UTC<' in await _html(client, "/statistics/")
