@@ -326,6 +326,10 @@ def station_view(station: Station) -> dict[str, Any]:
         "firmware_status": station.firmware_status,
         "diagnostics_status": station.diagnostics_status,
         "local_list_version": station.local_list_version,
+        "first_connected_at": station.first_connected_at,
+        "last_boot_at": station.last_boot_at,
+        "last_seen_at": station.last_seen_at,
+        "config_imported_at": station.config_imported_at,
         **{key: getattr(station, key) for key in ADDRESS_FIELDS},
     }
 

@@ -12,7 +12,7 @@ import trio
 from openpyxl import load_workbook
 
 from db import Store
-from db.models import Alarm, ChargingSession, IdTag, Setting, Site, User
+from db.models import Alarm, ChargingSession, IdTag, Setting, Site, Station, User
 from tests.portal.conftest import World, login, post
 
 STOCKHOLM = "Europe/Stockholm"
@@ -287,3 +287,23 @@ async def test_a_stored_zone_this_server_does_not_know_falls_back_to_utc(
     await store.write(user_zone)
     await login(client, "support@example.com")
     assert 'data-testid="display-zone">UTC<' in await _html(client, "/statistics/")
+
+
+async def test_station_general_shows_last_seen_in_the_display_zone(
+    client: Any, world: World, store: Store
+) -> None:
+    await store.write(_set_zone(STOCKHOLM))
+
+    def seen() -> None:
+        Station.update(last_seen_at=dt.datetime(2026, 7, 1, 10, 0, 5)).where(
+            Station.id == world.solna_station
+        ).execute()
+
+    await store.write(seen)
+    await login(client, "admin@example.com")
+    html = await _html(client, f"/configuration/general?node=station:{world.solna_station}")
+    # 10:00:05 UTC in July is 12:00:05 CEST
+    assert (
+        '<dd data-testid="last-seen"><time datetime="2026-07-01T10:00:05Z">'
+        "2026-07-01 12:00:05</time></dd>"
+    ) in html
