@@ -19,7 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import ROOT, machine_info, prepare_baseline_db, prepare_gateway_db
+from benchmarks.harness import (
+    ROOT,
+    machine_info,
+    prepare_baseline_db,
+    prepare_gateway_db,
+    snapshot_code,
+)
 from benchmarks.phases import BenchConfig, run_hold, run_sustain
 from benchmarks.report import render
 
@@ -49,8 +55,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--gc-experiment",
-        action="store_true",
-        help="run the gateway with the GC experiment of gateway_runner (not its defaults)",
+        choices=["threshold", "freeze"],
+        help="run the gateway with a GC experiment of gateway_runner (not its defaults)",
     )
     parser.add_argument("--workdir", type=Path, help="databases and logs (default var/bench)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
@@ -141,7 +147,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return saved
     cfg = build_config(args)
     if args.gc_experiment:
-        os.environ["BENCH_GC_EXPERIMENT"] = "1"  # read by benchmarks/gateway_runner.py only
+        # read by benchmarks/gateway_runner.py only
+        os.environ["BENCH_GC_EXPERIMENT"] = args.gc_experiment
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:  # inherited by every process started from here
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -155,6 +162,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "sustain": [],
         "notes": [],
     }
+    results["code"] = snapshot_code(cfg.workdir / "code")
     most = max(cfg.hold_steps + cfg.sustain_steps)
     gateway_template = cfg.workdir / "template-gateway.sqlite3"
     baseline_template = cfg.workdir / "template-baseline.sqlite3"

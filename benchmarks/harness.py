@@ -28,10 +28,39 @@ __all__ = [
     "prepare_baseline_db",
     "prepare_gateway_db",
     "rss_kib",
+    "snapshot_code",
 ]
 
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parent.parent
+#: where server and load-generator processes run from (a snapshot of the code, see
+#: ``snapshot_code``), so that edits to the working tree during a run do not mix versions
+CODE_ROOT = ROOT
+
+
+def snapshot_code(target: Path) -> dict[str, Any]:
+    """Copy the packages the servers import to ``target``; run every process from there."""
+    global CODE_ROOT
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for package in ("gateway", "db", "benchmarks", "files", "chargeportal"):
+        if (ROOT / package).is_dir():
+            shutil.copytree(
+                ROOT / package, target / package, ignore=shutil.ignore_patterns("__pycache__")
+            )
+    CODE_ROOT = target
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted": git("status", "--porcelain", "--", "gateway", "db").splitlines(),
+    }
+
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -162,7 +191,7 @@ class Server:
             cmd = [PYTHON, "-m", "benchmarks.baseline_cs", "--port", "0", "--db", self.db]
         self.proc = subprocess.Popen(
             cmd,
-            cwd=ROOT,
+            cwd=CODE_ROOT,
             stdout=subprocess.PIPE,
             stderr=self.log_path.open("a"),
             text=True,
@@ -283,7 +312,7 @@ class LoadRun:
             ]
             proc = subprocess.Popen(
                 cmd,
-                cwd=ROOT,
+                cwd=CODE_ROOT,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log_path.open("a"),

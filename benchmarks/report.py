@@ -200,6 +200,7 @@ def render(results: dict[str, Any]) -> str:
     cfg = results["config"]
     hold = results["hold"]
     sustain = results["sustain"]
+    code = results.get("code") or {}
     loadavg = ", ".join(f"{x:.2f}" for x in m["loadavg_at_start"])
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
     out = [
@@ -219,6 +220,13 @@ def render(results: dict[str, Any]) -> str:
         f"{m['kernel']}; load average at start {loadavg} "
         "(the cores are shared with other work: figures are noisy).",
         f"- Python {m['python']}, SQLite {m['sqlite']}; {versions}.",
+        f"- Code: commit {code.get('commit', '?')}"
+        + (
+            f" plus uncommitted changes in {', '.join(code['uncommitted'])}"
+            if code.get("uncommitted")
+            else ""
+        )
+        + " (servers and load generators run from a snapshot taken at the start).",
         f"- Load generator: `benchmarks/loadgen.py` (asyncio, a minimal WebSocket client), "
         f"{cfg['procs']} process(es) on the same cores as the server under test; one "
         "outstanding CALL per station; stations registered in the gateway's database "
