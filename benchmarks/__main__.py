@@ -58,6 +58,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=["threshold", "freeze"],
         help="run the gateway with a GC experiment of gateway_runner (not its defaults)",
     )
+    parser.add_argument(
+        "--code", type=Path, help="run the servers from this earlier snapshot (A/B on one code)"
+    )
     parser.add_argument("--workdir", type=Path, help="databases and logs (default var/bench)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument(
@@ -162,7 +165,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "sustain": [],
         "notes": [],
     }
-    results["code"] = snapshot_code(cfg.workdir / "code")
+    if args.code:
+        results["code"] = snapshot_code(args.code.resolve(), reuse=True)
+    else:
+        results["code"] = snapshot_code(cfg.workdir / "code")
     most = max(cfg.hold_steps + cfg.sustain_steps)
     gateway_template = cfg.workdir / "template-gateway.sqlite3"
     baseline_template = cfg.workdir / "template-baseline.sqlite3"

@@ -38,9 +38,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE_ROOT = ROOT
 
 
-def snapshot_code(target: Path) -> dict[str, Any]:
-    """Copy the packages the servers import to ``target``; run every process from there."""
+def snapshot_code(target: Path, *, reuse: bool = False) -> dict[str, Any]:
+    """Copy the packages the servers import to ``target``; run every process from there.
+
+    ``reuse``: run from an earlier snapshot at ``target`` as it is (an A/B on the same code).
+    """
     global CODE_ROOT
+    if reuse:
+        CODE_ROOT = target
+        saved = target / "SNAPSHOT.json"
+        return json.loads(saved.read_text()) if saved.exists() else {"commit": "?"}
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -55,10 +62,12 @@ def snapshot_code(target: Path) -> dict[str, Any]:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
         return done.stdout.strip()
 
-    return {
+    info = {
         "commit": git("rev-parse", "--short", "HEAD"),
         "uncommitted": git("status", "--porcelain", "--", "gateway", "db").splitlines(),
     }
+    (target / "SNAPSHOT.json").write_text(json.dumps(info))
+    return info
 
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
