@@ -7,7 +7,7 @@ get ``default_limit`` (no limit in practice); an unavailable window gets 0.
 
 A recurring profile repeats every 604,800 seconds, not every local week: once the clocks
 change (daylight saving time), its periods fall an hour off the wall clock until the
-schedule is pushed again, which anchors it at the new offset.
+schedule is pushed again, which anchors it with the new offset (``week_start``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from db.timezones import local_to_utc, utc_to_local
+from db.timezones import utc_to_local
 
 WEEK_SECONDS = 7 * 24 * 3600
 #: The limit outside every period ("no limit"): far above any AC/DC station.
@@ -35,10 +35,24 @@ def profile_id_for(schedule_id: int) -> int:
 
 def week_start(moment: dt.datetime, zone: str | None = None) -> dt.datetime:
     """Monday 00:00 (on the wall clock of ``zone``, None: UTC) of the week holding
-    ``moment`` (naive UTC), as naive UTC."""
+    ``moment`` (naive UTC), as naive UTC — read with the UTC offset in force at ``moment``.
+
+    A profile anchored there follows the wall clock from ``moment`` until the next
+    change of the clocks, even when pushed in the week of a change (the Monday itself
+    had the old offset; using it would put every later week an hour off).
+    """
     local = utc_to_local(moment, zone)
     day = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-    return local_to_utc(day - dt.timedelta(days=day.weekday()), zone)
+    return day - dt.timedelta(days=day.weekday()) - (local - moment)
+
+
+def clocks_changed_since(pushed_at: dt.datetime | None, now: dt.datetime, zone: str | None) -> bool:
+    """Whether ``zone``'s UTC offset now differs from the one a profile pushed at
+    ``pushed_at`` was anchored with: its periods then sit an hour off the wall clock
+    until it is pushed again."""
+    if pushed_at is None or not zone:
+        return False
+    return bool(utc_to_local(pushed_at, zone) - pushed_at != utc_to_local(now, zone) - now)
 
 
 def _wire_limit(value: float) -> float | int:

@@ -7,6 +7,7 @@ from typing import Any
 from quart import Response, flash, redirect, render_template, request, url_for
 
 from db.config_errors import ConfigurationError, NotFoundError
+from db.models import utcnow
 from db.schedules import (
     PURPOSES,
     RATE_UNITS,
@@ -15,6 +16,7 @@ from db.schedules import (
     save_schedule,
     schedule_site,
     schedule_view,
+    schedule_zone,
     schedules_for,
     schedules_in_scope,
     site_zone,
@@ -30,6 +32,7 @@ from portal.schedule import bp
 from portal.schedule.chart import Series, step_chart
 from portal.schedule.profiles import (
     asked_steps,
+    clocks_changed_since,
     composite_steps,
     weekly_periods,
 )
@@ -110,8 +113,12 @@ async def _page(
 ) -> Any:
     node = current_node()
     schedules = await _listing(node)
+    now = utcnow()
     for schedule in schedules:
         schedule["summary"] = summary(schedule)
+        if schedule["pushed_at"] is not None:
+            zone = await get_store().read(schedule_zone, schedule["id"])
+            schedule["push_again"] = clocks_changed_since(schedule["pushed_at"], now, zone)
     state = None
     outlets: list[dict[str, Any]] = []
     if node.kind == "station" and node.id is not None:

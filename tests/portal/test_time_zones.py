@@ -7,12 +7,24 @@ import datetime as dt
 import io
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import trio
 from openpyxl import load_workbook
 
 from db import Store
-from db.models import Alarm, ChargingSession, IdTag, Setting, Site, Station, User
+from db.models import (
+    Alarm,
+    ChargingSchedule,
+    ChargingSession,
+    IdTag,
+    Setting,
+    Site,
+    Station,
+    User,
+    utcnow,
+)
+from db.schedules import save_schedule
 from tests.portal.conftest import World, login, post
 
 STOCKHOLM = "Europe/Stockholm"
@@ -307,3 +319,26 @@ async def test_station_general_shows_last_seen_in_the_display_zone(
         '<dd data-testid="last-seen"><time datetime="2026-07-01T10:00:05Z">'
         "2026-07-01 12:00:05</time></dd>"
     ) in html
+
+
+async def test_a_schedule_pushed_in_summer_time_asks_to_be_pushed_again(
+    client: Any, world: World, store: Store
+) -> None:
+    def schedules() -> tuple[int, int]:
+        Site.update(time_zone=STOCKHOLM).where(Site.id == world.solna).execute()
+        periods = [{"days": [0], "start": "17:00", "end": "21:00", "limit": 3680}]
+        summer = save_schedule(name="Summer", periods=periods, station_id=world.solna_station)
+        fresh = save_schedule(name="Fresh", periods=periods, station_id=world.solna_station)
+        for sid, pushed in ((summer, dt.datetime(2026, 7, 1, 12)), (fresh, utcnow())):
+            ChargingSchedule.update(pushed_at=pushed).where(ChargingSchedule.id == sid).execute()
+        return summer, fresh
+
+    summer, fresh = await store.write(schedules)
+    await login(client, "admin@example.com")
+    html = await _html(client, f"/schedule/?node=station:{world.solna_station}")
+    rows = {sid: html.split(f"edit={sid}")[1].split("</tr>")[0] for sid in (summer, fresh)}
+    winter = utcnow().replace(tzinfo=dt.UTC).astimezone(ZoneInfo(STOCKHOLM)).dst() == dt.timedelta(
+        0
+    )
+    assert ('data-testid="push-again"' in rows[summer]) is winter
+    assert 'data-testid="push-again"' not in rows[fresh]

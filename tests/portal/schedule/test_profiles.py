@@ -13,6 +13,7 @@ from db.schedules import normalise_periods
 from portal.schedule.profiles import (
     asked_steps,
     build_profile,
+    clocks_changed_since,
     composite_steps,
     limit_at,
     week_start,
@@ -151,3 +152,27 @@ def test_asked_steps_in_a_zone_line_up_with_the_station_clock() -> None:
         week, start=dt.datetime(2026, 11, 30, 15), duration=4 * 3600, zone=STOCKHOLM
     )
     assert steps == [(0, 22000.0), (3600, 3680.0)]
+
+
+def test_a_profile_pushed_before_the_clocks_changed_needs_pushing_again() -> None:
+    pushed = dt.datetime(2026, 3, 25, 12)  # CET
+    assert not clocks_changed_since(pushed, dt.datetime(2026, 3, 28, 12), STOCKHOLM)
+    assert clocks_changed_since(pushed, dt.datetime(2026, 3, 30, 12), STOCKHOLM)  # CEST
+    assert not clocks_changed_since(
+        dt.datetime(2026, 3, 29, 12), dt.datetime(2026, 6, 1), STOCKHOLM
+    )
+    assert not clocks_changed_since(pushed, dt.datetime(2026, 6, 1), None)  # UTC never changes
+    assert not clocks_changed_since(None, dt.datetime(2026, 6, 1), STOCKHOLM)
+
+
+def test_pushed_in_the_week_of_the_change_it_follows_the_new_offset() -> None:
+    # Sunday 29 March 14:00 CEST, after the change: Monday 23 March 00:00 read at +02:00,
+    # so that 17:00 on Monday 30 March (and every later week) is 17:00 CEST
+    now = dt.datetime(2026, 3, 29, 12)
+    anchor = week_start(now, STOCKHOLM)
+    assert anchor == dt.datetime(2026, 3, 22, 22)
+    payload = build_profile(schedule_id=1, periods=EVENING, now=now, zone=STOCKHOLM)
+    schedule = payload["csChargingProfiles"]["chargingSchedule"]
+    assert schedule["startSchedule"] == "2026-03-22T22:00:00Z"
+    next_monday_17 = anchor + dt.timedelta(seconds=7 * 86400 + 17 * 3600)
+    assert next_monday_17 == dt.datetime(2026, 3, 30, 15)  # 17:00 CEST
