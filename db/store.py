@@ -31,7 +31,9 @@ class Store:
         self._read_limiter = trio.CapacityLimiter(read_threads)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        return await trio.to_thread.run_sync(self._in_connection, fn, args, limiter=self._read_limiter)
+        return await trio.to_thread.run_sync(
+            self._in_connection, fn, args, limiter=self._read_limiter
+        )
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run(fn, *args)
