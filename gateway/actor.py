@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from collections import deque
 from typing import Any, Protocol
 
 import trio
@@ -97,12 +98,12 @@ class StationActor:
     __slots__ = (
         "_cancel_scope",
         "_closed",
-        "_commands",
         "_current",
         "_hub",
         "_nursery",
+        "_queue",
         "_received",
-        "_send_commands",
+        "_sending",
         "_sent_calls",
         "_ws",
         "charge_box_id",
@@ -141,8 +142,8 @@ class StationActor:
         self._nursery: trio.Nursery | None = None
         # the command queue and its loop exist only once a command is sent: an idle
         # station costs no extra task
-        self._send_commands: trio.MemorySendChannel[_Command] | None = None
-        self._commands: trio.MemoryReceiveChannel[_Command] | None = None
+        self._queue: deque[_Command] = deque()
+        self._sending = False  # a command loop task is running
         self._closed = False
         self._current: _Command | None = None
         self._received = 0
@@ -176,7 +177,8 @@ class StationActor:
             try:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
-                    if self._commands is not None:
+                    if self._queue:  # commands queued while connecting
+                        self._sending = True
                         nursery.start_soon(self._command_loop)
                     if self.config.ping_interval > 0:
                         nursery.start_soon(self._ping_loop)
@@ -194,9 +196,7 @@ class StationActor:
             self._cancel_scope.cancel()
 
     def statistics(self) -> dict[str, Any]:
-        queued = 0
-        if self._send_commands is not None:
-            queued = self._send_commands.statistics().current_buffer_used
+        queued = len(self._queue)
         return {
             "chargeBoxId": self.charge_box_id,
             "received": self._received,
@@ -211,15 +211,17 @@ class StationActor:
         self, action: str, payload: dict[str, Any], timeout: float | None = None
     ) -> dict[str, Any]:
         """Queue a CALL; wait for the station's CALLRESULT payload (or raise)."""
+        if self._closed:
+            raise StationOfflineError(f"{self.charge_box_id} is not connected")
+        if len(self._queue) >= self.config.command_queue_size:
+            raise StationBusyError(f"{self.charge_box_id}: command queue full")
         command = _Command(
             action, payload, timeout if timeout is not None else self.config.command_timeout
         )
-        try:
-            self._command_queue().send_nowait(command)
-        except trio.WouldBlock:
-            raise StationBusyError(f"{self.charge_box_id}: command queue full") from None
-        except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise StationOfflineError(f"{self.charge_box_id} is not connected") from None
+        self._queue.append(command)
+        if not self._sending and self._nursery is not None:
+            self._sending = True
+            self._nursery.start_soon(self._command_loop)
         try:
             await command.done.wait()
         except BaseException:
@@ -230,57 +232,46 @@ class StationActor:
         assert command.result is not None
         return command.result
 
-    def _command_queue(self) -> trio.MemorySendChannel[_Command]:
-        if self._send_commands is None:
-            if self._closed:
-                raise trio.ClosedResourceError
-            self._send_commands, self._commands = trio.open_memory_channel[_Command](
-                self.config.command_queue_size
-            )
-            if self._nursery is not None:
-                self._nursery.start_soon(self._command_loop)
-        return self._send_commands
-
     async def _command_loop(self) -> None:
-        assert self._commands is not None
-        async for command in self._commands:
-            if command.abandoned:
-                continue
-            command.unique_id = str(uuid.uuid4())
-            self._current = command
-            try:
-                await self._ws.send_message(
-                    pack_call(command.unique_id, command.action, command.payload)
+        """Send queued CALLs one at a time; ends when the queue is empty (no idle task)."""
+        try:
+            while self._queue:
+                command = self._queue.popleft()
+                if not command.abandoned:
+                    await self._send_command(command)
+        finally:
+            self._sending = False
+
+    async def _send_command(self, command: _Command) -> None:
+        command.unique_id = str(uuid.uuid4())
+        self._current = command
+        try:
+            await self._ws.send_message(
+                pack_call(command.unique_id, command.action, command.payload)
+            )
+            self._sent_calls += 1
+            with trio.move_on_after(command.timeout if command.timeout > 0 else math.inf):
+                await command.done.wait()
+            command.finish(
+                error=CommandTimeoutError(
+                    f"{self.charge_box_id} did not answer {command.action} "
+                    f"within {command.timeout:g} s"
                 )
-                self._sent_calls += 1
-                with trio.move_on_after(command.timeout if command.timeout > 0 else math.inf):
-                    await command.done.wait()
-                command.finish(
-                    error=CommandTimeoutError(
-                        f"{self.charge_box_id} did not answer {command.action} "
-                        f"within {command.timeout:g} s"
-                    )
-                )
-            except ConnectionClosed:
-                pass
-            finally:
-                # disconnected or cancelled while waiting: the caller must not hang
-                command.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
-                self._current = None
+            )
+        except ConnectionClosed:
+            pass
+        finally:
+            # disconnected or cancelled while waiting: the caller must not hang
+            command.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
+            self._current = None
 
     def _fail_queued(self) -> None:
         self._closed = True
+        offline = StationOfflineError(f"{self.charge_box_id} disconnected")
         if self._current is not None:
-            self._current.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
-        if self._send_commands is None or self._commands is None:
-            return
-        self._send_commands.close()
-        while True:
-            try:
-                command = self._commands.receive_nowait()
-            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-                break
-            command.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
+            self._current.finish(error=offline)
+        while self._queue:
+            self._queue.popleft().finish(error=offline)
 
     def _deliver(self, frame: CallResult | CallError) -> None:
         command = self._current
