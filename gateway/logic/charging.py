@@ -8,6 +8,7 @@ from typing import Any
 
 import trio
 
+from db.alarms import log_event
 from db.models import utcnow
 from db.ocpp_transactions import (
     MeterIn,
@@ -136,6 +137,16 @@ async def stop_transaction(ctx: StationContext, payload: dict[str, Any]) -> dict
         # Not ours (or unknown): acknowledge so the station stops re-sending, touch nothing.
         log.warning(
             "%s: StopTransaction for unknown transaction %s", ctx.charge_box_id, transaction_id
+        )
+        await ctx.store.write(
+            lambda: log_event(
+                "station.unknown_transaction",
+                ctx.charge_box_id,
+                station_id=state.station_id,
+                site_id=state.site_id,
+                severity="warning",
+                message=f"StopTransaction for transaction {transaction_id}, not this station's",
+            )
         )
     else:
         connector = state.connectors.get(result.connector_id)

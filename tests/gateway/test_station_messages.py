@@ -262,6 +262,10 @@ async def test_a_station_cannot_stop_or_meter_another_stations_session(
                 "MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [meter(5)]}
             )
     assert metered[0] == 4
+    logged = await store.read(
+        lambda: [e.kind for e in Event.select().where(Event.charge_box_id == "INTRUDER")]
+    )
+    assert "station.unknown_transaction" in logged
     assert metered[2] == "GenericError"
     session = await store.read(lambda: ChargingSession.get_by_id(tx))
     assert session.end_time is None
