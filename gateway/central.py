@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import ssl
 import sys
@@ -64,12 +65,16 @@ class Gateway:
     ) -> None:
         """Listen at ``ws[s]://host:port/Ocpp/websocket/{chargeBoxId}`` until cancelled."""
         previous_interval = sys.getswitchinterval()
+        previous_threshold = gc.get_threshold()
         if self.config.switch_interval is not None:
             sys.setswitchinterval(self.config.switch_interval)
+        if self.config.gc_threshold is not None:
+            gc.set_threshold(*self.config.gc_threshold)
         try:
             await self._serve(host, port, ssl_context, task_status)
         finally:
             sys.setswitchinterval(previous_interval)
+            gc.set_threshold(*previous_threshold)
 
     async def _serve(
         self,

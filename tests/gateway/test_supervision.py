@@ -116,3 +116,21 @@ def test_public_surface_is_pinned() -> None:
     )
     for name in gateway_package.__all__:
         assert hasattr(gateway_package, name)
+
+
+async def test_serving_tunes_the_interpreter_and_restores_it_after(store: Store) -> None:
+    import gc
+    import sys
+
+    before = (sys.getswitchinterval(), gc.get_threshold())
+    config = GatewayConfig(
+        **{**TEST_CONFIG.__dict__, "switch_interval": 0.001, "gc_threshold": (12_345, 5, 6)}
+    )
+    gateway = Gateway(store, config=config)
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(gateway.serve, "127.0.0.1", 0)
+            assert gc.get_threshold() == (12_345, 5, 6)
+            assert abs(sys.getswitchinterval() - 0.001) < 1e-9
+            nursery.cancel_scope.cancel()
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
