@@ -50,12 +50,13 @@ class ConfigImporter:
                     self._wakeup = trio.Event()
                     while self._queue:
                         actor = self._queue.popleft()
-                        await self._limiter.acquire_on_behalf_of(actor)
-                        nursery.start_soon(self._import, actor)
+                        token = object()  # one borrower per request, even for one actor
+                        await self._limiter.acquire_on_behalf_of(token)
+                        nursery.start_soon(self._import, actor, token)
             finally:
                 self._running = False
 
-    async def _import(self, actor: StationActor) -> None:
+    async def _import(self, actor: StationActor, token: object) -> None:
         try:
             if await actor.import_configuration():
                 self.imported += 1
@@ -65,7 +66,7 @@ class ConfigImporter:
             self.failed += 1
             log.exception("%s: configuration import crashed", actor.charge_box_id)
         finally:
-            self._limiter.release_on_behalf_of(actor)
+            self._limiter.release_on_behalf_of(token)
 
     def statistics(self) -> dict[str, int]:
         return {"queued": len(self._queue), "imported": self.imported, "failed": self.failed}
