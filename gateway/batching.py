@@ -75,7 +75,14 @@ class WriteBatcher(Generic[In, Out]):
                 while self._pending:
                     batch = self._pending[: self._max_batch]
                     del self._pending[: self._max_batch]
-                    await self._write(batch)
+                    try:
+                        await self._write(batch)
+                    except Exception as exc:  # a bug here must not end the gateway
+                        log.exception("write batch failed")
+                        for _, slot in batch:
+                            if not slot.done.is_set():
+                                slot.error = exc
+                                slot.done.set()
         finally:
             self._running = False
             for _, slot in self._pending:
