@@ -21,7 +21,9 @@ from gateway.ocpp16.framing import OcppError
 
 __all__ = [
     "ALARM_FOR_ERROR",
+    "ALARM_FOR_VENDOR_CODE",
     "STATUS_ALARM_KINDS",
+    "alarm_kind",
     "authorize",
     "boot_notification",
     "data_transfer",
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 
 #: StatusNotification errorCode -> SPEC §8 alarm kind (codes not listed raise none).
 ALARM_FOR_ERROR: dict[str, str] = {
-    "GroundFailure": "Temperature",
+    "GroundFailure": "Fuse",  # the residual-current protection tripped
     "HighTemperature": "Temperature",
     "OverCurrentFailure": "Fuse",
     "ConnectorLockFailure": "Hardware fault",
@@ -50,8 +52,28 @@ ALARM_FOR_ERROR: dict[str, str] = {
     "UnderVoltage": "Hardware fault",
     "LocalListConflict": "Configuration mismatch",
 }
+#: What an ``OtherError`` names in its vendorErrorCode (normalised) -> SPEC §8 alarm kind.
+ALARM_FOR_VENDOR_CODE: dict[str, str] = {
+    "configurationmismatch": "Configuration mismatch",
+    "configmismatch": "Configuration mismatch",
+    "fuse": "Fuse",
+    "temperature": "Temperature",
+    "overtemperature": "Temperature",
+}
 #: Alarm kinds a StatusNotification raises, and so also clears.
-STATUS_ALARM_KINDS: tuple[str, ...] = tuple(sorted(set(ALARM_FOR_ERROR.values())))
+STATUS_ALARM_KINDS: tuple[str, ...] = tuple(
+    sorted(set(ALARM_FOR_ERROR.values()) | set(ALARM_FOR_VENDOR_CODE.values()))
+)
+
+
+def alarm_kind(error_code: str, vendor_error_code: str = "") -> str | None:
+    """The SPEC §8 alarm a connector error raises (``OtherError`` refined by its vendor code)."""
+    if error_code == "OtherError" and vendor_error_code:
+        key = "".join(ch for ch in vendor_error_code.lower() if ch.isalnum())
+        if key in ALARM_FOR_VENDOR_CODE:
+            return ALARM_FOR_VENDOR_CODE[key]
+    return ALARM_FOR_ERROR.get(error_code)
+
 
 _BOOT_FIELDS = (
     ("chargePointVendor", "vendor"),
@@ -116,9 +138,10 @@ async def status_notification(ctx: StationContext, payload: dict[str, Any]) -> d
         previous_error = (
             known.error_code if known is not None and known.status != "Unknown" else None
         )
-    kind = ALARM_FOR_ERROR.get(error_code)
-    if previous_error is None:
-        clear = [k for k in STATUS_ALARM_KINDS if k != kind]  # state unknown: tidy up
+    kind = alarm_kind(error_code, payload.get("vendorErrorCode", ""))
+    if previous_error is None or kind is None:
+        # state unknown, or no fault any more: no status alarm of another kind stays active
+        clear = [k for k in STATUS_ALARM_KINDS if k != kind]
     elif previous_error != error_code:
         old = ALARM_FOR_ERROR.get(previous_error)
         clear = [old] if old is not None and old != kind else []

@@ -14,6 +14,7 @@ from db.ocpp_transactions import MeterIn, MeterResult
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.logic import ALARM_FOR_ERROR, HANDLERS, flatten_meter_values
+from gateway.logic.station import alarm_kind
 from gateway.state import StationState
 from tests.gateway.conftest import add_id_tag, add_station
 
@@ -79,6 +80,28 @@ async def test_changing_error_code_moves_the_alarm(store: Store, db_write) -> No
     assert kinds.count("alarm.raised") == 2
     assert kinds.count("alarm.cleared") == 2
     assert ctx.state.connectors[2].status == "Available"
+
+
+def test_other_error_is_refined_by_its_vendor_code() -> None:
+    assert alarm_kind("OtherError", "ConfigurationMismatch") == "Configuration mismatch"
+    assert alarm_kind("OtherError", "FUSE") == "Fuse"
+    assert alarm_kind("OtherError", "over-temperature") == "Temperature"
+    assert alarm_kind("OtherError", "E42") == "Hardware fault"
+    assert alarm_kind("GroundFailure") == "Fuse"
+    assert alarm_kind("NoError", "ConfigurationMismatch") is None
+
+
+async def test_a_vendor_coded_alarm_clears_when_the_fault_goes(store: Store, db_write) -> None:
+    ctx = Context(store, await db_write(add_station, "CP1"))
+    faulted = {"connectorId": 1, "status": "Faulted", "errorCode": "OtherError"}
+    await handle(ctx, "StatusNotification", {**faulted, "vendorErrorCode": "ConfigurationMismatch"})
+    assert await store.read(active_alarms) == [("Configuration mismatch", 1)]
+    await handle(
+        ctx,
+        "StatusNotification",
+        {"connectorId": 1, "status": "Available", "errorCode": "NoError"},
+    )
+    assert await store.read(active_alarms) == []
 
 
 async def test_boot_asks_for_a_configuration_import_only_once(store: Store, db_write) -> None:

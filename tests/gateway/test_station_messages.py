@@ -277,7 +277,7 @@ async def test_a_station_cannot_stop_or_meter_another_stations_session(
     ("error_code", "alarm"),
     [
         ("HighTemperature", "Temperature"),
-        ("GroundFailure", "Temperature"),
+        ("GroundFailure", "Fuse"),
         ("OverCurrentFailure", "Fuse"),
         ("PowerMeterFailure", "Hardware fault"),
         ("InternalError", "Hardware fault"),
