@@ -13,8 +13,10 @@ from gateway.errors import (
     UnknownStationError,
 )
 from gateway.events import EVENT_KINDS, EventBus, LiveEvent
+from gateway.ocpp16.actions import CENTRAL_SYSTEM_INITIATED
 
 __all__ = [
+    "CENTRAL_SYSTEM_INITIATED",
     "EVENT_KINDS",
     "CallErrorReply",
     "CommandTimeoutError",

@@ -205,7 +205,9 @@ class ConnectionHandler:
 
     async def _not_registered(self, charge_box_id: str, request: WebSocketRequest) -> None:
         gateway = self._gateway
-        remote = str(request.remote)
+        peer = request.remote
+        # "127.0.0.1:57546", not "Endpoint(address=..., port=..., is_ssl=False)"
+        remote = peer if isinstance(peer, str) else f"{peer.address}:{peer.port}"
         now = utcnow()
 
         def unit():  # type: ignore[no-untyped-def]

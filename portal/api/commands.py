@@ -10,6 +10,7 @@ from quart import Blueprint
 from db.config_errors import ConfigurationError
 from db.passwords import hash_station_password
 from db.station_settings import check_station_password, set_password_hash_of
+from gateway import CENTRAL_SYSTEM_INITIATED
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body
 from portal.api.stations import station_or_404
@@ -21,27 +22,7 @@ __all__ = ["COMMANDS", "bp", "ocpp_action"]
 bp = guard(Blueprint("commands", __name__), STAFF_ROLES)
 
 #: OCPP 1.6 operations a central system initiates (kebab-case in the URL).
-COMMANDS = (
-    "CancelReservation",
-    "ChangeAvailability",
-    "ChangeConfiguration",
-    "ClearCache",
-    "ClearChargingProfile",
-    "DataTransfer",
-    "GetCompositeSchedule",
-    "GetConfiguration",
-    "GetDiagnostics",
-    "GetLocalListVersion",
-    "RemoteStartTransaction",
-    "RemoteStopTransaction",
-    "ReserveNow",
-    "Reset",
-    "SendLocalList",
-    "SetChargingProfile",
-    "TriggerMessage",
-    "UnlockConnector",
-    "UpdateFirmware",
-)
+COMMANDS = tuple(sorted(CENTRAL_SYSTEM_INITIATED))
 _BY_KEBAB = {
     "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-"): name
     for name in COMMANDS

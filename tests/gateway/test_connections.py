@@ -43,6 +43,7 @@ async def test_unknown_station_gets_404_and_a_not_registered_alarm(
         "Not registered",
     )
     alarms = await store.read(lambda: list(Alarm.select()))
+    assert alarms[0].message.startswith("connection attempt from 127.0.0.1:")
     assert [(a.kind, a.charge_box_id, a.count) for a in alarms] == [
         ("Not registered", "STRANGER", 2)
     ]

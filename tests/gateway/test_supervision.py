@@ -99,6 +99,7 @@ async def test_a_slow_subscriber_never_blocks_publishing() -> None:
 def test_public_surface_is_pinned() -> None:
     assert sorted(gateway_package.__all__) == sorted(
         [
+            "CENTRAL_SYSTEM_INITIATED",
             "EVENT_KINDS",
             "CallErrorReply",
             "CommandTimeoutError",
