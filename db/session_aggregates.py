@@ -152,6 +152,26 @@ def sessions_per_day(
     return [(str(d), int(n)) for d, n in query.group_by(day).order_by(day).tuples()]
 
 
+def _sessions_and_wh_by(
+    bucket: str,
+    viewer: Viewer,
+    node: Node,
+    start: dt.datetime,
+    end: dt.datetime,
+    zone: str | None,
+) -> dict[int, tuple[int, int]]:
+    """{hour or weekday: (sessions, Wh)} by session start, in ``zone``."""
+    if not _is_utc(zone):
+        values = (fn.COUNT(S.id), fn.SUM(_energy_wh()))
+        folded = _folded(bucket, zone, viewer, node, start, end, values, ("sum", "sum"))
+        return {key: (int(n), int(wh or 0)) for key, (n, wh) in folded.items()}
+    expr = getattr(Dialect(database_proxy.obj), bucket)(S.start_time)
+    query = _scoped(
+        S.select(expr.alias("b"), fn.COUNT(S.id), fn.SUM(_energy_wh())), viewer, node, start, end
+    )
+    return {int(key): (int(n), int(wh or 0)) for key, n, wh in query.group_by(expr).tuples()}
+
+
 def by_hour(
     viewer: Viewer,
     node: Node,
@@ -161,20 +181,7 @@ def by_hour(
     zone: str | None = None,
 ) -> list[dict[str, Any]]:
     """Sessions and energy by the hour of day they started (0..23, every hour listed)."""
-    if not _is_utc(zone):
-        values = (fn.COUNT(S.id), fn.SUM(_energy_wh()))
-        folded = _folded("hour", zone, viewer, node, start, end, values, ("sum", "sum"))
-        found = {h: (int(n), int(wh or 0)) for h, (n, wh) in folded.items()}
-    else:
-        hour = Dialect(database_proxy.obj).hour(S.start_time)
-        query = _scoped(
-            S.select(hour.alias("h"), fn.COUNT(S.id), fn.SUM(_energy_wh())),
-            viewer,
-            node,
-            start,
-            end,
-        )
-        found = {int(h): (int(n), int(wh or 0)) for h, n, wh in query.group_by(hour).tuples()}
+    found = _sessions_and_wh_by("hour", viewer, node, start, end, zone)
     return [
         {
             "hour": h,
@@ -194,20 +201,7 @@ def by_weekday(
     zone: str | None = None,
 ) -> list[dict[str, Any]]:
     """Sessions and energy by ISO weekday 1 (Monday) .. 7 (Sunday), every day listed."""
-    if not _is_utc(zone):
-        values = (fn.COUNT(S.id), fn.SUM(_energy_wh()))
-        folded = _folded("weekday", zone, viewer, node, start, end, values, ("sum", "sum"))
-        found = {w: (int(n), int(wh or 0)) for w, (n, wh) in folded.items()}
-    else:
-        weekday = Dialect(database_proxy.obj).weekday(S.start_time)
-        query = _scoped(
-            S.select(weekday.alias("w"), fn.COUNT(S.id), fn.SUM(_energy_wh())),
-            viewer,
-            node,
-            start,
-            end,
-        )
-        found = {int(w): (int(n), int(wh or 0)) for w, n, wh in query.group_by(weekday).tuples()}
+    found = _sessions_and_wh_by("weekday", viewer, node, start, end, zone)
     names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     return [
         {
