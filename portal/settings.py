@@ -18,7 +18,7 @@ from db.accounts import (
     set_time_zone,
 )
 from db.passwords import WeakPasswordError, check_policy, hash_password, verify_password
-from portal.access import ALL_ROLES, current_principal, guard
+from portal.access import ALL_ROLES, Principal, current_principal, guard
 from portal.auth import session_auth_id
 from portal.context import get_store
 from portal.panels import DEFAULT_PANELS, MAX_PANELS, PANELS
@@ -28,10 +28,16 @@ __all__ = ["bp"]
 bp = guard(Blueprint("settings", __name__, url_prefix="/settings"), ALL_ROLES)
 
 
-async def _page(errors: dict[str, str] | None = None, status: int = 200, **extra: Any) -> Any:
+def _account() -> tuple[Principal, int]:
+    """The signed-in person and his user id (the blueprint admits only signed-in users)."""
     principal = current_principal()
     assert principal is not None
     assert principal.user_id is not None
+    return principal, principal.user_id
+
+
+async def _page(errors: dict[str, str] | None = None, status: int = 200, **extra: Any) -> Any:
+    principal, _ = _account()
     chosen = principal.dashboard_panels or DEFAULT_PANELS
     html = await render_template(
         "settings/index.html",
@@ -51,12 +57,10 @@ async def index() -> Any:
 
 @bp.post("/email")
 async def change_email() -> Any:
-    principal = current_principal()
-    assert principal is not None
-    assert principal.user_id is not None
+    _, user_id = _account()
     form = await request.form
     try:
-        await get_store().write(set_email, principal.user_id, form.get("email", ""))
+        await get_store().write(set_email, user_id, form.get("email", ""))
     except AccountError as exc:
         return await _page({"email": exc.message}, 400, email_value=form.get("email", ""))
     await flash("Your e-mail address was changed.")
@@ -65,13 +69,11 @@ async def change_email() -> Any:
 
 @bp.post("/password")
 async def change_password() -> Any:
-    principal = current_principal()
-    assert principal is not None
-    assert principal.user_id is not None
+    _, user_id = _account()
     form = await request.form
     old, new, again = (form.get(k, "") for k in ("old_password", "new_password", "new_password2"))
     errors: dict[str, str] = {}
-    user = await get_store().read(get_user, principal.user_id)
+    user = await get_store().read(get_user, user_id)
     assert user is not None
     if not await trio.to_thread.run_sync(verify_password, user.password_hash, old):
         errors["old_password"] = "This is not your current password."
@@ -84,7 +86,7 @@ async def change_password() -> Any:
     if errors:
         return await _page(errors, 400)
     new_hash = await trio.to_thread.run_sync(hash_password, new)
-    await get_store().write(set_password_hash, principal.user_id, new_hash)
+    await get_store().write(set_password_hash, user_id, new_hash)
     # other sessions end (auth_version bumped); this one continues with the new version
     login_user(AuthUser(session_auth_id(user.id, user.auth_version + 1)))
     await flash("Your password was changed. Other sessions have been logged out.")
@@ -93,28 +95,24 @@ async def change_password() -> Any:
 
 @bp.post("/panels")
 async def change_panels() -> Any:
-    principal = current_principal()
-    assert principal is not None
-    assert principal.user_id is not None
+    _, user_id = _account()
     form = await request.form
     chosen = [p for p in form.getlist("panels") if p in PANELS]
     chosen = list(dict.fromkeys(chosen))
     if len(chosen) != MAX_PANELS:
         return await _page({"panels": f"Choose exactly {MAX_PANELS} panels."}, 400)
-    await get_store().write(set_dashboard_panels, principal.user_id, chosen)
+    await get_store().write(set_dashboard_panels, user_id, chosen)
     await flash("Your dashboard panels were saved.")
     return redirect(url_for("settings.index"))
 
 
 @bp.post("/time-zone")
 async def change_time_zone() -> Any:
-    principal = current_principal()
-    assert principal is not None
-    assert principal.user_id is not None
+    _, user_id = _account()
     form = await request.form
     value = form.get("time_zone", "")
     try:
-        saved = await get_store().write(set_time_zone, principal.user_id, value)
+        saved = await get_store().write(set_time_zone, user_id, value)
     except AccountError as exc:
         return await _page({"time_zone": exc.message}, 400, time_zone_value=value)
     if saved:
