@@ -4,6 +4,7 @@ data transfer, firmware/diagnostics/security notifications."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from db.alarms import log_event
@@ -217,48 +218,48 @@ async def data_transfer(ctx: StationContext, payload: dict[str, Any]) -> dict[st
     return {"status": "UnknownVendorId"}
 
 
-async def diagnostics_status_notification(
-    ctx: StationContext, payload: dict[str, Any]
+async def _transfer_status(
+    ctx: StationContext,
+    status: str,
+    record: Callable[[int, str], None],
+    subject: str,
+    failed: bool,
 ) -> dict[str, Any]:
+    """Store a diagnostics/firmware transfer status, log it, and tell the portal."""
     state = ctx.state
-    status = payload["status"]
 
     def unit() -> None:
-        record_diagnostics_status(state.station_id, status)
+        record(state.station_id, status)
         log_event(
-            "station.diagnostics",
+            f"station.{subject}",
             ctx.charge_box_id,
             station_id=state.station_id,
             site_id=state.site_id,
-            severity="warning" if status == "UploadFailed" else "info",
-            message=f"diagnostics {status}",
+            severity="warning" if failed else "info",
+            message=f"{subject} {status}",
         )
 
     await ctx.store.write(unit)
-    ctx.publish("diagnostics.status", {"status": status})
+    ctx.publish(f"{subject}.status", {"status": status})
     return {}
+
+
+async def diagnostics_status_notification(
+    ctx: StationContext, payload: dict[str, Any]
+) -> dict[str, Any]:
+    status = payload["status"]
+    return await _transfer_status(
+        ctx, status, record_diagnostics_status, "diagnostics", status == "UploadFailed"
+    )
 
 
 async def firmware_status_notification(
     ctx: StationContext, payload: dict[str, Any]
 ) -> dict[str, Any]:
-    state = ctx.state
     status = payload["status"]
-
-    def unit() -> None:
-        record_firmware_status(state.station_id, status)
-        log_event(
-            "station.firmware",
-            ctx.charge_box_id,
-            station_id=state.station_id,
-            site_id=state.site_id,
-            severity="warning" if status.endswith("Failed") else "info",
-            message=f"firmware {status}",
-        )
-
-    await ctx.store.write(unit)
-    ctx.publish("firmware.status", {"status": status})
-    return {}
+    return await _transfer_status(
+        ctx, status, record_firmware_status, "firmware", status.endswith("Failed")
+    )
 
 
 async def security_event_notification(
