@@ -249,8 +249,12 @@ class ChargingSession(BaseModel):
 class MeterSample(BaseModel):
     """One sampled value from MeterValues or StopTransaction.transactionData."""
 
-    session = pw.ForeignKeyField(ChargingSession, backref="samples", null=True, on_delete="CASCADE")
-    station = pw.ForeignKeyField(Station, null=True, on_delete="CASCADE")
+    # no single-column indexes: (session, timestamp) and the unique index below start
+    # with these columns and serve their lookups and cascades (migration m0005)
+    session = pw.ForeignKeyField(
+        ChargingSession, backref="samples", null=True, on_delete="CASCADE", index=False
+    )
+    station = pw.ForeignKeyField(Station, null=True, on_delete="CASCADE", index=False)
     connector_id = pw.SmallIntegerField()
     timestamp = pw.DateTimeField()
     measurand = pw.CharField(default="Energy.Active.Import.Register", max_length=64)

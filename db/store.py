@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 import peewee
 import trio
 
-from db.connection import open_database
+from db.checkpointer import WalCheckpointer
+from db.connection import is_sqlite, open_database
 from db.migrate import migrate
 from db.writer import GroupCommitWriter
 
@@ -27,8 +28,23 @@ class Store:
 
     def __init__(self, database: peewee.Database, *, read_threads: int = 8) -> None:
         self.database = database
-        self.writer = GroupCommitWriter(database)
+        self.checkpointer = (
+            WalCheckpointer(database) if is_sqlite(database) and _on_disk(database) else None
+        )
+        self.writer = GroupCommitWriter(database, checkpointer=self.checkpointer)
         self._read_limiter = trio.CapacityLimiter(read_threads)
+
+    def start(self) -> None:
+        """Start the writer thread (and the WAL checkpointer beside it, for SQLite)."""
+        if self.checkpointer is not None:
+            self.checkpointer.start()
+        self.writer.start()
+
+    def close(self) -> None:
+        """Finish queued writes, then stop the threads (blocking)."""
+        self.writer.close()
+        if self.checkpointer is not None:
+            self.checkpointer.close()
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         return await trio.to_thread.run_sync(
@@ -43,6 +59,12 @@ class Store:
         return fn(*args)
 
 
+def _on_disk(database: peewee.Database) -> bool:
+    return str(database.database) not in {"", ":memory:"} and "mode=memory" not in str(
+        database.database
+    )
+
+
 @asynccontextmanager
 async def open_store(url: str | None = None, *, create: bool = True) -> AsyncIterator[Store]:
     """Open the database at ``url`` (migrating it when ``create``), start the writer."""
@@ -50,8 +72,8 @@ async def open_store(url: str | None = None, *, create: bool = True) -> AsyncIte
     if create:
         await trio.to_thread.run_sync(migrate, database)
     store = Store(database)
-    store.writer.start()
+    store.start()
     try:
         yield store
     finally:
-        await trio.to_thread.run_sync(store.writer.close)
+        await trio.to_thread.run_sync(store.close)

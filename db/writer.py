@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 import peewee
 import trio
 
+from db.checkpointer import WalCheckpointer
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -51,8 +53,15 @@ class GroupCommitWriter:
     the batch still commits.
     """
 
-    def __init__(self, database: peewee.Database, *, max_batch: int = 1000) -> None:
+    def __init__(
+        self,
+        database: peewee.Database,
+        *,
+        max_batch: int = 1000,
+        checkpointer: WalCheckpointer | None = None,
+    ) -> None:
         self._database = database
+        self._checkpointer = checkpointer
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -94,6 +103,9 @@ class GroupCommitWriter:
     def _loop(self) -> None:
         try:
             self._database.connect(reuse_if_open=True)
+            if self._checkpointer is not None:
+                # commits append to the WAL only; the checkpointer thread copies it back
+                self._database.execute_sql("PRAGMA wal_autocheckpoint = 0")
             while True:
                 first = self._queue.get()
                 if first is _STOP:
@@ -110,6 +122,8 @@ class GroupCommitWriter:
                         break
                     batch.append(item)
                 self._commit(batch)
+                if self._checkpointer is not None:
+                    self._checkpointer.nudge()
                 if stop_after:
                     return
         finally:

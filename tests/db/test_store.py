@@ -8,7 +8,7 @@ import peewee
 import pytest
 import trio
 
-from db import Store, migrate, open_database
+from db import Store, migrate, open_database, open_store
 from db.config_errors import ConfigurationError
 from db.migrate import available_migrations, current_version
 from db.models import Site, Station
@@ -104,3 +104,35 @@ def test_an_older_database_with_data_is_migrated_in_place(tmp_path: pytest.TempP
     assert current_version(database) == available_migrations()[-1][0]
     assert database.execute_sql('SELECT "time_zone" FROM "site"').fetchall() == [("",)]
     database.close()
+
+
+async def test_commits_leave_checkpoints_to_the_checkpointer_thread(tmp_path) -> None:
+    """The WAL is copied back into the database file while the store stays open."""
+    import shutil
+    import sqlite3
+
+    path = tmp_path / "cp.sqlite3"
+    async with open_store(f"sqlite:///{path}") as store:
+        assert store.checkpointer is not None
+
+        def autocheckpoint() -> int:
+            return int(store.database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+        assert await store.write(autocheckpoint) == 0  # the writer's connection never does
+        for i in range(50):
+            await store.write(lambda i=i: Station.create(charge_box_id=f"CP{i}"))
+        rounds = store.checkpointer.stats.passive  # those may have run before the writes
+        with trio.fail_after(10):
+            while store.checkpointer.stats.passive <= rounds + 1 or store.checkpointer.stats.behind:
+                await trio.sleep(0.05)
+                await store.write(lambda: None)  # nudge: a commit with nothing in it
+        copy = tmp_path / "copy.sqlite3"
+        shutil.copy(path, copy)  # the database file alone, without its WAL
+        with sqlite3.connect(copy) as connection:
+            (count,) = connection.execute("SELECT count(*) FROM station").fetchone()
+        assert count == 50
+    assert store.checkpointer.stats.failures == 0
+
+
+def test_a_memory_database_has_no_checkpointer() -> None:
+    assert Store(open_database("sqlite:///:memory:")).checkpointer is None
