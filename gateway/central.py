@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 import trio
-from trio_websocket import serve_websocket
+from trio_websocket import WebSocketServer
 
 from db import Store
 from db.ocpp_records import find_station
@@ -24,6 +24,7 @@ from gateway.ocpp16.schemas import SchemaSet, schemas
 from gateway.registry import Registry
 from gateway.server import ConnectionHandler
 from gateway.supervisor import Supervisor
+from gateway.transport import open_listeners
 
 __all__ = ["Gateway"]
 
@@ -88,20 +89,18 @@ class Gateway:
             await nursery.start(self.station_store.units.run)
             await nursery.start(self.importer.run)
             await nursery.start(self.supervisor.run)
-            server = await nursery.start(
-                lambda task_status: serve_websocket(
-                    self._handler,
-                    host,
-                    port,
-                    ssl_context,
-                    message_queue_size=1,
-                    max_message_size=self.config.max_message_size,
-                    connect_timeout=self.config.connect_timeout,
-                    disconnect_timeout=self.config.disconnect_timeout,
-                    task_status=task_status,
-                )
+            listeners = await open_listeners(port, host, ssl_context)
+            server = WebSocketServer(
+                self._handler,
+                # typed for trio's own listeners; any trio Listener works (serve_listeners)
+                listeners,  # type: ignore[arg-type]
+                message_queue_size=1,
+                max_message_size=self.config.max_message_size,
+                connect_timeout=self.config.connect_timeout,
+                disconnect_timeout=self.config.disconnect_timeout,
             )
-            self.port = server.port
+            await nursery.start(server.run)
+            self.port = listeners[0].port
             log.info("OCPP 1.6-J gateway listening on %s:%s", host, self.port)
             task_status.started(self.port)
 

@@ -23,7 +23,7 @@ from gateway.events import LiveEvent
 if TYPE_CHECKING:
     from gateway.central import Gateway
 
-__all__ = ["PATH_PREFIX", "SUBPROTOCOL", "ConnectionHandler", "parse_basic_auth"]
+__all__ = ["PATH_PREFIX", "SUBPROTOCOL", "ConnectionHandler", "parse_basic_auth", "peer_text"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,12 @@ def parse_basic_auth(headers: list[tuple[bytes, bytes]]) -> tuple[str, str] | No
         user, sep, password = decoded.partition(":")
         return (user, password) if sep else None
     return None
+
+
+def peer_text(endpoint: object) -> str:
+    """``address:port`` of a trio-websocket endpoint (an ``Endpoint``, or the stream's repr)."""
+    address, port = getattr(endpoint, "address", None), getattr(endpoint, "port", None)
+    return str(endpoint) if address is None else f"{address}:{port}"
 
 
 def _leaf(exc: BaseException) -> BaseException:
@@ -118,13 +124,13 @@ class ConnectionHandler:
         previous = gateway.registry.register(actor)
         if previous is not None:
             previous.replace()
-            actor.publish("station.replaced", {"remote": str(ws.remote)})
+            actor.publish("station.replaced", {"remote": peer_text(ws.remote)})
             await self._log(
-                record, "station.replaced", "warning", f"new connection from {ws.remote}"
+                record, "station.replaced", "warning", f"new connection from {peer_text(ws.remote)}"
             )
         now = utcnow()
         state.online = True
-        state.remote = str(ws.remote)
+        state.remote = peer_text(ws.remote)
         state.connected_at = state.last_seen = now
         state.last_seen_mono = trio.current_time()
         state.offline_since_mono = None
@@ -205,9 +211,7 @@ class ConnectionHandler:
 
     async def _not_registered(self, charge_box_id: str, request: WebSocketRequest) -> None:
         gateway = self._gateway
-        peer = request.remote
-        # "127.0.0.1:57546", not "Endpoint(address=..., port=..., is_ssl=False)"
-        remote = peer if isinstance(peer, str) else f"{peer.address}:{peer.port}"
+        remote = peer_text(request.remote)  # "127.0.0.1:57546"
         now = utcnow()
 
         def unit():  # type: ignore[no-untyped-def]

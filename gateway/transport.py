@@ -1,0 +1,183 @@
+"""A lean trio byte stream and listener over non-blocking TCP sockets, for many small frames.
+
+trio's ``SocketStream`` is general: every ``send_all`` and every ``receive_some``
+passes through conflict detectors, a memoryview context, the socket wrapper's retry
+helper, and ends with an extra trip through the scheduler even when the system call
+succeeded at once. A gateway answering thousands of small OCPP frames a second pays
+that on every frame. ``TcpStream`` makes the system call directly and yields to the
+scheduler only when it has to wait:
+
+- ``send_all`` never adds a scheduling point of its own. Its caller, trio-websocket's
+  ``WebSocketConnection._send``, has just taken its stream lock (which yields), and
+  that lock also serializes senders. Cancellation is still honoured on entry.
+- ``receive_some`` waits for readability when nothing is buffered (which yields);
+  when data is already there it yields once before returning, so a peer that keeps
+  the socket full cannot starve other tasks.
+
+Only public trio API is used (``trio.lowlevel.wait_readable`` and friends). TLS works
+by wrapping the stream in ``trio.SSLStream``, as ``trio.SSLListener`` would.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket as stdlib_socket
+import ssl
+
+import trio
+
+__all__ = ["TcpListener", "TcpStream", "open_listeners"]
+
+#: accept() errors that mean "out of resources": trio.serve_listeners sleeps and retries
+_CAPACITY_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
+#: accept() errors about one half-open connection: skip it, go on accepting
+_SKIP_ERRNOS = {errno.ECONNABORTED, errno.EPROTO, errno.EPERM, errno.ECONNRESET}
+
+DEFAULT_RECEIVE_SIZE = 65536
+
+
+class TcpStream(trio.abc.HalfCloseableStream):
+    """One accepted TCP connection (non-blocking, TCP_NODELAY)."""
+
+    __slots__ = ("_closed", "socket")
+
+    def __init__(self, sock: stdlib_socket.socket) -> None:
+        sock.setblocking(False)
+        try:
+            sock.setsockopt(stdlib_socket.IPPROTO_TCP, stdlib_socket.TCP_NODELAY, 1)
+        except OSError:
+            pass  # not TCP (a socketpair in a test): nothing to tune
+        self.socket = sock  # trio-websocket reads getpeername() here for TLS endpoints
+        self._closed = False
+
+    def __repr__(self) -> str:
+        try:
+            host, port, *_ = self.socket.getpeername()
+        except (OSError, ValueError):
+            return "TcpStream(closed)"
+        return f"{host}:{port}"
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        if self._closed:
+            raise trio.ClosedResourceError("the stream was closed")
+        sock = self.socket
+        view = memoryview(data)
+        sent = 0
+        total = len(view)
+        try:
+            while sent < total:
+                try:
+                    sent += sock.send(view[sent:])
+                except BlockingIOError:
+                    await trio.lowlevel.wait_writable(sock)
+        except OSError as exc:
+            if self._closed:
+                raise trio.ClosedResourceError("the stream was closed") from None
+            raise trio.BrokenResourceError(f"send failed: {exc}") from exc
+        finally:
+            view.release()
+
+    async def wait_send_all_might_not_block(self) -> None:
+        if self._closed:
+            raise trio.ClosedResourceError("the stream was closed")
+        await trio.lowlevel.wait_writable(self.socket)
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        if self._closed:
+            raise trio.ClosedResourceError("the stream was closed")
+        size = max_bytes or DEFAULT_RECEIVE_SIZE
+        sock = self.socket
+        waited = False
+        try:
+            while True:
+                try:
+                    data = sock.recv(size)
+                except BlockingIOError:
+                    await trio.lowlevel.wait_readable(sock)
+                    waited = True
+                    continue
+                break
+        except OSError as exc:
+            if self._closed:
+                raise trio.ClosedResourceError("the stream was closed") from None
+            raise trio.BrokenResourceError(f"receive failed: {exc}") from exc
+        if not waited:
+            await trio.lowlevel.cancel_shielded_checkpoint()
+        return data
+
+    async def send_eof(self) -> None:
+        await trio.lowlevel.checkpoint()
+        if self._closed:
+            raise trio.ClosedResourceError("the stream was closed")
+        try:
+            self.socket.shutdown(stdlib_socket.SHUT_WR)
+        except OSError:
+            pass  # the peer is gone already
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            trio.lowlevel.notify_closing(self.socket)  # wakes a task blocked on it
+            self.socket.close()
+        await trio.lowlevel.checkpoint()
+
+
+class TcpListener(trio.abc.Listener[trio.abc.Stream]):
+    """Accepts ``TcpStream`` connections (wrapped in ``trio.SSLStream`` when TLS)."""
+
+    def __init__(
+        self, sock: stdlib_socket.socket, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        sock.setblocking(False)
+        self.socket = sock
+        self.port: int = sock.getsockname()[1]
+        self._ssl_context = ssl_context
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"TcpListener(port={self.port}, tls={self._ssl_context is not None})"
+
+    async def accept(self) -> trio.abc.Stream:
+        while True:
+            if self._closed:
+                raise trio.ClosedResourceError("the listener was closed")
+            try:
+                connection, _ = self.socket.accept()
+            except BlockingIOError:
+                await trio.lowlevel.wait_readable(self.socket)
+                continue
+            except OSError as exc:
+                if exc.errno in _SKIP_ERRNOS:
+                    continue
+                if self._closed:
+                    raise trio.ClosedResourceError("the listener was closed") from None
+                raise  # capacity errors: trio.serve_listeners waits and tries again
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            stream = TcpStream(connection)
+            if self._ssl_context is None:
+                return stream
+            return trio.SSLStream(
+                stream, self._ssl_context, server_side=True, https_compatible=True
+            )
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            trio.lowlevel.notify_closing(self.socket)
+            self.socket.close()
+        await trio.lowlevel.checkpoint()
+
+
+async def open_listeners(
+    port: int, host: str | None, ssl_context: ssl.SSLContext | None = None
+) -> list[TcpListener]:
+    """Bind like ``trio.open_tcp_listeners`` (every address of ``host``), as ``TcpListener``s."""
+    bound = await trio.open_tcp_listeners(port, host=host)
+    listeners = []
+    for listener in bound:
+        sock = listener.socket
+        # hand the descriptor over from trio's socket wrapper to a plain socket object
+        plain = stdlib_socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        listeners.append(TcpListener(plain, ssl_context))
+    return listeners
