@@ -119,6 +119,28 @@ def _load(cfg: BenchConfig, server: Server, stations: int, mode: str) -> LoadRun
     )
 
 
+def _batching(lo: dict[str, Any], hi: dict[str, Any]) -> dict[str, Any]:
+    """Commits and items per commit over the window (gateway only: its statistics)."""
+    out: dict[str, Any] = {}
+    for key, items, batches in (
+        ("meterBatches", "items", "batches"),
+        ("stationBatches", "items", "batches"),
+        ("writer", "jobs", "batches"),
+    ):
+        a, b = lo.get(key) or {}, hi.get(key) or {}
+        if batches in b:
+            n = b[batches] - a.get(batches, 0)
+            out[key] = {
+                "batches": n,
+                "per_batch": round((b[items] - a.get(items, 0)) / max(1, n), 1),
+            }
+    if "busySeconds" in (hi.get("writer") or {}):
+        out["writer_busy_s"] = round(
+            hi["writer"]["busySeconds"] - (lo.get("writer") or {}).get("busySeconds", 0.0), 2
+        )
+    return out
+
+
 def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
     """N stations boot at once, report their outlets, then idle with heartbeats."""
     server = _start_server(cfg, kind, f"hold{stations}")
@@ -232,6 +254,7 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
 
         time.sleep(max(0.0, window_lo - time.time()))
         cpu_lo = cpu_seconds(server.pid)
+        stats_lo = server.control({"cmd": "stats"}, timeout=30).get("statistics", {})
         server.control({"cmd": "reset"}, timeout=30)
         loadavg = os.getloadavg()[0]
         _profile(cfg, server, label, cfg.sustain_seconds - 1)
@@ -241,7 +264,8 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         time.sleep(max(0.0, window_lo + cfg.sustain_seconds - time.time()))
         cpu_hi = cpu_seconds(server.pid)
         rss_end = rss_kib(server.pid)
-        probes = server.control({"cmd": "stats"}, timeout=30).get("probes", {})
+        stats_hi = server.control({"cmd": "stats"}, timeout=30)
+        probes = stats_hi.get("probes", {})
         thread.join(timeout=cfg.sustain_seconds * 2)
         result = load.collect(timeout=cfg.sustain_seconds + 120)
     finally:
@@ -282,6 +306,7 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
             "timeout_s": max(2.0, cfg.sustain_seconds * 0.5),
         },
         "rows_after": rows,
+        "batching": _batching(stats_lo, stats_hi.get("statistics", {})),
         "idle_rss_kib": server.idle_rss_kib,
         "rss_end_kib": rss_end,
         "server_cpu_pct": round(100 * (cpu_hi - cpu_lo) / cfg.sustain_seconds, 1),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ class WriterStatistics:
     failed_jobs: int = 0
     largest_batch: int = 0
     queued: int = 0
+    busy_seconds: float = 0.0  # wall time spent running and committing batches
 
 
 class GroupCommitWriter:
@@ -131,6 +133,13 @@ class GroupCommitWriter:
                 self._database.close()
 
     def _commit(self, batch: list[_Job]) -> None:
+        started = time.perf_counter()
+        try:
+            self._commit_batch(batch)
+        finally:
+            self._stats.busy_seconds += time.perf_counter() - started
+
+    def _commit_batch(self, batch: list[_Job]) -> None:
         self._stats.batches += 1
         self._stats.jobs += len(batch)
         self._stats.largest_batch = max(self._stats.largest_batch, len(batch))

@@ -163,5 +163,6 @@ class Gateway:
                 "failedJobs": writer.failed_jobs,
                 "largestBatch": writer.largest_batch,
                 "queued": writer.queued,
+                "busySeconds": round(writer.busy_seconds, 3),
             },
         }
