@@ -134,10 +134,9 @@ def _batching(lo: dict[str, Any], hi: dict[str, Any]) -> dict[str, Any]:
                 "batches": n,
                 "per_batch": round((b[items] - a.get(items, 0)) / max(1, n), 1),
             }
-    if "busySeconds" in (hi.get("writer") or {}):
-        out["writer_busy_s"] = round(
-            hi["writer"]["busySeconds"] - (lo.get("writer") or {}).get("busySeconds", 0.0), 2
-        )
+    for name, key in (("writer_busy_s", "busySeconds"), ("writer_cpu_s", "cpuSeconds")):
+        if key in (hi.get("writer") or {}):
+            out[name] = round(hi["writer"][key] - (lo.get("writer") or {}).get(key, 0.0), 2)
     return out
 
 

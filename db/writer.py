@@ -44,6 +44,7 @@ class WriterStatistics:
     largest_batch: int = 0
     queued: int = 0
     busy_seconds: float = 0.0  # wall time spent running and committing batches
+    cpu_seconds: float = 0.0  # of which the writer thread was on a CPU
 
 
 class GroupCommitWriter:
@@ -134,10 +135,12 @@ class GroupCommitWriter:
 
     def _commit(self, batch: list[_Job]) -> None:
         started = time.perf_counter()
+        cpu = time.thread_time()
         try:
             self._commit_batch(batch)
         finally:
             self._stats.busy_seconds += time.perf_counter() - started
+            self._stats.cpu_seconds += time.thread_time() - cpu
 
     def _commit_batch(self, batch: list[_Job]) -> None:
         self._stats.batches += 1

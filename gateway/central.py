@@ -164,5 +164,6 @@ class Gateway:
                 "largestBatch": writer.largest_batch,
                 "queued": writer.queued,
                 "busySeconds": round(writer.busy_seconds, 3),
+                "cpuSeconds": round(writer.cpu_seconds, 3),
             },
         }
