@@ -419,7 +419,7 @@ def _add_samples(database: peewee.Database, latest: int, now: dt.datetime) -> in
                 rows.append(
                     {
                         "session": session_id,
-                        "station": station,
+                        "station_id": station,
                         "connector_id": connector,
                         "timestamp": moment,
                         "measurand": measurand,

@@ -249,12 +249,15 @@ class ChargingSession(BaseModel):
 class MeterSample(BaseModel):
     """One sampled value from MeterValues or StopTransaction.transactionData."""
 
-    # no single-column indexes: (session, timestamp) and the unique index below start
-    # with these columns and serve their lookups and cascades (migration m0005)
+    # (session, timestamp) below serves lookups by session and its cascade
     session = pw.ForeignKeyField(
         ChargingSession, backref="samples", null=True, on_delete="CASCADE", index=False
     )
-    station = pw.ForeignKeyField(Station, null=True, on_delete="CASCADE", index=False)
+    # The station's id, deliberately not a foreign key: a station-led index would put
+    # every MeterValues on its own random index page (one per station per commit), and
+    # a foreign key without one would scan the table when a station is deleted. Samples
+    # are reached through their session (db.nodes.remove_station). Migration m0005.
+    station_id = pw.IntegerField(null=True)
     connector_id = pw.SmallIntegerField()
     timestamp = pw.DateTimeField()
     measurand = pw.CharField(default="Energy.Active.Import.Register", max_length=64)
@@ -267,12 +270,13 @@ class MeterSample(BaseModel):
 
     class Meta:
         indexes = (
-            # a re-sent MeterValues adds nothing
+            # a re-sent MeterValues adds nothing. Time first: every station's new samples
+            # land on the same few right-hand pages instead of one page per station
             (
                 (
-                    "station",
-                    "connector_id",
                     "timestamp",
+                    "station_id",
+                    "connector_id",
                     "measurand",
                     "phase",
                     "location",

@@ -13,7 +13,17 @@ import re
 from typing import Any
 
 from db.config_errors import ConfigurationError, NotFoundError
-from db.models import Alarm, Floor, MeterSample, OcppMessage, Outlet, Site, Station, User
+from db.models import (
+    Alarm,
+    ChargingSession,
+    Floor,
+    MeterSample,
+    OcppMessage,
+    Outlet,
+    Site,
+    Station,
+    User,
+)
 
 CHARGE_BOX_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,48}$")
 NODE_TYPES = ("station", "controller")
@@ -190,8 +200,15 @@ def remove_station(station_id: int) -> str:
     """
     station = get_station(station_id)
     cbid = str(station.charge_box_id)
-    for model in (MeterSample, OcppMessage, Alarm):
+    for model in (OcppMessage, Alarm):
         model.update(station=None).where(model.station == station).execute()
+    # meter samples have no station-led index (m0005): reach them through the station's
+    # sessions, and the few taken outside a transaction through the NULL-session range
+    sessions = ChargingSession.select(ChargingSession.id).where(ChargingSession.station == station)
+    MeterSample.update(station_id=None).where(MeterSample.session.in_(sessions)).execute()
+    MeterSample.update(station_id=None).where(
+        MeterSample.session.is_null(), MeterSample.station_id == station.id
+    ).execute()
     station.delete_instance()
     return cbid
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from db import accounts
+from db import accounts, nodes
 from db.models import Floor, IdTag, Outlet, Site, Station, User
 from db.passwords import check_policy, hash_password, hash_station_password
 
@@ -117,11 +117,11 @@ def create_station(
 
 
 def remove_station(charge_box_id: str) -> None:
-    """Remove a station and its outlets; its past sessions keep the charge box id."""
+    """Remove a station and its outlets; its history stays (``db.nodes.remove_station``)."""
     station = Station.get_or_none(Station.charge_box_id == charge_box_id)
     if station is None:
         raise ProvisioningError(f"no station {charge_box_id}")
-    station.delete_instance(recursive=False)
+    nodes.remove_station(station.id)
 
 
 def set_station_password(charge_box_id: str, password: str | None) -> None:

@@ -120,10 +120,11 @@ def test_migration_adds_and_removes_the_zone_columns(tmp_path: Path) -> None:
 
     migrate(database)
     assert columns() == {("site", "time_zone"), ("user", "time_zone")}
-    assert migrate(database, 3) == [4]
+    assert migrate(database, 3)[-1] == 4  # newer migrations go down first
     assert columns() == set()
     assert migrate(database, 4) == [4]
     assert columns() == {("site", "time_zone"), ("user", "time_zone")}
+    migrate(database)
     with database.bind_ctx([Site]):
         site = Site.create(name="Solna", time_zone=STOCKHOLM)
         assert Site.get_by_id(site.id).time_zone == STOCKHOLM
