@@ -29,7 +29,8 @@ OLD_INDEXES = (
     'CREATE INDEX "meter_sample_station_id" ON "meter_sample" ("station_id")',
     f'CREATE UNIQUE INDEX "{m0005.OLD_KEY}" ON "meter_sample" ("station_id", "connector_id",'
     ' "timestamp", "measurand", "phase", "location", "context")',
-    'CREATE INDEX "meter_sample_session_id_timestamp" ON "meter_sample" ("session_id", "timestamp")',
+    'CREATE INDEX "meter_sample_session_id_timestamp" ON "meter_sample"'
+    ' ("session_id", "timestamp")',
 )
 T0 = dt.datetime(2026, 11, 30, 8, 0)
 
