@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import trio
@@ -42,8 +42,11 @@ class WriteBatcher(Generic[In, Out]):
         write_batch: Callable[[Sequence[In]], list[Out]],
         *,
         max_batch: int = 500,
+        via: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
         self._store = store
+        # store.write by default; store.read batches lookups the same way (no commit)
+        self._run = via if via is not None else store.write
         self._write_batch = write_batch
         self._max_batch = max_batch
         self._pending: list[tuple[In, _Slot[Out]]] = []
@@ -56,7 +59,7 @@ class WriteBatcher(Generic[In, Out]):
 
     async def submit(self, item: In) -> Out:
         if not self._running:  # not started (e.g. a unit test): write directly
-            return (await self._store.write(self._write_batch, [item]))[0]
+            return (await self._run(self._write_batch, [item]))[0]  # type: ignore[no-any-return]
         slot: _Slot[Out] = _Slot()
         self._pending.append((item, slot))
         self._wakeup.set()
@@ -96,7 +99,7 @@ class WriteBatcher(Generic[In, Out]):
         self.largest = max(self.largest, len(batch))
         items = [item for item, _ in batch]
         try:
-            results = await self._store.write(self._write_batch, items)
+            results = await self._run(self._write_batch, items)
         except Exception as exc:
             if len(batch) == 1:
                 batch[0][1].error = exc
@@ -106,7 +109,7 @@ class WriteBatcher(Generic[In, Out]):
             log.warning("a batch of %d writes failed; retrying them one by one", len(batch))
             for item, slot in batch:
                 try:
-                    slot.result = (await self._store.write(self._write_batch, [item]))[0]
+                    slot.result = (await self._run(self._write_batch, [item]))[0]
                 except Exception as exc:
                     slot.error = exc
                 slot.done.set()

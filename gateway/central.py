@@ -12,7 +12,7 @@ import trio
 from trio_websocket import WebSocketServer
 
 from db import Store
-from db.ocpp_records import find_station
+from db.ocpp_records import StationRecord, find_station, find_stations
 from db.ocpp_transactions import MeterIn, MeterResult, record_meter_batch
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.commands import after_command, check_command
@@ -50,6 +50,10 @@ class Gateway:
             store, record_meter_batch
         )
         self.station_store = BatchingStore(store)  # what actors write through
+        # a boot storm's station lookups: one query per batch, not one thread job each
+        self.station_lookup: WriteBatcher[str, StationRecord | None] = WriteBatcher(
+            store, find_stations, via=store.read
+        )
         self.importer = ConfigImporter()
         self._handler = ConnectionHandler(self)
         self._commands = 0
@@ -87,6 +91,7 @@ class Gateway:
         async with trio.open_nursery() as nursery:
             await nursery.start(self.meter_writer.run)
             await nursery.start(self.station_store.units.run)
+            await nursery.start(self.station_lookup.run)
             await nursery.start(self.importer.run)
             await nursery.start(self.supervisor.run)
             listeners = await open_listeners(port, host, ssl_context)
@@ -156,6 +161,7 @@ class Gateway:
             "supervisor": self.supervisor.statistics(),
             "meterBatches": self.meter_writer.statistics(),
             "stationBatches": self.station_store.units.statistics(),
+            "stationLookups": self.station_lookup.statistics(),
             "configImports": self.importer.statistics(),
             "writer": {
                 "jobs": writer.jobs,

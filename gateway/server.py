@@ -14,7 +14,7 @@ from trio_websocket import WebSocketRequest
 
 from db.alarms import log_event, raise_alarm
 from db.models import utcnow
-from db.ocpp_records import StationRecord, find_station, record_connected
+from db.ocpp_records import StationRecord, record_connected
 from db.ocpp_transactions import running_sessions
 from db.passwords import verify_password
 from gateway.actor import StationActor
@@ -98,7 +98,7 @@ class ConnectionHandler:
             self.refused["subprotocol"] += 1
             await request.reject(400, body=b"subprotocol ocpp1.6 required")
             return
-        record = await gateway.store.read(find_station, charge_box_id)
+        record = await gateway.station_lookup.submit(charge_box_id)
         if record is None:
             self.refused["unknown"] += 1
             try:

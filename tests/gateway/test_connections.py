@@ -274,3 +274,27 @@ async def test_gateway_pings_keep_a_live_station_connected(
             await trio.sleep(0.7)  # trio-websocket answers pings: still connected
             assert gateway.is_online("CP1")
             assert (await station.result("Heartbeat", {}))["currentTime"]
+
+
+async def test_stations_connecting_at_once_share_their_registration_lookups(
+    gateway: Gateway, port: int, db_write
+) -> None:
+    for i in range(30):
+        await db_write(add_station, f"CP{i}")
+    answered: list[str] = []
+
+    async def connect(charge_box_id: str) -> None:
+        async with open_station(port, charge_box_id) as station:
+            assert (await station.result("Heartbeat", {}))["currentTime"]
+            answered.append(charge_box_id)
+
+    with trio.fail_after(20):
+        refusal = await rejected(port, "NOT-REGISTERED")
+        async with trio.open_nursery() as nursery:
+            for i in range(30):
+                nursery.start_soon(connect, f"CP{i}")
+    assert refusal.status_code == 404
+    assert sorted(answered) == sorted(f"CP{i}" for i in range(30))
+    lookups = gateway.statistics()["stationLookups"]
+    assert lookups["items"] == 31
+    assert lookups["batches"] < 31
