@@ -16,9 +16,12 @@ def test_find_stations_answers_in_the_order_asked_with_none_for_unknown(tmp_path
     Station.create(charge_box_id="CP2", password_hash="$argon2id$x")
     found = find_stations(["CP2", "NOPE", "CP1", "CP2"])
     assert [r.charge_box_id if r else None for r in found] == ["CP2", None, "CP1", "CP2"]
-    assert found[2] is not None and found[2].site_name == "Solna"
-    assert found[0] is not None and found[0].password_hash == "$argon2id$x"
+    assert found[2] is not None
+    assert found[2].site_name == "Solna"
+    assert found[0] is not None
+    assert found[0].password_hash == "$argon2id$x"
     assert find_station("NOPE") is None
     many = find_stations([f"X{i}" for i in range(1200)] + ["CP1"])  # more than one query
-    assert many[-1] is not None and many[:-1] == [None] * 1200
+    assert many[-1] is not None
+    assert many[:-1] == [None] * 1200
     database.close()
