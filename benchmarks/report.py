@@ -195,6 +195,30 @@ def _targets(hold: list[dict[str, Any]], sustain: list[dict[str, Any]]) -> list[
     return lines
 
 
+def _batching_table(sustain: list[dict[str, Any]]) -> list[str]:
+    """The gateway's group commits over the sustained window (absent from older results)."""
+    rows = [r for r in sustain if r.get("batching")]
+    if not rows:
+        return []
+    out = [
+        "Gateway commits over the window: MeterValues batches, the station units batched "
+        "beside them, and the database writer thread (wall time busy, of which on a CPU):",
+        "",
+        "| stations | MeterValues commits | per commit | station-unit batches | per batch "
+        "| writer busy | writer on CPU |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        b = r["batching"]
+        meter, units = b.get("meterBatches", {}), b.get("stationBatches", {})
+        out.append(
+            f"| {r['stations']:,} | {_fmt(meter.get('batches'))} | {_fmt(meter.get('per_batch'))} "
+            f"| {_fmt(units.get('batches'))} | {_fmt(units.get('per_batch'))} "
+            f"| {_fmt(b.get('writer_busy_s'), ' s')} | {_fmt(b.get('writer_cpu_s'), ' s')} |"
+        )
+    return [*out, ""]
+
+
 def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     cfg = results["config"]
@@ -275,6 +299,7 @@ def render(results: dict[str, Any]) -> str:
             for r in sustain
         ],
         "",
+        *_batching_table(sustain),
     ]
     if results.get("sessions"):
         out += ["## Sessions table (`benchmarks/sessions_bench.py`)", "", results["sessions"], ""]
