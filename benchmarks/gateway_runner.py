@@ -46,6 +46,7 @@ class Control:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.waiters: dict[str, tuple[int, trio.Event]] = {}
+        self.seen: dict[str, list[tuple[float, str, Any]]] = {}  # events while waiting
         self.probes = Probes()
 
     async def probe_lag(self) -> None:
@@ -58,29 +59,59 @@ class Control:
     async def watch_events(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         async with self.gateway.events.subscribe(max_buffer=100_000) as events:
             task_status.started()
-            async for event in events:
-                waiter = self.waiters.get(event.charge_box_id)
-                if waiter is None or event.kind not in {"connector.status", "session.started"}:
-                    continue
-                connector, done = waiter
-                if _is_charging(self.gateway, event.charge_box_id, connector, event.data):
-                    done.set()
+            async for first in events:
+                # Everything already queued, at once: one event per wake-up would fall behind
+                # (each receive() waits a whole scheduler round, ~50 ms with 5,000 busy
+                # stations) and time the watcher instead of the gateway.
+                batch = [first]
+                while True:
+                    try:
+                        batch.append(events.receive_nowait())
+                    except trio.WouldBlock:
+                        break
+                for event in batch:
+                    self._check(event)
+
+    def _check(self, event: Any) -> None:
+        waiter = self.waiters.get(event.charge_box_id)
+        if waiter is None or event.kind not in {"connector.status", "session.started"}:
+            return
+        self.seen.setdefault(event.charge_box_id, []).append(
+            (trio.current_time(), event.kind, event.data.get("status"))
+        )
+        connector, done = waiter
+        if _is_charging(self.gateway, event.charge_box_id, connector, event.data):
+            done.set()
 
     async def remote_start_rtt(self, cbid: str, connector: int, timeout: float) -> float:
         done = trio.Event()
         self.waiters[cbid] = (connector, done)
+        started = trio.current_time()
+        answered: float | None = None
         try:
-            started = trio.current_time()
             with trio.fail_after(timeout):
                 reply = await self.gateway.call(
                     cbid, "RemoteStartTransaction", {"connectorId": connector, "idTag": "BENCH"}
                 )
+                answered = trio.current_time()
                 if reply.get("status") != "Accepted":
                     raise RuntimeError(f"RemoteStart not accepted: {reply}")
                 await done.wait()
             return trio.current_time() - started
+        except trio.TooSlowError:
+            if answered is None:
+                raise trio.TooSlowError("no answer to RemoteStartTransaction") from None
+            seen = ", ".join(
+                f"{kind} {status} at {at - started:.1f} s"
+                for at, kind, status in self.seen.get(cbid, [])
+            )
+            raise trio.TooSlowError(
+                f"answered after {answered - started:.1f} s, no Charging status by {timeout:g} s"
+                f" (seen: {seen or 'nothing'})"
+            ) from None
         finally:
             self.waiters.pop(cbid, None)
+            self.seen.pop(cbid, None)
 
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         if request["cmd"] == "census":

@@ -306,6 +306,7 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         },
         "rows_after": rows,
         "batching": _batching(stats_lo, stats_hi.get("statistics", {})),
+        "events": stats_hi.get("statistics", {}).get("events"),
         "idle_rss_kib": server.idle_rss_kib,
         "rss_end_kib": rss_end,
         "server_cpu_pct": round(100 * (cpu_hi - cpu_lo) / cfg.sustain_seconds, 1),

@@ -10,7 +10,7 @@ __all__ = ["Probes"]
 
 
 class Probes:
-    """Full (generation 2) collections and event-loop lag since the last ``reset``."""
+    """Collections (full ones apart) and event-loop lag since the last ``reset``."""
 
     def __init__(self) -> None:
         self._gc_started = 0.0
@@ -21,18 +21,22 @@ class Probes:
         self.gc_full = 0
         self.gc_full_s = 0.0
         self.gc_full_max_s = 0.0
+        self.gc_young = 0  # generations 0 and 1
+        self.gc_young_s = 0.0
         self.lags: list[float] = []
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
-        if info.get("generation") != 2:
-            return
         if phase == "start":
             self._gc_started = time.perf_counter()
-        else:
-            took = time.perf_counter() - self._gc_started
-            self.gc_full += 1
-            self.gc_full_s += took
-            self.gc_full_max_s = max(self.gc_full_max_s, took)
+            return
+        took = time.perf_counter() - self._gc_started
+        if info.get("generation") != 2:
+            self.gc_young += 1
+            self.gc_young_s += took
+            return
+        self.gc_full += 1
+        self.gc_full_s += took
+        self.gc_full_max_s = max(self.gc_full_max_s, took)
 
     def lag(self, seconds: float) -> None:
         """Record how late a periodic wake-up was (called by the loop's own probe task)."""
@@ -47,6 +51,8 @@ class Probes:
             "gc_full": self.gc_full,
             "gc_full_ms": round(self.gc_full_s * 1000, 1),
             "gc_full_max_ms": round(self.gc_full_max_s * 1000, 1),
+            "gc_young": self.gc_young,
+            "gc_young_ms": round(self.gc_young_s * 1000, 1),
             "loop_lag_p99_ms": round(lags[min(n - 1, round(0.99 * (n - 1)))] * 1000, 1)
             if n
             else None,
