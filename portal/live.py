@@ -126,21 +126,43 @@ async def sse_station_stream(
                 if deadline - trio.current_time() > 0:
                     yield b": keepalive\n\n"
                 continue
-            if event.kind.startswith("alarm."):
-                if all_sites or event.site_id == site_id:
-                    yield _sse("alarm", {"station": event.charge_box_id, "kind": event.kind})
-                continue
-            if not all_sites and event.site_id != site_id:
-                continue
-            if event.kind in PROGRESS_KINDS:
-                progress = {
-                    "station": event.charge_box_id,
-                    "kind": event.kind.split(".")[0],
-                    "status": event.data.get("status"),
-                }
-                yield _sse("progress", progress)
-            elif event.kind in LIVE_KINDS:
-                state = station_state(gateway, event.charge_box_id)
-                if event.kind == "station.booted" and event.data.get("firmwareVersion"):
-                    state["firmwareVersion"] = event.data["firmwareVersion"]
-                yield _sse("station", state)
+            # everything queued meanwhile goes out in one chunk: one event per wake-up
+            # falls behind a busy gateway (each wake-up waits a scheduler round)
+            batch = [event]
+            while True:
+                try:
+                    batch.append(events.receive_nowait())
+                except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                    break
+            chunk = _render_batch(gateway, batch, site_id, all_sites=all_sites)
+            if chunk:
+                yield chunk
+
+
+def _render_batch(gateway: Any, batch: list[Any], site_id: int | None, *, all_sites: bool) -> bytes:
+    """The SSE text for a batch of events; one ``station`` event per station (its latest
+    state is read once, so several changes of one station collapse into one)."""
+    out: list[bytes] = []
+    stations: dict[str, dict[str, Any]] = {}
+    for event in batch:
+        if event.kind.startswith("alarm."):
+            if all_sites or event.site_id == site_id:
+                out.append(_sse("alarm", {"station": event.charge_box_id, "kind": event.kind}))
+            continue
+        if not all_sites and event.site_id != site_id:
+            continue
+        if event.kind in PROGRESS_KINDS:
+            progress = {
+                "station": event.charge_box_id,
+                "kind": event.kind.split(".")[0],
+                "status": event.data.get("status"),
+            }
+            out.append(_sse("progress", progress))
+        elif event.kind in LIVE_KINDS:
+            state = stations.get(event.charge_box_id)
+            if state is None:
+                state = stations[event.charge_box_id] = station_state(gateway, event.charge_box_id)
+            if event.kind == "station.booted" and event.data.get("firmwareVersion"):
+                state["firmwareVersion"] = event.data["firmwareVersion"]
+    out.extend(_sse("station", state) for state in stations.values())
+    return b"".join(out)

@@ -34,13 +34,21 @@ def test_a_fault_wins_over_charging_for_the_station() -> None:
     assert station_colour(True, {}) == "black"
 
 
+def _events(chunk: bytes) -> list[tuple[str, dict]]:
+    """The SSE events in one chunk of the stream (a chunk may carry several)."""
+    found = []
+    for block in chunk.decode().split("\n\n"):
+        if block.startswith("event: "):
+            kind = block.split("\n", 1)[0][len("event: ") :]
+            found.append((kind, json.loads(block.split("data: ", 1)[1])))
+    return found
+
+
 async def _collect(gateway: Gateway, site_id: int | None, all_sites: bool) -> list[dict]:
     received: list[dict] = []
     stream = sse_station_stream(gateway, site_id, keepalive=1.0, max_seconds=5, all_sites=all_sites)
     async for chunk in stream:
-        text = chunk.decode()
-        if text.startswith("event: station"):
-            received.append(json.loads(text.split("data: ", 1)[1]))
+        received += [data for kind, data in _events(chunk) if kind == "station"]
     return received
 
 
@@ -77,10 +85,7 @@ async def test_the_frame_stream_carries_firmware_and_log_progress_of_the_viewers
             gateway, site_id, keepalive=1.0, max_seconds=5, all_sites=all_sites
         )
         async for chunk in stream:
-            text = chunk.decode()
-            if text.startswith("event: "):
-                kind = text.split("\n", 1)[0][len("event: ") :]
-                seen[name].append((kind, json.loads(text.split("data: ", 1)[1])))
+            seen[name] += _events(chunk)
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(listen, "site-admin", 1, False)
@@ -104,3 +109,33 @@ async def test_the_frame_stream_carries_firmware_and_log_progress_of_the_viewers
         "progress",
         {"station": "KISTA-1", "kind": "diagnostics", "status": "Uploaded"},
     ) in seen["admin"]
+
+
+async def test_a_burst_of_changes_reaches_the_browser_at_once_one_state_per_station(
+    gateway: Gateway, autojump_clock: trio.abc.Clock
+) -> None:
+    chunks: list[list[tuple[str, dict]]] = []
+
+    async def listen() -> None:
+        stream = sse_station_stream(gateway, None, keepalive=1.0, max_seconds=5, all_sites=True)
+        async for chunk in stream:
+            if events := _events(chunk):
+                chunks.append(events)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(listen)
+        await trio.sleep(0.5)
+        for i in range(500):  # published without a checkpoint: one burst
+            gateway.events.publish(
+                LiveEvent("connector.status", f"CP{i % 3}", {"connectorId": 1}, site_id=1)
+            )
+        gateway.events.publish(LiveEvent("alarm.raised", "CP1", {"kind": "Fuse"}, site_id=1))
+    (burst,) = chunks
+    assert sorted(data["station"] for kind, data in burst if kind == "station") == [
+        "CP0",
+        "CP1",
+        "CP2",
+    ]
+    assert [data for kind, data in burst if kind == "alarm"] == [
+        {"station": "CP1", "kind": "alarm.raised"}
+    ]
