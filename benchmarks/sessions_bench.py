@@ -79,6 +79,7 @@ def _existing(path: Path) -> dict[str, Any]:
         "seconds": 0.0,
         "rows_per_s": 0,
         "db_mb": size,
+        "reused": True,  # filled by an earlier run (--keep-db), migrated to today's schema
     }
 
 
@@ -270,11 +271,21 @@ def run(
 
 def render(results: dict[str, Any]) -> str:
     fill_ = results["fill"]
+    if fill_.get("reused"):
+        made = (
+            f"Demo data: {fill_['sessions']:,} sessions over a year ({fill_['running']} still "
+            "running) in a database filled by an earlier run (`--keep-db`) and migrated to the "
+            f"current schema; SQLite file {fill_['db_mb']} MB."
+        )
+    else:
+        made = (
+            f"Demo data: {fill_['sessions']:,} sessions over a year ({fill_['running']} still "
+            f"running; {fill_['stations_added']} demo stations, {fill_['users_added']} demo EV "
+            f"users) generated and inserted in {fill_['seconds']} s "
+            f"({fill_['rows_per_s']:,} rows/s); SQLite file {fill_['db_mb']} MB."
+        )
     lines = [
-        f"Demo data: {fill_['sessions']:,} sessions over a year ({fill_['running']} still running; "
-        f"{fill_['stations_added']} demo stations, {fill_['users_added']} demo EV users) generated "
-        f"and inserted in {fill_['seconds']} s ({fill_['rows_per_s']:,} rows/s); SQLite file "
-        f"{fill_['db_mb']} MB.",
+        made,
         "",
         "Statistics page (50 rows, administrator unless said, whole system; median of 5; "
         "*page N* follows the keyset cursor N pages deep):",
