@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 __all__ = ["render"]
@@ -219,6 +220,12 @@ def _batching_table(sustain: list[dict[str, Any]]) -> list[str]:
     return [*out, ""]
 
 
+def _relative(path: str) -> str:
+    """A workdir as the reader's checkout would name it (``var/bench``, not ``/work/...``)."""
+    parts = Path(path).parts
+    return str(Path(*parts[parts.index("var") :])) if "var" in parts else str(path)
+
+
 def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     cfg = results["config"]
@@ -307,11 +314,12 @@ def render(results: dict[str, Any]) -> str:
         out += ["## Analysis", "", results["analysis"], ""]
     if results.get("notes"):
         out += ["## Notes", "", *[f"- {n}" for n in results["notes"]], ""]
+    workdir = _relative(cfg.get("workdir", "var/bench"))
     out += [
         "Raw figures: the JSON printed at the end of the run (also written to "
-        "`var/bench/results.json`; `python -m benchmarks --render-from FILE` rewrites this "
+        f"`{workdir}/results.json`; `python -m benchmarks --render-from FILE` rewrites this "
         "report from it). Profiles (`--profile`): `python -m benchmarks.profile_summary "
-        "var/bench/profile-*.txt`.",
+        f"{workdir}/profile-*.txt`.",
         "",
     ]
     return "\n".join(out)
