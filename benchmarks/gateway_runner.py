@@ -24,7 +24,7 @@ import trio
 
 from benchmarks.probes import Probes, memory_top, object_census
 from db import open_store
-from gateway import Gateway
+from gateway import Gateway, next_batch
 
 __all__ = ["main"]
 
@@ -59,17 +59,10 @@ class Control:
     async def watch_events(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         async with self.gateway.events.subscribe(max_buffer=100_000) as events:
             task_status.started()
-            async for first in events:
-                # Everything already queued, at once: one event per wake-up would fall behind
-                # (each receive() waits a whole scheduler round, ~50 ms with 5,000 busy
-                # stations) and time the watcher instead of the gateway.
-                batch = [first]
-                while True:
-                    try:
-                        batch.append(events.receive_nowait())
-                    except trio.WouldBlock:
-                        break
-                for event in batch:
+            while True:
+                # everything queued at once: one event per wake-up would fall behind and
+                # time the watcher instead of the gateway
+                for event in await next_batch(events):
                     self._check(event)
 
     def _check(self, event: Any) -> None:

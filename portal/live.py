@@ -10,6 +10,8 @@ from typing import Any
 
 import trio
 
+from gateway.events import next_batch
+
 __all__ = [
     "BLACK",
     "BLUE",
@@ -116,24 +118,16 @@ async def sse_station_stream(
             left = deadline - trio.current_time()
             if left <= 0:
                 return
-            event = None
+            batch = None
             with trio.move_on_after(min(keepalive if keepalive > 0 else math.inf, left)):
                 try:
-                    event = await events.receive()
+                    batch = await next_batch(events)  # all that queued: one chunk
                 except (trio.EndOfChannel, trio.ClosedResourceError):
                     return
-            if event is None:
+            if batch is None:
                 if deadline - trio.current_time() > 0:
                     yield b": keepalive\n\n"
                 continue
-            # everything queued meanwhile goes out in one chunk: one event per wake-up
-            # falls behind a busy gateway (each wake-up waits a scheduler round)
-            batch = [event]
-            while True:
-                try:
-                    batch.append(events.receive_nowait())
-                except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-                    break
             chunk = _render_batch(gateway, batch, site_id, all_sites=all_sites)
             if chunk:
                 yield chunk
