@@ -20,7 +20,6 @@ class CheckpointStatistics:
     failures: int = 0
     wal_pages: int = 0  # WAL size after the last checkpoint, in pages
     behind: int = 0  # of those, pages not yet copied into the database file
-    largest_wal_pages: int = 0
 
 
 class WalCheckpointer:
@@ -56,10 +55,6 @@ class WalCheckpointer:
         self._thread: threading.Thread | None = None
         self.stats = CheckpointStatistics()
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and not self._stopping
-
     def start(self) -> None:
         if self._thread is not None:
             return
@@ -85,7 +80,6 @@ class WalCheckpointer:
         busy, log_pages, copied = (int(v) for v in row)
         self.stats.wal_pages = max(log_pages, 0)
         self.stats.behind = max(log_pages - copied, 0)
-        self.stats.largest_wal_pages = max(self.stats.largest_wal_pages, self.stats.wal_pages)
         return busy, log_pages, copied
 
     def _loop(self) -> None:

@@ -28,7 +28,8 @@ class _Slot(Generic[Out]):
 
 
 class WriteBatcher(Generic[In, Out]):
-    """Collects items from many actors and writes them with one ``store.write`` call.
+    """Collects items from many actors and writes them with one ``store.write`` call
+    (or, given ``via=store.read``, looks them up with one read).
 
     ``await submit(item)`` returns the item's result only after the batch holding it
     is committed (persist before acknowledge). While one batch is being written the
@@ -44,7 +45,6 @@ class WriteBatcher(Generic[In, Out]):
         max_batch: int = 500,
         via: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
-        self._store = store
         # store.write by default; store.read batches lookups the same way (no commit)
         self._run = via if via is not None else store.write
         self._write_batch = write_batch

@@ -20,9 +20,25 @@ import peewee
 
 TABLE = "meter_sample"
 OLD_KEY = "meter_sample_station_id_connector_id_timestamp_measurand_261a39e"
-OLD_KEY_COLUMNS = ("station_id", "connector_id", "timestamp", "measurand", "phase", "location")
+OLD_KEY_COLUMNS = (
+    "station_id",
+    "connector_id",
+    "timestamp",
+    "measurand",
+    "phase",
+    "location",
+    "context",
+)
 NEW_KEY = "meter_sample_timestamp_station_id_connector_id_measurand_f28a730"
-NEW_KEY_COLUMNS = ("timestamp", "station_id", "connector_id", "measurand", "phase", "location")
+NEW_KEY_COLUMNS = (
+    "timestamp",
+    "station_id",
+    "connector_id",
+    "measurand",
+    "phase",
+    "location",
+    "context",
+)
 OLD_SINGLE = {"meter_sample_session_id": "session_id", "meter_sample_station_id": "station_id"}
 STATION_FK = re.compile(
     r',\s*FOREIGN KEY \("station_id"\) REFERENCES "station" \("id"\)( ON DELETE CASCADE)?'
@@ -30,7 +46,7 @@ STATION_FK = re.compile(
 
 
 def _columns(names: tuple[str, ...]) -> str:
-    return ", ".join(f'"{name}"' for name in (*names, "context"))
+    return ", ".join(f'"{name}"' for name in names)
 
 
 def _sqlite_indexes(database: peewee.Database) -> list[str]:
