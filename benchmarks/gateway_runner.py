@@ -24,7 +24,8 @@ import trio
 
 from benchmarks.probes import Probes, memory_top, object_census
 from db import open_store
-from gateway import Gateway, next_batch
+from gateway import Gateway
+from gateway.events import next_batch
 
 __all__ = ["main"]
 

@@ -12,7 +12,7 @@ from gateway.errors import (
     UnknownActionError,
     UnknownStationError,
 )
-from gateway.events import EVENT_KINDS, EventBus, LiveEvent, next_batch
+from gateway.events import EVENT_KINDS, EventBus, LiveEvent
 from gateway.ocpp16.actions import CENTRAL_SYSTEM_INITIATED
 
 __all__ = [
@@ -30,5 +30,4 @@ __all__ = [
     "StationOfflineError",
     "UnknownActionError",
     "UnknownStationError",
-    "next_batch",
 ]

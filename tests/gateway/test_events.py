@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import trio
 
-from gateway import EventBus, LiveEvent, next_batch
+from gateway import EventBus, LiveEvent
+from gateway.events import next_batch
 
 
 async def test_next_batch_takes_everything_queued_behind_the_first_event() -> None:
