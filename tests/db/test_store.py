@@ -136,3 +136,11 @@ async def test_commits_leave_checkpoints_to_the_checkpointer_thread(tmp_path) ->
 
 def test_a_memory_database_has_no_checkpointer() -> None:
     assert Store(open_database("sqlite:///:memory:")).checkpointer is None
+
+
+def test_every_migration_has_a_number_of_its_own() -> None:
+    numbers = [number for number, _name, _module in available_migrations()]
+    assert len(numbers) == len(set(numbers)), (
+        "two migrations share a number (renumber the newer one to the next free number): "
+        f"{[name for _n, name, _m in available_migrations()]}"
+    )
