@@ -22,6 +22,7 @@ __all__ = [
     "StationRecord",
     "find_station",
     "find_stations",
+    "outlet_count",
     "record_boot",
     "record_command_outcome",
     "record_connected",
@@ -46,6 +47,7 @@ class StationRecord:
     name: str
     registration_status: str
     config_imported: bool
+    outlets: int = 0  # the highest outlet number (connectorId); 0: none configured
 
 
 # --- stations --------------------------------------------------------------------
@@ -53,7 +55,8 @@ class StationRecord:
 
 _FIND_STATIONS = (
     'SELECT s."id", s."charge_box_id", s."password_hash", s."site_id", s."name",'
-    ' s."registration_status", s."config_imported_at", t."name"'
+    ' s."registration_status", s."config_imported_at", t."name",'
+    ' (SELECT MAX(o."connector_id") FROM "outlet" o WHERE o."station_id" = s."id")'
     ' FROM "station" s LEFT OUTER JOIN "site" t ON t."id" = s."site_id"'
     ' WHERE s."charge_box_id" IN '
 )
@@ -69,6 +72,7 @@ def _station_record(row: tuple[Any, ...]) -> StationRecord:
         name=row[4] or "",
         registration_status=row[5] or "Accepted",
         config_imported=row[6] is not None,
+        outlets=row[8] or 0,
     )
 
 
@@ -86,6 +90,14 @@ def find_stations(charge_box_ids: Sequence[str]) -> list[StationRecord | None]:
         for row in rawsql.fetchall(_FIND_STATIONS + placeholders, chunk):
             found[row[1]] = _station_record(row)
     return [found.get(charge_box_id) for charge_box_id in charge_box_ids]
+
+
+def outlet_count(station_id: int) -> int:
+    """The station's highest outlet number (connectorId), 0 when it has no outlets."""
+    row = rawsql.fetchone(
+        'SELECT MAX("connector_id") FROM "outlet" WHERE "station_id" = ?', (station_id,)
+    )
+    return int(row[0] or 0) if row is not None else 0
 
 
 def record_connected(station_id: int, now: dt.datetime) -> None:

@@ -12,7 +12,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from db.models import utcnow
-from db.ocpp_records import store_configuration
+from db.ocpp_records import outlet_count, store_configuration
 from db.ocpp_transactions import MeterIn, MeterResult
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
@@ -37,6 +37,7 @@ from gateway.ocpp16.framing import (
     pack_call_result,
     parse_frame,
 )
+from gateway.ocpp16.limits import check_payload, connector_id_of
 from gateway.ocpp16.schemas import SchemaSet
 from gateway.state import StationState
 
@@ -283,6 +284,7 @@ class StationActor:
             return
         try:
             self._hub.schemas.validate_response(command.action, frame.payload)
+            check_payload(frame.payload)
         except OcppError as exc:
             command.finish(
                 error=CallErrorReply(
@@ -356,6 +358,17 @@ class StationActor:
         self._deliver(frame)
         return None
 
+    async def _check_outlet(self, connector_id: int) -> None:
+        """Refuse a connectorId beyond the station's outlets (read again: one may be new)."""
+        state = self.state
+        state.outlets = await self.store.read(outlet_count, state.station_id)
+        if connector_id > state.outlets > 0:
+            raise OcppError(
+                "PropertyConstraintViolation",
+                f"connectorId: {connector_id} is beyond this station's {state.outlets} outlets",
+                {"field": "connectorId"},
+            )
+
     async def _handle_call(self, call: Call, message: str | bytes) -> str:
         handler = HANDLERS.get(call.action)
         try:
@@ -366,6 +379,10 @@ class StationActor:
                     )
                 raise OcppError("NotImplemented", f"unknown action {call.action!r}")
             self._hub.schemas.validate_request(call.action, call.payload)
+            check_payload(call.payload)
+            connector_id = connector_id_of(call.payload)
+            if connector_id is not None and connector_id > self.state.outlets > 0:
+                await self._check_outlet(connector_id)
             self.unique_id = call.unique_id
             self.raw = message if isinstance(message, str) else message.decode("utf-8")
             reply = await handler(self, call.payload)

@@ -120,6 +120,7 @@ class ConnectionHandler:
     async def _serve(self, record: StationRecord, ws) -> None:  # type: ignore[no-untyped-def]
         gateway = self._gateway
         state = gateway.registry.state_for(record.charge_box_id, record.id, record.site_id)
+        state.outlets = record.outlets
         actor = StationActor(gateway, ws, state, config_imported=record.config_imported)
         previous = gateway.registry.register(actor)
         if previous is not None:

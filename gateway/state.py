@@ -69,6 +69,7 @@ class StationState:
         "no_network",
         "offline_since_mono",
         "online",
+        "outlets",
         "remote",
         "seen_dirty",
         "site_id",
@@ -94,6 +95,7 @@ class StationState:
         self.status = "Unknown"  # connector 0: the whole station
         self.error_code = "NoError"
         self.connectors: dict[int, ConnectorState] = {}
+        self.outlets = 0  # highest configured outlet number; 0: none configured, not checked
 
     def connector(self, connector_id: int) -> ConnectorState:
         found = self.connectors.get(connector_id)

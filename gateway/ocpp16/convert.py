@@ -12,7 +12,10 @@ def parse_datetime(value: str) -> dt.datetime:
     """An OCPP (RFC 3339) date-time as a naive UTC datetime, the form the database stores."""
     parsed = dt.datetime.fromisoformat(value)
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # 9999-12-31T23:59:59-14:00 is in year 10000 UTC
+            raise ValueError(f"{value!r} is out of range in UTC") from None
     return parsed
 
 

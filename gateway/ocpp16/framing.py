@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +96,34 @@ class CallError:
 
 Frame = Call | CallResult | CallError
 
-_decoder = json.JSONDecoder()
+
+class _NotFiniteError(ValueError):
+    """NaN, Infinity or a number too large for a double: not JSON (RFC 8259), refused."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFiniteError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise _NotFiniteError(f"{text[:24]} does not fit a double")
+    return value
+
+
+def _unicode(text: str) -> bool:
+    """Whether ``text`` holds no lone surrogate (``"\\ud800"`` decodes to one)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -107,6 +136,16 @@ def _unique_id(message: list[Any]) -> str | None:
     if len(message) > 1 and isinstance(message[1], str):
         return message[1]
     return None
+
+
+_LEADING_ID = re.compile(r'\s*\[\s*[234]\s*,\s*"([!#-\[\]-~]{1,36})"')
+
+
+def _leading_unique_id(text: str) -> str | None:
+    """The unique id at the start of a frame that is not valid JSON further on, if any:
+    the sender can then match the CALLERROR to its CALL."""
+    match = _LEADING_ID.match(text)
+    return match.group(1) if match else None
 
 
 def parse_frame(text: str | bytes) -> Frame:
@@ -122,14 +161,24 @@ def parse_frame(text: str | bytes) -> Frame:
             raise OcppError("FormationViolation", "message is not UTF-8 text") from None
     try:
         message = _decoder.decode(text)
+    except _NotFiniteError as exc:
+        raise OcppError(
+            "FormationViolation",
+            f"message is not valid JSON: {exc}",
+            unique_id=_leading_unique_id(text),
+        ) from None
     except ValueError:
-        raise OcppError("FormationViolation", "message is not valid JSON") from None
+        raise OcppError(
+            "FormationViolation", "message is not valid JSON", unique_id=_leading_unique_id(text)
+        ) from None
     if not isinstance(message, list) or not message:
         raise OcppError("FormationViolation", "message is not a JSON array")
     unique_id = _unique_id(message)
     kind = message[0]
     if unique_id is None:
         raise OcppError("FormationViolation", "unique id missing or not a string")
+    if not _unicode(unique_id):
+        raise OcppError("FormationViolation", "unique id is not a Unicode string")
     if not unique_id or len(unique_id) > MAX_UNIQUE_ID:
         raise OcppError(
             "FormationViolation", "unique id must have 1..36 characters", unique_id=unique_id[:36]

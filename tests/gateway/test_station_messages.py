@@ -411,7 +411,7 @@ async def test_every_call_error_code_and_the_connection_stays_open(
                             },
                         ]
                     ),
-                    "InternalError",
+                    "PropertyConstraintViolation",
                     "f8",
                 ),
                 (
