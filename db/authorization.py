@@ -83,6 +83,16 @@ def tag_authorization(
     return TagAuthorization(status, expiry, parent_tag or "", user_id, email or "")
 
 
-def authorize_id_tag(id_tag: str, charge_box_id: str) -> TagAuthorization:
-    """Answer an Authorize: a tag already charging at another station is ConcurrentTx."""
-    return tag_authorization(id_tag, check_concurrent=True, concurrent_unless_station=charge_box_id)
+def authorize_id_tag(
+    id_tag: str, charge_box_id: str, *, now: dt.datetime | None = None
+) -> TagAuthorization:
+    """The one rule for Authorize and StartTransaction: the tag's own status, and
+    ConcurrentTx only while the tag is in a live session at *another* station.
+
+    A session left open at this station (a lost StopTransaction, a reboot) never
+    refuses the tag here: the station is the authority on what runs on it, and a new
+    start there closes the stale session (``db.stale_sessions``).
+    """
+    return tag_authorization(
+        id_tag, now=now, check_concurrent=True, concurrent_unless_station=charge_box_id
+    )

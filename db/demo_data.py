@@ -91,6 +91,7 @@ class _Outlet:
     meter: int
     first_start: dt.datetime | None = None
     first_meter: int = 0
+    charging: bool = False  # its newest session is still running
 
 
 def _load_outlets(rng: random.Random, start: dt.datetime) -> list[_Outlet]:
@@ -214,6 +215,12 @@ def generate_sessions(
     bulk = sessions >= BULK_REBUILD and not ChargingSession.select().exists()
     with indexes_built_after(database, ChargingSession) if bulk else contextlib.nullcontext():
         _fill(database, rng, outlets, per_day, window_start, now, users, all_users, columns, stats)
+    # a running session and an outlet that says Available disagree: the outlet charges
+    charging = [o.outlet_id for o in outlets if o.charging]
+    for chunk in range(0, len(charging), 500):
+        Outlet.update(status="Charging", error_code="NoError", status_at=now).where(
+            Outlet.id.in_(charging[chunk : chunk + 500])
+        ).execute()
     stats.samples = _add_samples(database, samples_for_latest, now)
     stats.seconds = (dt.datetime.now() - started).total_seconds()
     return stats
@@ -296,6 +303,7 @@ def _make_row(
     stats.rfid += user is not None
     if end > now:  # still charging
         stats.running += 1
+        outlet.charging = True
         part = int(energy * (now - start).total_seconds() / seconds)
         return _tuple(outlet, user, start, None, meter_start, None, meter_start + part, 0, rng)
     return _tuple(outlet, user, start, end, meter_start, meter_start + energy, None, energy, rng)

@@ -208,6 +208,10 @@ class ApiToken(BaseModel):
 # --- charging sessions (SPEC §6) --------------------------------------------
 
 
+#: ``ChargingSession.authentication`` values.
+AUTH_ANONYMOUS, AUTH_RFID, AUTH_REFUSED = 0, 1, 2
+
+
 class ChargingSession(BaseModel):
     """One charging session = one OCPP transaction; ``id`` is the transactionId."""
 
@@ -221,7 +225,9 @@ class ChargingSession(BaseModel):
     id_tag = pw.CharField(default="", max_length=20)
     user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     user_email = pw.CharField(default="", max_length=254)  # kept when the user is deleted
-    authentication = pw.SmallIntegerField(default=0)  # 0 Anonymous, 1 RFID
+    # 0 Anonymous, 1 RFID (a badge the system approved), 2 Refused (AUTH_REFUSED: the
+    # start was answered Invalid/Blocked/Expired/ConcurrentTx; kept for audit only)
+    authentication = pw.SmallIntegerField(default=0)
     reservation_id = pw.IntegerField(null=True)
     start_time = pw.DateTimeField(index=True)
     end_time = pw.DateTimeField(null=True, index=True)

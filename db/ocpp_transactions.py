@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from db import rawsql
-from db.authorization import TagAuthorization, tag_authorization
+from db.authorization import TagAuthorization, authorize_id_tag, tag_authorization
+from db.models import AUTH_ANONYMOUS, AUTH_REFUSED, AUTH_RFID
+from db.stale_sessions import STALE_STOP_REASON, ClosedSession, close_stale_sessions
 
 __all__ = [
     "MeterIn",
@@ -47,9 +49,15 @@ class SampleIn(NamedTuple):
 class StartResult:
     transaction_id: int
     authorization: TagAuthorization  # what the station is told (idTagInfo)
-    authentication: int  # 0 Anonymous, 1 RFID
+    authentication: int  # 0 Anonymous, 1 RFID, 2 Refused
     resent: bool
     meter_start: int
+    closed: tuple[ClosedSession, ...] = ()  # stale sessions this start closed
+
+    @property
+    def refused(self) -> bool:
+        """The station was told not to charge: kept for audit, never a running session."""
+        return self.authentication == AUTH_REFUSED
 
 
 @dataclass(frozen=True)
@@ -108,8 +116,8 @@ _INSERT_SESSION = (
     'INSERT INTO "charging_session" ("station_id", "charge_box_id", "station_name",'
     ' "site_name", "site_id", "outlet_id", "connector_id", "id_tag", "user_id", "user_email",'
     ' "authentication", "reservation_id", "start_time", "meter_start", "meter_last",'
-    ' "energy_wh", "stop_reason", "stop_id_tag", "server_date")'
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', '', ?)"
+    ' "energy_wh", "stop_reason", "stop_id_tag", "server_date", "end_time", "meter_stop")'
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', '', ?, ?, ?)"
     ' RETURNING "id"'
 )
 
@@ -129,8 +137,12 @@ def record_start_transaction(
 ) -> StartResult:
     """Open a session (or recognise a re-sent StartTransaction) and authorize its tag.
 
-    An outlet in OPEN mode charges anyone: an unknown or refused tag is accepted as
-    Anonymous (0); a valid badge is RFID (1) with its user's e-mail.
+    Sessions still open on the connector are stale (the station would not start a new
+    one otherwise): they are closed first (``db.stale_sessions``). The tag follows the
+    Authorize rule (``authorize_id_tag``). An outlet in OPEN mode charges anyone: an
+    unknown or refused tag is accepted as Anonymous (0); a valid badge is RFID (1) with
+    its user's e-mail. Elsewhere a refused tag's session is kept for audit, marked
+    Refused (2) and closed at once: it never runs, never blocks, never counts.
     """
     existing = rawsql.fetchone(
         'SELECT "id", "authentication" FROM "charging_session" WHERE "charge_box_id" = ?'
@@ -142,19 +154,14 @@ def record_start_transaction(
         (station_id, connector_id),
     )
     open_mode = outlet is not None and outlet[1] == "OPEN"
-    auth = tag_authorization(
-        id_tag,
-        now=now,
-        check_concurrent=True,
-        concurrent_except_session=existing[0] if existing is not None else None,
-    )
+    auth = authorize_id_tag(id_tag, charge_box_id, now=now)
     if auth.accepted:
-        authentication = 1
+        authentication = AUTH_RFID
     elif open_mode:
-        authentication = 0
+        authentication = AUTH_ANONYMOUS
         auth = TagAuthorization("Accepted")
     else:
-        authentication = 1
+        authentication = AUTH_REFUSED
     if existing is not None:
         return StartResult(existing[0], auth, existing[1], True, meter_start)
     station = rawsql.fetchone(
@@ -163,7 +170,17 @@ def record_start_transaction(
         (station_id,),
     )
     name, site_id, site_name = station if station is not None else ("", None, "")
-    known_user = authentication == 1 and auth.accepted
+    closed = close_stale_sessions(
+        station_id,
+        charge_box_id,
+        site_id,
+        connector_id,
+        timestamp,
+        "a new StartTransaction on the connector",
+        now,
+    )
+    known_user = authentication == AUTH_RFID
+    refused = authentication == AUTH_REFUSED
     row = rawsql.fetchone(
         _INSERT_SESSION,
         (
@@ -183,18 +200,20 @@ def record_start_transaction(
             meter_start,
             meter_start,
             now,
+            timestamp if refused else None,
+            meter_start if refused else None,
         ),
     )
     assert row is not None
     session_id = int(row[0])
-    if reservation_id is not None:
+    if reservation_id is not None and not refused:
         rawsql.execute(
             'UPDATE "reservation" SET "status" = ?, "session_id" = ?'
             ' WHERE "id" = ? AND "station_id" = ?',
             ("Used", session_id, reservation_id, station_id),
         )
     _keep_message(station_id, charge_box_id, session_id, "StartTransaction", unique_id, raw, now)
-    return StartResult(session_id, auth, authentication, False, meter_start)
+    return StartResult(session_id, auth, authentication, False, meter_start, tuple(closed))
 
 
 def record_stop_transaction(
@@ -211,18 +230,22 @@ def record_stop_transaction(
     unique_id: str = "",
     raw: str = "",
 ) -> StopResult:
-    """Close the station's own session ``transaction_id``; a re-sent stop changes nothing."""
+    """Close the station's own session ``transaction_id``; a re-sent stop changes nothing.
+
+    A session the central system closed itself (stale, or refused at its start) takes
+    the station's own stop when it comes after all: the station knows better.
+    """
     auth = tag_authorization(id_tag, now=now) if id_tag else None
     session = rawsql.fetchone(
-        'SELECT "id", "connector_id", "meter_start", "end_time", "energy_wh"'
+        'SELECT "id", "connector_id", "meter_start", "end_time", "energy_wh", "stop_reason"'
         ' FROM "charging_session" WHERE "id" = ? AND "charge_box_id" = ?',
         (transaction_id, charge_box_id),
     )
     if session is None:
         return StopResult(False, transaction_id, authorization=auth)
-    session_id, connector_id, meter_start, end_time, energy_wh = session
+    session_id, connector_id, meter_start, end_time, energy_wh, stop_reason = session
     _insert_samples(station_id, connector_id, session_id, samples)
-    if end_time is not None:
+    if end_time is not None and stop_reason not in ("", STALE_STOP_REASON):
         return StopResult(True, session_id, connector_id, energy_wh, True, authorization=auth)
     energy = max(0, meter_stop - meter_start)
     rawsql.execute(

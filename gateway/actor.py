@@ -6,6 +6,7 @@ import logging
 import math
 import uuid
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import trio
@@ -166,6 +167,11 @@ class StationActor:
             self._hub.importer.request(self)
         elif self._nursery is not None:
             self._nursery.start_soon(self.import_configuration)
+
+    def start_soon(self, task: Callable[[], Awaitable[None]]) -> None:
+        """Run ``task`` beside the connection; it ends with the connection."""
+        if self._nursery is not None:
+            self._nursery.start_soon(task)
 
     # -- life cycle -----------------------------------------------------------------------
 

@@ -35,4 +35,8 @@ class GatewayConfig:
     # walk every connected station's objects: seconds at 10,000 stations) become rare.
     # Process-wide like switch_interval: set while serve() runs, restored after.
     gc_threshold: tuple[int, int, int] | None = (50_000, 20, 10)
+    # A connector reporting Available/Preparing/Faulted/Unavailable while a session is
+    # open on it, and staying so this long, has that session closed ("no StopTransaction
+    # received"); after a BootNotification the first such status closes it at once.
+    stale_session_grace: float = 120.0
     meter_event_interval: float = 5.0  # at most one session.meter event per connector per ...

@@ -28,6 +28,7 @@ EVENT_KINDS = frozenset(
         "connector.status",
         "session.started",
         "session.stopped",
+        "session.refused",
         "session.meter",
         "alarm.raised",
         "alarm.cleared",

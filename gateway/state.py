@@ -15,6 +15,7 @@ class ConnectorState:
 
     __slots__ = (
         "error_code",
+        "idle_since",
         "meter_event_at",
         "meter_start",
         "meter_wh",
@@ -31,6 +32,7 @@ class ConnectorState:
         self.meter_wh: int | None = None
         self.power_w: float | None = None
         self.meter_event_at = -1e9  # trio clock of the last session.meter event
+        self.idle_since: float | None = None  # trio clock: idle status with a session open
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,7 @@ class StationState:
         "online",
         "outlets",
         "remote",
+        "reported_since_boot",
         "seen_dirty",
         "site_id",
         "station_id",
@@ -92,6 +95,9 @@ class StationState:
         self.no_network = False  # a "No network" alarm is active
         self.booted_at: dt.datetime | None = None
         self.boot: dict[str, str] | None = None
+        # connectors that reported a status since the last BootNotification (None: no
+        # boot on record): the first idle status after a reboot closes a stale session
+        self.reported_since_boot: set[int] | None = None
         self.status = "Unknown"  # connector 0: the whole station
         self.error_code = "NoError"
         self.connectors: dict[int, ConnectorState] = {}

@@ -16,11 +16,19 @@ from db.ocpp_transactions import (
     record_start_transaction,
     record_stop_transaction,
 )
+from db.stale_sessions import STALE_STOP_REASON, ClosedSession
 from gateway.logic.context import StationContext, id_tag_info
 from gateway.ocpp16.convert import energy_wh, parse_datetime, power_w
 from gateway.ocpp16.framing import OcppError
+from gateway.oplog import oplog
 
-__all__ = ["flatten_meter_values", "meter_values", "start_transaction", "stop_transaction"]
+__all__ = [
+    "flatten_meter_values",
+    "meter_values",
+    "sessions_closed",
+    "start_transaction",
+    "stop_transaction",
+]
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +97,33 @@ async def start_transaction(ctx: StationContext, payload: dict[str, Any]) -> dic
             raw=ctx.raw if ctx.config.keep_transaction_messages else "",
         )
     )
+    sessions_closed(ctx, result.closed, "a new StartTransaction")
     connector = state.connector(connector_id)
+    status = result.authorization.status
+    if result.refused:
+        # kept for audit; the station stops it (DeAuthorized): nothing runs here
+        if not result.resent:
+            ctx.publish(
+                "session.refused",
+                {
+                    "transactionId": result.transaction_id,
+                    "connectorId": connector_id,
+                    "idTag": payload["idTag"],
+                    "status": status,
+                },
+            )
+            oplog(
+                ctx.charge_box_id,
+                "transaction.refused",
+                connector=connector_id,
+                transactionId=result.transaction_id,
+                idTag=payload["idTag"],
+                status=status,
+            )
+        return {
+            "transactionId": result.transaction_id,
+            "idTagInfo": id_tag_info(result.authorization),
+        }
     connector.transaction_id = result.transaction_id
     connector.meter_start = result.meter_start
     if connector.meter_wh is None or not result.resent:
@@ -104,13 +138,52 @@ async def start_transaction(ctx: StationContext, payload: dict[str, Any]) -> dic
                 "idTag": payload["idTag"],
                 "meterStart": payload["meterStart"],
                 "authentication": result.authentication,
-                "status": result.authorization.status,
+                "status": status,
             },
+        )
+        oplog(
+            ctx.charge_box_id,
+            "transaction.started",
+            connector=connector_id,
+            transactionId=result.transaction_id,
+            idTag=payload["idTag"],
+            meterStart=payload["meterStart"],
+            status=status,
         )
     return {
         "transactionId": result.transaction_id,
         "idTagInfo": id_tag_info(result.authorization),
     }
+
+
+def sessions_closed(ctx: StationContext, closed: tuple[ClosedSession, ...], why: str) -> None:
+    """Forget stale sessions the database closed, and tell the portal and the log."""
+    for session in closed:
+        connector = ctx.state.connectors.get(session.connector_id)
+        if connector is not None and connector.transaction_id == session.transaction_id:
+            connector.transaction_id = None
+            connector.meter_wh = session.meter_stop
+            connector.power_w = None
+        ctx.publish(
+            "session.stopped",
+            {
+                "transactionId": session.transaction_id,
+                "connectorId": session.connector_id,
+                "meterStop": session.meter_stop,
+                "energyWh": session.energy_wh,
+                "reason": STALE_STOP_REASON,
+            },
+        )
+        oplog(
+            ctx.charge_box_id,
+            "transaction.stale_closed",
+            logging.WARNING,
+            connector=session.connector_id,
+            transactionId=session.transaction_id,
+            meterStop=session.meter_stop,
+            energyWh=session.energy_wh,
+            why=why,
+        )
 
 
 async def stop_transaction(ctx: StationContext, payload: dict[str, Any]) -> dict[str, Any]:
@@ -155,6 +228,15 @@ async def stop_transaction(ctx: StationContext, payload: dict[str, Any]) -> dict
             connector.meter_wh = payload["meterStop"]
             connector.power_w = None
         if not result.resent:
+            oplog(
+                ctx.charge_box_id,
+                "transaction.stopped",
+                connector=result.connector_id,
+                transactionId=transaction_id,
+                meterStop=payload["meterStop"],
+                energyWh=result.energy_wh,
+                reason=payload.get("reason", "Local"),
+            )
             ctx.publish(
                 "session.stopped",
                 {

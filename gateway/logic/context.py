@@ -31,6 +31,9 @@ class StationContext(Protocol):
 
     def import_configuration_soon(self) -> None: ...
 
+    def start_soon(self, task: Callable[[], Awaitable[None]]) -> None:
+        """Run ``task`` beside the connection (ends with it); it must not raise."""
+
 
 Handler = Callable[[StationContext, dict[str, Any]], Awaitable[dict[str, Any]]]
 

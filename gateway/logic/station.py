@@ -17,6 +17,7 @@ from db.ocpp_records import (
     record_status,
 )
 from gateway.logic.context import StationContext, id_tag_info
+from gateway.logic.stale import connector_status_seen, station_booted
 from gateway.ocpp16.convert import format_datetime
 from gateway.ocpp16.framing import OcppError
 
@@ -108,6 +109,7 @@ async def boot_notification(ctx: StationContext, payload: dict[str, Any]) -> dic
         return status
 
     status = await ctx.store.write(unit)
+    station_booted(ctx)
     state.booted_at = now
     state.boot = {key: payload[key] for key, _ in _BOOT_FIELDS if key in payload}
     ctx.publish("station.booted", {"status": status, **state.boot})
@@ -174,6 +176,7 @@ async def status_notification(ctx: StationContext, payload: dict[str, Any]) -> d
     else:
         connector = state.connector(connector_id)
         connector.status, connector.error_code = status, error_code
+        await connector_status_seen(ctx, connector_id, status)
     ctx.publish(
         "connector.status",
         {

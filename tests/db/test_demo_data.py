@@ -9,7 +9,7 @@ from typing import Any
 
 from db import Store, demo_data
 from db.demo_data import generate_sessions
-from db.models import ChargingSession, utcnow
+from db.models import ChargingSession, Outlet, utcnow
 
 
 async def test_a_realistic_month_of_sessions(store: Store) -> None:
@@ -89,3 +89,23 @@ async def test_a_big_fill_builds_the_indexes_afterwards(store: Store, monkeypatc
     assert stats.sessions == 2000
     assert await store.read(indexes) == before
     assert "charging_session_sort_duration" in before
+
+
+async def test_no_running_demo_session_sits_on_an_outlet_that_says_available(store: Store) -> None:
+    now = utcnow().replace(microsecond=0)
+    stats = await store.read(
+        lambda: generate_sessions(store.database, 2000, seed=5, days=20, now=now)
+    )
+    assert stats.running > 0
+
+    def statuses_of_running() -> list[str]:
+        query = (
+            Outlet.select(Outlet.status)
+            .join(ChargingSession, on=ChargingSession.outlet == Outlet.id)
+            .where(ChargingSession.end_time.is_null())
+        )
+        return [o.status for o in query]
+
+    statuses = await store.read(statuses_of_running)
+    assert len(statuses) == stats.running
+    assert set(statuses) == {"Charging"}

@@ -44,6 +44,9 @@ class Context:
     def import_configuration_soon(self) -> None:
         self.imports += 1
 
+    def start_soon(self, task: Any) -> None:
+        raise AssertionError("no background task expected here")
+
 
 async def handle(ctx: Context, action: str, payload: dict[str, Any]) -> dict[str, Any]:
     return await HANDLERS[action](ctx, payload)
