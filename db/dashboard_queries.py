@@ -8,7 +8,7 @@ from typing import Any
 from peewee import Case, fn
 
 from db.models import ChargingSession, Outlet, Site, Station, utcnow
-from db.scope import SYSTEM, Node, Viewer, session_scope, station_scope
+from db.scope import COUNTED, SYSTEM, Node, Viewer, session_scope, station_scope
 from db.timezones import local_to_utc, utc_to_local
 
 __all__ = ["occupancy_per_site", "today_vs_last_week"]
@@ -30,7 +30,7 @@ def _totals(
     )
     n, wh = (
         S.select(fn.COUNT(S.id), fn.SUM(energy))
-        .where(session_scope(viewer, node), S.start_time >= start, S.start_time < end)
+        .where(session_scope(viewer, node), COUNTED, S.start_time >= start, S.start_time < end)
         .tuples()
         .get()
     )

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import peewee
 from peewee import fn
 
-from db.models import ChargingSession, IdTag, Outlet, Station
+from db.models import AUTH_REFUSED, ChargingSession, IdTag, Outlet, Station
 
 Expr = peewee.ColumnBase
 
 __all__ = [
+    "COUNTED",
     "Node",
     "Viewer",
     "session_scope",
@@ -45,6 +46,10 @@ class Node:
 
 
 SYSTEM = Node()
+
+#: Sessions that count (energy totals, diagrams, dashboard): a refused start is kept
+#: for audit only and shows in the sessions table only when a filter asks for it.
+COUNTED: Expr = ChargingSession.authentication != AUTH_REFUSED
 
 _NOTHING = peewee.SQL("1 = 0")
 _EVERYTHING = peewee.SQL("1 = 1")

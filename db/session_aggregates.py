@@ -21,7 +21,7 @@ from peewee import JOIN, Case, ValuesList, fn
 from db.connection import database_proxy
 from db.dialect import Dialect
 from db.models import ChargingSession, MeterSample, Outlet, Station, utcnow
-from db.scope import SYSTEM, Node, Viewer, session_scope, station_scope
+from db.scope import COUNTED, SYSTEM, Node, Viewer, session_scope, station_scope
 from db.timezones import UTC_NAME, fold_slots, local_day_start, slot_seconds, utc_to_local
 
 __all__ = [
@@ -67,7 +67,9 @@ def _energy_wh() -> Any:
 
 
 def _scoped(query: Any, viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime) -> Any:
-    return query.where(session_scope(viewer, node), S.start_time >= start, S.start_time < end)
+    return query.where(
+        session_scope(viewer, node), COUNTED, S.start_time >= start, S.start_time < end
+    )
 
 
 def _is_utc(zone: str | None) -> bool:
@@ -312,6 +314,7 @@ def peak_power(
             MeterSample.timestamp >= start,
             MeterSample.timestamp < end,
             session_scope(viewer, node),
+            COUNTED,
         )
         .group_by(sample_bucket)
         .tuples()
@@ -397,7 +400,7 @@ def occupancy(
             JOIN.INNER,
             on=((S.start_time >= lb) & (S.start_time < b1) & (session_end > b0)),
         )
-        .where(session_scope(viewer, node))
+        .where(session_scope(viewer, node), COUNTED)
         .group_by(values.c.b0)
         .with_cte(values)
     )
@@ -426,7 +429,7 @@ def data_span(viewer: Viewer, node: Node = SYSTEM) -> tuple[dt.datetime | None, 
     """First and last session start in scope (the timeline's full extent)."""
     row = (
         S.select(fn.MIN(S.start_time), fn.MAX(S.start_time))
-        .where(session_scope(viewer, node))
+        .where(session_scope(viewer, node), COUNTED)
         .tuples()
     )
     first, last = next(iter(row))

@@ -63,7 +63,7 @@ COLUMNS: dict[str, Column] = {
         Column("energy", "Energy (kWh)", "number"),
         Column("station", "Station", "text"),
         Column("outlet", "Outlet", "int"),
-        Column("auth", "Authentication", "choice", ("anonymous", "rfid")),
+        Column("auth", "Authentication", "choice", ("anonymous", "rfid", "refused")),
         Column("id", "Session", "int"),
         Column("server_date", "Server date", "time"),
         Column("email", "E-mail", "text"),
@@ -97,6 +97,9 @@ _DURATION_RE = re.compile(
 )
 
 MAX_LIMIT = 1000
+
+#: ``auth=0|1|2`` as stored (``ChargingSession.authentication``) -> the choice's name.
+AUTH_CHOICES = {"0": "anonymous", "1": "rfid", "2": "refused"}
 
 
 def format_duration(seconds: float | None) -> str:
@@ -171,7 +174,7 @@ class SessionFilter:
                 if column.kind == "text":
                     text[key] = value
                 elif column.kind == "choice":
-                    choice = {"0": "anonymous", "1": "rfid"}.get(value, value).lower()
+                    choice = AUTH_CHOICES.get(value, value).lower()
                     if choice not in column.choices:
                         raise FilterError(key, f"one of {', '.join(column.choices)}")
                     exact[key] = choice

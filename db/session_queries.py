@@ -17,8 +17,16 @@ from peewee import Case, fn
 
 from db.connection import database_proxy
 from db.dialect import SORT_KEYS, Dialect, sort_key_sql
-from db.models import ChargingSession, MeterSample, OcppMessage, utcnow
-from db.scope import SYSTEM, Node, Viewer, session_scope
+from db.models import (
+    AUTH_ANONYMOUS,
+    AUTH_REFUSED,
+    AUTH_RFID,
+    ChargingSession,
+    MeterSample,
+    OcppMessage,
+    utcnow,
+)
+from db.scope import COUNTED, SYSTEM, Node, Viewer, session_scope
 from db.session_filters import COLUMNS, SessionFilter, encode_cursor, format_duration
 
 Expr = peewee.ColumnBase
@@ -34,6 +42,10 @@ __all__ = [
 ]
 
 S = ChargingSession
+
+_AUTH_VALUES = {"anonymous": AUTH_ANONYMOUS, "rfid": AUTH_RFID, "refused": AUTH_REFUSED}
+#: How Statistics names ``authentication`` (SPEC §6: RFID is a badge the system approved).
+_AUTH_TEXT = {AUTH_ANONYMOUS: "Anonymous", AUTH_RFID: "RFID", AUTH_REFUSED: "Refused"}
 
 #: Sorts running sessions (no end yet) after every finished one.
 FAR_FUTURE = dt.datetime(9999, 12, 31)
@@ -99,9 +111,11 @@ class _Expressions:
                 terms.append(S.station_name.contains(needle) | S.charge_box_id.contains(needle))
             else:
                 terms.append(text_columns[key].contains(needle))
+        if "auth" not in flt.exact and "id" not in flt.exact:
+            terms.append(COUNTED)  # refused starts only when asked for (or by their id)
         for key, value in flt.exact.items():
             if key == "auth":
-                terms.append(S.authentication == (1 if value == "rfid" else 0))
+                terms.append(S.authentication == _AUTH_VALUES[value])
             elif key == "state":
                 terms.append(self.running if value == "running" else S.end_time.is_null(False))
             elif key == "outlet":
@@ -212,7 +226,7 @@ def _row(raw: dict[str, Any]) -> dict[str, Any]:
         "energy": int(raw["live_energy_wh"] or 0) / 1000.0,
         "station": raw["station_name"] or raw["charge_box_id"],
         "outlet": raw["connector_id"],
-        "auth": "RFID" if raw["authentication"] else "Anonymous",
+        "auth": _AUTH_TEXT.get(raw["authentication"], "Anonymous"),
         "server_date": _as_time(raw["server_date"]),
         "email": raw["user_email"],
         "meter": int(raw["meter_wh"] or 0) / 1000.0,
