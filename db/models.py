@@ -60,7 +60,8 @@ class Site(BaseModel):
     street_number = pw.CharField(default="", max_length=32)
     latitude = pw.FloatField(null=True)
     longitude = pw.FloatField(null=True)
-    time_zone = pw.CharField(default="", max_length=64)  # IANA name; "" = the system zone
+    # IANA name; "" = the system zone. The column default is migration m0004's
+    time_zone = pw.CharField(default="", max_length=64, constraints=[pw.SQL("DEFAULT ''")])
     created_at = pw.DateTimeField(default=utcnow)
 
 
@@ -174,7 +175,8 @@ class User(BaseModel):
     email_at_alarm = pw.BooleanField(default=False)
     dashboard_panels = pw.CharField(default="", max_length=255)  # comma separated
     auth_version = pw.IntegerField(default=0)  # bumped on password change: ends sessions
-    time_zone = pw.CharField(default="", max_length=64)  # display zone; "" = the system zone
+    # display zone; "" = the system zone. The column default is migration m0004's
+    time_zone = pw.CharField(default="", max_length=64, constraints=[pw.SQL("DEFAULT ''")])
     created_at = pw.DateTimeField(default=utcnow)
     last_login_at = pw.DateTimeField(null=True)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator, migrate
 
-from db.connection import is_sqlite
-
 COLUMNS = (("site", "time_zone"), ("user", "time_zone"))
+
+
+def is_sqlite(database: peewee.Database) -> bool:
+    return isinstance(database, peewee.SqliteDatabase)
 
 
 def _migrator(database: peewee.Database) -> SchemaMigrator:
@@ -22,24 +24,15 @@ def _has(database: peewee.Database, table: str, column: str) -> bool:
 
 
 def up(database: peewee.Database) -> None:
-    # m0001 creates tables from the current models: a new database has them already
+    # databases created before m0001 was frozen (tables from the models of the day) have them
     missing = [(t, c) for t, c in COLUMNS if not _has(database, t, c)]
-    if is_sqlite(database):
-        # playhouse's SqliteMigrator makes a NOT NULL column by rebuilding the table,
-        # which fails on a database with rows (foreign keys point at site and user);
-        # SQLite adds a NOT NULL column with a constant default in place
-        for table, column in missing:
-            database.execute_sql(
-                f'ALTER TABLE "{table}" ADD COLUMN "{column}" VARCHAR(64) NOT NULL DEFAULT \'\''
-            )
-        return
-    migrator = _migrator(database)
-    migrate(
-        *(
-            migrator.add_column(table, column, peewee.CharField(default="", max_length=64))
-            for table, column in missing
+    # One statement on both engines. playhouse's SqliteMigrator makes a NOT NULL column by
+    # rebuilding the table, which fails on a database with rows (foreign keys point at site
+    # and user); and its PostgreSQL migrator leaves no column default, unlike the models.
+    for table, column in missing:
+        database.execute_sql(
+            f'ALTER TABLE "{table}" ADD COLUMN "{column}" VARCHAR(64) NOT NULL DEFAULT \'\''
         )
-    )
 
 
 def down(database: peewee.Database) -> None:
