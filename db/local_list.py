@@ -13,6 +13,11 @@ Tags of EV users, administrators and support users (no site) and unassigned badg
 system-wide, exactly as online authorization treats them. A differential update sends
 what changed since the list last accepted by the station (``LocalListEntry``) and
 removes what is gone; the version is the station's last accepted version + 1.
+
+A station takes at most ``SendLocalListMaxLength`` entries per message and holds at most
+``LocalAuthListMaxLength``: ``split_plan`` cuts a plan into messages within the first (a
+Full update, then Differential ones; removals before additions so the list never grows
+past its final size), each with the next version, each recorded when accepted.
 """
 
 from __future__ import annotations
@@ -85,27 +90,45 @@ def diff_entries(
     return changed, removed
 
 
-def _max_length(station_id: int) -> int | None:
-    row = ConfigurationKey.get_or_none(
-        (ConfigurationKey.station == station_id)
-        & (ConfigurationKey.key == "LocalAuthListMaxLength")
-    )
+SEND_MAX_KEY = "SendLocalListMaxLength"
+LIST_MAX_KEY = "LocalAuthListMaxLength"
+
+
+def positive_int(value: object) -> int | None:
+    """A configuration value as a positive whole number (None: unknown or nonsense)."""
     try:
-        return int(row.value) if row is not None and row.value not in (None, "") else None
+        number = int(str(value).strip())
     except ValueError:
         return None
+    return number if number > 0 else None
 
 
-def plan_local_list(station_id: int, update_type: str = "Full") -> ListPlan:
-    """What to send to bring the station's list up to date (full or differential)."""
+def _key_value(station_id: int, key: str) -> int | None:
+    row = ConfigurationKey.get_or_none(
+        (ConfigurationKey.station == station_id) & (ConfigurationKey.key == key)
+    )
+    return positive_int(row.value) if row is not None and row.value is not None else None
+
+
+def list_limits(station_id: int) -> dict[str, int | None]:
+    """The station's two list limits as last read from it (None: never read)."""
+    return {key: _key_value(station_id, key) for key in (SEND_MAX_KEY, LIST_MAX_KEY)}
+
+
+def plan_local_list(
+    station_id: int, update_type: str = "Full", list_max: int | None = None
+) -> ListPlan:
+    """What to send to bring the station's list up to date (full or differential);
+    ``list_max``: the station's LocalAuthListMaxLength (None: the stored key, if any)."""
     if update_type not in ("Full", "Differential"):
         raise ConfigurationError("The update is Full or Differential.", field="update_type")
     station = get_station(station_id)
     wanted = wanted_entries(station_id)
-    limit = _max_length(station_id)
+    limit = list_max if list_max is not None else _key_value(station_id, LIST_MAX_KEY)
     if limit is not None and len(wanted) > limit:
         raise ConfigurationError(
-            f"{len(wanted)} badges do not fit the station's list (LocalAuthListMaxLength {limit})."
+            f"{len(wanted)} badges do not fit the station's list (LocalAuthListMaxLength "
+            f"{limit}): nothing was sent. Block or remove badges the station need not know."
         )
     if update_type == "Full":
         entries, removed = list(wanted.values()), list[str]()
@@ -120,6 +143,32 @@ def plan_local_list(station_id: int, update_type: str = "Full") -> ListPlan:
         removed=tuple(removed),
         wanted=tuple(wanted.values()),
     )
+
+
+def split_plan(plan: ListPlan, per_message: int | None) -> list[ListPlan]:
+    """``plan`` as messages of at most ``per_message`` entries (None: one message).
+
+    A Full plan becomes a Full message with the first entries, then Differential ones
+    adding the rest; a Differential plan sends its removals first. Versions follow on.
+    """
+    items: list[ListEntry | str] = [*plan.removed, *plan.entries]
+    if per_message is None or len(items) <= per_message:
+        return [plan]
+    parts = []
+    for index, start in enumerate(range(0, len(items), per_message)):
+        chunk = items[start : start + per_message]
+        parts.append(
+            ListPlan(
+                station_id=plan.station_id,
+                charge_box_id=plan.charge_box_id,
+                update_type=plan.update_type if index == 0 else "Differential",
+                version=plan.version + index,
+                entries=tuple(e for e in chunk if isinstance(e, ListEntry)),
+                removed=tuple(e for e in chunk if isinstance(e, str)),
+                wanted=plan.wanted,
+            )
+        )
+    return parts
 
 
 def record_accepted(plan: ListPlan) -> None:

@@ -39,7 +39,9 @@ LIVE_KINDS = frozenset(
     }
 )
 #: Progress of long station work, shown live on the station's Control tab.
-PROGRESS_KINDS = frozenset({"firmware.status", "diagnostics.status"})
+PROGRESS_KINDS = frozenset({"firmware.status", "diagnostics.status", "locallist.progress"})
+#: What a local list download's progress carries besides its status (messages, badges).
+PROGRESS_COUNTS = ("sent", "total", "part", "parts", "version")
 
 
 def connector_colour(online: bool, connector: dict[str, Any] | None) -> str:
@@ -151,6 +153,7 @@ def _render_batch(gateway: Any, batch: list[Any], site_id: int | None, *, all_si
                 "kind": event.kind.split(".")[0],
                 "status": event.data.get("status"),
             }
+            progress.update({k: event.data[k] for k in PROGRESS_COUNTS if k in event.data})
             out.append(_sse("progress", progress))
         elif event.kind in LIVE_KINDS:
             state = stations.get(event.charge_box_id)

@@ -16,7 +16,7 @@ import trio
 
 from db.config_errors import ConfigurationError
 from db.config_keys import is_readonly
-from db.local_list import plan_local_list, record_accepted, set_known_version
+from db.local_list import set_known_version
 from db.passwords import hash_station_password
 from db.station_control import (
     create_reservation,
@@ -95,14 +95,19 @@ class ActionResult:
 
 
 Builder = Callable[[ControlDeps, str, dict[str, Any]], Awaitable[tuple[str, dict[str, Any], Any]]]
+Runner = Callable[[ControlDeps, str, dict[str, Any]], Awaitable[ActionResult]]
 
 
 @dataclass(frozen=True)
 class ActionSpec:
+    """One action: ``build`` makes its one OCPP call, or ``run`` does all of it (several
+    calls, e.g. a local list in chunks)."""
+
     name: str
     label: str
     roles: tuple[str, ...]
-    build: Builder
+    build: Builder | None = None
+    run: Runner | None = None
 
 
 def _int(params: dict[str, Any], key: str, *, default: int | None = None, low: int = 0) -> int:
@@ -287,32 +292,10 @@ async def _get_diagnostics(
     return "GetDiagnostics", {"location": location}, None
 
 
-async def _send_local_list(
-    deps: ControlDeps, cbid: str, p: dict[str, Any]
-) -> tuple[str, dict, Any]:
-    from db.station_settings import station_by_cbid
+async def _send_local_list(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> ActionResult:
+    from portal.configuration.local_list import download_local_list
 
-    update_type = _choice(p, "updateType", ("Full", "Differential"), "Full")
-    station = await deps.store.read(station_by_cbid, cbid)
-    try:
-        plan = await deps.store.read(plan_local_list, station.id, update_type)
-    except ConfigurationError as exc:
-        raise ControlError(exc.message) from None
-    entries: list[dict[str, Any]] = []
-    for entry in plan.entries:
-        info: dict[str, Any] = {"status": entry.status}
-        if entry.expiry_date is not None:
-            info["expiryDate"] = _iso(entry.expiry_date)
-        if entry.parent_id_tag:
-            info["parentIdTag"] = entry.parent_id_tag
-        entries.append({"idTag": entry.id_tag, "idTagInfo": info})
-    entries.extend({"idTag": tag} for tag in plan.removed)
-    payload = {
-        "listVersion": plan.version,
-        "updateType": update_type,
-        "localAuthorizationList": entries,
-    }
-    return "SendLocalList", payload, plan
+    return await download_local_list(deps, cbid, p)
 
 
 async def _local_list_version(
@@ -393,7 +376,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("data-transfer", "Data transfer", STAFF, _data_transfer),
         ActionSpec("update-firmware", "Firmware update", FIRMWARE_ROLES, _update_firmware),
         ActionSpec("get-diagnostics", "Log upload", STAFF, _get_diagnostics),
-        ActionSpec("send-local-list", "Download RFID badges", STAFF, _send_local_list),
+        ActionSpec("send-local-list", "Download RFID badges", STAFF, run=_send_local_list),
         ActionSpec("get-local-list-version", "Local list version", STAFF, _local_list_version),
         ActionSpec("get-configuration", "Upload configuration", STAFF, _get_configuration),
         ActionSpec("change-configuration", "Change configuration", STAFF, _change_configuration),
@@ -420,10 +403,10 @@ def _describe(action: str, answer: dict[str, Any]) -> tuple[str, bool]:
     return f"The station answered {status}.", ok
 
 
-async def run_action(
-    deps: ControlDeps, charge_box_id: str, action: str, params: dict[str, Any], *, role: str
-) -> ActionResult:
-    """Send one Control action to a station; raise ControlError when it cannot be done."""
+async def call_station(
+    deps: ControlDeps, charge_box_id: str, ocpp_action: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """One OCPP call through the gateway; its failures as ControlError."""
     from gateway.errors import (
         CallErrorReply,
         CommandTimeoutError,
@@ -431,16 +414,8 @@ async def run_action(
         StationOfflineError,
     )
 
-    spec = ACTIONS.get(action)
-    if spec is None:
-        raise ControlError(f"Unknown action {action!r}.", http_status=404)
-    if role not in spec.roles:
-        raise ControlError(f"The role {role} may not use {spec.label}.", http_status=403)
-    if not deps.gateway.is_online(charge_box_id):
-        raise ControlError(f"{charge_box_id} is offline: nothing was sent.", http_status=409)
-    ocpp_action, payload, context = await spec.build(deps, charge_box_id, params)
     try:
-        answer = await deps.gateway.call(charge_box_id, ocpp_action, payload)
+        answer: dict[str, Any] = await deps.gateway.call(charge_box_id, ocpp_action, payload)
     except StationOfflineError:
         raise ControlError(f"{charge_box_id} went offline.", http_status=409) from None
     except CommandTimeoutError:
@@ -449,21 +424,29 @@ async def run_action(
         raise ControlError(f"The station refused: {exc}", http_status=502) from None
     except GatewayError as exc:
         raise ControlError(str(exc), http_status=exc.http_status) from None
+    return answer
+
+
+async def run_action(
+    deps: ControlDeps, charge_box_id: str, action: str, params: dict[str, Any], *, role: str
+) -> ActionResult:
+    """Send one Control action to a station; raise ControlError when it cannot be done."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise ControlError(f"Unknown action {action!r}.", http_status=404)
+    if role not in spec.roles:
+        raise ControlError(f"The role {role} may not use {spec.label}.", http_status=403)
+    if not deps.gateway.is_online(charge_box_id):
+        raise ControlError(f"{charge_box_id} is offline: nothing was sent.", http_status=409)
+    if spec.run is not None:
+        return await spec.run(deps, charge_box_id, params)
+    assert spec.build is not None
+    ocpp_action, payload, context = await spec.build(deps, charge_box_id, params)
+    answer = await call_station(deps, charge_box_id, ocpp_action, payload)
     message, ok = _describe(ocpp_action, answer)
     extra: dict[str, Any] = {}
     status = answer.get("status")
-    if ocpp_action == "SendLocalList":
-        extra = {"listVersion": context.version, "entries": len(context.entries)}
-        extra["removed"] = len(context.removed)
-        if status == "Accepted":
-            await deps.store.write(record_accepted, context)
-            message = (
-                f"{context.update_type} list version {context.version} accepted "
-                f"({len(context.entries)} badges sent, {len(context.removed)} removed)."
-            )
-        elif status == "VersionMismatch":
-            message += " Send a full list."
-    elif ocpp_action == "GetLocalListVersion":
+    if ocpp_action == "GetLocalListVersion":
         from db.station_settings import station_by_cbid
 
         station = await deps.store.read(station_by_cbid, charge_box_id)

@@ -205,6 +205,17 @@
         else if (i < at || d.status === "Installed") li.classList.add("done");
         else if (i === at) li.classList.add("current");
       });
+    } else if (d.kind === "locallist") {
+      // Download RFID badges: one event per message the station answered
+      var box = document.querySelector("[data-local-list-progress]");
+      if (box) {
+        box.hidden = false;
+        var bar = box.querySelector("progress");
+        bar.max = Math.max(1, d.total); bar.value = d.sent;
+        box.querySelector("span").textContent = d.sent + " of " + d.total + " badges sent (message " +
+          d.part + " of " + d.parts + (d.status === "Accepted" ? "" : ": " + d.status) + ")";
+      }
+      document.querySelectorAll("[data-local-list-version]").forEach(function (el) { el.textContent = d.version; });
     } else if (d.kind === "diagnostics") {
       document.querySelectorAll("[data-diagnostics-status]").forEach(function (el) { el.textContent = d.status; });
       document.body.dispatchEvent(new CustomEvent("cp:diagnostics"));

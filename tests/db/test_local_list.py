@@ -8,7 +8,14 @@ import pytest
 
 from db import Store
 from db.config_errors import ConfigurationError
-from db.local_list import ListEntry, diff_entries, plan_local_list, record_accepted
+from db.local_list import (
+    ListEntry,
+    ListPlan,
+    diff_entries,
+    plan_local_list,
+    record_accepted,
+    split_plan,
+)
 from db.models import ConfigurationKey, IdTag, Station, User, utcnow
 from db.nodes import create_site, create_station
 
@@ -81,3 +88,35 @@ async def test_a_list_longer_than_the_station_takes_is_refused(store: Store) -> 
     )
     with pytest.raises(ConfigurationError, match="LocalAuthListMaxLength 2"):
         await store.read(plan_local_list, station, "Full")
+
+
+def test_a_long_differential_goes_in_messages_removals_first() -> None:
+    plan = ListPlan(
+        station_id=1,
+        charge_box_id="CP1",
+        update_type="Differential",
+        version=5,
+        entries=tuple(ListEntry(str(n), "Accepted") for n in range(3)),
+        removed=("9", "8"),
+        wanted=(),
+    )
+    parts = split_plan(plan, 2)
+    assert [(p.update_type, p.version) for p in parts] == [
+        ("Differential", 5),
+        ("Differential", 6),
+        ("Differential", 7),
+    ]
+    assert [p.removed for p in parts] == [("9", "8"), (), ()]
+    assert [len(p.entries) for p in parts] == [0, 2, 1]
+    assert split_plan(plan, None) == [plan]
+    assert split_plan(plan, 5) == [plan]
+
+
+def test_a_long_full_list_is_a_full_message_then_differential_ones() -> None:
+    entries = tuple(ListEntry(str(n), "Accepted") for n in range(179))
+    plan = ListPlan(1, "CP1", "Full", 1, entries, (), entries)
+    parts = split_plan(plan, 100)
+    assert [(p.update_type, p.version, len(p.entries)) for p in parts] == [
+        ("Full", 1, 100),
+        ("Differential", 2, 79),
+    ]
