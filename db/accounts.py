@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import peewee as pw
@@ -120,6 +120,7 @@ class UserRow:
     password_hash: str | None = field(default=None, repr=False)
     rfids: tuple[str, ...] = ()
     time_zone: str = ""  # display zone chosen in user settings; "" = the system zone
+    visitor: bool = False  # listed for a site he charged at, not his own (read-only there)
 
     @property
     def name(self) -> str:
@@ -204,10 +205,26 @@ def list_users(
     descending: bool = False,
     limit: int = 100,
     offset: int = 0,
+    visitors_since: Any = None,
 ) -> tuple[list[UserRow], int]:
-    """Users (of ``site_id`` when given) filtered by text and role; (page, total)."""
+    """Users (of ``site_id`` when given) filtered by text and role; (page, total).
+
+    With ``site_id`` and ``visitors_since`` (naive UTC), also the EV users of no site who
+    charged at that site since then (``UserRow.visitor``); never users of another site.
+    """
     query = User.select(User).join(Site, pw.JOIN.LEFT_OUTER, on=(User.site == Site.id))
-    if site_id is not None:
+    visitors = None
+    if site_id is not None and visitors_since is not None:
+        visitors = ChargingSession.select(ChargingSession.user).where(
+            (ChargingSession.site == site_id)
+            & (ChargingSession.start_time >= visitors_since)
+            & ChargingSession.user.is_null(False)
+        )
+        query = query.where(
+            (User.site == site_id)
+            | (User.site.is_null() & (User.role == "ev-user") & User.id.in_(visitors))
+        )
+    elif site_id is not None:
         query = query.where(User.site == site_id)
     if role:
         query = query.where(User.role == role)
@@ -235,6 +252,8 @@ def list_users(
     rfids = _rfids_of([u.id for u in page])
     names = _site_names()
     rows = [_row(u, rfids.get(u.id, ()), names.get(u.site_id, "")) for u in page]
+    if visitors is not None:
+        rows = [replace(r, visitor=r.site_id is None) for r in rows]
     return rows, total
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from functools import partial
 from typing import Any
@@ -30,7 +31,7 @@ from db.id_tags import (
     list_id_tags,
     update_id_tag,
 )
-from db.models import ROLES
+from db.models import ROLES, utcnow
 from db.passwords import WeakPasswordError, check_policy, hash_password
 from db.topology import site_choices
 from portal.access import MenuEntry, current_principal, guard, not_found, requires
@@ -50,6 +51,8 @@ ROLE_LABELS = {
     "support": "Support user",
 }
 PAGE_SIZE = 50
+#: EV users of no site who charged at a site within this many days are its charging users.
+VISITOR_DAYS = 365
 
 
 def _me() -> Any:
@@ -75,6 +78,9 @@ async def index() -> Any:
     site_filter = principal.site_scope
     if site_filter is None and node.kind != "system":
         site_filter = node.site_id  # a node scopes the table to its site's users
+    # a site's charging users: his own, and (read-only) EV users of no site who charged
+    # there in the last 12 months (SPEC §2: "its charging users")
+    since = utcnow() - dt.timedelta(days=VISITOR_DAYS) if site_filter is not None else None
     rows, total = await get_store().read(
         partial_list(
             site_filter,
@@ -84,6 +90,7 @@ async def index() -> Any:
             descending=descending,
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
+            visitors_since=since,
         )
     )
 
@@ -96,7 +103,7 @@ async def index() -> Any:
         return "?" + urlencode({**dict(args.items()), "page": number})
 
     def row_actions(user: Any) -> str:
-        if not principal.is_admin:
+        if not principal.is_admin or user.visitor:
             return "[]"
         actions = [
             {"label": "Edit", "href": url_for("provisioning.edit", user_id=user.id)},

@@ -201,3 +201,57 @@ async def test_a_site_administrator_sees_his_sites_badges_read_only(
     page = await (await client.get("/provisioning/tags")).get_data(as_text=True)
     assert 'data-tag="1001"' in page
     assert "/edit" not in page
+
+
+def _charging_users(world: World) -> None:
+    """EV users without a site who charged at Solna (recently, long ago), one of Kista."""
+    import datetime as dt
+
+    from db.models import utcnow
+
+    def charged(email: str, site: int | None, days_ago: int, at_site: int, cbid: str) -> None:
+        user = User.create(email=email, role="ev-user", site=site)
+        start = utcnow() - dt.timedelta(days=days_ago)
+        ChargingSession.create(
+            charge_box_id=cbid,
+            site=at_site,
+            connector_id=1,
+            user=user,
+            user_email=email,
+            authentication=1,
+            start_time=start,
+            end_time=start + dt.timedelta(hours=1),
+            meter_start=0,
+            meter_stop=1000,
+            energy_wh=1000,
+        )
+
+    charged("visitor@example.com", None, 30, world.solna, "SOLNA-1")
+    charged("long-ago@example.com", None, 400, world.solna, "SOLNA-1")
+    charged("kista-driver@example.com", world.kista, 10, world.solna, "SOLNA-1")
+    charged("kista-only@example.com", None, 10, world.kista, "KISTA-1")
+
+
+async def test_a_site_administrator_sees_who_charged_at_his_site_read_only(
+    client: Any, store: Store, world: World
+) -> None:
+    await store.write(_charging_users, world)
+    await login(client, "site-admin@example.com")
+    html = await (await client.get("/provisioning/")).get_data(as_text=True)
+    table = html.split("<tbody>")[1]
+    assert "ev-user@example.com" in table  # his site's user
+    assert 'data-user="visitor@example.com" data-visitor' in table  # charged here lately
+    assert "long-ago@example.com" not in table  # more than 12 months ago
+    assert "kista-driver@example.com" not in table  # a user of another site, never
+    assert "kista-only@example.com" not in table
+    assert "Kista" not in html  # not even the other site's name
+    assert "/delete" not in html
+    found = await (await client.get("/provisioning/?q=visitor")).get_data(as_text=True)
+    assert "visitor@example.com" in found.split("<tbody>")[1]
+    role = await (await client.get("/provisioning/?role=site-admin")).get_data(as_text=True)
+    assert "visitor@example.com" not in role.split("<tbody>")[1]
+    await login(client, "other-site-admin@example.com")
+    other = await (await client.get("/provisioning/")).get_data(as_text=True)
+    assert "kista-only@example.com" in other.split("<tbody>")[1]
+    assert "visitor@example.com" not in other
+    assert "kista-driver@example.com" in other  # his own site's user
