@@ -28,7 +28,7 @@ from db.id_tags import (
     create_id_tag,
     delete_id_tag,
     find_id_tag,
-    list_id_tags,
+    page_id_tags,
     update_id_tag,
 )
 from db.models import ROLES, utcnow
@@ -51,6 +51,7 @@ ROLE_LABELS = {
     "support": "Support user",
 }
 PAGE_SIZE = 50
+TAG_PAGE_SIZE = 50
 #: EV users of no site who charged at a site within this many days are its charging users.
 VISITOR_DAYS = 365
 
@@ -328,26 +329,47 @@ async def token_revoke(token_id: int) -> Any:
 
 
 async def _tags_page(errors: dict[str, str], status: int = 200, form: Any = None) -> Any:
+    """The badges tab: 50 badges a page in RFID order (keyset cursors ``after``/``before``),
+    a search, and one row at a time turned into its edit form (``edit``)."""
     principal = _me()
     args = request.args
     tag_status = args.get("status", "")
+    tag_status = tag_status if tag_status in TAG_STATUSES else ""
+    q = args.get("q", "").strip()
     query = partial(
-        list_id_tags,
+        page_id_tags,
         principal.site_scope,
-        status=tag_status if tag_status in TAG_STATUSES else "",
-        q=args.get("q", ""),
-        limit=200,
+        status=tag_status,
+        q=q,
+        after=args.get("after", ""),
+        before=args.get("before", ""),
+        limit=TAG_PAGE_SIZE,
     )
-    rows, total = await get_store().read(query)
+    found = await get_store().read(query)
+    keep = {k: v for k, v in (("q", q), ("status", tag_status)) if v}
+    base = url_for("provisioning.tags")
+
+    def tags_url(**cursor: str) -> str:
+        query = urlencode({**keep, **cursor})
+        return f"{base}?{query}" if query else base
+
+    here_args = urlencode([(k, v) for k, v in args.items(multi=True) if k != "edit"])
+
+    editing = args.get("edit", "") if principal.is_admin else ""
+    errored = [key[4:] for key in errors if key.startswith("tag-")]
     html = await render_template(
         "provisioning/tags.html",
-        rows=rows,
-        total=total,
+        page=found,
+        rows=found.rows,
+        total=found.total,
         statuses=TAG_STATUSES,
         errors=errors,
         form=form,
-        q=args.get("q", ""),
+        q=q,
         status=tag_status,
+        editing=errored[0] if errored else editing,
+        tags_url=tags_url,
+        here=f"{base}?{here_args}" if here_args else base,
     )
     return html, status
 
@@ -399,7 +421,7 @@ async def tag_update(id_tag: str) -> Any:
     except AccountError as exc:
         return await _tags_page({f"tag-{id_tag}": exc.message}, 400)
     await flash(f"The badge {id_tag} was saved.")
-    return redirect(url_for("provisioning.tags"))
+    return redirect(_back_to_tags(form.get("back", "")))
 
 
 @bp.post("/tags/<id_tag>/delete")
@@ -408,4 +430,15 @@ async def tag_delete(id_tag: str) -> Any:
     if not await get_store().write(delete_id_tag, id_tag):
         raise not_found("no such badge")
     await flash(f"The badge {id_tag} was deleted.")
-    return redirect(url_for("provisioning.tags"))
+    return redirect(_back_to_tags((await request.form).get("back", "")))
+
+
+def _back_to_tags(back: str) -> str:
+    """The badges page the form came from (only a path of this tab: no open redirect)."""
+    base = url_for("provisioning.tags")
+    if back.startswith(base) and not back.startswith("//"):
+        from urllib.parse import parse_qsl, urlsplit
+
+        kept = [(k, v) for k, v in parse_qsl(urlsplit(back).query) if k != "edit"]
+        return base + ("?" + urlencode(kept) if kept else "")
+    return base

@@ -255,3 +255,46 @@ async def test_a_site_administrator_sees_who_charged_at_his_site_read_only(
     assert "kista-only@example.com" in other.split("<tbody>")[1]
     assert "visitor@example.com" not in other
     assert "kista-driver@example.com" in other  # his own site's user
+
+
+async def test_the_badges_tab_pages_by_50_and_finds_by_rfid_note_or_e_mail(
+    client: Any, store: Store, world: World
+) -> None:
+    """Issue 12, fix 7: not every badge as an inline form; keyset pages; a search."""
+
+    def many() -> None:
+        IdTag.insert_many(
+            [{"id_tag": str(500_000 + n), "note": "spare" if n == 77 else ""} for n in range(180)]
+        ).execute()
+
+    await store.write(many)
+    await login(client, "admin@example.com")
+    first = await (await client.get("/provisioning/tags")).get_data(as_text=True)
+    rows = first.count("<tr data-tag=")
+    assert rows == 50
+    assert first.count("<form") < 60  # rows are text; one edit form at a time
+    assert "181 badges" in first
+    assert len(first.encode()) < 60_000
+    seen = set()
+    page, pages = first, 0
+    while True:
+        tags = [chunk.split('"')[0] for chunk in page.split('<tr data-tag="')[1:]]
+        assert not seen & set(tags)
+        seen |= set(tags)
+        pages += 1
+        if 'data-testid="tags-next"' not in page:
+            break
+        link = page.split('data-testid="tags-next"')[0].rsplit('href="', 1)[1].split('"')[0]
+        page = await (await client.get(link.replace("&amp;", "&"))).get_data(as_text=True)
+    assert (len(seen), pages) == (181, 4)
+    back = page.split('data-testid="tags-previous"')[0].rsplit('href="', 1)[1].split('"')[0]
+    previous = await (await client.get(back.replace("&amp;", "&"))).get_data(as_text=True)
+    assert previous.count("<tr data-tag=") == 50
+    found = await (await client.get("/provisioning/tags?q=spare")).get_data(as_text=True)
+    assert found.count("<tr data-tag=") == 1
+    assert 'data-tag="500077"' in found
+    mail = await (await client.get("/provisioning/tags?q=ev-user@exa")).get_data(as_text=True)
+    assert mail.count("<tr data-tag=") == 1
+    assert 'data-tag="1001"' in mail
+    edit = await (await client.get("/provisioning/tags?q=1001&edit=1001")).get_data(as_text=True)
+    assert 'action="/provisioning/tags/1001/edit"' in edit

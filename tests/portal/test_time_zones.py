@@ -254,9 +254,9 @@ async def test_a_badge_expiry_is_typed_and_shown_in_the_display_zone(
     assert changed.status_code == 302
     tag = await store.read(lambda: IdTag.get(IdTag.id_tag == "1001"))
     assert tag.expiry_date == dt.datetime(2030, 6, 1, 10, 0)  # 12:00 CEST
-    page = await _html(client, "/provisioning/tags")
+    page = await _html(client, "/provisioning/tags?edit=1001")
     assert f"Expires ({STOCKHOLM})" in page
-    assert 'value="2030-06-01T12:00:00"' in page
+    assert 'value="2030-06-01T12:00:00"' in page  # the badge's edit form
     # the API keeps UTC with Z
     listed = await (await client.get("/api/v1/id-tags")).get_json()
     expiry = [t["expiryDate"] for t in listed["items"] if t["idTag"] == "1001"]
