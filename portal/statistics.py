@@ -271,6 +271,7 @@ async def export_start() -> Any:
     body = job.as_dict() | {
         "progress_url": url_for("statistics.export_progress", job_id=job.id),
         "download_url": url_for("statistics.export_download", job_id=job.id),
+        "cancel_url": url_for("statistics.export_cancel", job_id=job.id),
     }
     return jsonify(body), 202
 

@@ -58,7 +58,9 @@ async def render_tab(
         raise Forbidden("nothing to configure here for your role")
     slugs = [slug for slug, _ in tabs]
     if tab not in slugs:
-        tab = slugs[0]
+        if tab and not offered_anywhere(tab, principal.role):
+            raise Forbidden("your role may not open this tab")
+        tab = slugs[0]  # the Navigator moved to a level without this tab: its first tab
     context = await LOADERS[(node.kind, tab)](node)
     html = await render_template(
         f"configuration/{node.kind}_{tab}.html",
@@ -72,6 +74,14 @@ async def render_tab(
         **context,
     )
     return Response(html, status=status, mimetype="text/html")
+
+
+def offered_anywhere(tab: str, role: str) -> bool:
+    """Whether ``role`` has the tab ``tab`` at some Navigator level (else it is refused)."""
+    from portal.configuration import TABS
+
+    known = [roles for level in TABS.values() for slug, _, roles in level if slug == tab]
+    return not known or any(role in roles for roles in known)
 
 
 def tab_url(tab: str, node_key: str) -> str:

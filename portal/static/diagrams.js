@@ -12,10 +12,15 @@
   function toDay(ms) { return new Date(ms).toISOString().slice(0, 10); }
   function parseDay(s) { return Date.parse(s + "T00:00:00Z"); }
 
+  // Addresses are built with URL/URLSearchParams, never by gluing strings: the data
+  // address may already carry a query (?node=site:3).
+  function address(base, params) {
+    var url = new URL(base, window.location.href);
+    Object.keys(params).forEach(function (k) { if (params[k]) url.searchParams.set(k, params[k]); });
+    return url.toString();
+  }
   function query() {
-    var p = new URLSearchParams({ chart: state.chart, from: state.from, to: state.to });
-    if (canvas.dataset.node) p.set("node", canvas.dataset.node);
-    return p;
+    return { chart: state.chart, from: state.from, to: state.to, node: canvas.dataset.node };
   }
 
   function render(data) {
@@ -50,7 +55,7 @@
 
   function load() {
     canvas.dataset.ready = "";
-    fetch(canvas.dataset.url + "?" + query().toString(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    fetch(address(canvas.dataset.url, query()), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (data) { if (!data.error) render(data); });
   }
@@ -97,7 +102,7 @@
     });
   }
 
-  fetch(tl.dataset.url + (canvas.dataset.node ? "?node=" + encodeURIComponent(canvas.dataset.node) : ""),
+  fetch(address(tl.dataset.url, { node: canvas.dataset.node }),
         { headers: { Accept: "application/json" }, credentials: "same-origin" })
     .then(function (r) { return r.json(); })
     .then(function (data) {

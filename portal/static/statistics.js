@@ -65,7 +65,9 @@
   box.querySelectorAll("[data-export]").forEach(function (button) {
     button.addEventListener("click", function () {
       var query = box.dataset.exportQuery;
-      var url = box.dataset.exportUrl + "?format=" + button.dataset.export + (query ? "&" + query : "");
+      var url = new URL(box.dataset.exportUrl, window.location.href);
+      new URLSearchParams(query || "").forEach(function (value, key) { url.searchParams.append(key, value); });
+      url.searchParams.set("format", button.dataset.export);
       text.textContent = "Starting…"; panel.hidden = false; download.hidden = true;
       fetch(url, { method: "POST", headers: { "X-CSRF-Token": csrf, Accept: "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
@@ -77,6 +79,6 @@
   });
   cancel.addEventListener("click", function () {
     if (!current) return;
-    fetch(current.progress_url + "/cancel", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" });
+    fetch(current.cancel_url, { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" });
   });
 })();

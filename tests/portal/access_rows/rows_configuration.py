@@ -52,6 +52,11 @@ ROWS = {
         Case("/configuration/control?node=station:{solna_station}", SOLNA_GET),
         Case("/configuration/positions?node=floor:{solna_floor}", SOLNA_GET),
         Case("/configuration/general?node=outlet:{solna_outlet}", SOLNA_GET),
+        Case(
+            "/configuration/services",
+            expect(302, 403, 200, 403, 403, 200),
+            note="a system-only tab: a site administrator has it at no level",
+        ),
     ],
     ("POST", "/configuration/system/general"): [
         Case("/configuration/system/general", ADMIN_POST, body={"ocpp16.url": "http://x"})

@@ -1,0 +1,166 @@
+"""The browser walk (issue 12): every role opens every menu page, tab and chart it may
+see at every Navigator level, on a demo database with live simulated stations, and no
+page logs a console error, throws, makes a failing request or sticks out of its
+container; what a role may not see answers 403/404 without a stack trace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import trio
+
+from db import Store
+from db.demo_data import generate_sessions
+from db.models import IdTag, Site, User
+from db.provisioning import create_station
+from db.seed import ensure_settings, seed_demo
+from db.settings import update_settings
+from gateway import Gateway
+from portal import serve_portal
+from simulator import SimulatedStation
+from tests.portal.browser import ARTIFACTS, BrowserThread, ensure_chromium
+from tests.portal.conftest import PASSWORD, password_hash, simulated_station, start_gateway
+from tests.portal.walk import RoleWalk, Walker, forbidden_answer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROLES = {
+    "admin": "admin@example.com",
+    "site-admin": "site-admin@example.com",
+    "support": "support@example.com",
+    "ev-user": "ev-user@example.com",
+}
+#: the demo stations that run as simulated stations: (charge box id, outlets)
+LIVE = (("CP-SOLNA-1", 1), ("CP-SOLNA-2", 2), ("CP-SOLNA-4", 4))
+
+
+def seed_demo_world(hashed: str) -> None:
+    """``init-db --demo``, a second site the site administrator must not see, a user of
+    every role and a few months of sessions."""
+    ensure_settings()
+    seed_demo()
+    update_settings({"map.tile_url": ""})  # an intranet install: no tile server to reach
+    create_station("KISTA-1", site="Kista", outlets=1, name="Kista one")
+    solna = Site.get(Site.name == "Solna")
+    for role, email in ROLES.items():
+        user = User.create(
+            email=email,
+            role=role,
+            site=solna if role in ("site-admin", "ev-user") else None,
+            password_hash=hashed,
+            first_name=role.title(),
+            last_name="Walker",
+        )
+        if role == "ev-user":
+            IdTag.create(id_tag="1001", user=user)
+
+
+@pytest.fixture(name="chromium", scope="module")
+def _chromium() -> Iterator[BrowserThread]:
+    if ensure_chromium() is None:
+        pytest.skip("Chromium is missing and cannot be installed (needs root and apt-get)")
+    thread = BrowserThread()
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.close()
+
+
+@pytest.fixture(name="gateway")
+async def _serving_gateway(store: Store, nursery: trio.Nursery) -> Gateway:
+    return await start_gateway(store, nursery)
+
+
+@pytest.fixture(name="base_url")
+async def _base_url(app: Any, nursery: trio.Nursery) -> str:
+    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
+    return f"http://127.0.0.1:{port}"
+
+
+async def _live_stations(gateway: Gateway, nursery: trio.Nursery) -> list[SimulatedStation]:
+    """The demo stations online: one charging, one with a fault, one available."""
+    stations = [simulated_station(gateway, cbid, outlets) for cbid, outlets in LIVE]
+    for station in stations:
+        await nursery.start(station.run)
+        await station.wait_online()
+    charging = stations[1]
+    await charging.plug_in(1)
+    assert await charging.present_tag(1, "1000001") == "Accepted"
+    await charging.wait_status(1, "Charging")
+    stations[2].set_fault(2, "ground")
+    await stations[2].wait_status(2, "Faulted")
+    return stations
+
+
+def _node_of(url: str) -> str:
+    return dict(parse_qsl(urlsplit(url).query)).get("node", "")
+
+
+def _refusals(page: Any, admin: RoleWalk, walk: RoleWalk) -> list[str]:
+    """Every page the administrator saw that ``walk``'s role was not offered (another
+    page, or a node of another site) must answer 403 or 404, without a stack trace."""
+    wrong = []
+    visible_nodes = set(walk.nodes.values())
+    for visit in admin.visits:
+        path, node = urlsplit(visit.url).path, _node_of(visit.url)
+        other_site = walk.role == "site-admin" and node and node not in visible_nodes
+        if path in walk.paths and not other_site:
+            continue
+        status, body = forbidden_answer(page, visit.url)
+        if other_site and status != 404:
+            wrong.append(f"{walk.role} {visit.url}: {status}, not 404 (another site's node)")
+        elif status not in (403, 404):
+            wrong.append(f"{walk.role} {visit.url}: {status}, not 403/404")
+        if "Traceback" in body or 'File "' in body:
+            wrong.append(f"{walk.role} {visit.url}: the answer shows a stack trace")
+    return wrong
+
+
+async def test_every_role_walks_every_page_at_every_level_without_a_problem(
+    chromium: BrowserThread,
+    base_url: str,
+    store: Store,
+    gateway: Gateway,
+    nursery: trio.Nursery,
+) -> None:
+    await store.write(seed_demo_world, password_hash())
+    await store.write(partial(generate_sessions, store.database, 3000, days=90))
+    with trio.fail_after(60):
+        await _live_stations(gateway, nursery)
+    page = await chromium.new_page(base_url)
+    walker = await chromium.run(Walker, page)
+    walks: dict[str, RoleWalk] = {}
+    with trio.fail_after(600):
+        for role, email in ROLES.items():
+            walks[role] = await chromium.run(walker.walk, role, email, PASSWORD)
+        refusals = []
+        for role, email in ROLES.items():
+            if role == "admin":
+                continue
+            await chromium.run(walker.log_in, email, PASSWORD)
+            refusals += await chromium.run(_refusals, page, walks["admin"], walks[role])
+            await chromium.run(walker.log_out)
+
+    problems = [
+        f"{v.role} @ {v.level} {v.url}: {p}"
+        for w in walks.values()
+        for v in w.visits
+        for p in v.problems
+    ]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "walk.txt").write_text("\n".join(problems + refusals) + "\n")
+    assert not problems, "\n".join(problems)
+    assert not refusals, "\n".join(refusals)
+    levels = {role: sorted(w.nodes) for role, w in walks.items()}
+    assert levels["admin"] == ["floor", "outlet", "site", "station", "system"]
+    assert levels["support"] == ["floor", "outlet", "site", "station", "system"]
+    assert levels["site-admin"] == ["floor", "outlet", "site", "station"]
+    assert levels["ev-user"] == ["system"]
+    pages = {role: len(w.visits) for role, w in walks.items()}
+    assert pages["admin"] > pages["support"] > pages["ev-user"] >= 3, pages
+    assert pages["site-admin"] > pages["ev-user"], pages
