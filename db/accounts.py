@@ -8,6 +8,7 @@ from typing import Any
 
 import peewee as pw
 
+from db.id_tag_text import ID_TAG_RULE, MAX_ID_TAG, id_tag_ok
 from db.models import ROLES, ChargingSession, IdTag, Site, User, utcnow
 from db.timezones import check_zone, iso_utc
 
@@ -18,6 +19,7 @@ __all__ = [
     "DuplicateRfidError",
     "InvalidFieldError",
     "UserRow",
+    "badge_id_tag",
     "check_user",
     "create_user",
     "delete_user",
@@ -62,7 +64,6 @@ class DuplicateRfidError(AccountError):
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HEX_SEPARATORS = re.compile(r"[\s:\-]")
-MAX_ID_TAG = 20  # OCPP idTag is CiString20
 
 
 def normalise_email(email: str) -> str:
@@ -75,8 +76,18 @@ def normalise_email(email: str) -> str:
     return value
 
 
+def badge_id_tag(text: str) -> str:
+    """A user's badge as given (any OCPP idTag, no conversion); "" removes it."""
+    if not text.strip():
+        return ""
+    if not id_tag_ok(text):
+        raise InvalidFieldError("rfid", ID_TAG_RULE)
+    return text
+
+
 def normalise_rfid(text: str) -> str:
-    """An RFID as the decimal string stored as idTag; hex input is converted.
+    """A badge *number* typed in the provisioning form, as the decimal idTag it stands
+    for; hex input is converted (the form shows the result before saving).
 
     Decimal digits are kept as typed (leading zeros matter to readers that send
     them). ``0x…``, text with hex letters, or bytes separated by ``:``/``-``/spaces
@@ -299,7 +310,7 @@ def check_user(data: dict[str, Any], user_id: int | None = None) -> dict[str, st
         ("names", lambda: _check_names(data)),
     ]
     if role == "ev-user":
-        checks.append(("rfid", lambda: normalise_rfid(str(data.get("rfid", "") or ""))))
+        checks.append(("rfid", lambda: badge_id_tag(str(data.get("rfid", "") or ""))))
     values: dict[str, Any] = {}
     for name, check in checks:
         try:
@@ -330,7 +341,7 @@ def create_user(data: dict[str, Any]) -> int:
     role = str(data.get("role", ""))
     site_id = _check_role_and_site(role, data.get("site_id"))
     _check_names(data)
-    rfid = normalise_rfid(str(data.get("rfid", "") or "")) if role == "ev-user" else ""
+    rfid = badge_id_tag(str(data.get("rfid", "") or "")) if role == "ev-user" else ""
     if User.get_or_none(User.email == email) is not None:
         raise DuplicateEmailError(email)
     if rfid and IdTag.get_or_none(IdTag.id_tag == rfid) is not None:
@@ -375,7 +386,7 @@ def update_user(user_id: int, data: dict[str, Any]) -> None:
         user.auth_version = user.auth_version + 1
     user.save()
     if "rfid" in data:
-        rfid = normalise_rfid(str(data["rfid"] or "")) if role == "ev-user" else ""
+        rfid = badge_id_tag(str(data["rfid"] or "")) if role == "ev-user" else ""
         _set_rfid(user_id, rfid)
 
 

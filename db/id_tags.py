@@ -8,7 +8,8 @@ from typing import Any
 
 from peewee import JOIN
 
-from db.accounts import InvalidFieldError, normalise_rfid
+from db.accounts import InvalidFieldError
+from db.id_tag_text import ID_TAG_RULE, id_tag_ok
 from db.models import IdTag, User
 
 __all__ = [
@@ -175,7 +176,7 @@ def _apply(tag: IdTag, data: dict[str, Any]) -> None:
     if "parentIdTag" in data:
         parent = data["parentIdTag"]
         if parent:
-            found = IdTag.get_or_none(IdTag.id_tag == normalise_rfid(str(parent)))
+            found = IdTag.get_or_none(IdTag.id_tag == str(parent))
             if found is None:
                 raise InvalidFieldError("parentIdTag", "no such parent id tag")
             tag.parent = found.id
@@ -186,11 +187,10 @@ def _apply(tag: IdTag, data: dict[str, Any]) -> None:
 
 
 def create_id_tag(data: dict[str, Any]) -> str:
-    """A new id tag (RFID decimal, hex accepted and converted); returns the stored tag."""
-    raw = str(data.get("idTag", "") or "")
-    tag_value = normalise_rfid(raw) if raw.strip() else ""
-    if not tag_value:
-        raise InvalidFieldError("idTag", "idTag is required")
+    """A new id tag, stored exactly as given (any OCPP idTag); returns the stored tag."""
+    tag_value = data.get("idTag")
+    if not isinstance(tag_value, str) or not id_tag_ok(tag_value):
+        raise InvalidFieldError("idTag", ID_TAG_RULE)
     if IdTag.get_or_none(IdTag.id_tag == tag_value) is not None:
         raise DuplicateIdTagError(tag_value)
     tag = IdTag(id_tag=tag_value, status="Accepted")

@@ -26,6 +26,16 @@ def check_policy(password: str) -> None:
         raise WeakPasswordError("a password must mix letters and digits")
 
 
+#: The one station password rule (OCPP 1.6 security: AuthorizationKey), everywhere:
+#: command line, JSON API and portal answer with this sentence.
+STATION_PASSWORD_RULE = "An OCPP password is 16 to 40 printable ASCII characters."
+
+
+def station_password_ok(password: str) -> bool:
+    """16 to 40 printable ASCII characters (OCPP 1.6 security profiles 1 and 2)."""
+    return 16 <= len(password) <= 40 and password.isascii() and password.isprintable()
+
+
 def hash_password(password: str) -> str:
     return _people.hash(password)
 

@@ -11,8 +11,15 @@ from dataclasses import dataclass
 import peewee
 
 from db import accounts, nodes
+from db.id_tag_text import ID_TAG_RULE, id_tag_ok
 from db.models import Floor, IdTag, Outlet, Site, Station, User
-from db.passwords import check_policy, hash_password, hash_station_password
+from db.passwords import (
+    STATION_PASSWORD_RULE,
+    check_policy,
+    hash_password,
+    hash_station_password,
+    station_password_ok,
+)
 
 ID_TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
 _CBID = re.compile(r"^[A-Za-z0-9._\-:]{1,48}$")
@@ -90,6 +97,8 @@ def create_station(
         raise ProvisioningError("a floor needs its site (--site)")
     if mode not in ("OPEN", "RFID"):
         raise ProvisioningError(f"outlet mode is OPEN or RFID, not {mode!r}")
+    if password:
+        _check_station_password(password)
     if Station.get_or_none(Station.charge_box_id == charge_box_id) is not None:
         raise ProvisioningError(f"station {charge_box_id} already exists")
     notes = []
@@ -128,8 +137,16 @@ def set_station_password(charge_box_id: str, password: str | None) -> None:
     station = Station.get_or_none(Station.charge_box_id == charge_box_id)
     if station is None:
         raise ProvisioningError(f"no station {charge_box_id}")
+    if password:
+        _check_station_password(password)
     station.password_hash = hash_station_password(password) if password else None
     station.save(only=[Station.password_hash])
+
+
+def _check_station_password(password: str) -> None:
+    """The rule the JSON API and the portal apply, with the same sentence."""
+    if not station_password_ok(password):
+        raise ProvisioningError(STATION_PASSWORD_RULE)
 
 
 def create_user(
@@ -202,10 +219,10 @@ def create_id_tag(
     parent: str | None = None,
     user: str | None = None,
 ) -> Created:
-    """An id tag as OCPP sends it (CiString20); status, expiry, parent and owner optional."""
-    tag = tag.strip()
-    if not tag or len(tag) > 20:
-        raise ProvisioningError("an id tag has 1 to 20 characters")
+    """An id tag exactly as OCPP sends it (CiString20); status, expiry, parent and owner
+    optional. No conversion: the rule of ``db.id_tag_text``, as in the JSON API."""
+    if not id_tag_ok(tag):
+        raise ProvisioningError(ID_TAG_RULE)
     if status not in ID_TAG_STATUSES:
         raise ProvisioningError(f"status must be one of {', '.join(ID_TAG_STATUSES)}")
     if IdTag.get_or_none(IdTag.id_tag == tag) is not None:

@@ -17,7 +17,7 @@ from db.nodes import (
     get_site,
     get_station,
 )
-from db.passwords import hash_station_password
+from db.passwords import STATION_PASSWORD_RULE, hash_station_password, station_password_ok
 from db.timezones import check_zone
 
 CONNECTOR_TYPES = ("Type 2", "Type 2 cable", "Type 1", "CCS", "CHAdeMO", "Schuko", "Type 3")
@@ -192,10 +192,8 @@ def generate_station_password() -> str:
 
 def check_station_password(password: str) -> str:
     """The password when it fits OCPP 1.6 security (16–40 printable ASCII), else refused."""
-    if not 16 <= len(password) <= 40 or not password.isascii() or not password.isprintable():
-        raise ConfigurationError(
-            "An OCPP password is 16 to 40 printable ASCII characters.", field="password"
-        )
+    if not station_password_ok(password):
+        raise ConfigurationError(STATION_PASSWORD_RULE, field="password")
     return password
 
 

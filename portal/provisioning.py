@@ -20,6 +20,7 @@ from db.accounts import (
     delete_user,
     get_user,
     list_users,
+    normalise_rfid,
     update_user,
 )
 from db.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
@@ -180,6 +181,31 @@ def _form_data(form: MultiDict[str, str]) -> dict[str, Any]:
     }
 
 
+def _badge_number(
+    form: MultiDict[str, str], errors: dict[str, str]
+) -> tuple[str, MultiDict[str, str] | None]:
+    """The badge number field (EV users): decimal as typed; a hexadecimal number is
+    converted and shown to the person before anything is saved. Returns the idTag to
+    store and, when converted, the form to show again with the decimal number in it."""
+    typed = form.get("rfid", "")
+    if form.get("role") != "ev-user" or not typed.strip():
+        return typed, None
+    try:
+        decimal = normalise_rfid(typed)
+    except AccountError as exc:
+        errors.update(_sentences({exc.field: exc.message}))
+        return typed, None
+    if decimal == typed.strip():
+        return decimal, None
+    shown = form.copy()
+    shown["rfid"] = decimal
+    errors["rfid"] = (
+        f"{typed.strip()} is a hexadecimal badge number: in decimal it is {decimal}, "
+        "now in the field. Check it and save again to store it."
+    )
+    return decimal, shown
+
+
 def _sentences(errors: dict[str, str]) -> dict[str, str]:
     """db's messages as sentences, next to their fields."""
     return {
@@ -213,10 +239,12 @@ async def create() -> Any:
     form = await request.form
     errors: dict[str, str] = {}
     data = _form_data(form)
-    errors.update(_sentences(await get_store().read(check_user, data, None)))
+    data["rfid"], shown = _badge_number(form, errors)
+    for field, message in _sentences(await get_store().read(check_user, data, None)).items():
+        errors.setdefault(field, message)
     data["password_hash"] = await _password_hash(form.get("password", ""), errors, True)
     if errors:
-        return await _form_page(None, form, errors, 400)
+        return await _form_page(None, shown or form, errors, 400)
     try:
         await get_store().write(create_user, data)
     except AccountError as exc:
@@ -246,14 +274,16 @@ async def update(user_id: int) -> Any:
     form = await request.form
     errors: dict[str, str] = {}
     data = _form_data(form)
-    errors.update(_sentences(await get_store().read(check_user, data, user_id)))
+    data["rfid"], shown = _badge_number(form, errors)
+    for field, message in _sentences(await get_store().read(check_user, data, user_id)).items():
+        errors.setdefault(field, message)
     new_hash = await _password_hash(form.get("password", ""), errors, False)
     if new_hash:
         data["password_hash"] = new_hash
     if user.id == _me().user_id and data["role"] != user.role:
         errors["role"] = "You cannot change your own role."
     if errors:
-        return await _form_page(user, form, errors, 400)
+        return await _form_page(user, shown or form, errors, 400)
     try:
         await get_store().write(update_user, user_id, data)
     except AccountError as exc:

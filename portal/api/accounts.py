@@ -183,7 +183,8 @@ async def tag_read(id_tag: str) -> Any:
 
 @bp.post("/id-tags")
 async def tag_create() -> Any:
-    """Body: idTag (decimal; hex accepted), status, expiryDate, userId, parentIdTag, note."""
+    """Body: idTag (any OCPP idTag, stored as given), status, expiryDate, userId,
+    parentIdTag, note."""
     forbid_unless("admin")
     body = await json_body()
     stored = await get_store().write(create_id_tag, body)

@@ -49,10 +49,19 @@ _USER: dict[str, Any] = {
     "role": _ROLE,
     "siteId": _I,
     "emailAtAlarm": _B,
-    "rfid": {"type": "string", "description": "decimal preferred; hex accepted"},
+    "rfid": {
+        "type": "string",
+        "maxLength": 20,
+        "description": "the badge's OCPP idTag, stored exactly as given (no conversion)",
+    },
 }
 _TAG: dict[str, Any] = {
-    "idTag": {"type": "string", "description": "decimal preferred; hex accepted"},
+    "idTag": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 20,
+        "description": "any OCPP idTag (CiString20: printable ASCII), stored exactly as given",
+    },
     "status": _TAG_STATUS,
     "expiryDate": _TIME,
     "userId": _I,

@@ -65,7 +65,7 @@ def test_station_add_list_remove(capsys, db_url) -> None:
         "--outlets",
         "4",
         "--password",
-        "s3cretpass",
+        "s3cret-station-pass",
     )
     assert status == 0, out
     assert "created site Kista" in out
@@ -74,7 +74,7 @@ def test_station_add_list_remove(capsys, db_url) -> None:
     assert "Kista" in out
     open_database(db_url)
     station = Station.get(Station.charge_box_id == "CP042")
-    assert verify_password(station.password_hash, "s3cretpass")
+    assert verify_password(station.password_hash, "s3cret-station-pass")
     assert Outlet.select().where(Outlet.station == station).count() == 4
     assert run(capsys, db_url, "station", "remove", "CP042")[0] == 0
     assert Station.get_or_none(Station.charge_box_id == "CP042") is None
@@ -114,7 +114,7 @@ def test_a_refused_user_leaves_nothing_half_written(capsys, db_url) -> None:
     assert User.get_or_none(User.email == "ev@x.se") is None
 
 
-def test_user_add_normalises_hex_rfid_and_lists_it(capsys, db_url) -> None:
+def test_user_add_stores_the_rfid_exactly_as_given_and_lists_it(capsys, db_url) -> None:
     status, out, _ = run(
         capsys, db_url, "user", "add", "Ev@Example.com", "--role", "ev-user", "--rfid", "0x1F"
     )
@@ -122,7 +122,32 @@ def test_user_add_normalises_hex_rfid_and_lists_it(capsys, db_url) -> None:
     assert "password " in out  # generated, shown once
     status, out, _ = run(capsys, db_url, "user", "list")
     assert "ev@example.com" in out
-    assert " 31" in out
+    assert " 0x1F" in out  # the same rule as the JSON API: no conversion
+
+
+def test_idtag_add_follows_the_api_rule_exactly(capsys, db_url) -> None:
+    assert run(capsys, db_url, "idtag", "add", "100000C02")[0] == 0
+    status, _, err = run(capsys, db_url, "idtag", "add", "X" * 21)
+    assert status == 2
+    assert "1 to 20 printable ASCII characters" in err
+    open_database(db_url)
+    assert [t.id_tag for t in IdTag.select()] == ["100000C02"]
+
+
+def test_station_passwords_follow_the_api_rule_with_the_same_sentence(capsys, db_url) -> None:
+    from db.passwords import STATION_PASSWORD_RULE
+
+    assert run(capsys, db_url, "station", "add", "CP9")[0] == 0
+    status, _, err = run(capsys, db_url, "station", "passwd", "CP9", "--password", "short")
+    assert status == 2
+    assert STATION_PASSWORD_RULE in err
+    status, _, err = run(capsys, db_url, "station", "add", "CP10", "--password", "short")
+    assert status == 2
+    assert STATION_PASSWORD_RULE in err
+    assert (
+        run(capsys, db_url, "station", "passwd", "CP9", "--password", "a-long-station-secret")[0]
+        == 0
+    )
 
 
 def test_idtag_with_parent_expiry_and_owner(capsys, db_url) -> None:

@@ -53,13 +53,15 @@ def _ev(email: str, rfid: str = "") -> dict:
     return {"email": email, "role": "ev-user", "rfid": rfid, "password_hash": "x"}
 
 
-async def test_email_and_rfid_are_unique_whatever_their_spelling(store: Store) -> None:
+async def test_email_whatever_its_spelling_and_rfid_exactly_are_unique(store: Store) -> None:
     await store.write(create_user, _ev("eva@example.com", "0xFF"))
     with pytest.raises(DuplicateEmailError):
         await store.write(create_user, _ev("EVA@example.com"))
     with pytest.raises(DuplicateRfidError):
-        await store.write(create_user, _ev("bob@example.com", "255"))
-    assert await store.read(lambda: User.select().count()) == 1
+        await store.write(create_user, _ev("bob@example.com", "0xFF"))
+    # an idTag is stored as given: 255 is another badge than 0xFF
+    await store.write(create_user, _ev("bob@example.com", "255"))
+    assert await store.read(lambda: User.select().count()) == 2
 
 
 async def test_a_site_administrator_needs_an_existing_site(store: Store) -> None:

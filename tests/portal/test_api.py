@@ -96,7 +96,7 @@ async def _csrf(client: Any) -> str:
     return await csrf_of(client)
 
 
-async def test_id_tags_hex_input_is_stored_in_decimal_and_duplicates_conflict(
+async def test_id_tags_are_stored_exactly_as_given_and_duplicates_conflict(
     client: Any, world: World
 ) -> None:
     await login(client, "admin@example.com")
@@ -104,27 +104,36 @@ async def test_id_tags_hex_input_is_stored_in_decimal_and_duplicates_conflict(
         client,
         "POST",
         "/api/v1/id-tags",
-        {"idTag": "0xDEADBEEF", "status": "Accepted", "expiryDate": "2030-01-01T00:00:00Z"},
+        {"idTag": "100000C02", "status": "Accepted", "expiryDate": "2030-01-01T00:00:00Z"},
     )
     assert created.status_code == 201
     body = await created.get_json()
-    assert body["idTag"] == "3735928559"
+    assert body["idTag"] == "100000C02"  # not read as hexadecimal
     assert body["expiryDate"] == "2030-01-01T00:00:00Z"
-    again = await _api(client, "POST", "/api/v1/id-tags", {"idTag": "DE:AD:BE:EF"})
+    named = await _api(client, "POST", "/api/v1/id-tags", {"idTag": "TAG-001"})
+    assert named.status_code == 201
+    assert (await named.get_json())["idTag"] == "TAG-001"
+    again = await _api(client, "POST", "/api/v1/id-tags", {"idTag": "100000C02"})
     assert again.status_code == 409
-    blocked = await _api(client, "PATCH", "/api/v1/id-tags/3735928559", {"status": "Blocked"})
+    for bad_tag in ("", "X" * 21, "TAB\tTAG", 42):
+        refused = await _api(client, "POST", "/api/v1/id-tags", {"idTag": bad_tag})
+        assert refused.status_code == 400, bad_tag
+        answer = await refused.get_json()
+        assert answer["field"] == "idTag"
+        assert "1 to 20 printable ASCII characters" in answer["message"]
+    blocked = await _api(client, "PATCH", "/api/v1/id-tags/100000C02", {"status": "Blocked"})
     assert (await blocked.get_json())["status"] == "Blocked"
-    bad = await _api(client, "PATCH", "/api/v1/id-tags/3735928559", {"expiryDate": "soon"})
+    bad = await _api(client, "PATCH", "/api/v1/id-tags/100000C02", {"expiryDate": "soon"})
     assert bad.status_code == 400
     assert (await bad.get_json())["field"] == "expiryDate"
 
 
 async def test_users_api_refuses_duplicates_and_weak_passwords(client: Any, world: World) -> None:
     await login(client, "admin@example.com")
-    user = {"email": "new@example.com", "role": "ev-user", "password": "Abcdefg1", "rfid": "77"}
+    user = {"email": "new@example.com", "role": "ev-user", "password": "Abcdefg1", "rfid": "0x4D"}
     created = await _api(client, "POST", "/api/v1/users", user)
     assert created.status_code == 201
-    assert (await created.get_json())["rfids"] == ["77"]
+    assert (await created.get_json())["rfids"] == ["0x4D"]  # the API converts nothing
     dup = await _api(client, "POST", "/api/v1/users", {**user, "rfid": "78"})
     assert dup.status_code == 409
     assert (await dup.get_json())["field"] == "email"

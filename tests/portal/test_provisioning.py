@@ -22,11 +22,17 @@ async def _create(client: Any, **fields: str) -> Any:
     return await post(client, "/provisioning/users/new", {**EV, **fields})
 
 
-async def test_an_ev_user_with_a_hex_rfid_is_stored_in_decimal(
+async def test_an_ev_user_with_a_hex_rfid_is_shown_in_decimal_before_it_is_stored(
     client: Any, store: Store, world: World
 ) -> None:
     await login(client, "admin@example.com")
     response = await _create(client, rfid="04:A2:1B:3C")
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 400  # nothing saved yet: the person sees the number
+    assert f'value="{0x04A21B3C}"' in html
+    assert "in decimal it is" in html
+    assert await store.read(lambda: User.get_or_none(User.email == "eva@example.com")) is None
+    response = await _create(client, rfid=str(0x04A21B3C))
     assert response.status_code == 302
     user = await store.read(lambda: User.get(User.email == "eva@example.com"))
     tags = await store.read(lambda: [t.id_tag for t in IdTag.select().where(IdTag.user == user.id)])
@@ -171,7 +177,8 @@ async def test_an_admin_blocks_a_badge_and_sets_its_expiry(
     await login(client, "admin@example.com")
     added = await post(client, "/provisioning/tags", {"id_tag": "0x2A", "status": "Accepted"})
     assert added.status_code == 302
-    twice = await post(client, "/provisioning/tags", {"id_tag": "42"})
+    assert await store.read(lambda: IdTag.get_or_none(IdTag.id_tag == "0x2A")) is not None
+    twice = await post(client, "/provisioning/tags", {"id_tag": "0x2A"})
     assert twice.status_code == 400
     assert 'id="id_tag-error"' in await twice.get_data(as_text=True)
     odd = await post(client, "/provisioning/tags", {"id_tag": "43", "status": "Lost"})
@@ -188,7 +195,7 @@ async def test_an_admin_blocks_a_badge_and_sets_its_expiry(
     assert tag.expiry_date.isoformat() == "2030-06-01T12:00:00"
     page = await (await client.get("/provisioning/tags?status=Blocked")).get_data(as_text=True)
     assert 'data-tag="1001"' in page
-    assert 'data-tag="42"' not in page
+    assert 'data-tag="0x2A"' not in page
 
 
 async def test_a_site_administrator_sees_his_sites_badges_read_only(
