@@ -411,6 +411,7 @@ ALARM_KINDS = (
     "Fuse",
     "Temperature",
     "No network",
+    "Security event",  # a critical SecurityEventNotification (OCPP 1.6 security)
 )
 
 

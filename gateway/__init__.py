@@ -1,6 +1,7 @@
 """OCPP 1.6-J central system: station actors, command API, live events."""
 
 from gateway.central import Gateway
+from gateway.commands import COMMAND_ACTIONS
 from gateway.config import GatewayConfig
 from gateway.errors import (
     CallErrorReply,
@@ -17,6 +18,7 @@ from gateway.ocpp16.actions import CENTRAL_SYSTEM_INITIATED
 
 __all__ = [
     "CENTRAL_SYSTEM_INITIATED",
+    "COMMAND_ACTIONS",
     "EVENT_KINDS",
     "CallErrorReply",
     "CommandTimeoutError",

@@ -12,6 +12,11 @@ from gateway.logic.charging import (
     stop_transaction,
 )
 from gateway.logic.context import Handler, StationContext, id_tag_info
+from gateway.logic.security import (
+    log_status_notification,
+    security_event_notification,
+    signed_firmware_status_notification,
+)
 from gateway.logic.station import (
     ALARM_FOR_ERROR,
     STATUS_ALARM_KINDS,
@@ -21,7 +26,6 @@ from gateway.logic.station import (
     diagnostics_status_notification,
     firmware_status_notification,
     heartbeat,
-    security_event_notification,
     status_notification,
 )
 
@@ -44,8 +48,10 @@ HANDLERS: dict[str, Handler] = {
     "DiagnosticsStatusNotification": diagnostics_status_notification,
     "FirmwareStatusNotification": firmware_status_notification,
     "Heartbeat": heartbeat,
+    "LogStatusNotification": log_status_notification,
     "MeterValues": meter_values,
     "SecurityEventNotification": security_event_notification,
+    "SignedFirmwareStatusNotification": signed_firmware_status_notification,
     "StartTransaction": start_transaction,
     "StatusNotification": status_notification,
     "StopTransaction": stop_transaction,

@@ -20,6 +20,7 @@ from gateway.logic.context import StationContext, id_tag_info
 from gateway.logic.stale import connector_status_seen, station_booted
 from gateway.ocpp16.convert import format_datetime
 from gateway.ocpp16.framing import OcppError
+from gateway.oplog import oplog
 
 __all__ = [
     "ALARM_FOR_ERROR",
@@ -32,8 +33,8 @@ __all__ = [
     "diagnostics_status_notification",
     "firmware_status_notification",
     "heartbeat",
-    "security_event_notification",
     "status_notification",
+    "transfer_status",
 ]
 
 log = logging.getLogger(__name__)
@@ -221,12 +222,14 @@ async def data_transfer(ctx: StationContext, payload: dict[str, Any]) -> dict[st
     return {"status": "UnknownVendorId"}
 
 
-async def _transfer_status(
+async def transfer_status(
     ctx: StationContext,
     status: str,
     record: Callable[[int, str], None],
     subject: str,
     failed: bool,
+    *,
+    message: str = "",
 ) -> dict[str, Any]:
     """Store a diagnostics/firmware transfer status, log it, and tell the portal."""
     state = ctx.state
@@ -239,11 +242,12 @@ async def _transfer_status(
             station_id=state.station_id,
             site_id=state.site_id,
             severity="warning" if failed else "info",
-            message=f"{subject} {status}",
+            message=message or f"{subject} {status}",
         )
 
     await ctx.store.write(unit)
     ctx.publish(f"{subject}.status", {"status": status})
+    oplog(ctx.charge_box_id, f"{subject}.status", status=status, failed=failed)
     return {}
 
 
@@ -251,7 +255,7 @@ async def diagnostics_status_notification(
     ctx: StationContext, payload: dict[str, Any]
 ) -> dict[str, Any]:
     status = payload["status"]
-    return await _transfer_status(
+    return await transfer_status(
         ctx, status, record_diagnostics_status, "diagnostics", status == "UploadFailed"
     )
 
@@ -260,25 +264,6 @@ async def firmware_status_notification(
     ctx: StationContext, payload: dict[str, Any]
 ) -> dict[str, Any]:
     status = payload["status"]
-    return await _transfer_status(
+    return await transfer_status(
         ctx, status, record_firmware_status, "firmware", status.endswith("Failed")
     )
-
-
-async def security_event_notification(
-    ctx: StationContext, payload: dict[str, Any]
-) -> dict[str, Any]:
-    state = ctx.state
-    text = f"{payload['type']} {payload.get('techInfo', '')}".strip()[:500]
-    await ctx.store.write(
-        lambda: log_event(
-            "station.security",
-            ctx.charge_box_id,
-            station_id=state.station_id,
-            site_id=state.site_id,
-            severity="warning",
-            message=text,
-        )
-    )
-    ctx.publish("security.event", {"type": payload["type"]})
-    return {}

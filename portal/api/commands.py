@@ -10,7 +10,7 @@ from quart import Blueprint
 from db.config_errors import ConfigurationError
 from db.passwords import hash_station_password
 from db.station_settings import check_station_password, set_password_hash_of
-from gateway import CENTRAL_SYSTEM_INITIATED
+from gateway import COMMAND_ACTIONS
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body
 from portal.api.stations import station_or_404
@@ -21,8 +21,9 @@ __all__ = ["COMMANDS", "bp", "ocpp_action"]
 
 bp = guard(Blueprint("commands", __name__), STAFF_ROLES)
 
-#: OCPP 1.6 operations a central system initiates (kebab-case in the URL).
-COMMANDS = tuple(sorted(CENTRAL_SYSTEM_INITIATED))
+#: OCPP 1.6 operations a central system initiates, the security extension's included
+#: (``install-certificate``, ``get-log``, ``signed-update-firmware``…: kebab-case in the URL).
+COMMANDS = tuple(sorted(COMMAND_ACTIONS))
 _BY_KEBAB = {
     "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-"): name
     for name in COMMANDS

@@ -100,6 +100,7 @@ def test_public_surface_is_pinned() -> None:
     assert sorted(gateway_package.__all__) == sorted(
         [
             "CENTRAL_SYSTEM_INITIATED",
+            "COMMAND_ACTIONS",
             "EVENT_KINDS",
             "CallErrorReply",
             "CommandTimeoutError",
