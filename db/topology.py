@@ -62,6 +62,7 @@ class NavStation:
     site_id: int | None
     floor_id: int | None
     outlets: list[NavOutlet] = field(default_factory=list)
+    open: bool = False  # its outlets shown (the Navigator's remembered state)
 
     @property
     def label(self) -> str:
@@ -73,6 +74,7 @@ class NavFloor:
     id: int
     name: str
     stations: list[NavStation] = field(default_factory=list)
+    open: bool = True  # its stations loaded and shown (False: loaded when opened)
 
 
 @dataclass
@@ -81,6 +83,7 @@ class NavSite:
     name: str
     floors: list[NavFloor] = field(default_factory=list)
     stations: list[NavStation] = field(default_factory=list)  # directly under the site
+    open: bool = True  # its floors and stations loaded and shown (False: loaded when opened)
 
 
 @dataclass

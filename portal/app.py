@@ -42,7 +42,6 @@ import os
 import secrets
 from functools import partial
 from typing import Any
-from urllib.parse import urlencode
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -63,6 +62,7 @@ from portal import timefmt
 from portal.access import MenuEntry, Principal, current_principal, not_found
 from portal.context import PortalState, get_state, get_store
 from portal.frame import frame_data
+from portal.navigator import node_link
 from portal.security import (
     SAFE_METHODS,
     LoginThrottle,
@@ -81,6 +81,7 @@ log = logging.getLogger(__name__)
 BLUEPRINT_MODULES: list[str] = [
     "portal.auth",
     "portal.frame",
+    "portal.navigator",
     "portal.settings",
     "portal.dashboard",
     "portal.alarms",
@@ -313,10 +314,7 @@ async def _frame_context() -> dict[str, Any]:
 
 def _node_url(key: str) -> str:
     """This page's URL scoped to another Navigator node (``?node=key``)."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("node", "page", "after")]
-    if key != "system":
-        args.append(("node", key))
-    return request.path + ("?" + urlencode(args) if args else "")
+    return node_link(request.path, list(request.args.items(multi=True)), key)
 
 
 def _app_menu() -> list[MenuEntry]:

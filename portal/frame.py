@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from quart import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 
+from db.navigator import navigator_view
 from db.news import delete_news, latest_news, publish_news
-from db.topology import Navigator, navigator_tree
+from db.topology import SYSTEM, Navigator, NodeRef, navigator_tree
 from portal.access import ALL_ROLES, STAFF_ROLES, Principal, current_principal, guard, requires
 from portal.context import get_gateway, get_state, get_store
 from portal.live import sse_station_stream, station_state
+from portal.navigator import live_colours, open_keys
 
 __all__ = ["bp", "frame_data", "system_name"]
 
 bp = guard(Blueprint("frame", __name__), ALL_ROLES)
 
 
-def _frame_rows(site_scope: int | None, staff: bool) -> tuple[Any, Navigator | None, str]:
-    """News, Navigator tree and system name in one trip to a database thread."""
-    tree = navigator_tree(site_scope) if staff else None
+def _frame_rows(
+    site_scope: int | None, staff: bool, keys: list[str] | None, node: NodeRef
+) -> tuple[Any, Navigator | None, str]:
+    """News, the Navigator's shown part and system name in one trip to a database thread."""
+    tree = navigator_view(site_scope, keys, node) if staff else None
     return latest_news(5), tree, system_name()
 
 
@@ -37,13 +41,14 @@ def system_name() -> str:
 async def frame_data(principal: Principal) -> dict[str, Any]:
     """Navigator tree (with live colours), news and system name for a full page."""
     staff = principal.role in STAFF_ROLES
-    news, tree, name = await get_store().read(_frame_rows, principal.site_scope, staff)
+    node: NodeRef = g.get("node") or SYSTEM
+    news, tree, name = await get_store().read(
+        _frame_rows, principal.site_scope, staff, open_keys(), node
+    )
     data: dict[str, Any] = {"news": news, "navigator": tree, "system_name": name, "live": {}}
+    data["current"] = node.key
     if tree is not None:
-        gateway = get_gateway()
-        data["live"] = {
-            s.charge_box_id: station_state(gateway, s.charge_box_id) for s in tree.stations()
-        }
+        data["live"] = live_colours(tree)
     return data
 
 

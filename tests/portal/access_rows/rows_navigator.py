@@ -1,0 +1,18 @@
+"""The Navigator's lazy levels and search."""
+
+from __future__ import annotations
+
+from tests.portal.access_rows import Case, expect
+
+ROWS = {
+    ("GET", "/navigator/children"): [
+        Case("/navigator/children?key=site:{solna}", expect(302, 403, 200, 404, 200, 200)),
+        Case("/navigator/children?key=floor:{solna_floor}", expect(302, 403, 200, 404, 200, 200)),
+        Case(
+            "/navigator/children?key=station:{solna_station}", expect(302, 403, 404, 404, 404, 404)
+        ),
+    ],
+    ("GET", "/navigator/search"): [
+        Case("/navigator/search?q=solna", expect(302, 403, 200, 200, 200, 200)),
+    ],
+}

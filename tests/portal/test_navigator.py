@@ -1,0 +1,178 @@
+"""The Navigator: natural order, levels that load when opened, remembered open branches,
+the search box, scoped to what the user may see."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import trio
+
+from db import Store
+from db.models import Outlet, Station
+from db.navigator import SMALL_TREE
+from portal import serve_portal
+from tests.portal.browser import BrowserThread, ensure_chromium, screenshot
+from tests.portal.conftest import PASSWORD, World, login
+
+
+def _labels(html: str) -> list[str]:
+    navigator = html.split('data-testid="navigator"', 1)[1].split('</ul>\n  <p class="legend"', 1)[
+        0
+    ]
+    return re.findall(
+        r'class="nav-node station[^>]*>\s*<span class="dot"[^>]*></span>([^<]+)<', navigator
+    )
+
+
+def _add_stations(site_id: int, names: list[str]) -> None:
+    for name in names:
+        station = Station.create(
+            charge_box_id=name.replace(" ", "-").upper(), name=name, site=site_id
+        )
+        Outlet.create(station=station, connector_id=1)
+
+
+async def test_stations_are_listed_in_natural_order(
+    client: Any, store: Store, world: World
+) -> None:
+    await store.write(_add_stations, world.kista, ["Garage P10", "Garage P2", "Garage P1"])
+    await login(client, "admin@example.com")
+    html = await (await client.get("/dashboard/")).get_data(as_text=True)
+    garage = [label for label in _labels(html) if label.startswith("Garage")]
+    assert garage == ["Garage P1", "Garage P2", "Garage P10"]
+
+
+async def test_a_big_tree_shows_the_remembered_branches_and_the_path_to_the_node(
+    client: Any, store: Store, world: World
+) -> None:
+    names = [f"Big {n}" for n in range(1, SMALL_TREE + 2)]
+    await store.write(_add_stations, world.kista, names)
+    await login(client, "admin@example.com")
+
+    closed = await (await client.get("/alarms/")).get_data(as_text=True)
+    assert "Big 1<" not in closed  # too many stations: sites closed, loaded when opened
+    assert f'data-key="site:{world.kista}" data-lazy="1"' in closed.replace(" >", ">")
+
+    path = await client.get(f"/alarms/?node=station:{world.solna_station}")
+    html = await path.get_data(as_text=True)
+    assert "Solna one" in html  # the selected station's site and floor are open
+    assert "Big 1<" not in html
+
+    client.set_cookie("localhost", "cp_nav", f"site:{world.kista}")
+    remembered = await (await client.get("/alarms/")).get_data(as_text=True)
+    assert "Big 2<" in remembered
+    assert "Solna one" not in remembered  # Solna stays closed: not remembered as open
+    labels = [label for label in _labels(remembered) if label.startswith("Big")]
+    assert labels[:3] == ["Big 1", "Big 2", "Big 3"]
+    assert labels[-1] == f"Big {SMALL_TREE + 1}"
+
+
+async def test_a_level_loads_with_links_to_the_page_being_shown(client: Any, world: World) -> None:
+    await login(client, "admin@example.com")
+    answer = await client.get(
+        f"/navigator/children?key=site:{world.solna}&page=/statistics/%3Fsort%3D-start"
+    )
+    html = await answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert f'href="/statistics/?sort=-start&amp;node=floor%3A{world.solna_floor}"' in html
+    assert "Solna two" in html  # directly under the site
+    floor = await client.get(f"/navigator/children?key=floor:{world.solna_floor}&page=//evil")
+    assert f'href="/?node=station%3A{world.solna_station}"' in await floor.get_data(as_text=True)
+
+
+async def test_a_site_administrator_neither_opens_nor_finds_another_site(
+    client: Any, store: Store, world: World
+) -> None:
+    await store.write(_add_stations, world.kista, ["Kista garage"])
+    await login(client, "site-admin@example.com")
+    other = await client.get(f"/navigator/children?key=site:{world.kista}")
+    assert other.status_code == 404
+    own = await client.get(f"/navigator/children?key=floor:{world.solna_floor}")
+    assert "Solna one" in await own.get_data(as_text=True)
+    found = await (await client.get("/navigator/search?q=garage")).get_data(as_text=True)
+    assert "Garage P1" in found  # his own floor, found by its name
+    assert "Kista" not in found
+
+
+async def test_the_search_finds_stations_floors_and_sites_with_their_ancestors(
+    client: Any, store: Store, world: World
+) -> None:
+    await store.write(_add_stations, world.kista, ["Garage P10", "Garage P2"])
+    await login(client, "admin@example.com")
+    html = await (await client.get("/navigator/search?q=p2&page=/alarms/")).get_data(as_text=True)
+    assert "Garage P2" in html
+    assert "Garage P10" not in html
+    assert 'class="nav-node site"' in html  # Kista, its site
+    assert "Solna one" not in html
+    nothing = await (await client.get("/navigator/search?q=zzz")).get_data(as_text=True)
+    assert "Nothing matches" in nothing
+
+
+@pytest.fixture(name="chromium", scope="module")
+def _chromium() -> Iterator[BrowserThread]:
+    if ensure_chromium() is None:
+        pytest.skip("Chromium is missing and cannot be installed (needs root and apt-get)")
+    thread = BrowserThread()
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.close()
+
+
+@pytest.mark.browser
+async def test_in_a_browser_the_tree_filters_opens_lazily_and_remembers(
+    chromium: BrowserThread, app: Any, store: Store, world: World, nursery: trio.Nursery
+) -> None:
+    names = [f"Big {n}" for n in range(1, SMALL_TREE + 2)]
+    await store.write(_add_stations, world.kista, names)
+    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
+    page = await chromium.new_page(f"http://127.0.0.1:{port}")
+    kista = f'details[data-key="site:{world.kista}"]'
+
+    def steps() -> dict[str, Any]:
+        page.goto("/login")
+        page.fill("input[name=email]", "admin@example.com")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector('[data-testid="logout"]', state="attached")
+        page.goto("/alarms/")
+        before = page.locator('a.station[data-cbid="BIG-7"]').count()
+        page.click(f"{kista} > summary", position={"x": 4, "y": 8})  # the marker
+        page.wait_for_selector('a.station[data-cbid="BIG-7"]')
+        href = page.get_attribute('a.station[data-cbid="BIG-7"]', "href")
+        page.reload()
+        after_reload = page.locator('a.station[data-cbid="BIG-7"]').count()
+        page.fill('[data-testid="navigator-search"]', "big 10")
+        page.wait_for_selector('[data-testid="navigator-results"] a.station')
+        found = page.inner_text('[data-testid="navigator-results"]')
+        tree_hidden = page.is_hidden('[data-testid="navigator"]')
+        screenshot(page, "navigator-search")
+        page.fill('[data-testid="navigator-search"]', "")
+        page.wait_for_selector('[data-testid="navigator"]')
+        page.click(f"{kista} > summary", position={"x": 4, "y": 8})
+        page.reload()
+        closed_again = page.locator('a.station[data-cbid="BIG-7"]').count()
+        return {
+            "before": before,
+            "href": href,
+            "after_reload": after_reload,
+            "found": found,
+            "tree_hidden": tree_hidden,
+            "closed_again": closed_again,
+        }
+
+    with trio.fail_after(60):
+        seen = await chromium.run(steps)
+    assert seen["before"] == 0
+    assert seen["href"].startswith("/alarms/?node=station%3A")
+    assert seen["after_reload"] == 1
+    assert "Big 10" in seen["found"]
+    assert "Big 101" in seen["found"]
+    assert "Big 7" not in seen["found"]
+    assert "Solna" not in seen["found"]
+    assert seen["tree_hidden"] is True
+    assert seen["closed_again"] == 0
