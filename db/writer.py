@@ -14,6 +14,7 @@ import peewee
 import trio
 
 from db.checkpointer import WalCheckpointer
+from db.failures import FailureLog, real_error
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class GroupCommitWriter:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._stats = WriterStatistics()
+        self.failures = FailureLog(log)  # a full disk: one line a minute, not one per batch
 
     def start(self) -> None:
         if self._thread is not None:
@@ -151,15 +153,16 @@ class GroupCommitWriter:
                 for job in batch:
                     self._run_job(job, savepoint=len(batch) > 1)
         except Exception as exc:  # the commit failed: nothing of the batch is stored
-            if isinstance(exc, ValueError) and any(job.error is exc for job in batch):
+            cause = real_error(exc)  # not peewee's "cannot rollback" that followed it
+            if isinstance(cause, ValueError) and any(job.error is cause for job in batch):
                 # a unit of work refused its input (db's domain errors are ValueErrors):
                 # the caller gets the exception and answers it; not a database failure
-                log.debug("a write refused its input: %s", exc)
+                log.debug("a write refused its input: %s", cause)
             else:
-                log.exception("group commit of %d jobs failed", len(batch))
+                self.failures.report("database write failed", cause)
             for job in batch:
                 if job.error is None:
-                    job.error = exc
+                    job.error = cause
         for job in batch:
             if job.error is not None:
                 self._stats.failed_jobs += 1
@@ -173,9 +176,15 @@ class GroupCommitWriter:
             else:
                 job.result = job.fn(*job.args)
         except Exception as exc:
-            job.error = exc
+            job.error = real_error(exc)
             if not savepoint:
                 raise
+        if job.error is not None and not getattr(
+            self._database.connection(), "in_transaction", True
+        ):
+            # SQLite rolled the whole transaction back (disk full, I/O error): the jobs
+            # before this one are gone too, and none may run outside it
+            raise job.error
 
     @staticmethod
     def _deliver(job: _Job) -> None:

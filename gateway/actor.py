@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
+from db.failures import FailureLog, is_storage_failure
 from db.models import utcnow
 from db.ocpp_records import outlet_count, store_configuration
 from db.ocpp_transactions import MeterIn, MeterResult
@@ -56,6 +57,7 @@ class Hub(Protocol):
     schemas: SchemaSet
     meter_writer: WriteBatcher[MeterIn, MeterResult]
     importer: ConfigImporter
+    storage_failures: FailureLog
 
 
 class _Command:
@@ -396,7 +398,12 @@ class StationActor:
                 self._hub.schemas.validate_response(call.action, reply)
         except OcppError as exc:
             return pack_call_error(call.unique_id, exc.code, exc.description, exc.details)
-        except Exception:
+        except Exception as exc:
+            if is_storage_failure(exc):  # the database's fault: a line a minute, no traceback
+                self._hub.storage_failures.report("storing a station message failed", exc)
+                return pack_call_error(
+                    call.unique_id, "InternalError", f"{call.action} could not be stored"
+                )
             log.exception("%s: %s failed", self.charge_box_id, call.action)
             return pack_call_error(
                 call.unique_id, "InternalError", f"{call.action} could not be processed"

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 import trio
 
 from db import Store
+from db.failures import FailureLog, is_storage_failure
 
 __all__ = ["WriteBatcher"]
 
@@ -33,8 +34,9 @@ class WriteBatcher(Generic[In, Out]):
 
     ``await submit(item)`` returns the item's result only after the batch holding it
     is committed (persist before acknowledge). While one batch is being written the
-    next one fills up, so batches grow with load. If a batch fails, its items are
-    retried one by one so that one bad message cannot fail its neighbours.
+    next one fills up, so batches grow with load. If a batch fails for one item (not
+    for the database: that fails the batch at once), it is bisected beside the next
+    batches, so one bad message neither fails nor slows its neighbours much.
     """
 
     def __init__(
@@ -55,7 +57,10 @@ class WriteBatcher(Generic[In, Out]):
         self.batches = 0
         self.items = 0
         self.largest = 0
-        self.retried = 0
+        self.retried = 0  # batches that failed and were bisected
+        self.bisect_writes = 0
+        self._nursery: trio.Nursery | None = None
+        self.failures = FailureLog(log, level=logging.WARNING)
 
     async def submit(self, item: In) -> Out:
         if not self._running:  # not started (e.g. a unit test): write directly
@@ -70,53 +75,90 @@ class WriteBatcher(Generic[In, Out]):
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         self._running = True
-        task_status.started()
         try:
-            while True:
-                await self._wakeup.wait()
-                self._wakeup = trio.Event()
-                while self._pending:
-                    batch = self._pending[: self._max_batch]
-                    del self._pending[: self._max_batch]
-                    try:
-                        await self._write(batch)
-                    except Exception as exc:  # a bug here must not end the gateway
-                        log.exception("write batch failed")
-                        for _, slot in batch:
-                            if not slot.done.is_set():
-                                slot.error = exc
-                                slot.done.set()
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery  # failed batches are bisected beside the next ones
+                task_status.started()
+                await self._loop()
         finally:
             self._running = False
+            self._nursery = None
             for _, slot in self._pending:
                 slot.error = RuntimeError("the gateway is shutting down")
                 slot.done.set()
             self._pending.clear()
 
+    async def _loop(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup = trio.Event()
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                try:
+                    await self._write(batch)
+                except Exception as exc:  # a bug here must not end the gateway
+                    log.exception("write batch failed")
+                    self._fail(batch, exc)
+
     async def _write(self, batch: list[tuple[In, _Slot[Out]]]) -> None:
         self.batches += 1
         self.items += len(batch)
         self.largest = max(self.largest, len(batch))
-        items = [item for item, _ in batch]
         try:
-            results = await self._run(self._write_batch, items)
+            results = await self._run(self._write_batch, [item for item, _ in batch])
         except Exception as exc:
-            if len(batch) == 1:
-                batch[0][1].error = exc
-                batch[0][1].done.set()
+            if len(batch) == 1 or is_storage_failure(exc):
+                self._fail(batch, exc)  # another try would meet the same database
                 return
             self.retried += 1
-            log.warning("a batch of %d writes failed; retrying them one by one", len(batch))
-            for item, slot in batch:
-                try:
-                    slot.result = (await self._run(self._write_batch, [item]))[0]
-                except Exception as exc:
-                    slot.error = exc
-                slot.done.set()
+            self.failures.report(
+                f"a batch of {len(batch)} writes failed, bisecting to the bad one", exc
+            )
+            assert self._nursery is not None
+            self._nursery.start_soon(self._bisect, batch)  # the next batch does not wait
             return
+        self._answer(batch, results)
+
+    async def _bisect(self, batch: list[tuple[In, _Slot[Out]]]) -> None:
+        """Write both halves of a failed batch at once; split a failing half again.
+
+        One bad item among n costs 2 x log2(n) writes (not n), done log2(n) deep, and
+        every good half is answered as soon as it is committed.
+        """
+        try:
+            half = len(batch) // 2
+            async with trio.open_nursery() as nursery:
+                for part in (batch[:half], batch[half:]):
+                    nursery.start_soon(self._settle, part)
+        except Exception as exc:  # a bug here must not end the gateway nor hang a station
+            log.exception("bisecting a failed batch failed")
+            self._fail(batch, exc)
+
+    async def _settle(self, part: list[tuple[In, _Slot[Out]]]) -> None:
+        self.bisect_writes += 1
+        try:
+            results = await self._run(self._write_batch, [item for item, _ in part])
+        except Exception as exc:
+            if len(part) == 1 or is_storage_failure(exc):
+                self._fail(part, exc)
+            else:
+                await self._bisect(part)
+            return
+        self._answer(part, results)
+
+    @staticmethod
+    def _answer(batch: list[tuple[In, _Slot[Out]]], results: list[Out]) -> None:
         for (_, slot), result in zip(batch, results, strict=True):
             slot.result = result
             slot.done.set()
+
+    @staticmethod
+    def _fail(batch: list[tuple[In, _Slot[Out]]], exc: BaseException) -> None:
+        for _, slot in batch:
+            if not slot.done.is_set():
+                slot.error = exc
+                slot.done.set()
 
     def statistics(self) -> dict[str, Any]:
         return {
@@ -124,6 +166,7 @@ class WriteBatcher(Generic[In, Out]):
             "items": self.items,
             "largest": self.largest,
             "retried": self.retried,
+            "bisectWrites": self.bisect_writes,
             "pending": len(self._pending),
         }
 
@@ -136,7 +179,7 @@ class BatchingStore:
     """The ``Store`` face that station actors use: writes from many stations share one job.
 
     ``write(fn, *args)`` returns after the batch holding ``fn(*args)`` is committed, like
-    ``Store.write``; a failing batch is rolled back and its units retried one by one.
+    ``Store.write``; a failing batch is rolled back and bisected to its failing unit.
     """
 
     def __init__(self, store: Store, *, max_batch: int = 500) -> None:

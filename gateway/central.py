@@ -12,6 +12,7 @@ import trio
 from trio_websocket import WebSocketServer
 
 from db import Store
+from db.failures import FailureLog
 from db.ocpp_records import StationRecord, find_station, find_stations
 from db.ocpp_transactions import MeterIn, MeterResult, record_meter_batch
 from gateway.batching import BatchingStore, WriteBatcher
@@ -55,6 +56,8 @@ class Gateway:
             store, find_stations, via=store.read
         )
         self.importer = ConfigImporter()
+        # station messages the database could not store: one log line per kind a minute
+        self.storage_failures = FailureLog(logging.getLogger("gateway.storage"))
         self._handler = ConnectionHandler(self)
         self._commands = 0
         self._command_errors = 0

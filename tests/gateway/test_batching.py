@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
+import peewee
 import pytest
 import trio
 
 from db import Store
 from db.alarms import log_event
-from db.models import Event
-from gateway.batching import BatchingStore
+from db.models import Event, MeterSample, utcnow
+from db.ocpp_transactions import MeterIn, MeterResult, SampleIn, record_meter_batch
+from gateway.batching import BatchingStore, WriteBatcher
 
 
 async def test_concurrent_writes_share_batches_and_a_failure_stays_alone(
@@ -49,3 +54,68 @@ async def test_without_a_running_batcher_writes_go_straight_to_the_store(store: 
     assert await store.read(lambda: Event.get_by_id(event_id).kind) == "direct"
     with pytest.raises(ZeroDivisionError):
         await batching.write(lambda: 1 / 0)
+
+
+async def test_a_failing_batch_finds_its_bad_item_by_bisection_not_one_by_one(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    runs: list[int] = []
+
+    def write_batch(messages: Sequence[MeterIn]) -> list[MeterResult]:
+        runs.append(len(messages))
+        return record_meter_batch(messages)
+
+    batcher: WriteBatcher[MeterIn, MeterResult] = WriteBatcher(store, write_batch, max_batch=64)
+    await nursery.start(batcher.run)
+    at = utcnow()
+    outcomes: dict[int, object] = {}
+
+    async def submit(n: int) -> None:
+        # connector 2**70 cannot be bound to an SQLite INTEGER: the batch holding it fails
+        connector = 2**70 if n == 17 else 1
+        message = MeterIn(
+            1, "CP1", connector, None, [SampleIn(at + dt.timedelta(seconds=n), str(n))], None
+        )
+        try:
+            outcomes[n] = await batcher.submit(message)
+        except OverflowError as exc:
+            outcomes[n] = exc
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as senders:
+            for n in range(64):
+                senders.start_soon(submit, n)
+    assert isinstance(outcomes.pop(17), OverflowError)
+    assert all(isinstance(result, MeterResult) for result in outcomes.values())
+    stored = await store.read(lambda: sorted(int(s.value) for s in MeterSample.select()))
+    assert stored == [n for n in range(64) if n != 17]
+    # one batch, then two halves per level down to the bad item: 1 + 2 x log2(64) = 13
+    assert len(runs) <= 13, runs
+    assert batcher.statistics()["retried"] == 1
+
+
+async def test_a_storage_failure_fails_the_batch_at_once_without_retrying_each_item(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    runs: list[int] = []
+
+    def write_batch(units: Sequence[int]) -> list[int]:
+        runs.append(len(units))
+        raise peewee.OperationalError("disk I/O error")
+
+    batcher: WriteBatcher[int, int] = WriteBatcher(store, write_batch)
+    await nursery.start(batcher.run)
+    failures: list[BaseException] = []
+
+    async def submit(n: int) -> None:
+        try:
+            await batcher.submit(n)
+        except peewee.OperationalError as exc:
+            failures.append(exc)
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as senders:
+            for n in range(20):
+                senders.start_soon(submit, n)
+    assert len(failures) == 20
+    assert sum(runs) == 20  # each item tried once: another try would meet the same disk
