@@ -32,8 +32,10 @@ def raise_alarm(
     connector_id: int = 0,
     message: str = "",
     now: dt.datetime | None = None,
+    count: int = 1,
 ) -> AlarmChange:
-    """Raise ``kind`` for the station/connector; a repeat of an active alarm counts up."""
+    """Raise ``kind`` for the station/connector; a repeat of an active alarm counts up
+    (by ``count``: occurrences counted elsewhere and written at once)."""
     now = now or utcnow()
     active = (
         Alarm.select()
@@ -46,7 +48,7 @@ def raise_alarm(
         .first()
     )
     if active is not None:
-        Alarm.update(count=Alarm.count + 1, message=message or active.message).where(
+        Alarm.update(count=Alarm.count + count, message=message or active.message).where(
             Alarm.id == active.id
         ).execute()
         return AlarmChange(active.id, kind, connector_id, new=False, message=message)
@@ -58,6 +60,7 @@ def raise_alarm(
         connector_id=connector_id,
         message=message,
         raised_at=now,
+        count=count,
     )
     Event.create(
         time=now,

@@ -22,6 +22,7 @@ from gateway.errors import StationOfflineError, UnknownStationError
 from gateway.events import EventBus
 from gateway.importer import ConfigImporter
 from gateway.ocpp16.schemas import SchemaSet, schemas
+from gateway.refusals import RefusalLog
 from gateway.registry import Registry
 from gateway.server import ConnectionHandler
 from gateway.supervisor import Supervisor
@@ -58,6 +59,12 @@ class Gateway:
         self.importer = ConfigImporter()
         # station messages the database could not store: one log line per kind a minute
         self.storage_failures = FailureLog(logging.getLogger("gateway.storage"))
+        self.refusals = RefusalLog(
+            store,
+            self.events,
+            interval=self.config.refusal_interval,
+            max_ids=self.config.refused_ids_remembered,
+        )
         self._handler = ConnectionHandler(self)
         self._commands = 0
         self._command_errors = 0
@@ -97,6 +104,7 @@ class Gateway:
             await nursery.start(self.station_lookup.run)
             await nursery.start(self.importer.run)
             await nursery.start(self.supervisor.run)
+            await nursery.start(self.refusals.run)
             listeners = await open_listeners(port, host, ssl_context)
             server = WebSocketServer(
                 self._handler,
@@ -159,6 +167,8 @@ class Gateway:
             "commands": self._commands,
             "commandErrors": self._command_errors,
             "refused": dict(self._handler.refused),
+            "refusals": self.refusals.statistics(),
+            "passwordChecks": self._handler.password_checks,
             "crashedActors": self._handler.crashed,
             "events": self.events.statistics(),
             "supervisor": self.supervisor.statistics(),

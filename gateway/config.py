@@ -40,3 +40,12 @@ class GatewayConfig:
     # received"); after a BootNotification the first such status closes it at once.
     stale_session_grace: float = 120.0
     meter_event_interval: float = 5.0  # at most one session.meter event per connector per ...
+    # Unauthenticated clients write nothing themselves: refused unknown ids, replacements
+    # and refused passwords are counted in memory and written coalesced every interval.
+    refusal_interval: float = 10.0
+    refused_ids_remembered: int = 1000  # distinct unknown ids counted one by one
+    # Station Basic-auth failures within the window, per charge box id and per address;
+    # past either limit every attempt is refused (429) before any hash is checked.
+    auth_failures_per_station: int = 10
+    auth_failures_per_address: int = 50
+    auth_failure_window: float = 300.0

@@ -12,13 +12,13 @@ from urllib.parse import unquote
 import trio
 from trio_websocket import WebSocketRequest
 
-from db.alarms import log_event, raise_alarm
+from db.alarms import log_event
 from db.models import utcnow
 from db.ocpp_records import StationRecord, record_connected
 from db.ocpp_transactions import running_sessions
 from db.passwords import verify_password
 from gateway.actor import StationActor
-from gateway.events import LiveEvent
+from gateway.auth_throttle import StationAuthThrottle
 
 if TYPE_CHECKING:
     from gateway.central import Gateway
@@ -68,8 +68,15 @@ class ConnectionHandler:
         self._gateway = gateway
         self._verified: set[tuple[str, bytes]] = set()
         self._auth_limiter = trio.CapacityLimiter(2)
-        self.refused = {"path": 0, "subprotocol": 0, "unknown": 0, "auth": 0}
+        self.refused = {"path": 0, "subprotocol": 0, "unknown": 0, "auth": 0, "throttled": 0}
         self.crashed = 0
+        self.password_checks = 0  # argon2 verifications run
+        config = gateway.config
+        self._throttle = StationAuthThrottle(
+            per_station=config.auth_failures_per_station,
+            per_address=config.auth_failures_per_address,
+            window=config.auth_failure_window,
+        )
 
     async def __call__(self, request: WebSocketRequest) -> None:
         # An exception escaping here would tear down serve_websocket and every station.
@@ -98,22 +105,47 @@ class ConnectionHandler:
             self.refused["subprotocol"] += 1
             await request.reject(400, body=b"subprotocol ocpp1.6 required")
             return
+        remote = peer_text(request.remote)  # "127.0.0.1:57546"
+        address = remote.rpartition(":")[0] or remote
+        wait, new_burst = self._throttle.retry_after(charge_box_id, address)
+        if wait > 0:  # refused before any database read or password hash
+            self.refused["throttled"] += 1
+            detail = ""
+            if new_burst:  # logged once per burst; a security event row per interval
+                log.warning(
+                    "%s: station password attempts from %s throttled for %.0f s",
+                    charge_box_id,
+                    address,
+                    wait,
+                )
+                detail = f"; throttled for {wait:.0f} s"
+            gateway.refusals.bad_password(charge_box_id, None, None, remote, detail)
+            await request.reject(
+                429,
+                extra_headers=[(b"Retry-After", str(int(wait) + 1).encode())],
+                body=b"Too many failed attempts",
+            )
+            return
         record = await gateway.station_lookup.submit(charge_box_id)
         if record is None:
             self.refused["unknown"] += 1
-            try:
-                await self._not_registered(charge_box_id, request)
-            finally:
-                await request.reject(404, body=b"Not registered")
+            gateway.refusals.not_registered(charge_box_id, remote)  # counted, written later
+            await request.reject(404, body=b"Not registered")
             return
-        if not await self._authenticated(record, request):
+        ok, presented = await self._authenticated(record, request)
+        if not ok:
             self.refused["auth"] += 1
+            if presented:  # a wrong password (or user): counted towards the throttle
+                self._throttle.failed(charge_box_id, address)
+                gateway.refusals.bad_password(charge_box_id, record.id, record.site_id, remote, "")
             await request.reject(
                 401,
                 extra_headers=[(b"WWW-Authenticate", b'Basic realm="OCPP", charset="UTF-8"')],
                 body=b"Unauthorized",
             )
             return
+        if presented:
+            self._throttle.succeeded(charge_box_id)
         ws = await request.accept(subprotocol=SUBPROTOCOL)
         await self._serve(record, ws)
 
@@ -126,8 +158,9 @@ class ConnectionHandler:
         if previous is not None:
             previous.replace()
             actor.publish("station.replaced", {"remote": peer_text(ws.remote)})
-            await self._log(
-                record, "station.replaced", "warning", f"new connection from {peer_text(ws.remote)}"
+            # an event row per interval, not per replacement (two clients may fight)
+            gateway.refusals.replaced(
+                record.charge_box_id, record.id, record.site_id, peer_text(ws.remote)
             )
         now = utcnow()
         state.online = True
@@ -191,16 +224,22 @@ class ConnectionHandler:
         except Exception:
             log.exception("%s: could not log %s", record.charge_box_id, kind)
 
-    async def _authenticated(self, record: StationRecord, request: WebSocketRequest) -> bool:
+    async def _authenticated(
+        self, record: StationRecord, request: WebSocketRequest
+    ) -> tuple[bool, bool]:
+        """(accepted, whether credentials were presented)."""
         if not record.password_hash:
-            return True  # security profile 0: a station without a password (test rigs)
+            return True, False  # security profile 0: a station without a password (test rigs)
         credentials = parse_basic_auth(request.headers)
-        if credentials is None or credentials[0] != record.charge_box_id:
-            return False
+        if credentials is None:
+            return False, False
+        if credentials[0] != record.charge_box_id:
+            return False, True
         password = credentials[1]
         key = (record.password_hash, hashlib.sha256(password.encode()).digest())
         if key in self._verified:
-            return True
+            return True, True
+        self.password_checks += 1
         ok = await trio.to_thread.run_sync(
             verify_password, record.password_hash, password, limiter=self._auth_limiter
         )
@@ -208,37 +247,4 @@ class ConnectionHandler:
             if len(self._verified) >= self._gateway.config.auth_cache_size:
                 self._verified.clear()
             self._verified.add(key)
-        return ok
-
-    async def _not_registered(self, charge_box_id: str, request: WebSocketRequest) -> None:
-        gateway = self._gateway
-        remote = peer_text(request.remote)  # "127.0.0.1:57546"
-        now = utcnow()
-
-        def unit():  # type: ignore[no-untyped-def]
-            change = raise_alarm(
-                "Not registered",
-                charge_box_id,
-                message=f"connection attempt from {remote}",
-                now=now,
-            )
-            if not change.new:
-                log_event(
-                    "station.not_registered",
-                    charge_box_id,
-                    severity="warning",
-                    message=f"unknown charge box id from {remote}",
-                    now=now,
-                )
-            return change
-
-        change = await gateway.store.write(unit)
-        gateway.events.publish(
-            LiveEvent(
-                "alarm.raised",
-                charge_box_id,
-                {"alarmId": change.alarm_id, "kind": "Not registered", "new": change.new},
-                now,
-                None,
-            )
-        )
+        return ok, True
