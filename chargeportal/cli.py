@@ -105,6 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             tls_key=args.tls_key,
             ftp_port=None if args.ftp_port < 0 else args.ftp_port,
             files_root=args.files_root,
+            max_pending_handshakes=args.max_pending_handshakes,
         )
     )
 
@@ -259,6 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", metavar="FILE")
     serve.add_argument("--ftp-port", type=int, default=2121, help="embedded FTP server (-1: none)")
     serve.add_argument("--files-root", default="var/files", metavar="DIR")
+    serve.add_argument(
+        "--max-pending-handshakes",
+        type=int,
+        default=512,
+        metavar="N",
+        help="stations still in their WebSocket handshake at once (the oldest is closed)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     init = sub.add_parser("init-db", parents=[common], help="create the schema (+ demo data)")

@@ -29,6 +29,7 @@ class ServeOptions:
     tls_key: str | None = None
     ftp_port: int | None = 2121
     files_root: str = "var/files"
+    max_pending_handshakes: int = 512
 
 
 def server_ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
@@ -73,11 +74,16 @@ async def serve(
     task_status: trio.TaskStatus[tuple[int, int | None]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Open the database, then run the gateway and the portal until cancelled."""
-    from gateway import Gateway
+    from gateway import Gateway, GatewayConfig
+    from gateway.admission import raise_open_file_limit
 
     context = server_ssl_context(options.tls_cert, options.tls_key)
+    open_files = raise_open_file_limit()  # 1,024 by default: far too few for stations
+    log.info("open-file limit %d", open_files)
     async with open_store(options.db) as store:
-        gateway = Gateway(store)
+        gateway = Gateway(
+            store, config=GatewayConfig(max_pending_handshakes=options.max_pending_handshakes)
+        )
         async with trio.open_nursery() as nursery:
             gateway_port = await nursery.start(
                 partial(gateway.serve, options.host, options.gateway_port, ssl_context=context)

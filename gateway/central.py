@@ -15,6 +15,7 @@ from db import Store
 from db.failures import FailureLog
 from db.ocpp_records import StationRecord, find_station, find_stations
 from db.ocpp_transactions import MeterIn, MeterResult, record_meter_batch
+from gateway.admission import Admission, open_file_limit
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.commands import after_command, check_command
 from gateway.config import GatewayConfig
@@ -69,6 +70,7 @@ class Gateway:
         self._commands = 0
         self._command_errors = 0
         self.port: int | None = None
+        self.admission: Admission | None = None  # while serving
 
     async def serve(
         self,
@@ -105,7 +107,12 @@ class Gateway:
             await nursery.start(self.importer.run)
             await nursery.start(self.supervisor.run)
             await nursery.start(self.refusals.run)
-            listeners = await open_listeners(port, host, ssl_context)
+            config = self.config
+            self.admission = Admission(
+                max_pending=config.max_pending_handshakes,
+                max_open=config.max_connections or open_file_limit() - config.fd_reserve,
+            )
+            listeners = await open_listeners(port, host, ssl_context, self.admission)
             server = WebSocketServer(
                 self._handler,
                 # typed for trio's own listeners; any trio Listener works (serve_listeners)
@@ -168,6 +175,7 @@ class Gateway:
             "commandErrors": self._command_errors,
             "refused": dict(self._handler.refused),
             "refusals": self.refusals.statistics(),
+            "connections": self.admission.statistics() if self.admission is not None else {},
             "passwordChecks": self._handler.password_checks,
             "crashedActors": self._handler.crashed,
             "events": self.events.statistics(),

@@ -49,3 +49,9 @@ class GatewayConfig:
     auth_failures_per_station: int = 10
     auth_failures_per_address: int = 50
     auth_failure_window: float = 300.0
+    # File descriptors: connections still in their WebSocket handshake (the oldest is
+    # closed when another arrives), and all gateway connections, kept below the soft
+    # RLIMIT_NOFILE minus fd_reserve so the portal and the database always find one.
+    max_pending_handshakes: int = 512
+    fd_reserve: int = 256
+    max_connections: int | None = None  # None: the soft limit minus fd_reserve

@@ -19,6 +19,7 @@ from db.ocpp_transactions import running_sessions
 from db.passwords import verify_password
 from gateway.actor import StationActor
 from gateway.auth_throttle import StationAuthThrottle
+from gateway.transport import transport_stream
 
 if TYPE_CHECKING:
     from gateway.central import Gateway
@@ -80,6 +81,10 @@ class ConnectionHandler:
 
     async def __call__(self, request: WebSocketRequest) -> None:
         # An exception escaping here would tear down serve_websocket and every station.
+        admission = self._gateway.admission
+        stream = transport_stream(request)
+        if admission is not None and stream is not None:
+            admission.handshaken(stream)  # no longer one the next arrival may evict
         try:
             await self._handle(request)
         except Exception:

@@ -26,7 +26,9 @@ import ssl
 
 import trio
 
-__all__ = ["TcpListener", "TcpStream", "open_listeners"]
+from gateway.admission import Admission
+
+__all__ = ["TcpListener", "TcpStream", "open_listeners", "transport_stream"]
 
 #: accept() errors that mean "out of resources": trio.serve_listeners sleeps and retries
 _CAPACITY_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
@@ -39,10 +41,11 @@ DEFAULT_RECEIVE_SIZE = 65536
 class TcpStream(trio.abc.HalfCloseableStream):
     """One accepted TCP connection (non-blocking, TCP_NODELAY)."""
 
-    __slots__ = ("_closed", "socket")
+    __slots__ = ("_admission", "_closed", "socket")
 
-    def __init__(self, sock: stdlib_socket.socket) -> None:
+    def __init__(self, sock: stdlib_socket.socket, admission: Admission | None = None) -> None:
         sock.setblocking(False)
+        self._admission = admission
         try:
             sock.setsockopt(stdlib_socket.IPPROTO_TCP, stdlib_socket.TCP_NODELAY, 1)
         except OSError:
@@ -115,11 +118,17 @@ class TcpStream(trio.abc.HalfCloseableStream):
         except OSError:
             pass  # the peer is gone already
 
-    async def aclose(self) -> None:
+    def abort(self) -> None:
+        """Close at once (no await): the task reading it wakes with ClosedResourceError."""
         if not self._closed:
             self._closed = True
             trio.lowlevel.notify_closing(self.socket)  # wakes a task blocked on it
             self.socket.close()
+            if self._admission is not None:
+                self._admission.closed(self)
+
+    async def aclose(self) -> None:
+        self.abort()
         await trio.lowlevel.checkpoint()
 
 
@@ -127,10 +136,14 @@ class TcpListener(trio.abc.Listener[trio.abc.Stream]):
     """Accepts ``TcpStream`` connections (wrapped in ``trio.SSLStream`` when TLS)."""
 
     def __init__(
-        self, sock: stdlib_socket.socket, ssl_context: ssl.SSLContext | None = None
+        self,
+        sock: stdlib_socket.socket,
+        ssl_context: ssl.SSLContext | None = None,
+        admission: Admission | None = None,
     ) -> None:
         sock.setblocking(False)
         self.socket = sock
+        self._admission = admission
         self.port: int = sock.getsockname()[1]
         self._ssl_context = ssl_context
         self._closed = False
@@ -154,7 +167,11 @@ class TcpListener(trio.abc.Listener[trio.abc.Stream]):
                     raise trio.ClosedResourceError("the listener was closed") from None
                 raise  # capacity errors: trio.serve_listeners waits and tries again
             await trio.lowlevel.cancel_shielded_checkpoint()
-            stream = TcpStream(connection)
+            stream = TcpStream(connection, self._admission)
+            if self._admission is not None and not self._admission.admit(stream):
+                stream._admission = None  # never counted
+                stream.abort()
+                continue
             if self._ssl_context is None:
                 return stream
             return trio.SSLStream(
@@ -170,7 +187,10 @@ class TcpListener(trio.abc.Listener[trio.abc.Stream]):
 
 
 async def open_listeners(
-    port: int, host: str | None, ssl_context: ssl.SSLContext | None = None
+    port: int,
+    host: str | None,
+    ssl_context: ssl.SSLContext | None = None,
+    admission: Admission | None = None,
 ) -> list[TcpListener]:
     """Bind like ``trio.open_tcp_listeners`` (every address of ``host``), as ``TcpListener``s."""
     bound = await trio.open_tcp_listeners(port, host=host)
@@ -179,5 +199,16 @@ async def open_listeners(
         sock = listener.socket
         # hand the descriptor over from trio's socket wrapper to a plain socket object
         plain = stdlib_socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
-        listeners.append(TcpListener(plain, ssl_context))
+        listeners.append(TcpListener(plain, ssl_context, admission))
     return listeners
+
+
+def transport_stream(request: object) -> TcpStream | None:
+    """The ``TcpStream`` under a trio-websocket request (through TLS), if it is one.
+
+    trio-websocket has no public way to reach it: ``request._connection._stream``
+    (pinned by tests/gateway/test_admission.py).
+    """
+    stream = getattr(getattr(request, "_connection", None), "_stream", None)
+    stream = getattr(stream, "transport_stream", stream)  # trio.SSLStream
+    return stream if isinstance(stream, TcpStream) else None
