@@ -48,6 +48,8 @@ def _violation(field: str, message: str) -> OcppError:
 
 
 def _check_string(field: str, value: str) -> None:
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise _violation(field, "NUL characters are not accepted")
     if value.isascii():
         return
     try:
@@ -113,7 +115,7 @@ def _walk(value: Any, field: str, key: str) -> None:
 def check_payload(payload: dict[str, Any]) -> None:
     """Raise ``OcppError`` naming the field when a value cannot be stored as sent.
 
-    Integers outside their column's range, lone surrogates in strings, date-times
+    Integers outside their column's range, lone surrogates and NUL in strings, date-times
     that leave years 1..9999 when converted to UTC, and sampled values that are not
     finite, too large or too long.
     """

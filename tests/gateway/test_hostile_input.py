@@ -68,6 +68,7 @@ CASES: list[tuple[str, str, dict[str, Any] | str, str, str]] = [
         "transactionId",
     ),
     ("surrogate idTag", "Authorize", '{"idTag":"AB\\ud800"}', "Type", "idTag"),
+    ("NUL in idTag", "Authorize", '{"idTag":"AB\\u0000C"}', "Property", "idTag"),
     (
         "surrogate vendor",
         "BootNotification",
