@@ -301,6 +301,7 @@ class LoadRun:
         heartbeat_interval: float,
         connect_concurrency: int,
         log_path: Path,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.stations = stations
         self.popens: list[subprocess.Popen[str]] = []
@@ -318,6 +319,7 @@ class LoadRun:
                 *("--heartbeat-interval", str(heartbeat_interval)),
                 *("--connect-concurrency", str(max(1, connect_concurrency // len(share)))),
                 "--samples",
+                *extra_args,
             ]
             proc = subprocess.Popen(
                 cmd,

@@ -73,6 +73,7 @@ class Station:
         self.outlets_at: float | None = None
         self.tasks: set[asyncio.Task[None]] = set()
         self.loop = asyncio.get_running_loop()
+        self.poisoned = False  # sends meter values no column can hold (--poison-every)
 
     # -- wire --------------------------------------------------------------------------
 
@@ -202,7 +203,7 @@ class Station:
                         "timestamp": iso_now(),
                         "sampledValue": [
                             {
-                                "value": str(self.meter_wh),
+                                "value": "1e30" if self.poisoned else str(self.meter_wh),
                                 "context": "Sample.Periodic",
                                 "measurand": "Energy.Active.Import.Register",
                                 "unit": "Wh",
@@ -278,7 +279,11 @@ class Station:
             if now >= next_heartbeat:
                 await self.call("Heartbeat", {})
                 next_heartbeat = now + self.args.heartbeat_interval
-            await self.meter_values(1)
+            try:
+                await self.meter_values(1)
+            except CallFailedError:
+                if not self.poisoned:
+                    raise  # a poisoned station expects its CALLERROR and goes on
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
@@ -306,6 +311,9 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
         Station(f"{args.prefix}{i:05d}", args, rec)
         for i in range(args.first, args.first + args.count)
     ]
+    if args.poison_every:
+        for index, station in enumerate(stations, start=args.first):
+            station.poisoned = index % args.poison_every == args.poison_every - 1
     gate = asyncio.Semaphore(args.connect_concurrency)
     boots = await asyncio.gather(
         *(s.boot(start_at, gate) for s in stations), return_exceptions=True
@@ -370,6 +378,7 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
         "completed_in_window": rec.completed_in_window,
         "window_s": args.duration,
         "actions": actions,
+        "poisoned": sum(s.poisoned for s in stations),
         "call_errors": dict(rec.errors),
         "failures": dict(failures),
         "cpu_s_in_window": cpu_window.get("hi", 0.0) - cpu_window.get("lo", 0.0),
@@ -401,6 +410,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--heartbeat-interval", type=float, default=30.0)
     parser.add_argument("--call-timeout", type=float, default=60.0)
     parser.add_argument("--samples", action="store_true", help="include every latency")
+    parser.add_argument(
+        "--poison-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="every Nth station (by number) sends meter value 1e30 and expects a CALLERROR",
+    )
     args = parser.parse_args(argv)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:

@@ -107,6 +107,7 @@ class StationActor:
         "_nursery",
         "_queue",
         "_received",
+        "_refused_streak",
         "_sending",
         "_sent_calls",
         "_ws",
@@ -116,6 +117,7 @@ class StationActor:
         "crashed",
         "meter_writer",
         "raw",
+        "refusals_delayed",
         "replaced",
         "state",
         "store",
@@ -140,6 +142,7 @@ class StationActor:
         self.config_imported = config_imported
         self.unique_id = ""
         self.raw = ""
+        self.refusals_delayed = 0
         self.replaced = False
         self.crashed: BaseException | None = None
         self._cancel_scope: trio.CancelScope | None = None
@@ -152,6 +155,7 @@ class StationActor:
         self._current: _Command | None = None
         self._received = 0
         self._sent_calls = 0
+        self._refused_streak = 0  # CALLs refused in a row (bad input), for the backoff
 
     # -- context for station logic ---------------------------------------------------
 
@@ -210,6 +214,7 @@ class StationActor:
             "chargeBoxId": self.charge_box_id,
             "received": self._received,
             "sentCalls": self._sent_calls,
+            "refusalsDelayed": self.refusals_delayed,
             "queuedCommands": queued,
             "outstandingCall": self._current.action if self._current is not None else None,
         }
@@ -360,11 +365,27 @@ class StationActor:
             frame = parse_frame(message)
         except OcppError as exc:
             log.info("%s: bad frame: %s", self.charge_box_id, exc)
+            await self._refused()
             return pack_call_error(exc.unique_id or "-1", exc.code, exc.description, exc.details)
         if isinstance(frame, Call):
             return await self._handle_call(frame, message)
         self._deliver(frame)
         return None
+
+    async def _refused(self) -> None:
+        """Slow down a station whose CALLs are refused again and again (bad input).
+
+        OCPP-J lets a station send its next CALL only after our answer, so holding the
+        answer back costs one sleeping task and caps what a broken or hostile station can
+        make the gateway parse: after ``refusal_backoff_after`` refusals in a row each
+        answer waits 10 ms, doubling up to ``refusal_backoff_max``. One accepted CALL
+        ends the streak; an honest station's occasional refusal is never delayed.
+        """
+        self._refused_streak += 1
+        beyond = self._refused_streak - self.config.refusal_backoff_after
+        if beyond > 0:
+            self.refusals_delayed += 1
+            await trio.sleep(min(0.01 * 2 ** min(beyond - 1, 16), self.config.refusal_backoff_max))
 
     async def _check_outlet(self, connector_id: int) -> None:
         """Refuse a connectorId beyond the station's outlets (read again: one may be new)."""
@@ -397,6 +418,7 @@ class StationActor:
             if self.config.check_own_replies:
                 self._hub.schemas.validate_response(call.action, reply)
         except OcppError as exc:
+            await self._refused()
             return pack_call_error(call.unique_id, exc.code, exc.description, exc.details)
         except Exception as exc:
             if is_storage_failure(exc):  # the database's fault: a line a minute, no traceback
@@ -410,4 +432,5 @@ class StationActor:
             )
         finally:
             self.raw = ""
+        self._refused_streak = 0
         return pack_call_result(call.unique_id, reply)

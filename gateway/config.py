@@ -49,6 +49,10 @@ class GatewayConfig:
     auth_failures_per_station: int = 10
     auth_failures_per_address: int = 50
     auth_failure_window: float = 300.0
+    # A station whose CALLs are refused (bad input) more than this many times in a row
+    # gets each further answer 10 ms later, doubling up to the maximum (seconds).
+    refusal_backoff_after: int = 3
+    refusal_backoff_max: float = 1.0
     # File descriptors: connections still in their WebSocket handshake (the oldest is
     # closed when another arrives), and all gateway connections, kept below the soft
     # RLIMIT_NOFILE minus fd_reserve so the portal and the database always find one.

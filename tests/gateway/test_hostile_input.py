@@ -267,3 +267,25 @@ async def test_an_outlet_added_while_connected_is_accepted_without_reconnecting(
                 )
             )
             await station.result("StatusNotification", status(connectorId=2))
+
+
+async def test_a_station_refused_again_and_again_is_answered_ever_later(
+    gateway: Gateway, port: int, db_write
+) -> None:
+    await db_write(add_station, "CP1", outlets=2)
+    bad = status(connectorId=99)
+    with trio.fail_after(10):
+        async with open_station(port, "CP1") as station:
+            started = trio.current_time()
+            for _ in range(8):
+                await assert_refused(station, "StatusNotification", bad, "Property", "connectorId")
+            waited = trio.current_time() - started
+            actor = gateway.registry.actor("CP1")
+            assert actor is not None
+            # refusals 4..8 waited 10, 20, 40, 80 and 160 ms before their answer
+            assert actor.refusals_delayed == 5
+            assert waited >= 0.31
+            # one accepted CALL ends the streak: the next refusal is answered at once
+            await station.result("Heartbeat", {})
+            await assert_refused(station, "StatusNotification", bad, "Property", "connectorId")
+            assert actor.refusals_delayed == 5
