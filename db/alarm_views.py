@@ -34,6 +34,9 @@ ALARM_COLUMNS = (
     ("site", "Site"),
     ("message", "Message"),
     ("count", "Count"),
+    ("acknowledged_at", "Acknowledged"),
+    ("acknowledged_by", "Acknowledged by"),
+    ("ack_comment", "Comment"),
 )
 EVENT_COLUMNS = (
     ("time", "Time"),
@@ -110,6 +113,9 @@ def _alarm_row(a: Any, sites: dict[int, str]) -> dict[str, Any]:
         "site": sites.get(a.site_id, ""),
         "message": a.message,
         "count": a.count,
+        "acknowledged_at": a.acknowledged_at,
+        "acknowledged_by": a.acknowledged_by,
+        "ack_comment": a.ack_comment,
     }
 
 
@@ -122,7 +128,23 @@ def list_alarms(
     order = (Alarm.raised_at.asc(), Alarm.id) if active else (Alarm.cleared_at.desc(), Alarm.id)
     sites = _site_names()
     rows = [_alarm_row(a, sites) for a in query.order_by(*order).limit(limit).offset(offset)]
+    _mark_clearable(rows)
     return rows, total
+
+
+def _mark_clearable(rows: list[dict[str, Any]]) -> None:
+    """``clearable``: an active alarm nothing will clear but a person (``db.alarm_actions``)."""
+    from db.alarm_actions import can_clear_by_hand
+
+    ids = {r["charge_box_id"] for r in rows if r["cleared_at"] is None}
+    configured = {
+        s.charge_box_id
+        for s in Station.select(Station.charge_box_id).where(Station.charge_box_id.in_(ids))
+    }
+    for row in rows:
+        row["clearable"] = row["cleared_at"] is None and can_clear_by_hand(
+            row["kind"], row["charge_box_id"], configured=row["charge_box_id"] in configured
+        )
 
 
 def iter_alarms(flt: LogFilter, *, active: bool, chunk: int = 5000) -> Iterator[dict[str, Any]]:

@@ -427,6 +427,10 @@ class Alarm(BaseModel):
     raised_at = pw.DateTimeField(default=utcnow)
     cleared_at = pw.DateTimeField(null=True, index=True)
     count = pw.IntegerField(default=1)
+    # acknowledged by a person (an e-mail, kept if the account goes), when, and why
+    acknowledged_at = pw.DateTimeField(null=True)
+    acknowledged_by = pw.CharField(default="", max_length=254, constraints=[pw.SQL("DEFAULT ''")])
+    ack_comment = pw.TextField(default="", constraints=[pw.SQL("DEFAULT ''")])
 
     class Meta:
         indexes = ((("charge_box_id", "kind", "connector_id", "cleared_at"), False),)

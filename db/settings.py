@@ -66,6 +66,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "Leaflet tile template; empty: no background map.",
     ),
+    SettingSpec(
+        "alarms.not_registered_hours",
+        "Not registered after (hours)",
+        "24",
+        "A station configured here that has not connected within this many hours raises "
+        "the Not registered alarm; 0: never.",
+    ),
 )
 _BY_KEY = {spec.key: spec for spec in SETTINGS}
 
@@ -95,6 +102,14 @@ def _check(key: str, value: str) -> str:
             return check_zone(value)
         except ValueError as exc:
             raise ConfigurationError(str(exc), field=key) from None
+    if key == "alarms.not_registered_hours":
+        try:
+            hours = float(value.replace(",", "."))
+        except ValueError:
+            hours = -1.0
+        if not 0 <= hours <= 24 * 365:
+            raise ConfigurationError("A number of hours from 0 (never) to 8760.", field=key)
+        return f"{hours:g}"
     if key == "ftp.mode" and value not in {"embedded", "external"}:
         raise ConfigurationError("FTP server is 'embedded' or 'external'.", field=key)
     schemes = {

@@ -1,4 +1,5 @@
-"""Heartbeat watchdog: "No network" alarms for silent or disconnected stations."""
+"""Heartbeat watchdog: "No network" alarms for silent or disconnected stations, and
+"Not registered" for configured stations that never connected (``db.alarm_actions``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from db.alarm_actions import NOT_REGISTERED, check_registrations
 from db.alarms import AlarmChange, active_alarms, clear_alarms, raise_alarm
 from db.models import Station, utcnow
 from db.ocpp_records import touch_last_seen
@@ -74,6 +76,7 @@ class Supervisor:
         gateway = self._gateway
         config = gateway.config
         self.ticks += 1
+        await self._watch_registrations()
         now_mono = trio.current_time()
         silent_after = config.no_network_factor * config.heartbeat_interval
         seen: list[tuple[int, object]] = []
@@ -136,6 +139,24 @@ class Supervisor:
                     {"alarmId": change.alarm_id, "kind": NO_NETWORK, "message": change.message},
                     now,
                     state.site_id,
+                )
+            )
+
+    async def _watch_registrations(self) -> None:
+        """Raise "Not registered" for stations configured longer ago than the system
+        setting that never connected; clear it once the station is online."""
+        gateway = self._gateway
+        online = {state.charge_box_id for state in gateway.registry.states() if state.online}
+        changes = await gateway.store.write(check_registrations, online)
+        now = utcnow()
+        for charge_box_id, site_id, change in changes:
+            gateway.events.publish(
+                LiveEvent(
+                    "alarm.raised" if change.raised else "alarm.cleared",
+                    charge_box_id,
+                    {"alarmId": change.alarm_id, "kind": NOT_REGISTERED, "message": change.message},
+                    now,
+                    site_id,
                 )
             )
 

@@ -1,4 +1,5 @@
-"""Alarms (SPEC §8): active alarms, alarm history and the event log, each exportable."""
+"""Alarms (SPEC §8): active alarms, alarm history and the event log, each exportable;
+acknowledging an alarm, and clearing by hand the one kind nothing else clears."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
-from quart import Blueprint, render_template, request
-from werkzeug.exceptions import BadRequest, NotFound
+from quart import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import NotFound
 
+from db.alarm_actions import acknowledge_alarm, clear_by_hand
 from db.alarm_views import (
     ALARM_COLUMNS,
     EVENT_COLUMNS,
@@ -19,9 +21,10 @@ from db.alarm_views import (
     list_alarms,
     list_events,
 )
-from db.models import ALARM_KINDS
+from db.config_errors import ConfigurationError, NotFoundError
+from db.models import ALARM_KINDS, utcnow
 from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard
-from portal.context import get_store, selected_node
+from portal.context import get_gateway, get_store, selected_node
 from portal.table_export import csv_response, xlsx_response
 from portal.timefmt import display_zone, parse_local
 
@@ -39,7 +42,17 @@ VIEWS = {
 
 
 #: columns holding a time (naive UTC), shown and exported in the display zone
-TIME_KEYS = frozenset({"raised_at", "cleared_at", "time"})
+TIME_KEYS = frozenset({"raised_at", "cleared_at", "time", "acknowledged_at"})
+TIME_LABELS = {"from": "From", "to": "To"}
+
+
+class FilterInputError(ValueError):
+    """A filter the page cannot use; shown next to the filters, the rest still applies."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+        self.message = message
 
 
 def _time_arg(name: str) -> dt.datetime | None:
@@ -50,7 +63,11 @@ def _time_arg(name: str) -> dt.datetime | None:
     try:
         return parse_local(raw)
     except ValueError:
-        raise BadRequest(f"{name}: not a date or date-time ({raw!r})") from None
+        raise FilterInputError(
+            name,
+            f"{TIME_LABELS[name]}: {raw!r} is not a date or date-time "
+            "(YYYY-MM-DD or YYYY-MM-DDTHH:MM); this filter is left out.",
+        ) from None
 
 
 def _zoned(columns: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
@@ -59,20 +76,30 @@ def _zoned(columns: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     return [(key, f"{label} ({zone})" if key in TIME_KEYS else label) for key, label in columns]
 
 
-def _filter() -> LogFilter:
+def _filter() -> tuple[LogFilter, list[FilterInputError]]:
+    """The filter of this request, and what in it could not be used (left out)."""
     principal = current_principal()
     assert principal is not None
     node = selected_node()
-    return LogFilter(
+    errors: list[FilterInputError] = []
+    bounds: dict[str, dt.datetime | None] = {}
+    for name in ("from", "to"):
+        try:
+            bounds[name] = _time_arg(name)
+        except FilterInputError as exc:
+            errors.append(exc)
+            bounds[name] = None
+    flt = LogFilter(
         site_scope=principal.site_scope,
         node_kind=node.kind,
         node_id=node.id,
         station_id=node.station_id,
         kind=request.args.get("kind", ""),
         q=request.args.get("q", "").strip(),
-        since=_time_arg("from"),
-        until=_time_arg("to"),
+        since=bounds["from"],
+        until=bounds["to"],
     )
+    return flt, errors
 
 
 def _page_number() -> int:
@@ -82,8 +109,8 @@ def _page_number() -> int:
         return 1
 
 
-async def _render(view: str) -> Any:
-    flt = _filter()
+async def _render(view: str, *, notice: str = "", status: int = 200) -> Any:
+    flt, errors = _filter()
     page = _page_number()
     offset = (page - 1) * PAGE_SIZE
     store = get_store()
@@ -94,7 +121,9 @@ async def _render(view: str) -> Any:
         rows, total = await store.read(query)
     title, columns = VIEWS[view]
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return await render_template(
+    bad = {e.param for e in errors}
+    export_args = {k: v for k, v in args.items() if k not in bad}
+    html = await render_template(
         "alarms/index.html",
         view=view,
         title=title,
@@ -105,9 +134,14 @@ async def _render(view: str) -> Any:
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
         kinds=ALARM_KINDS if view != "events" else (),
         args=args,
-        query=urlencode(args),
+        query=urlencode(export_args),
         page_query=lambda n: urlencode({**args, "page": n}),
+        filter_errors=errors,
+        notice=notice,
+        here=request.full_path.rstrip("?"),
+        me=current_principal(),
     )
+    return html, status
 
 
 @bp.get("/")
@@ -133,7 +167,7 @@ async def export(view: str, fmt: str) -> Any:
     """The filtered table as .xlsx or .csv."""
     if view not in VIEWS or fmt not in ("xlsx", "csv"):
         raise NotFound("no such export")
-    flt = _filter()
+    flt, _bad = _filter()  # the page's export links leave out what the page could not use
     title, columns = VIEWS[view]
     if view == "events":
         rows = partial(iter_events, flt)
@@ -147,3 +181,54 @@ async def export(view: str, fmt: str) -> Any:
             get_store(), rows, headers, title=title, filename=filename, zone=zone
         )
     return await csv_response(get_store(), rows, headers, filename=filename, zone=zone)
+
+
+# --- acknowledge, clear by hand ---------------------------------------------------------
+
+
+def _back() -> str:
+    """The Alarms page the form was sent from (a path of this blueprint only)."""
+    back = request.args.get("back", "")
+    base = url_for("alarms.index")
+    return back if back.startswith(base) and not back.startswith("//") else base
+
+
+async def _alarm_action(alarm_id: int, action: Any, done: str, event: str) -> Any:
+    principal = current_principal()
+    assert principal is not None
+    form = await request.form
+    try:
+        await get_store().write(
+            partial(
+                action,
+                alarm_id,
+                by=principal.email,
+                comment=str(form.get("comment", "")),
+                site_scope=principal.site_scope,
+            )
+        )
+    except NotFoundError:
+        raise NotFound("no such alarm") from None
+    except ConfigurationError as exc:
+        status = 400 if exc.field == "comment" else 409
+        return await _render("active", notice=exc.message, status=status)
+    from gateway.events import LiveEvent
+
+    live = LiveEvent(event, "", {"alarmId": alarm_id, "byHand": True}, utcnow(), None)
+    get_gateway().events.publish(live)  # open Alarms pages offer a reload
+    await flash(done)
+    return redirect(_back(), 303)
+
+
+@bp.post("/<int:alarm_id>/acknowledge")
+async def acknowledge(alarm_id: int) -> Any:
+    """Someone saw the alarm: who, when and his comment stay with it (it stays active)."""
+    return await _alarm_action(
+        alarm_id, acknowledge_alarm, "Alarm acknowledged.", "alarm.acknowledged"
+    )
+
+
+@bp.post("/<int:alarm_id>/clear")
+async def clear(alarm_id: int) -> Any:
+    """Clear by hand an alarm nothing else will clear (a Not registered of an unknown id)."""
+    return await _alarm_action(alarm_id, clear_by_hand, "Alarm cleared.", "alarm.cleared")

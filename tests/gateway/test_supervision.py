@@ -136,3 +136,71 @@ async def test_serving_tunes_the_interpreter_and_restores_it_after(store: Store)
             assert abs(sys.getswitchinterval() - 0.001) < 1e-9
             nursery.cancel_scope.cancel()
     assert (sys.getswitchinterval(), gc.get_threshold()) == before
+
+
+def not_registered_alarms() -> list[tuple[str, bool, int | None]]:
+    return [
+        (a.charge_box_id, a.cleared_at is None, a.station_id)
+        for a in Alarm.select().where(Alarm.kind == "Not registered").order_by(Alarm.id)
+    ]
+
+
+async def test_a_configured_station_that_never_connects_raises_not_registered(
+    gateway: Gateway, port: int, db_write, store: Store
+) -> None:
+    """SPEC §8: "the station has never registered with the portal" (issue 12, fix 5)."""
+    import datetime as dt
+
+    from db.models import Station, utcnow
+    from db.settings import update_settings
+
+    late = await db_write(add_station, "LATE")
+    fresh = await db_write(add_station, "FRESH")
+
+    def age(station_id: int, hours: float) -> None:
+        created = utcnow() - dt.timedelta(hours=hours)
+        Station.update(created_at=created).where(Station.id == station_id).execute()
+
+    await db_write(age, late, 25)  # the setting's default: 24 h
+    await db_write(age, fresh, 1)
+    with trio.fail_after(10):
+        async with gateway.events.subscribe() as feed:
+            await gateway.supervisor.tick()
+            event = await feed.receive()
+        assert (event.kind, event.charge_box_id, event.data["kind"]) == (
+            "alarm.raised",
+            "LATE",
+            "Not registered",
+        )
+        await gateway.supervisor.tick()  # no second alarm, no count up
+        assert await store.read(not_registered_alarms) == [("LATE", True, late)]
+        count = await store.read(lambda: Alarm.get(Alarm.charge_box_id == "LATE").count)
+        assert count == 1
+        message = await store.read(lambda: Alarm.get(Alarm.charge_box_id == "LATE").message)
+        assert "never connected" in message
+
+        await db_write(update_settings, {"alarms.not_registered_hours": "0"})
+        await db_write(age, fresh, 1000)
+        await gateway.supervisor.tick()  # 0: never
+        assert await store.read(not_registered_alarms) == [("LATE", True, late)]
+
+        async with open_station(port, "LATE") as station:
+            await station.result("Heartbeat", {})
+            await gateway.supervisor.tick()
+        assert await store.read(not_registered_alarms) == [("LATE", False, late)]
+
+
+async def test_an_unknown_id_stays_not_registered_until_cleared_by_hand(
+    gateway: Gateway, port: int, store: Store
+) -> None:
+    from trio_websocket import ConnectionRejected
+
+    with trio.fail_after(10):
+        try:
+            async with open_station(port, "STRANGER"):
+                pass
+        except ConnectionRejected:
+            pass
+        await gateway.supervisor.tick()
+        await gateway.supervisor.tick()
+    assert await store.read(not_registered_alarms) == [("STRANGER", True, None)]

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from db import Store
 from db.models import Alarm, Event
-from tests.portal.conftest import World, login
+from tests.portal.conftest import World, login, post
 
 T0 = dt.datetime(2026, 11, 20, 10, 0, 0)
 
@@ -104,8 +104,6 @@ async def test_the_navigator_node_and_filters_narrow_the_table(
     fuse = await _text(client, "/alarms/?kind=Fuse")
     assert "Fuse blown" in fuse
     assert "KISTA-1" not in fuse.split("<tbody>")[1]
-    bad = await client.get("/alarms/?from=yesterday")
-    assert bad.status_code == 400
 
 
 async def test_active_alarms_export_to_excel_with_the_filter(
@@ -119,7 +117,9 @@ async def test_active_alarms_export_to_excel_with_the_filter(
     book = load_workbook(io.BytesIO(await response.get_data()), read_only=True)
     rows = list(book.active.iter_rows(values_only=True))
     assert rows[0][:4] == ("Raised (UTC)", "Cleared (UTC)", "Alarm", "Station")
-    assert rows[1:] == [(T0, None, "Fuse", "SOLNA-1", 1, "Solna", "Fuse blown", 1)]
+    assert rows[1:] == [
+        (T0, None, "Fuse", "SOLNA-1", 1, "Solna", "Fuse blown", 1, None, None, None)
+    ]
     csv = await client.get("/alarms/events/export.csv")
     lines = (await csv.get_data(as_text=True)).strip().splitlines()
     assert lines[0] == "Time (UTC),Severity,Event,Station,Site,Message"
@@ -138,3 +138,83 @@ async def test_the_api_lists_active_and_cleared_alarms_in_scope(
     assert [a["kind"] for a in cleared["items"]] == ["Temperature"]
     events = await (await client.get("/api/v1/events")).get_json()
     assert [e["charge_box_id"] for e in events["items"]] == ["SOLNA-1"]
+
+
+async def test_a_bad_date_in_the_filters_is_explained_on_the_page(
+    client: Any, store: Store, world: World
+) -> None:
+    """Issue 12, fix 5: as in Statistics, not a bare 400 page."""
+    await store.write(_alarms, world)
+    await login(client, "admin@example.com")
+    response = await client.get("/alarms/?from=yesterday&kind=Fuse")
+    assert response.status_code == 200
+    html = await response.get_data(as_text=True)
+    assert 'data-testid="filter-error"' in html
+    assert "From: &#39;yesterday&#39; is not a date" in html
+    assert "Fuse blown" in html  # the other filters still apply
+    assert "KISTA-1" not in html.split("<tbody>")[1]
+    assert "from=yesterday" not in html.split('data-testid="export-xlsx"')[0].rsplit("<a", 1)[1]
+    events = await client.get("/alarms/events?to=2026-13-45")
+    assert events.status_code == 200
+    assert "To: &#39;2026-13-45&#39;" in await events.get_data(as_text=True)
+
+
+def _stranger(world: World) -> int:
+    """A Not registered of an id no station has (the gateway raised it)."""
+    from db.alarms import raise_alarm
+
+    return raise_alarm("Not registered", "STRANGER", message="connection attempt").alarm_id
+
+
+async def test_an_alarm_is_acknowledged_with_who_when_and_a_comment(
+    client: Any, store: Store, world: World
+) -> None:
+    await store.write(_alarms, world)
+    fuse = await store.read(lambda: Alarm.get(Alarm.kind == "Fuse").id)
+    await login(client, "site-admin@example.com")
+    done = await post(client, f"/alarms/{fuse}/acknowledge", {"comment": "Electrician called"})
+    assert done.status_code == 303
+    alarm = await store.read(lambda: Alarm.get_by_id(fuse))
+    assert alarm.acknowledged_by == "site-admin@example.com"
+    assert alarm.ack_comment == "Electrician called"
+    assert alarm.acknowledged_at is not None
+    assert alarm.cleared_at is None  # still active: the fuse is still blown
+    page = await _text(client, "/alarms/")
+    row = page.split(f'data-alarm="{fuse}"')[1].split("</tr>")[0]
+    assert "site-admin@example.com" in row
+    assert "Electrician called" in row
+    assert f"/alarms/{fuse}/clear" not in page  # a fuse clears itself
+    events = await _text(client, "/alarms/events")
+    assert "Fuse acknowledged by site-admin@example.com: Electrician called" in events
+    # nothing of another site: his neighbour's alarm does not exist for him
+    kista = await store.read(lambda: Alarm.get(Alarm.kind == "No network").id)
+    assert (await post(client, f"/alarms/{kista}/acknowledge", {})).status_code == 404
+    long = await post(client, f"/alarms/{fuse}/acknowledge", {"comment": "x" * 501})
+    assert long.status_code == 400
+    assert "at most 500 characters" in await long.get_data(as_text=True)
+
+
+async def test_only_an_unknown_ids_not_registered_is_cleared_by_hand(
+    client: Any, store: Store, world: World
+) -> None:
+    await store.write(_alarms, world)
+    stranger = await store.write(_stranger, world)
+    fuse = await store.read(lambda: Alarm.get(Alarm.kind == "Fuse").id)
+    await login(client, "support@example.com")
+    page = await _text(client, "/alarms/")
+    assert f'action="/alarms/{stranger}/clear' in page
+    refused = await post(client, f"/alarms/{fuse}/clear", {})
+    assert refused.status_code == 409
+    assert "clears itself" in await refused.get_data(as_text=True)
+    assert await store.read(lambda: Alarm.get_by_id(fuse).cleared_at) is None
+    cleared = await post(client, f"/alarms/{stranger}/clear", {"comment": "our test rig"})
+    assert cleared.status_code == 303
+    alarm = await store.read(lambda: Alarm.get_by_id(stranger))
+    assert alarm.cleared_at is not None
+    assert (alarm.acknowledged_by, alarm.ack_comment) == ("support@example.com", "our test rig")
+    history = await _text(client, "/alarms/history")
+    assert "STRANGER" in history.split("<tbody>")[1]
+    again = await post(client, f"/alarms/{stranger}/clear", {})
+    assert again.status_code == 409
+    events = await _text(client, "/alarms/events")
+    assert "Not registered cleared by support@example.com: our test rig" in events

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.portal.access_rows import Case, expect
 
 STAFF_PAGE = expect(302, 403, 200, 200, 200, 200)
+#: a Solna alarm: Kista's site administrator must not find it
+SOLNA_ALARM_POST = expect(401, 403, 400, 404, 400, 400)
+
+
+def _solna_fuse(world: Any) -> dict[str, Any]:
+    from db.alarms import raise_alarm
+
+    change = raise_alarm("Fuse", "SOLNA-1", station_id=world.solna_station, site_id=world.solna)
+    return {"alarm": change.alarm_id}
+
 
 ROWS = {
     ("GET", "/alarms/"): [
@@ -17,6 +29,22 @@ ROWS = {
         Case("/alarms/active/export.xlsx", STAFF_PAGE),
         Case("/alarms/events/export.csv", STAFF_PAGE),
         Case("/alarms/nothing/export.csv", expect(302, 403, 404, 404, 404, 404)),
+    ],
+    ("POST", "/alarms/<int:alarm_id>/acknowledge"): [
+        Case(
+            "/alarms/{alarm}/acknowledge",
+            SOLNA_ALARM_POST,
+            body={"comment": "x" * 501},
+            setup=_solna_fuse,
+        ),
+    ],
+    ("POST", "/alarms/<int:alarm_id>/clear"): [
+        Case(
+            "/alarms/{alarm}/clear",
+            expect(401, 403, 409, 404, 409, 409),
+            setup=_solna_fuse,
+            note="a fuse clears itself: refused, nothing changes",
+        ),
     ],
     ("GET", "/api/v1/alarms"): [
         Case("/api/v1/alarms", expect(401, 403, 200, 200, 200, 200)),
