@@ -63,8 +63,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "map.tile_url",
         "Map tile URL",
-        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        "Leaflet tile template; empty: no background map.",
+        "",
+        "The tile server of the Address tabs' map, as a template such as "
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png (check its usage policy); "
+        "empty: no map, latitude and longitude are typed (an intranet without Internet).",
     ),
     SettingSpec(
         "alarms.not_registered_hours",
@@ -124,6 +126,11 @@ def _check(key: str, value: str) -> str:
         if parsed.scheme not in schemes or not parsed.hostname:
             wanted = " or ".join(sorted(f"{s}://" for s in schemes))
             raise ConfigurationError(f"Not an address starting with {wanted}: {value!r}", field=key)
+    if key == "map.tile_url" and value and not all(p in value for p in ("{z}", "{x}", "{y}")):
+        raise ConfigurationError(
+            "A tile URL names {z}, {x} and {y}, e.g. https://tile.example/{z}/{x}/{y}.png",
+            field=key,
+        )
     if key in {"ocpp16.url", "ocpp15.url", "ftp.url"} and not value:
         raise ConfigurationError("Stations need this address; it cannot be empty.", field=key)
     return value

@@ -37,21 +37,29 @@
     sync();
   }
 
-  // Map (Leaflet, vendored): click to set latitude/longitude; typing moves the marker.
+  // Map (Leaflet, vendored), only when a tile server is set (System → General): click to set
+  // latitude/longitude; typing moves the marker. Built after the page's load event, so tiles
+  // that are slow or unreachable never hold the page (or its load event) up; the form works
+  // without it.
   var mapEl = document.querySelector("[data-map]");
-  if (mapEl && window.L) {
+  function buildMap() {
+    if (!window.L) return;
     var form = document.querySelector("[data-address-form]");
     var lat = form.querySelector("[data-lat]"), lng = form.querySelector("[data-lng]");
+    var note = document.querySelector("[data-map-note]");
     var read = function () {
       var a = parseFloat((lat.value || "").replace(",", ".")), b = parseFloat((lng.value || "").replace(",", "."));
       return isFinite(a) && isFinite(b) ? [a, b] : null;
     };
     var start = read();
     var map = L.map(mapEl, { attributionControl: true }).setView(start || [59.334, 18.063], start ? 15 : 5);
-    var tiles = mapEl.dataset.tileUrl;
-    if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 19, attribution: "&copy; map data contributors" }).addTo(map);
-    }
+    var layer = L.tileLayer(mapEl.dataset.tileUrl, { maxZoom: 19, attribution: "&copy; map data contributors" });
+    var shown = false;
+    var unreachable = function () { if (!shown && note) note.hidden = false; };
+    layer.on("tileload", function () { shown = true; if (note) note.hidden = true; });
+    layer.on("tileerror", unreachable);
+    setTimeout(unreachable, 5000);
+    layer.addTo(map);
     var marker = start ? L.marker(start).addTo(map) : null;
     map.on("click", function (ev) {
       lat.value = ev.latlng.lat.toFixed(6);
@@ -67,6 +75,10 @@
       });
     });
     window.chargePortalMap = map;
+  }
+  if (mapEl && mapEl.dataset.tileUrl) {
+    if (document.readyState === "complete") setTimeout(buildMap, 0);
+    else window.addEventListener("load", function () { setTimeout(buildMap, 0); });
   }
 
   // Floor plan: drag stations onto the plan (pointer events), save as fractions 0..1.

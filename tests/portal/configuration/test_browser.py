@@ -12,6 +12,7 @@ import trio
 
 from db import Store
 from db.models import Floor, Station
+from db.settings import update_settings
 from db.station_files import record_firmware
 from filestore.jpeg import demo_floor_plan
 from filestore.storage import FileStore
@@ -20,6 +21,7 @@ from portal import create_app, serve_portal
 from tests.portal.browser import BrowserThread, screenshot
 from tests.portal.conftest import PASSWORD, World, simulated_station
 from tests.portal.test_browser import _chromium, _serving_gateway  # noqa: F401 - fixtures
+from tests.portal.tiles import HangingTileServer
 
 pytestmark = pytest.mark.browser
 
@@ -57,6 +59,9 @@ async def test_walk_every_level_and_tab_and_use_the_live_parts(
             stored.name, version="2.0.0", size=stored.size, sha256=stored.sha256, user_id=None
         )
     )
+    tiles = HangingTileServer()  # a map that never draws still takes clicks
+    await nursery.start(tiles.run)
+    await store.write(update_settings, {"map.tile_url": tiles.url})
     port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
     station = simulated_station(gateway, "SOLNA-1")
     station.settings.reboot_delay = 0.1
@@ -91,6 +96,7 @@ async def test_walk_every_level_and_tab_and_use_the_live_parts(
 
         def map_and_plan() -> dict[str, Any]:
             page.goto(f"/configuration/address?node=site:{world.solna}")
+            page.wait_for_selector("#map.leaflet-container")  # built after the load event
             page.click("#map", position={"x": 200, "y": 150})
             latitude = page.input_value("#f-latitude")
             page.goto(f"/configuration/positions?node=floor:{world.solna_floor}")
