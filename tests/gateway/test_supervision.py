@@ -201,6 +201,7 @@ async def test_an_unknown_id_stays_not_registered_until_cleared_by_hand(
                 pass
         except ConnectionRejected:
             pass
+        await gateway.refusals.flush()  # what the gateway does every refusal_interval
         await gateway.supervisor.tick()
         await gateway.supervisor.tick()
     assert await store.read(not_registered_alarms) == [("STRANGER", True, None)]
