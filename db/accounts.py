@@ -29,6 +29,7 @@ __all__ = [
     "normalise_email",
     "normalise_rfid",
     "record_login",
+    "same_email",
     "set_dashboard_panels",
     "set_email",
     "set_password_hash",
@@ -67,13 +68,19 @@ _HEX_SEPARATORS = re.compile(r"[\s:\-]")
 
 
 def normalise_email(email: str) -> str:
-    """Trimmed, lower-cased e-mail; raises when it does not look like one."""
-    value = (email or "").strip().lower()
+    """The e-mail address trimmed, in the case it was typed in; raises when it does not
+    look like one. Addresses compare without case (``same_email``): login too."""
+    value = (email or "").strip()
     if not value:
         raise InvalidFieldError("email", "an e-mail address is required")
     if len(value) > 254 or not _EMAIL.match(value):
         raise InvalidFieldError("email", f"{email.strip()!r} is not an e-mail address")
     return value
+
+
+def same_email(email: str) -> Any:
+    """The condition "the user's address is ``email``", ignoring case."""
+    return pw.fn.LOWER(User.email) == (email or "").strip().lower()
 
 
 def badge_id_tag(text: str) -> str:
@@ -200,7 +207,7 @@ def get_user(user_id: int, site_id: int | None = None) -> UserRow | None:
 
 
 def get_user_by_email(email: str) -> UserRow | None:
-    user = User.get_or_none(User.email == (email or "").strip().lower())
+    user = User.get_or_none(same_email(email))
     return _row(user) if user else None
 
 
@@ -319,7 +326,7 @@ def check_user(data: dict[str, Any], user_id: int | None = None) -> dict[str, st
             errors.setdefault(exc.field, exc.message)
     email = values.get("email")
     if email:
-        other = User.get_or_none(User.email == email)
+        other = User.get_or_none(same_email(email))
         if other is not None and other.id != user_id:
             errors.setdefault("email", str(DuplicateEmailError(email)))
     rfid = values.get("rfid")
@@ -342,7 +349,7 @@ def create_user(data: dict[str, Any]) -> int:
     site_id = _check_role_and_site(role, data.get("site_id"))
     _check_names(data)
     rfid = badge_id_tag(str(data.get("rfid", "") or "")) if role == "ev-user" else ""
-    if User.get_or_none(User.email == email) is not None:
+    if User.get_or_none(same_email(email)) is not None:
         raise DuplicateEmailError(email)
     if rfid and IdTag.get_or_none(IdTag.id_tag == rfid) is not None:
         raise DuplicateRfidError(rfid)
@@ -367,7 +374,7 @@ def update_user(user_id: int, data: dict[str, Any]) -> None:
         raise InvalidFieldError("id", "no such user")
     if "email" in data:
         email = normalise_email(str(data["email"]))
-        other = User.get_or_none((User.email == email) & (User.id != user_id))
+        other = User.get_or_none(same_email(email) & (User.id != user_id))
         if other is not None:
             raise DuplicateEmailError(email)
         user.email = email
@@ -418,7 +425,7 @@ def set_password_hash(user_id: int, password_hash: str) -> None:
 
 def set_email(user_id: int, email: str) -> str:
     value = normalise_email(email)
-    if User.get_or_none((User.email == value) & (User.id != user_id)) is not None:
+    if User.get_or_none(same_email(value) & (User.id != user_id)) is not None:
         raise DuplicateEmailError(value)
     User.update(email=value).where(User.id == user_id).execute()
     return value

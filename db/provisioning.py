@@ -195,7 +195,7 @@ def create_user(
 
 def set_user_password(email: str, password: str | None = None) -> str | None:
     """Set (or generate, returned) a user's password; ends his open browser sessions."""
-    user = User.get_or_none(User.email == email.strip().lower())
+    user = User.get_or_none(accounts.same_email(email))
     if user is None:
         raise ProvisioningError(f"no user {email}")
     generated = None
@@ -235,7 +235,7 @@ def create_id_tag(
             raise ProvisioningError(f"no parent id tag {parent}")
     user_row = None
     if user:
-        user_row = User.get_or_none(User.email == user.strip().lower())
+        user_row = User.get_or_none(accounts.same_email(user))
         if user_row is None:
             raise ProvisioningError(f"no user {user}")
     row = IdTag.create(

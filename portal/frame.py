@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from quart import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import BadRequest
 
 from db.navigator import navigator_view
@@ -125,6 +135,8 @@ async def news_publish() -> Any:
             "frame/news.html", items=items, errors={"title": str(exc)}, form=form
         )
         return html, 400
+    title = str(form.get("title", "")).strip()
+    await flash(f"Published “{title}”: every user sees it under the bell.")
     return redirect(url_for("frame.news"))
 
 

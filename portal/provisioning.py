@@ -249,7 +249,7 @@ async def create() -> Any:
         await get_store().write(create_user, data)
     except AccountError as exc:
         return await _form_page(None, form, {exc.field: exc.message}, 400)
-    await flash(f"The account {data['email'].strip().lower()} was created.")
+    await flash(f"The account {data['email'].strip()} was created.")
     return redirect(url_for("provisioning.index"))
 
 

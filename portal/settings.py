@@ -38,7 +38,7 @@ def _account() -> tuple[Principal, int]:
 
 async def _page(errors: dict[str, str] | None = None, status: int = 200, **extra: Any) -> Any:
     principal, _ = _account()
-    chosen = principal.dashboard_panels or DEFAULT_PANELS
+    chosen = extra.pop("chosen", None) or principal.dashboard_panels or DEFAULT_PANELS
     html = await render_template(
         "settings/index.html",
         errors=errors or {},
@@ -98,9 +98,12 @@ async def change_panels() -> Any:
     _, user_id = _account()
     form = await request.form
     chosen = [p for p in form.getlist("panels") if p in PANELS]
-    chosen = list(dict.fromkeys(chosen))
+    twice = [PANELS[p] for p in dict.fromkeys(chosen) if chosen.count(p) > 1]
+    if twice:  # the form keeps what was chosen, the message says what to change
+        message = f"Each panel can be chosen once: {'; '.join(twice)} is chosen more than once."
+        return await _page({"panels": message}, 400, chosen=chosen)
     if len(chosen) != MAX_PANELS:
-        return await _page({"panels": f"Choose exactly {MAX_PANELS} panels."}, 400)
+        return await _page({"panels": f"Choose exactly {MAX_PANELS} panels."}, 400, chosen=chosen)
     await get_store().write(set_dashboard_panels, user_id, chosen)
     await flash("Your dashboard panels were saved.")
     return redirect(url_for("settings.index"))

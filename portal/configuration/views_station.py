@@ -8,7 +8,7 @@ from typing import Any
 from quart import Response, flash, render_template, request, send_file
 
 from db.config_errors import ConfigurationError
-from db.config_keys import is_risky_key, list_keys
+from db.config_keys import check_key_value, is_risky_key, list_keys
 from db.local_list import wanted_entries
 from db.nodes import PROTOCOLS, get_station
 from db.station_control import reservations_of, running_transactions
@@ -267,8 +267,12 @@ async def ocpp_save(station_id: int) -> Any:
     _, station = await _station_node(station_id)
     form = await request.form
     key = str(form.get("key", ""))
+    try:  # an integer or boolean key gets a value of its type, or the station is not asked
+        value = check_key_value(key, str(form.get("value", "")))
+    except ValueError as exc:
+        return await _result_fragment(None, str(exc), 400)
     deps = await control_deps()
-    params = {"key": key, "value": str(form.get("value", ""))}
+    params = {"key": key, "value": value}
     try:
         result = await run_action(
             deps, station["charge_box_id"], "change-configuration", params, role=role()

@@ -80,6 +80,21 @@
     sync();
   });
 
+  // Selects that must differ (<form data-distinct-selects>): an option chosen in one
+  // select cannot be chosen in another (the dashboard panels).
+  document.querySelectorAll("form[data-distinct-selects]").forEach(function (form) {
+    var selects = Array.prototype.slice.call(form.querySelectorAll("select"));
+    function sync() {
+      selects.forEach(function (sel) {
+        Array.prototype.forEach.call(sel.options, function (opt) {
+          opt.disabled = selects.some(function (other) { return other !== sel && other.value === opt.value; });
+        });
+      });
+    }
+    selects.forEach(function (sel) { sel.addEventListener("change", sync); });
+    sync();
+  });
+
   // The bell: a badge counts news published since the user last opened it.
   var bell = document.querySelector("[data-bell]");
   if (bell) {

@@ -121,7 +121,7 @@ def test_user_add_stores_the_rfid_exactly_as_given_and_lists_it(capsys, db_url) 
     assert status == 0
     assert "password " in out  # generated, shown once
     status, out, _ = run(capsys, db_url, "user", "list")
-    assert "ev@example.com" in out
+    assert "Ev@Example.com" in out  # as typed
     assert " 0x1F" in out  # the same rule as the JSON API: no conversion
 
 

@@ -43,8 +43,8 @@ def test_an_unreadable_or_too_long_rfid_is_refused(typed: str) -> None:
     assert caught.value.field == "rfid"
 
 
-def test_email_is_trimmed_and_lower_cased() -> None:
-    assert normalise_email("  Eva@Example.COM ") == "eva@example.com"
+def test_email_is_trimmed_and_keeps_the_case_it_was_typed_in() -> None:
+    assert normalise_email("  Eva@Example.COM ") == "Eva@Example.COM"
     with pytest.raises(InvalidFieldError):
         normalise_email("eva@example")
 

@@ -154,18 +154,22 @@ async def test_an_admin_provisions_an_ev_user_whose_badge_then_authorizes(
             rfid_error = page.inner_text("#rfid-error")
             screenshot(page, "provisioning-form-error")
             page.fill("input[name=password]", "Charge2026")
-            page.fill("input[name=rfid]", "0x1F4")  # hex: stored as 500
+            page.fill("input[name=rfid]", "0x1F4")  # hex: shown as 500 before it is stored
+            page.click('[data-testid="user-form"] button[type=submit]')
+            decimal = page.input_value("input[name=rfid]")
+            page.fill("input[name=password]", "Charge2026")
             page.click('[data-testid="user-form"] button[type=submit]')
             page.wait_for_selector('tr[data-user="eva@example.com"]')
             row = page.inner_text('tr[data-user="eva@example.com"]')
             screenshot(page, "provisioning")
-            return {"menu": menu, "rfid_error": rfid_error, "row": row}
+            return {"menu": menu, "rfid_error": rfid_error, "row": row, "decimal": decimal}
 
         seen = await chromium.run(provision)
         assert "Add" in seen["menu"]
         assert "Edit" in seen["menu"]
         assert "Delete" in seen["menu"]
         assert "neither a decimal number nor hexadecimal" in seen["rfid_error"]
+        assert seen["decimal"] == "500"
         assert "500" in seen["row"]
         assert (await station.authorize("500"))["status"] == "Accepted"
 

@@ -31,10 +31,10 @@ async def test_an_ev_user_with_a_hex_rfid_is_shown_in_decimal_before_it_is_store
     assert response.status_code == 400  # nothing saved yet: the person sees the number
     assert f'value="{0x04A21B3C}"' in html
     assert "in decimal it is" in html
-    assert await store.read(lambda: User.get_or_none(User.email == "eva@example.com")) is None
+    assert await store.read(lambda: User.get_or_none(User.email == "Eva@Example.com")) is None
     response = await _create(client, rfid=str(0x04A21B3C))
     assert response.status_code == 302
-    user = await store.read(lambda: User.get(User.email == "eva@example.com"))
+    user = await store.read(lambda: User.get(User.email == "Eva@Example.com"))
     tags = await store.read(lambda: [t.id_tag for t in IdTag.select().where(IdTag.user == user.id)])
     assert tags == [str(0x04A21B3C)]
     table = await (await client.get("/provisioning/?q=eva")).get_data(as_text=True)
@@ -84,7 +84,7 @@ async def test_every_bad_field_is_explained_at_once_not_one_per_submit(
     assert edit.status_code == 400
     assert 'id="email-error"' in await edit.get_data(as_text=True)
     assert (
-        await store.read(lambda: User.select().where(User.email == "eva@example.com").count()) == 0
+        await store.read(lambda: User.select().where(User.email == "Eva@Example.com").count()) == 0
     )
 
 

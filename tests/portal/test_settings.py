@@ -18,15 +18,19 @@ async def test_changing_the_email_changes_the_user_name(
     assert "already used" in await taken.get_data(as_text=True)
     changed = await post(client, "/settings/email", {"email": "Helpdesk@Example.com"})
     assert changed.status_code == 302
-    assert "helpdesk@example.com" in await (await client.get("/settings/")).get_data(as_text=True)
+    page = await (await client.get("/settings/")).get_data(as_text=True)
+    assert 'value="Helpdesk@Example.com"' in page  # kept as typed
     assert (await login(app.test_client(), "helpdesk@example.com")).status_code == 302
+    assert (await login(app.test_client(), "HELPDESK@example.COM")).status_code == 302
 
 
 async def test_four_distinct_dashboard_panels_are_saved(
     client: Any, store: Store, world: World
 ) -> None:
     await login(client, "admin@example.com")
-    three = await post(client, "/settings/panels", {"panels": ["news", "occupancy", "news"]})
+    three = await post(
+        client, "/settings/panels", {"panels": ["news", "occupancy", "latest-sessions"]}
+    )
     assert three.status_code == 400
     assert "Choose exactly 4 panels" in await three.get_data(as_text=True)
     chosen = ["news", "occupancy", "active-alarms", "station-status"]
