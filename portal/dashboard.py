@@ -30,8 +30,9 @@ bp = guard(Blueprint("dashboard", __name__, url_prefix="/dashboard"), STAFF_ROLE
 menu = MenuEntry("Dashboard", "dashboard.index", STAFF_ROLES, order=10, icon="▦")
 
 #: when a panel reloads itself: on a timer, and at once (throttled) when the frame's live
-#: event stream reports a station change (``cp:station`` from portal.js)
-_LIVE = "cp:station from:document throttle:2s"
+#: event stream reports station changes (``cp:stations-changed`` from portal.js: at most
+#: every 2 s, and always once more after the last change, which htmx's own throttle drops)
+_LIVE = "cp:stations-changed from:document"
 REFRESH = {
     "station-status": f"every 30s, {_LIVE}",
     "energy-today": f"every 15s, {_LIVE}",

@@ -138,6 +138,18 @@
       }
     });
     document.dispatchEvent(new CustomEvent("cp:station", { detail: state }));
+    stationsChanged();
+  }
+  // "cp:stations-changed": at most once every 2 s while stations change, and always once
+  // after the last change (panels that reload on it never miss the final state).
+  var changedTimer = null, changedAgain = false;
+  function stationsChanged() {
+    if (changedTimer) { changedAgain = true; return; }
+    document.dispatchEvent(new CustomEvent("cp:stations-changed"));
+    changedTimer = setTimeout(function () {
+      changedTimer = null;
+      if (changedAgain) { changedAgain = false; stationsChanged(); }
+    }, 2000);
   }
   window.chargePortal.applyState = applyState;
   var eventsUrl = document.body.dataset.events;
