@@ -1,4 +1,5 @@
-"""``/api/v1/alarms`` and ``/api/v1/events`` (SPEC §8) and ``/api/v1/news``, read-only."""
+"""``/api/v1/alarms`` and ``/api/v1/events`` (SPEC §8) and ``/api/v1/news``; an alarm is
+acknowledged, or cleared by hand where nothing else clears it, as on the Alarms page."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Any
 
 from quart import Blueprint, request
 
+from db.alarm_actions import acknowledge_alarm, clear_by_hand
 from db.alarm_views import LogFilter, list_alarms, list_events
+from db.config_errors import ConfigurationError, NotFoundError
 from db.news import latest_news
 from portal.access import ALL_ROLES, STAFF_ROLES, guard
-from portal.api.common import ApiError, forbid_unless, me, page_json, paging
+from portal.api.common import ApiError, forbid_unless, json_body, me, page_json, paging
 from portal.context import get_store, selected_node
 
 __all__ = ["bp"]
@@ -64,6 +67,43 @@ async def alarms_list() -> Any:
     query = partial(list_alarms, _filter(), active=state == "active", limit=limit, offset=offset)
     rows, total = await get_store().read(query)
     return page_json([_json(r) for r in rows], total, limit, offset)
+
+
+async def _alarm_action(alarm_id: int, action: Any) -> Any:
+    principal = forbid_unless(*STAFF_ROLES)
+    body = await json_body()
+    who = principal.email or f"API token {principal.name}".strip()
+    try:
+        await get_store().write(
+            partial(
+                action,
+                alarm_id,
+                by=who,
+                comment=str(body.get("comment") or ""),
+                site_scope=principal.site_scope,
+            )
+        )
+    except NotFoundError:
+        raise ApiError(404, "not-found", "no such alarm") from None
+    except ConfigurationError as exc:
+        if exc.field == "comment":
+            raise ApiError(400, "invalid", exc.message, field="comment") from None
+        raise ApiError(409, "conflict", exc.message) from None
+    return {"id": alarm_id, "acknowledgedBy": who}
+
+
+@bp.post("/alarms/<int:alarm_id>/acknowledge")
+async def alarm_acknowledge(alarm_id: int) -> Any:
+    """``{"comment": "…"}`` (optional, at most 500 characters): who, when and why stay
+    with the alarm, which stays active. 404 outside one's scope, 409 once cleared."""
+    return await _alarm_action(alarm_id, acknowledge_alarm)
+
+
+@bp.post("/alarms/<int:alarm_id>/clear")
+async def alarm_clear(alarm_id: int) -> Any:
+    """Clear by hand a Not registered of an id no station has; 409 for any alarm that
+    clears itself when its cause ends."""
+    return await _alarm_action(alarm_id, clear_by_hand)
 
 
 @bp.get("/events")

@@ -218,3 +218,29 @@ async def test_only_an_unknown_ids_not_registered_is_cleared_by_hand(
     assert again.status_code == 409
     events = await _text(client, "/alarms/events")
     assert "Not registered cleared by support@example.com: our test rig" in events
+
+
+async def test_the_api_acknowledges_and_clears_by_hand_as_the_page_does(
+    client: Any, store: Store, world: World
+) -> None:
+    from tests.portal.conftest import csrf_of
+
+    await store.write(_alarms, world)
+    stranger = await store.write(_stranger, world)
+    fuse = await store.read(lambda: Alarm.get(Alarm.kind == "Fuse").id)
+    await login(client, "support@example.com")
+    headers = {"X-CSRF-Token": await csrf_of(client)}
+    done = await client.post(
+        f"/api/v1/alarms/{fuse}/acknowledge", json={"comment": "on it"}, headers=headers
+    )
+    assert done.status_code == 200
+    listed = await (await client.get("/api/v1/alarms?kind=Fuse")).get_json()
+    item = listed["items"][0]
+    assert (item["acknowledged_by"], item["ack_comment"]) == ("support@example.com", "on it")
+    assert item["acknowledged_at"].endswith("Z")
+    refused = await client.post(f"/api/v1/alarms/{fuse}/clear", json={}, headers=headers)
+    assert refused.status_code == 409
+    assert "clears itself" in (await refused.get_json())["message"]
+    cleared = await client.post(f"/api/v1/alarms/{stranger}/clear", json={}, headers=headers)
+    assert cleared.status_code == 200
+    assert await store.read(lambda: Alarm.get_by_id(stranger).cleared_at) is not None

@@ -51,6 +51,22 @@ ROWS = {
         Case("/api/v1/alarms?node=site:{solna}", expect(401, 403, 200, 404, 200, 200)),
         Case("/api/v1/alarms?state=maybe", expect(401, 403, 400, 400, 400, 400)),
     ],
+    ("POST", "/api/v1/alarms/<int:alarm_id>/acknowledge"): [
+        Case(
+            "/api/v1/alarms/{alarm}/acknowledge",
+            expect(401, 403, 400, 404, 400, 400),
+            body={"comment": "x" * 501},
+            setup=_solna_fuse,
+        ),
+    ],
+    ("POST", "/api/v1/alarms/<int:alarm_id>/clear"): [
+        Case(
+            "/api/v1/alarms/{alarm}/clear",
+            expect(401, 403, 409, 404, 409, 409),
+            body={},
+            setup=_solna_fuse,
+        ),
+    ],
     ("GET", "/api/v1/events"): [Case("/api/v1/events", expect(401, 403, 200, 200, 200, 200))],
     ("GET", "/api/v1/news"): [Case("/api/v1/news", expect(401, 200, 200, 200, 200, 200))],
 }
