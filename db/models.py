@@ -402,6 +402,23 @@ class DiagnosticsFile(BaseModel):
     received_at = pw.DateTimeField(default=utcnow)
 
 
+class CertificateRequest(BaseModel):
+    """A station's SignCertificate (OCPP 1.6 security): its CSR and what became of it.
+
+    ``status``: Pending (waiting for an external CA: the operator sends its certificate
+    with the certificate-signed command), Sent (signed by the configured CA, sent with
+    CertificateSigned), Installed / Rejected (the station's answer), Failed (``detail``).
+    """
+
+    station = pw.ForeignKeyField(Station, null=True, on_delete="CASCADE")
+    charge_box_id = pw.CharField(max_length=64, index=True)
+    csr = pw.TextField()
+    status = pw.CharField(max_length=16)
+    detail = pw.CharField(default="", max_length=255)
+    received_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
 # --- supervision (SPEC §8) ---------------------------------------------------
 
 ALARM_KINDS = (
@@ -477,6 +494,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     LocalListEntry,
     FirmwareImage,
     DiagnosticsFile,
+    CertificateRequest,
     Alarm,
     Event,
     News,

@@ -23,6 +23,7 @@ from gateway.errors import StationOfflineError, UnknownStationError
 from gateway.events import EventBus
 from gateway.importer import ConfigImporter
 from gateway.ocpp16.schemas import SchemaSet, schemas
+from gateway.oplog import oplog
 from gateway.refusals import RefusalLog
 from gateway.registry import Registry
 from gateway.server import ConnectionHandler
@@ -149,9 +150,17 @@ class Gateway:
         self._commands += 1
         try:
             result = await actor.call(action, payload, timeout)
-        except Exception:
+        except Exception as exc:
             self._command_errors += 1
+            oplog(
+                charge_box_id,
+                "command.failed",
+                action=action,
+                error=type(exc).__name__,
+                detail=str(exc)[:200],
+            )
             raise
+        oplog(charge_box_id, "command.done", action=action, status=result.get("status"))
         await after_command(self.store, actor.state.station_id, action, payload, result)
         return result
 

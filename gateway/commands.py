@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from db import Store
+from db.certificate_requests import settle_pending_request
 from db.models import utcnow
 from db.ocpp_records import (
     record_command_outcome,
@@ -66,6 +67,10 @@ async def after_command(
             await store.write(
                 set_configuration_value, station_id, payload["key"], payload["value"], utcnow()
             )
+        elif action == "CertificateSigned":
+            # an external CA's certificate, sent by the operator for a pending request
+            accepted = result.get("status") == "Accepted"
+            await store.write(settle_pending_request, station_id, accepted)
         elif action in _OUTCOMES:
             await store.write(record_command_outcome, station_id, action, payload, result)
     except Exception:

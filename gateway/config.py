@@ -39,6 +39,11 @@ class GatewayConfig:
     # open on it, and staying so this long, has that session closed ("no StopTransaction
     # received"); after a BootNotification the first such status closes it at once.
     stale_session_grace: float = 120.0
+    # SignCertificate (OCPP 1.6 security): CSRs are signed with this CA (PEM files) and
+    # sent back with CertificateSigned; without one they wait for an external CA.
+    ca_cert_file: str = ""
+    ca_key_file: str = ""
+    certificate_days: int = 365
     meter_event_interval: float = 5.0  # at most one session.meter event per connector per ...
     # Unauthenticated clients write nothing themselves: refused unknown ids, replacements
     # and refused passwords are counted in memory and written coalesced every interval.

@@ -36,6 +36,7 @@ EVENT_KINDS = frozenset(
         "diagnostics.status",
         "data.transfer",
         "security.event",
+        "certificate.status",
     }
 )
 

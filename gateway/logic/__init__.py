@@ -15,6 +15,7 @@ from gateway.logic.context import Handler, StationContext, id_tag_info
 from gateway.logic.security import (
     log_status_notification,
     security_event_notification,
+    sign_certificate,
     signed_firmware_status_notification,
 )
 from gateway.logic.station import (
@@ -51,6 +52,7 @@ HANDLERS: dict[str, Handler] = {
     "LogStatusNotification": log_status_notification,
     "MeterValues": meter_values,
     "SecurityEventNotification": security_event_notification,
+    "SignCertificate": sign_certificate,
     "SignedFirmwareStatusNotification": signed_firmware_status_notification,
     "StartTransaction": start_transaction,
     "StatusNotification": status_notification,

@@ -34,6 +34,11 @@ class StationContext(Protocol):
     def start_soon(self, task: Callable[[], Awaitable[None]]) -> None:
         """Run ``task`` beside the connection (ends with it); it must not raise."""
 
+    async def call(
+        self, action: str, payload: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Send a CALL to the station; its CALLRESULT payload (raises GatewayError)."""
+
 
 Handler = Callable[[StationContext, dict[str, Any]], Awaitable[dict[str, Any]]]
 

@@ -3,10 +3,17 @@ signed firmware status (stored and shown like diagnostics and firmware status)."
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import trio
+
 from db.alarms import log_event, raise_alarm
+from db.certificate_requests import record_certificate_request, set_certificate_request_status
+from db.models import utcnow
 from db.ocpp_records import record_diagnostics_status, record_firmware_status
+from gateway.certificates import InvalidCsrError, check_csr, sign_csr
+from gateway.errors import GatewayError
 from gateway.logic.context import StationContext
 from gateway.logic.station import transfer_status
 from gateway.oplog import oplog
@@ -16,8 +23,11 @@ __all__ = [
     "SECURITY_ALARM",
     "log_status_notification",
     "security_event_notification",
+    "sign_certificate",
     "signed_firmware_status_notification",
 ]
+
+log = logging.getLogger(__name__)
 
 SECURITY_ALARM = "Security event"
 
@@ -120,3 +130,97 @@ async def signed_firmware_status_notification(
         status in _FIRMWARE_FAILURES,
         message=f"signed firmware {_with_request(status, payload)}",
     )
+
+
+async def sign_certificate(ctx: StationContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """A readable CSR is Accepted and stored: signed with the configured CA and sent
+    with CertificateSigned, or left Pending for an external CA (the portal shows which)."""
+    csr = payload["csr"]
+    state = ctx.state
+    try:
+        subject = await trio.to_thread.run_sync(check_csr, csr)
+    except InvalidCsrError as exc:
+        status, detail = "Rejected", str(exc)
+    else:
+        if ctx.config.ca_cert_file and ctx.config.ca_key_file:
+            status, detail = "Signing", f"{subject}: signing with the configured CA"
+        else:
+            status, detail = (
+                "Pending",
+                (
+                    f"{subject}: waiting for an external CA; send its certificate with the"
+                    " certificate-signed command"
+                ),
+            )
+    now = utcnow()
+
+    def unit() -> int:
+        log_event(
+            "station.certificate",
+            ctx.charge_box_id,
+            station_id=state.station_id,
+            site_id=state.site_id,
+            severity="warning" if status == "Rejected" else "info",
+            message=f"SignCertificate {status}: {detail}"[:500],
+            now=now,
+        )
+        return record_certificate_request(
+            state.station_id, ctx.charge_box_id, csr, status, detail, now
+        )
+
+    request_id = await ctx.store.write(unit)
+    oplog(ctx.charge_box_id, "certificate.requested", status=status, request=request_id)
+    ctx.publish("certificate.status", {"requestId": request_id, "status": status})
+    if status == "Signing":
+        ctx.start_soon(lambda: _sign_and_send(ctx, request_id, csr))
+    return {"status": "Rejected" if status == "Rejected" else "Accepted"}
+
+
+async def _sign_and_send(ctx: StationContext, request_id: int, csr: str) -> None:
+    """Sign with the CA, send CertificateSigned, record the outcome (never raises)."""
+    config = ctx.config
+    try:
+        chain = await trio.to_thread.run_sync(
+            lambda: sign_csr(
+                csr,
+                config.ca_cert_file,
+                config.ca_key_file,
+                days=config.certificate_days,
+                now=utcnow(),
+            )
+        )
+    except (OSError, ValueError) as exc:
+        await _outcome(ctx, request_id, "Failed", f"signing failed: {exc}")
+        return
+    try:
+        answer = await ctx.call("CertificateSigned", {"certificateChain": chain})
+    except GatewayError as exc:
+        await _outcome(ctx, request_id, "Failed", f"CertificateSigned not delivered: {exc}")
+        return
+    if answer.get("status") == "Accepted":
+        await _outcome(ctx, request_id, "Installed", "signed by the configured CA and installed")
+    else:
+        await _outcome(ctx, request_id, "Rejected", "the station rejected the signed certificate")
+
+
+async def _outcome(ctx: StationContext, request_id: int, status: str, detail: str) -> None:
+    state = ctx.state
+    try:
+
+        def unit() -> None:
+            set_certificate_request_status(request_id, status, detail)
+            log_event(
+                "station.certificate",
+                ctx.charge_box_id,
+                station_id=state.station_id,
+                site_id=state.site_id,
+                severity="info" if status == "Installed" else "warning",
+                message=f"certificate request {request_id} {status}: {detail}"[:500],
+            )
+
+        await ctx.store.write(unit)
+    except Exception:
+        log.exception("%s: recording certificate request %s failed", ctx.charge_box_id, request_id)
+        return
+    ctx.publish("certificate.status", {"requestId": request_id, "status": status})
+    oplog(ctx.charge_box_id, "certificate.outcome", request=request_id, status=status)

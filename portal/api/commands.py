@@ -7,9 +7,11 @@ from typing import Any
 import trio
 from quart import Blueprint
 
+from db.certificate_requests import certificate_requests_of
 from db.config_errors import ConfigurationError
 from db.passwords import hash_station_password
 from db.station_settings import check_station_password, set_password_hash_of
+from db.timezones import iso_utc
 from gateway import COMMAND_ACTIONS
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body
@@ -33,6 +35,15 @@ _BY_KEBAB = {
 def ocpp_action(kebab: str) -> str | None:
     """``remote-start-transaction`` → ``RemoteStartTransaction`` (None if unknown)."""
     return _BY_KEBAB.get(kebab)
+
+
+@bp.get("/stations/<cbid>/certificate-requests")
+async def certificate_requests(cbid: str) -> Any:
+    """The station's newest SignCertificate requests: Pending (waiting for an external
+    CA), Signing, Installed, Rejected or Failed, with what happened in ``detail``."""
+    station = await station_or_404(cbid)
+    rows = await get_store().read(certificate_requests_of, int(station["id"]))
+    return {"items": [{k: iso_utc(v) for k, v in row.items()} for row in rows]}
 
 
 @bp.post("/stations/<cbid>/commands/<action>")

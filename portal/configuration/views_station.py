@@ -7,6 +7,7 @@ from typing import Any
 
 from quart import Response, flash, render_template, request, send_file
 
+from db.certificate_requests import certificate_requests_of
 from db.config_errors import ConfigurationError
 from db.config_keys import check_key_value, is_risky_key, list_keys
 from db.local_list import wanted_entries
@@ -79,6 +80,7 @@ async def _control(node: NodeRef) -> dict[str, Any]:
         "reservations": await store.read(reservations_of, cbid),
         "images": await store.read(list_firmware),
         "diagnostics": await store.read(list_diagnostics, node.id),
+        "certificate_requests": await store.read(certificate_requests_of, node.id, 3),
         "known_tags": [
             e.id_tag
             for e in (await store.read(wanted_entries, node.id)).values()

@@ -47,6 +47,9 @@ class Context:
     def start_soon(self, task: Any) -> None:
         raise AssertionError("no background task expected here")
 
+    async def call(self, action: str, payload: Any, timeout: float | None = None) -> Any:
+        raise AssertionError("no call to the station expected here")
+
 
 async def handle(ctx: Context, action: str, payload: dict[str, Any]) -> dict[str, Any]:
     return await HANDLERS[action](ctx, payload)
