@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import peewee
 
@@ -23,6 +23,9 @@ from db.provisioning import (
     set_user_password,
 )
 from db.seed import create_first_admin, ensure_settings, seed_demo
+
+if TYPE_CHECKING:
+    from chargeportal.serve import ServeOptions
 
 PROG = "chargeportal"
 
@@ -90,24 +93,34 @@ def cmd_init_db(args: argparse.Namespace) -> None:
         print(f"  {line}")
 
 
-def cmd_serve(args: argparse.Namespace) -> None:
-    from chargeportal.serve import ServeOptions, run_serve
+def serve_options(args: argparse.Namespace) -> ServeOptions:
+    """``serve``'s options; ``--ftp-port -1`` means no FTP server at all."""
+    from chargeportal.serve import ServeOptions
 
     if bool(args.tls_cert) != bool(args.tls_key):
         fail("--tls-cert and --tls-key go together")
-    run_serve(
-        ServeOptions(
-            db=args.db,
-            host=args.host,
-            gateway_port=args.gateway_port,
-            portal_port=args.portal_port,
-            tls_cert=args.tls_cert,
-            tls_key=args.tls_key,
-            ftp_port=None if args.ftp_port < 0 else args.ftp_port,
-            files_root=args.files_root,
-            max_pending_handshakes=args.max_pending_handshakes,
-        )
+    if bool(args.csr_ca_cert) != bool(args.csr_ca_key):
+        fail("--csr-ca-cert and --csr-ca-key go together")
+    return ServeOptions(
+        db=args.db,
+        host=args.host,
+        gateway_port=args.gateway_port,
+        portal_port=args.portal_port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        ftp_port=args.ftp_port,
+        files_root=args.files_root,
+        max_pending_handshakes=args.max_pending_handshakes,
+        stale_session_grace=args.stale_session_grace,
+        csr_ca_cert=args.csr_ca_cert or "",
+        csr_ca_key=args.csr_ca_key or "",
     )
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from chargeportal.serve import run_serve
+
+    run_serve(serve_options(args))
 
 
 def cmd_station_add(args: argparse.Namespace) -> None:
@@ -259,6 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", metavar="FILE")
     serve.add_argument("--tls-key", metavar="FILE")
     serve.add_argument("--ftp-port", type=int, default=2121, help="embedded FTP server (-1: none)")
+    serve.add_argument(
+        "--stale-session-grace",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="close a session whose connector stays idle this long (no StopTransaction)",
+    )
+    serve.add_argument("--csr-ca-cert", metavar="FILE", help="CA signing stations' CSRs (PEM)")
+    serve.add_argument("--csr-ca-key", metavar="FILE", help="its private key (PEM)")
     serve.add_argument("--files-root", default="var/files", metavar="DIR")
     serve.add_argument(
         "--max-pending-handshakes",

@@ -27,9 +27,12 @@ class ServeOptions:
     portal_port: int = 8000
     tls_cert: str | None = None
     tls_key: str | None = None
-    ftp_port: int | None = 2121
+    ftp_port: int | None = 2121  # negative: no FTP server; None: as the system settings say
     files_root: str = "var/files"
     max_pending_handshakes: int = 512
+    stale_session_grace: float = 120.0
+    csr_ca_cert: str = ""
+    csr_ca_key: str = ""
 
 
 def server_ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
@@ -63,7 +66,7 @@ def _describe(options: ServeOptions, gateway_port: int, portal_port: int | None)
     if portal_port is not None:
         lines.append(f"portal        {http}://{options.host}:{portal_port}/")
         lines.append(f"JSON API      {http}://{options.host}:{portal_port}/api/v1/openapi.json")
-        if options.ftp_port is not None:
+        if options.ftp_port is not None and options.ftp_port >= 0:
             lines.append(f"FTP (files)   ftp://{options.host}:{options.ftp_port}/")
     return lines
 
@@ -82,7 +85,13 @@ async def serve(
     log.info("open-file limit %d", open_files)
     async with open_store(options.db) as store:
         gateway = Gateway(
-            store, config=GatewayConfig(max_pending_handshakes=options.max_pending_handshakes)
+            store,
+            config=GatewayConfig(
+                max_pending_handshakes=options.max_pending_handshakes,
+                stale_session_grace=options.stale_session_grace,
+                ca_cert_file=options.csr_ca_cert,
+                ca_key_file=options.csr_ca_key,
+            ),
         )
         async with trio.open_nursery() as nursery:
             gateway_port = await nursery.start(

@@ -19,6 +19,7 @@ from db.ocpp_transactions import running_sessions
 from db.passwords import verify_password
 from gateway.actor import StationActor
 from gateway.auth_throttle import StationAuthThrottle
+from gateway.oplog import oplog
 from gateway.transport import transport_stream
 
 if TYPE_CHECKING:
@@ -53,6 +54,18 @@ def peer_text(endpoint: object) -> str:
     """``address:port`` of a trio-websocket endpoint (an ``Endpoint``, or the stream's repr)."""
     address, port = getattr(endpoint, "address", None), getattr(endpoint, "port", None)
     return str(endpoint) if address is None else f"{address}:{port}"
+
+
+def _refused(request: WebSocketRequest, who: str, why: str, detail: str = "") -> None:
+    """One line per refused handshake: who (station id first), why, from where."""
+    remote = getattr(request, "remote", None)
+    oplog(
+        who,
+        "handshake.refused",
+        why=why,
+        detail=detail or None,
+        peer=peer_text(remote) if remote is not None else None,
+    )
 
 
 def _leaf(exc: BaseException) -> BaseException:
@@ -99,15 +112,18 @@ class ConnectionHandler:
         path = request.path.split("?", 1)[0]
         if not path.startswith(PATH_PREFIX):
             self.refused["path"] += 1
+            _refused(request, "-", "path", path[:80])
             await request.reject(404, body=b"Not found")
             return
         charge_box_id = unquote(path[len(PATH_PREFIX) :]).rstrip("/")
         if not charge_box_id or "/" in charge_box_id or len(charge_box_id) > 64:
             self.refused["path"] += 1
+            _refused(request, "-", "path", path[:80])
             await request.reject(404, body=b"Not found")
             return
         if SUBPROTOCOL not in request.proposed_subprotocols:
             self.refused["subprotocol"] += 1
+            _refused(request, charge_box_id, "subprotocol", ",".join(request.proposed_subprotocols))
             await request.reject(400, body=b"subprotocol ocpp1.6 required")
             return
         remote = peer_text(request.remote)  # "127.0.0.1:57546"
@@ -115,6 +131,7 @@ class ConnectionHandler:
         wait, new_burst = self._throttle.retry_after(charge_box_id, address)
         if wait > 0:  # refused before any database read or password hash
             self.refused["throttled"] += 1
+            _refused(request, charge_box_id, "throttled", f"retry after {wait:.0f} s")
             detail = ""
             if new_burst:  # logged once per burst; a security event row per interval
                 log.warning(
@@ -134,12 +151,14 @@ class ConnectionHandler:
         record = await gateway.station_lookup.submit(charge_box_id)
         if record is None:
             self.refused["unknown"] += 1
+            _refused(request, charge_box_id, "not registered")
             gateway.refusals.not_registered(charge_box_id, remote)  # counted, written later
             await request.reject(404, body=b"Not registered")
             return
         ok, presented = await self._authenticated(record, request)
         if not ok:
             self.refused["auth"] += 1
+            _refused(request, charge_box_id, "auth", "bad password" if presented else "no password")
             if presented:  # a wrong password (or user): counted towards the throttle
                 self._throttle.failed(charge_box_id, address)
                 gateway.refusals.bad_password(charge_box_id, record.id, record.site_id, remote, "")
@@ -152,7 +171,11 @@ class ConnectionHandler:
         if presented:
             self._throttle.succeeded(charge_box_id)
         ws = await request.accept(subprotocol=SUBPROTOCOL)
-        await self._serve(record, ws)
+        oplog(charge_box_id, "station.connected", peer=peer_text(ws.remote))
+        try:
+            await self._serve(record, ws)
+        finally:
+            oplog(charge_box_id, "station.disconnected", peer=peer_text(ws.remote))
 
     async def _serve(self, record: StationRecord, ws) -> None:  # type: ignore[no-untyped-def]
         gateway = self._gateway

@@ -110,6 +110,14 @@ async def boot_notification(ctx: StationContext, payload: dict[str, Any]) -> dic
         return status
 
     status = await ctx.store.write(unit)
+    oplog(
+        ctx.charge_box_id,
+        "station.booted",
+        status=status,
+        vendor=boot["vendor"],
+        model=boot["model"],
+        firmware=boot["firmware_version"] or None,
+    )
     station_booted(ctx)
     state.booted_at = now
     state.boot = {key: payload[key] for key, _ in _BOOT_FIELDS if key in payload}
