@@ -16,6 +16,7 @@ from simulator.conformance_base import (
     format_results,
 )
 from simulator.conformance_raw import error_cases, refused
+from simulator.conformance_sessions import CheckSkippedError, refused_start, stale_transaction
 from simulator.errors import SimulatorError
 from simulator.protocol import Call
 from simulator.schemas import SchemaViolationError, validate
@@ -191,6 +192,12 @@ class _Checks:
             _valid("StopTransaction", await self.station.send_call(stop, timeout=self.o.timeout))
         return f"Start/MeterValues/Stop each sent twice, one transaction {tx_id}"
 
+    async def stale(self) -> str:
+        return await stale_transaction(self.o, self.call, lambda: _now(self.station))
+
+    async def refused_start(self) -> str:
+        return await refused_start(self.o, self.call, lambda: _now(self.station))
+
 
 # ------------------------------------------------------------------ commands
 _COMMANDS: list[tuple[str, dict[str, Any], Callable[[dict[str, Any]], bool]]] = [
@@ -304,10 +311,14 @@ async def run_conformance(
             ("authorize", checks.authorize),
             ("full-transaction", checks.transaction),
             ("resent-transaction-messages", checks.resent),
+            ("stale-transaction", checks.stale),
+            ("refused-start", checks.refused_start),
         ):
             try:
                 detail = await check()
                 results.append(CheckResult(name, "PASS", detail))
+            except CheckSkippedError as exc:
+                results.append(CheckResult(name, "SKIP", str(exc)))
             except (CheckFailedError, SimulatorError, KeyError, TypeError) as exc:
                 results.append(CheckResult(name, "FAIL", str(exc) or repr(exc)))
         await error_cases(options, results)
