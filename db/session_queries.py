@@ -28,6 +28,7 @@ from db.models import (
 )
 from db.scope import COUNTED, SYSTEM, Node, Viewer, session_scope
 from db.session_filters import COLUMNS, SessionFilter, encode_cursor, format_duration
+from db.stale_sessions import STALE_STOP_REASON
 
 Expr = peewee.ColumnBase
 
@@ -234,6 +235,8 @@ def _row(raw: dict[str, Any]) -> dict[str, Any]:
         "state": "running" if running else "finished",
         "running": running,
         "stop_reason": raw["stop_reason"],
+        # closed by the central system: its StopTransaction never came (flagged in the table)
+        "stale": raw["stop_reason"] == STALE_STOP_REASON,
     }
 
 
