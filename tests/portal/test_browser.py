@@ -154,22 +154,30 @@ async def test_an_admin_provisions_an_ev_user_whose_badge_then_authorizes(
             rfid_error = page.inner_text("#rfid-error")
             screenshot(page, "provisioning-form-error")
             page.fill("input[name=password]", "Charge2026")
-            page.fill("input[name=rfid]", "0x1F4")  # hex: shown as 500 before it is stored
+            page.fill("input[name=rfid]", "0x1F4")  # hex: shown as 500 before it is saved
             page.click('[data-testid="user-form"] button[type=submit]')
-            decimal = page.input_value("input[name=rfid]")
+            shown = page.input_value("input[name=rfid]")
+            hex_note = page.inner_text("#rfid-error")
             page.fill("input[name=password]", "Charge2026")
             page.click('[data-testid="user-form"] button[type=submit]')
             page.wait_for_selector('tr[data-user="eva@example.com"]')
             row = page.inner_text('tr[data-user="eva@example.com"]')
             screenshot(page, "provisioning")
-            return {"menu": menu, "rfid_error": rfid_error, "row": row, "decimal": decimal}
+            return {
+                "menu": menu,
+                "rfid_error": rfid_error,
+                "shown": shown,
+                "hex_note": hex_note,
+                "row": row,
+            }
 
         seen = await chromium.run(provision)
         assert "Add" in seen["menu"]
         assert "Edit" in seen["menu"]
         assert "Delete" in seen["menu"]
         assert "neither a decimal number nor hexadecimal" in seen["rfid_error"]
-        assert seen["decimal"] == "500"
+        assert seen["shown"] == "500"
+        assert "in decimal it is 500" in seen["hex_note"]
         assert "500" in seen["row"]
         assert (await station.authorize("500"))["status"] == "Accepted"
 

@@ -93,6 +93,9 @@ ROWS = {
     ("POST", "/api/v1/stations/<cbid>/outlets"): [
         Case("/api/v1/stations/SOLNA-1/outlets", BUILD, body={"connectorId": 9})
     ],
+    ("GET", "/api/v1/stations/<cbid>/certificate-requests"): [
+        Case("/api/v1/stations/SOLNA-1/certificate-requests", SOLNA_READ)
+    ],
     ("POST", "/api/v1/stations/<cbid>/commands/<action>"): [
         Case(
             "/api/v1/stations/SOLNA-1/commands/reset",
