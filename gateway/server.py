@@ -131,7 +131,6 @@ class ConnectionHandler:
         wait, new_burst = self._throttle.retry_after(charge_box_id, address)
         if wait > 0:  # refused before any database read or password hash
             self.refused["throttled"] += 1
-            _refused(request, charge_box_id, "throttled", f"retry after {wait:.0f} s")
             detail = ""
             if new_burst:  # logged once per burst; a security event row per interval
                 log.warning(
