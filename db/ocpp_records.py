@@ -48,16 +48,28 @@ class StationRecord:
     registration_status: str
     config_imported: bool
     outlets: int = 0  # the highest outlet number (connectorId); 0: none configured
+    # the station's own WebSocketPingInterval and HeartbeatInterval keys, when known
+    ping_interval: int | None = None
+    heartbeat_interval: int | None = None
 
 
 # --- stations --------------------------------------------------------------------
+
+
+def _key_value(key: str) -> str:
+    return (
+        f', (SELECT k."value" FROM "configuration_key" k WHERE k."station_id" = s."id"'
+        f" AND k.\"key\" = '{key}')"
+    )
 
 
 _FIND_STATIONS = (
     'SELECT s."id", s."charge_box_id", s."password_hash", s."site_id", s."name",'
     ' s."registration_status", s."config_imported_at", t."name",'
     ' (SELECT MAX(o."connector_id") FROM "outlet" o WHERE o."station_id" = s."id")'
-    ' FROM "station" s LEFT OUTER JOIN "site" t ON t."id" = s."site_id"'
+    + _key_value("WebSocketPingInterval")
+    + _key_value("HeartbeatInterval")
+    + ' FROM "station" s LEFT OUTER JOIN "site" t ON t."id" = s."site_id"'
     ' WHERE s."charge_box_id" IN '
 )
 
@@ -73,7 +85,17 @@ def _station_record(row: tuple[Any, ...]) -> StationRecord:
         registration_status=row[5] or "Accepted",
         config_imported=row[6] is not None,
         outlets=row[8] or 0,
+        ping_interval=_whole(row[9]),
+        heartbeat_interval=_whole(row[10]),
     )
+
+
+def _whole(value: str | None) -> int | None:
+    """A configuration value as a whole number of seconds (None: unset or not a number)."""
+    try:
+        return int(str(value).strip()) if value is not None else None
+    except ValueError:
+        return None
 
 
 def find_station(charge_box_id: str) -> StationRecord | None:

@@ -61,30 +61,41 @@ class Hub(Protocol):
 
 
 class _Command:
-    """One CALL to the station and, once answered, its outcome."""
+    """One CALL to the station and, once answered, its outcome.
+
+    ``stage`` says how far it got: ``queued`` (waiting for its turn), ``sending`` (the
+    frame is being written), ``sent`` (waiting for the answer). A deadline that passes
+    reports the stage, so the caller knows whether the station saw the CALL.
+    """
 
     __slots__ = (
         "abandoned",
         "action",
+        "deadline",
         "done",
         "error",
         "payload",
+        "queued_at",
         "result",
-        "timeout",
+        "stage",
         "unique_id",
     )
 
-    def __init__(self, action: str, payload: dict[str, Any], timeout: float) -> None:
+    def __init__(self, action: str, payload: dict[str, Any], deadline: float) -> None:
         self.action = action
         self.payload = payload
-        self.timeout = timeout
+        self.deadline = deadline
+        self.queued_at = trio.current_time()
         self.unique_id = ""
+        self.stage = "queued"
         self.done = trio.Event()
         self.result: dict[str, Any] | None = None
         self.error: GatewayError | None = None
         self.abandoned = False
 
-    def finish(self, *, result: dict[str, Any] | None = None, error: GatewayError | None = None):
+    def finish(
+        self, *, result: dict[str, Any] | None = None, error: GatewayError | None = None
+    ) -> None:
         if self.done.is_set():
             return
         self.result, self.error = result, error
@@ -115,7 +126,9 @@ class StationActor:
         "config",
         "config_imported",
         "crashed",
+        "ended",
         "meter_writer",
+        "ping_interval",
         "raw",
         "refusals_delayed",
         "replaced",
@@ -131,6 +144,7 @@ class StationActor:
         state: StationState,
         *,
         config_imported: bool,
+        ping_interval: float | None = None,
     ) -> None:
         self._hub = hub
         self._ws = ws
@@ -144,6 +158,10 @@ class StationActor:
         self.raw = ""
         self.refusals_delayed = 0
         self.replaced = False
+        self.ended = ""  # why the gateway ended the connection ("" = it did not)
+        self.ping_interval = (
+            ping_interval if ping_interval is not None else hub.config.ping_interval
+        )
         self.crashed: BaseException | None = None
         self._cancel_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
@@ -185,7 +203,7 @@ class StationActor:
         """Serve the connection until it closes, is replaced, or the actor fails."""
         with trio.CancelScope() as scope:
             self._cancel_scope = scope
-            if self.replaced:
+            if self.replaced or self.ended:
                 scope.cancel()
             try:
                 async with trio.open_nursery() as nursery:
@@ -193,7 +211,7 @@ class StationActor:
                     if self._queue:  # commands queued while connecting
                         self._sending = True
                         nursery.start_soon(self._command_loop)
-                    if self.config.ping_interval > 0:
+                    if self.ping_interval > 0:
                         nursery.start_soon(self._ping_loop)
                     task_status.started()
                     await self._receive_loop()
@@ -205,6 +223,13 @@ class StationActor:
     def replace(self) -> None:
         """End this connection because a newer one for the same station took over."""
         self.replaced = True
+        self.end()
+
+    def end(self, reason: str = "") -> None:
+        """End the connection now (replaced, silent, or not taking data); the connection
+        handler closes the socket within ``disconnect_timeout`` and marks it offline."""
+        if reason:
+            self.ended = reason
         if self._cancel_scope is not None:
             self._cancel_scope.cancel()
 
@@ -222,36 +247,75 @@ class StationActor:
     # -- commands ---------------------------------------------------------------------------
 
     async def call(
-        self, action: str, payload: dict[str, Any], timeout: float | None = None
+        self, action: str, payload: dict[str, Any], deadline: float | None = None
     ) -> dict[str, Any]:
-        """Queue a CALL; wait for the station's CALLRESULT payload (or raise)."""
+        """Queue a CALL; wait for the station's CALLRESULT payload (or raise).
+
+        ``deadline`` (trio clock; default: ``command_timeout`` from now) covers the wait
+        in the queue, the send and the answer: past it, CommandTimeoutError says which
+        of those the CALL got to.
+        """
         if self._closed:
             raise StationOfflineError(f"{self.charge_box_id} is not connected")
         if len(self._queue) >= self.config.command_queue_size:
-            raise StationBusyError(f"{self.charge_box_id}: command queue full")
-        command = _Command(
-            action, payload, timeout if timeout is not None else self.config.command_timeout
-        )
+            raise StationBusyError(
+                f"{self.charge_box_id}: {len(self._queue)} commands already queued; "
+                f"{action} was not sent"
+            )
+        if deadline is None:
+            timeout = self.config.command_timeout
+            deadline = trio.current_time() + timeout if timeout > 0 else math.inf
+        command = _Command(action, payload, deadline)
         self._queue.append(command)
         if not self._sending and self._nursery is not None:
             self._sending = True
             self._nursery.start_soon(self._command_loop)
         try:
-            await command.done.wait()
+            with trio.move_on_at(deadline):
+                await command.done.wait()
+            command.finish(error=self._expired(command))
         except BaseException:
             command.abandoned = True
             raise
+        if command.stage == "queued" and command in self._queue:
+            self._queue.remove(command)  # expired before its turn: frees its place
         if command.error is not None:
             raise command.error
         assert command.result is not None
         return command.result
+
+    def _expired(self, command: _Command) -> CommandTimeoutError:
+        """What to tell the caller whose deadline passed: how far its CALL got."""
+        waited = trio.current_time() - command.queued_at
+        cbid, action = self.charge_box_id, command.action
+        if command.stage == "queued":
+            ahead = self._current.action if self._current is not None else "nothing"
+            return CommandTimeoutError(
+                f"{cbid}: {action} was not sent: it waited {waited:.3g} s in the queue "
+                f"behind {ahead}, which the station has not answered",
+                sent=False,
+                waited=waited,
+            )
+        if command.stage == "sending":
+            return CommandTimeoutError(
+                f"{cbid}: {action} could not be sent within {waited:.3g} s "
+                "(the connection is not taking data); the station may not have received it",
+                sent=False,
+                waited=waited,
+            )
+        return CommandTimeoutError(
+            f"{cbid}: {action} was sent but the station did not answer "
+            f"within {waited:.3g} s of the request",
+            sent=True,
+            waited=waited,
+        )
 
     async def _command_loop(self) -> None:
         """Send queued CALLs one at a time; ends when the queue is empty (no idle task)."""
         try:
             while self._queue:
                 command = self._queue.popleft()
-                if not command.abandoned:
+                if not command.abandoned and not command.done.is_set():
                     await self._send_command(command)
         finally:
             self._sending = False
@@ -260,18 +324,19 @@ class StationActor:
         command.unique_id = str(uuid.uuid4())
         self._current = command
         try:
-            await self._ws.send_message(
-                pack_call(command.unique_id, command.action, command.payload)
-            )
-            self._sent_calls += 1
-            with trio.move_on_after(command.timeout if command.timeout > 0 else math.inf):
-                await command.done.wait()
-            command.finish(
-                error=CommandTimeoutError(
-                    f"{self.charge_box_id} did not answer {command.action} "
-                    f"within {command.timeout:g} s"
+            with trio.move_on_at(command.deadline):
+                command.stage = "sending"
+                await self._ws.send_message(
+                    pack_call(command.unique_id, command.action, command.payload)
                 )
-            )
+                command.stage = "sent"
+                self._sent_calls += 1
+                await command.done.wait()
+            if command.stage == "sending":
+                # a frame cut off half-way leaves the stream unusable: end the connection
+                log.info("%s: send of %s timed out, closing", self.charge_box_id, command.action)
+                self.end()
+            command.finish(error=self._expired(command))
         except ConnectionClosed:
             pass
         finally:
@@ -325,16 +390,17 @@ class StationActor:
             return False
 
     async def _ping_loop(self) -> None:
-        """WebSocket pings (OCPP WebSocketPingInterval); no pong in time ends the connection."""
-        interval = self.config.ping_interval
+        """WebSocket pings every ``ping_interval`` s; no pong within ``pong_timeout`` ends
+        the connection (a socket dropped without a FIN is found this way)."""
+        interval, patience = self.ping_interval, self.config.pong_timeout
         try:
             while True:
                 await trio.sleep(interval)
-                with trio.move_on_after(interval) as waiting:
+                with trio.move_on_after(patience) as waiting:
                     await self._ws.ping()
                 if waiting.cancelled_caught:
-                    log.info("%s: no pong within %g s, closing", self.charge_box_id, interval)
-                    await self._ws.aclose(1001, "no pong")
+                    log.info("%s: no pong within %g s, closing", self.charge_box_id, patience)
+                    self.end(f"no answer to a WebSocket ping within {patience:g} s")
                     return
         except ConnectionClosed:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import ssl
 import sys
 from typing import Any
@@ -135,11 +136,15 @@ class Gateway:
         payload: dict[str, Any],
         *,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Send ``action`` to the station; return its CALLRESULT payload.
 
-        Raises UnknownActionError, PayloadValidationError, UnknownStationError,
-        StationOfflineError, StationBusyError, CommandTimeoutError or CallErrorReply.
+        One deadline (trio clock) covers the wait in the station's queue, the send and
+        the answer; ``timeout`` (seconds from now) is another way to give it, and
+        ``config.command_timeout`` the default. Raises UnknownActionError,
+        PayloadValidationError, UnknownStationError, StationOfflineError, StationBusyError,
+        CommandTimeoutError or CallErrorReply.
         """
         check_command(self.schemas, action, payload)
         actor = self.registry.actor(charge_box_id)
@@ -149,7 +154,9 @@ class Gateway:
             raise StationOfflineError(f"{charge_box_id} is not connected")
         self._commands += 1
         try:
-            result = await actor.call(action, payload, timeout)
+            if deadline is None and timeout is not None:
+                deadline = trio.current_time() + timeout if timeout > 0 else math.inf
+            result = await actor.call(action, payload, deadline)
         except Exception as exc:
             self._command_errors += 1
             oplog(

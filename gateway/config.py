@@ -13,17 +13,22 @@ class GatewayConfig:
 
     heartbeat_interval: int = 300  # told to stations in BootNotification.conf
     max_message_size: int = 64 * 1024  # frames over this close the connection (1009)
-    command_timeout: float = 30.0  # default wait for a station's CALLRESULT
+    command_timeout: float = 30.0  # default deadline of a command: queue + send + answer
     command_queue_size: int = 16  # queued commands per station; full -> StationBusyError
     connect_timeout: float = 20.0  # websocket handshake
     disconnect_timeout: float = 5.0
-    no_network_factor: float = 2.0  # silent longer than factor x heartbeat -> alarm
+    # silent longer than factor x heartbeat interval (the gateway's, or the station's own
+    # HeartbeatInterval when longer) -> "No network" alarm and the connection is closed
+    no_network_factor: float = 2.0
     offline_grace: float = 60.0  # disconnected this long -> "No network" alarm
     supervisor_interval: float = 15.0  # watchdog tick; also flushes last-seen times
     auth_cache_size: int = 100_000  # remembered successful password checks
     import_configuration: bool = True  # GetConfiguration on a station's first boot
     check_own_replies: bool = False  # validate our CALLRESULTs against the schemas (tests)
-    ping_interval: float = 0.0  # websocket pings to stations (0 = off)
+    # WebSocket pings to stations (0 = off; a station's own WebSocketPingInterval > 0
+    # wins); a ping unanswered for pong_timeout closes the connection (half-open TCP)
+    ping_interval: float = 60.0
+    pong_timeout: float = 30.0
     keep_transaction_messages: bool = True  # raw Start/Stop frames in OcppMessage
     # The database writer thread needs the GIL back after every statement; while the
     # event loop is busy each hand-back can take the interpreter's switch interval

@@ -41,9 +41,14 @@ class StationBusyError(GatewayError):
 
 
 class CommandTimeoutError(GatewayError):
-    """The station did not answer the CALL in time."""
+    """The command's deadline passed; ``sent`` says whether the station got the CALL."""
 
     http_status = 504
+
+    def __init__(self, message: str, *, sent: bool = True, waited: float = 0.0) -> None:
+        super().__init__(message)
+        self.sent = sent
+        self.waited = waited
 
 
 class CallErrorReply(GatewayError):  # noqa: N818 - name fixed by the API contract

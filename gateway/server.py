@@ -75,6 +75,17 @@ def _leaf(exc: BaseException) -> BaseException:
     return exc
 
 
+def _ping_interval(record: StationRecord, default: float) -> float:
+    """The station's WebSocketPingInterval when it has one (> 0), else the gateway's.
+
+    OCPP 1.6: 0 means the station does not ping itself and the central system may; a
+    station configured to ping every N s is pinged at that same rhythm by the gateway.
+    """
+    if record.ping_interval is not None and record.ping_interval > 0:
+        return float(record.ping_interval)
+    return default
+
+
 class ConnectionHandler:
     """Decides who may connect, then runs the station's actor until the socket closes."""
 
@@ -180,7 +191,13 @@ class ConnectionHandler:
         gateway = self._gateway
         state = gateway.registry.state_for(record.charge_box_id, record.id, record.site_id)
         state.outlets = record.outlets
-        actor = StationActor(gateway, ws, state, config_imported=record.config_imported)
+        actor = StationActor(
+            gateway,
+            ws,
+            state,
+            config_imported=record.config_imported,
+            ping_interval=_ping_interval(record, gateway.config.ping_interval),
+        )
         previous = gateway.registry.register(actor)
         if previous is not None:
             previous.replace()
@@ -195,6 +212,7 @@ class ConnectionHandler:
         state.connected_at = state.last_seen = now
         state.last_seen_mono = trio.current_time()
         state.offline_since_mono = None
+        state.heartbeat_interval = record.heartbeat_interval
         actor.publish("station.online", {"remote": state.remote, "replaced": previous is not None})
         gateway.supervisor.station_connected(state)
         try:
@@ -230,10 +248,18 @@ class ConnectionHandler:
                 state.online = False
                 state.disconnected_at = utcnow()
                 state.offline_since_mono = trio.current_time()
-                actor.publish("station.offline", {"crashed": actor.crashed is not None})
+                actor.publish(
+                    "station.offline",
+                    {"crashed": actor.crashed is not None, "reason": actor.ended},
+                )
             if actor.replaced:
                 with trio.move_on_after(gateway.config.disconnect_timeout):
                     await ws.aclose(1000, "replaced by a newer connection")
+            elif actor.ended:
+                # a silent or half-open peer never answers the close: bounded, then dropped
+                with trio.move_on_after(gateway.config.disconnect_timeout):
+                    await ws.aclose(1001, actor.ended[:120])
+                await self._log(record, "station.closed", "warning", actor.ended)
 
     async def _log(self, record: StationRecord, kind: str, severity: str, message: str) -> None:
         """An event-log entry that must never take the connection down with it."""

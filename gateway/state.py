@@ -66,6 +66,7 @@ class StationState:
         "connectors",
         "disconnected_at",
         "error_code",
+        "heartbeat_interval",
         "last_seen",
         "last_seen_mono",
         "no_network",
@@ -93,6 +94,7 @@ class StationState:
         self.offline_since_mono: float | None = None
         self.seen_dirty = False
         self.no_network = False  # a "No network" alarm is active
+        self.heartbeat_interval: int | None = None  # the station's HeartbeatInterval key
         self.booted_at: dt.datetime | None = None
         self.boot: dict[str, str] | None = None
         # connectors that reported a status since the last BootNotification (None: no

@@ -41,8 +41,9 @@ class Supervisor:
     """Periodically flushes last-seen times and raises or clears "No network".
 
     A connected station silent for longer than ``no_network_factor`` x its heartbeat
-    interval, or a station disconnected for longer than ``offline_grace``, gets the
-    alarm; it is cleared when the station talks again.
+    interval is closed (it shows offline) and gets the alarm, as does a station
+    disconnected for longer than ``offline_grace``; the alarm is cleared when the
+    station talks again.
     """
 
     def __init__(self, gateway: Gateway) -> None:
@@ -78,8 +79,8 @@ class Supervisor:
         self.ticks += 1
         await self._watch_registrations()
         now_mono = trio.current_time()
-        silent_after = config.no_network_factor * config.heartbeat_interval
         seen: list[tuple[int, object]] = []
+        to_close: list[tuple[StationState, str]] = []
         to_raise: list[tuple[StationState, str]] = []
         to_clear: list[StationState] = []
         for state in gateway.registry.states():
@@ -87,10 +88,16 @@ class Supervisor:
                 state.seen_dirty = False
                 seen.append((state.station_id, state.last_seen))
             if state.online:
+                silent_after = config.no_network_factor * max(
+                    config.heartbeat_interval, state.heartbeat_interval or 0
+                )
                 silent = now_mono - state.last_seen_mono > silent_after
-                if silent and not state.no_network:
-                    to_raise.append((state, f"silent for more than {silent_after:g} s"))
-                elif not silent and state.no_network:
+                if silent:
+                    why = f"silent for more than {silent_after:g} s"
+                    to_close.append((state, why))
+                    if not state.no_network:
+                        to_raise.append((state, why))
+                elif state.no_network:
                     to_clear.append(state)
             elif (
                 state.offline_since_mono is not None
@@ -98,6 +105,11 @@ class Supervisor:
                 and not state.no_network
             ):
                 to_raise.append((state, "disconnected"))
+        for state, why in to_close:
+            actor = gateway.registry.actor(state.charge_box_id)
+            if actor is not None:
+                log.info("%s: %s, closing the connection", state.charge_box_id, why)
+                actor.end(why + ": connection closed")
         if not (seen or to_raise or to_clear):
             return
         now = utcnow()

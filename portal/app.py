@@ -109,7 +109,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "QUART_AUTH_COOKIE_HTTP_ONLY": True,
     "QUART_AUTH_DURATION": 12 * 3600,
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # firmware images; JPEG plans check 2 MB
-    "RESPONSE_TIMEOUT": None,
+    # sending a response body; streams without a natural end (live events, exports,
+    # firmware downloads to stations) set their own
+    "RESPONSE_TIMEOUT": 600.0,
     "SESSION_COOKIE_NAME": "cp_flash",
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,

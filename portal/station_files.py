@@ -30,4 +30,5 @@ async def firmware(name: str) -> Any:
         raise not_found("no such image")
     response = await send_file(path, mimetype="application/octet-stream", as_attachment=True)
     response.headers["Cache-Control"] = "no-cache"
+    response.timeout = 3600  # a station on a slow mobile link may take long to download
     return response

@@ -16,7 +16,12 @@ from werkzeug.exceptions import HTTPException
 from db.accounts import AccountError, DuplicateEmailError, DuplicateRfidError
 from db.config_errors import ConfigurationError, NotFoundError
 from db.id_tags import DuplicateIdTagError
-from gateway.errors import CallErrorReply, GatewayError, PayloadValidationError
+from gateway.errors import (
+    CallErrorReply,
+    CommandTimeoutError,
+    GatewayError,
+    PayloadValidationError,
+)
 from portal.api.common import ApiError
 
 __all__ = ["API_MODULES", "bp"]
@@ -68,6 +73,9 @@ def _to_json(exc: Exception) -> Any:
             "description": exc.description,
             "details": exc.details,
         }
+    elif isinstance(exc, CommandTimeoutError):
+        status = 504
+        body = {"error": "timeout", "message": str(exc), "sent": exc.sent}
     elif isinstance(exc, PayloadValidationError):
         status, body = 400, {"error": "schema", "message": str(exc), "errors": exc.errors}
     elif isinstance(exc, GatewayError):

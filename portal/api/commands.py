@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import trio
-from quart import Blueprint
+from quart import Blueprint, request
 
 from db.certificate_requests import certificate_requests_of
 from db.config_errors import ConfigurationError
@@ -60,12 +61,37 @@ async def command(cbid: str, action: str) -> Any:
         )
     await station_or_404(cbid)  # scope: other sites' stations do not exist
     payload = await json_body()
+    timeout = command_timeout()
     if name == "ChangeConfiguration" and is_password_key(str(payload.get("key", ""))):
-        return await _change_password(cbid, payload)
-    return await get_gateway().call(cbid, name, payload)
+        return await _change_password(cbid, payload, timeout)
+    return await get_gateway().call(cbid, name, payload, timeout=timeout)
 
 
-async def _change_password(cbid: str, payload: dict[str, Any]) -> Any:
+#: The longest ``?timeout=`` a caller may ask for (seconds).
+MAX_TIMEOUT = 300.0
+
+
+def command_timeout() -> float | None:
+    """``?timeout=SECONDS`` (0 < SECONDS <= 300): the command's one deadline, covering
+    the wait behind earlier commands, the send and the answer. None: the gateway's default."""
+    raw = request.args.get("timeout", "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_TIMEOUT:
+        raise ApiError(
+            400,
+            "bad-request",
+            f"timeout is a number of seconds, above 0 and at most {MAX_TIMEOUT:g}",
+            field="timeout",
+        )
+    return value
+
+
+async def _change_password(cbid: str, payload: dict[str, Any], timeout: float | None) -> Any:
     """AuthorizationKey is the station's password: stored (hashed) when the station
     accepts it, or the station would be refused at its next connection."""
     value = payload.get("value")
@@ -75,7 +101,7 @@ async def _change_password(cbid: str, payload: dict[str, Any]) -> Any:
         raise ApiError(400, "invalid", exc.message, field="value") from None
     assert isinstance(value, str)
     password_hash = await trio.to_thread.run_sync(hash_station_password, value)
-    answer = await get_gateway().call(cbid, "ChangeConfiguration", payload)
+    answer = await get_gateway().call(cbid, "ChangeConfiguration", payload, timeout=timeout)
     if answer.get("status") in ("Accepted", "RebootRequired"):
         await get_store().write(set_password_hash_of, cbid, password_hash)
     return answer

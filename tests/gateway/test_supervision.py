@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 import trio.testing
+from trio_websocket import ConnectionClosed
 
 import gateway as gateway_package
 from db import Store
@@ -20,7 +22,7 @@ def no_network_alarms() -> list[tuple[str, bool]]:
     ]
 
 
-async def test_silent_station_raises_no_network_and_talking_clears_it(
+async def test_silent_station_is_closed_with_no_network_and_coming_back_clears_it(
     store: Store, nursery: trio.Nursery, db_write, mock_clock: trio.testing.MockClock
 ) -> None:
     mock_clock.autojump_threshold = 0.1
@@ -37,7 +39,12 @@ async def test_silent_station_raises_no_network_and_talking_clears_it(
             assert await store.read(no_network_alarms) == []
             await trio.sleep(60)
             assert await store.read(no_network_alarms) == [("QUIET", True)]
-            assert gateway.snapshot("QUIET")["noNetworkAlarm"] is True  # type: ignore[index]
+            snapshot = gateway.snapshot("QUIET")
+            assert snapshot is not None
+            assert (snapshot["noNetworkAlarm"], snapshot["online"]) == (True, False)
+            with pytest.raises(ConnectionClosed):  # the gateway closed the connection
+                await station.result("Heartbeat", {})
+        async with open_station(port, "QUIET") as station:
             await station.result("Heartbeat", {})
             await trio.sleep(31)
             assert await store.read(no_network_alarms) == [("QUIET", False)]
