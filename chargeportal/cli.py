@@ -1,4 +1,4 @@
-"""The ``chargeportal`` command line: serve, init-db, station, user, idtag, demo-data."""
+"""The ``chargeportal`` command line: serve, init-db, station, user, idtag, token, demo-data."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import peewee
 
+from chargeportal.cli_tokens import add_token_commands
 from db.connection import DatabaseURLError, default_database_url, make_database, open_database
 from db.migrate import current_version, migrate
 from db.models import ROLES, IdTag, Outlet, Site, Station, User
@@ -347,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     tadd.add_argument("--user", metavar="EMAIL")
     tadd.set_defaults(func=cmd_idtag_add)
     idtag.add_parser("list", parents=[common]).set_defaults(func=cmd_idtag_list)
+
+    add_token_commands(sub, common)
 
     demo = sub.add_parser("demo-data", parents=[common], help="fill a realistic year of sessions")
     demo.add_argument("--sessions", type=int, default=100_000, metavar="N")

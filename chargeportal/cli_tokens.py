@@ -1,0 +1,91 @@
+"""``chargeportal token add | list | revoke``: JSON API tokens without a browser."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from db.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
+from db.models import Site
+
+__all__ = ["add_token_commands"]
+
+
+def cmd_token_add(args: argparse.Namespace) -> None:
+    from chargeportal import cli  # its helpers: fail, one transaction per command
+
+    def work() -> tuple[int, str]:
+        site_id = None
+        if args.site:
+            site = Site.get_or_none(Site.name == args.site)
+            if site is None:
+                cli.fail(f"no site named {args.site!r}")
+            site_id = int(site.id)
+        try:
+            return create_token(args.name, args.role, site_id, None)
+        except ValueError as exc:
+            cli.fail(str(exc))
+
+    token_id, secret = cli._in_transaction(args, work)
+    print(f"token {token_id} {args.name!r} ({args.role}) added")
+    print(f"secret {secret} (shown once: send it as 'Authorization: Bearer <secret>')")
+
+
+def _when(value: Any) -> str:
+    return value.isoformat(" ", "seconds") if value is not None else "never"
+
+
+def cmd_token_list(args: argparse.Namespace) -> None:
+    from chargeportal import cli  # its helpers: fail, one transaction per command
+
+    def work() -> list[tuple[Any, ...]]:
+        names = {s.id: s.name for s in Site.select(Site.id, Site.name)}
+        return [
+            (
+                row.id,
+                row.name,
+                row.prefix,
+                row.role,
+                names.get(row.site_id, "-"),
+                _when(row.created_at),
+                _when(row.last_used_at),
+                "revoked" if row.revoked else "live",
+            )
+            for row in list_tokens()
+        ]
+
+    print(
+        f"{'ID':>4} {'NAME':<24} {'PREFIX':<13} {'ROLE':<11} {'SITE':<16} "
+        f"{'CREATED (UTC)':<20} {'LAST USED (UTC)':<20} STATE"
+    )
+    for token_id, name, prefix, role, site, created, used, state in cli._in_transaction(args, work):
+        print(
+            f"{token_id:>4} {name:<24} {prefix:<13} {role:<11} {site:<16} "
+            f"{created:<20} {used:<20} {state}"
+        )
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> None:
+    from chargeportal import cli  # its helpers: fail, one transaction per command
+
+    if not cli._in_transaction(args, lambda: revoke_token(args.id)):
+        cli.fail(f"no token {args.id}")
+    print(f"token {args.id} revoked: requests with it are refused from now on")
+
+
+def add_token_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """The ``token`` command group under the main parser."""
+    token = sub.add_parser("token", help="JSON API tokens").add_subparsers(
+        dest="token_command", required=True, metavar="ACTION"
+    )
+    add = token.add_parser("add", parents=[common], help="create a token (secret shown once)")
+    add.add_argument("--name", required=True, help="who or what uses it")
+    add.add_argument("--role", required=True, choices=TOKEN_ROLES)
+    add.add_argument("--site", metavar="NAME", help="the site of a site-admin token")
+    add.set_defaults(func=cmd_token_add)
+    token.add_parser("list", parents=[common], help="every token").set_defaults(func=cmd_token_list)
+    revoke = token.add_parser("revoke", parents=[common], help="refuse a token from now on")
+    revoke.add_argument("id", type=int, metavar="ID")
+    revoke.set_defaults(func=cmd_token_revoke)
