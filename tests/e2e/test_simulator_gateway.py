@@ -251,6 +251,8 @@ async def test_scenario_fleet_runs_sessions_that_the_gateway_records(store: Stor
         async with trio.open_nursery() as inner:
             await inner.start(fleet.run)
             await poll_until(lambda: fleet.summary()["sessions"] >= 6)
+            # the fleet counts a session when it starts one; the gateway's commit follows
+            await poll_until(lambda: len(sessions()) >= 6, store)
             inner.cancel_scope.cancel()
     summary = fleet.summary()
     assert summary["crashes"] == 0
