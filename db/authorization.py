@@ -9,7 +9,7 @@ from typing import Any
 from db import rawsql
 from db.models import IdTag, utcnow
 
-__all__ = ["TagAuthorization", "authorize_id_tag", "tag_authorization"]
+__all__ = ["TagAuthorization", "authorize_id_tag", "status_now", "tag_authorization"]
 
 _to_datetime = IdTag.expiry_date.python_value  # SQLite hands back text, PostgreSQL datetimes
 
@@ -31,6 +31,26 @@ class TagAuthorization:
 
 def _expired(expiry: Any, now: dt.datetime) -> bool:
     return expiry is not None and expiry <= now
+
+
+def status_now(
+    status: str,
+    expiry: dt.datetime | None,
+    parent_tag: str | None,
+    parent_status: str | None,
+    parent_expiry: dt.datetime | None,
+    now: dt.datetime,
+) -> str:
+    """A tag's status now from its row and its parent's: its own status, Expired past its
+    expiry, else the status of a parent that is not Accepted or has expired."""
+    if status == "Accepted" and _expired(expiry, now):
+        status = "Expired"
+    if status == "Accepted" and parent_tag is not None:
+        if parent_status != "Accepted":
+            status = str(parent_status)
+        elif _expired(parent_expiry, now):
+            status = "Expired"
+    return status
 
 
 def tag_authorization(
@@ -62,13 +82,7 @@ def tag_authorization(
     status, expiry, user_id, parent_tag, parent_status, parent_expiry, email = row
     expiry = _to_datetime(expiry)
     parent_expiry = _to_datetime(parent_expiry)
-    if status == "Accepted" and _expired(expiry, now):
-        status = "Expired"
-    if status == "Accepted" and parent_tag is not None:
-        if parent_status != "Accepted":
-            status = parent_status
-        elif _expired(parent_expiry, now):
-            status = "Expired"
+    status = status_now(status, expiry, parent_tag, parent_status, parent_expiry, now)
     if status == "Accepted" and check_concurrent:
         sql = 'SELECT 1 FROM "charging_session" WHERE "id_tag" = ? AND "end_time" IS NULL'
         params: list[Any] = [id_tag]

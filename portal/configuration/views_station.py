@@ -66,6 +66,11 @@ async def _address(node: NodeRef) -> dict[str, Any]:
     return {"station": station, "tile_url": settings.get("map.tile_url", "")}
 
 
+def _accepted_hint(station_id: int) -> dict[str, Any]:
+    """Up to 200 badges for the Remote start field's suggestions (not every badge)."""
+    return wanted_entries(station_id, accepted_first=200)
+
+
 @loader("station", "control")
 async def _control(node: NodeRef) -> dict[str, Any]:
     assert node.id is not None
@@ -83,9 +88,9 @@ async def _control(node: NodeRef) -> dict[str, Any]:
         "certificate_requests": await store.read(certificate_requests_of, node.id, 3),
         "known_tags": [
             e.id_tag
-            for e in (await store.read(wanted_entries, node.id)).values()
+            for e in (await store.read(_accepted_hint, node.id)).values()
             if e.status == "Accepted"
-        ][:200],
+        ],
         "triggers": TRIGGERS,
         "actions": {name: spec for name, spec in ACTIONS.items() if role() in spec.roles},
     }
