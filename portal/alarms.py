@@ -41,6 +41,20 @@ VIEWS = {
 }
 
 
+ACK_KEYS = ("acknowledged_at", "acknowledged_by", "ack_comment")
+
+
+def _page_columns(view: str, columns: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """The page's table: the acknowledgement in one column (the exports keep three), no
+    Cleared column among the active alarms; the actions come first, always in view."""
+    if view == "events":
+        return list(columns)
+    kept = [(k, v) for k, v in columns if k not in ACK_KEYS]
+    if view == "active":
+        kept = [(k, v) for k, v in kept if k != "cleared_at"]
+    return [*kept, ("ack", "Acknowledged")]
+
+
 #: columns holding a time (naive UTC), shown and exported in the display zone
 TIME_KEYS = frozenset({"raised_at", "cleared_at", "time", "acknowledged_at"})
 TIME_LABELS = {"from": "From", "to": "To"}
@@ -127,7 +141,7 @@ async def _render(view: str, *, notice: str = "", status: int = 200) -> Any:
         "alarms/index.html",
         view=view,
         title=title,
-        columns=columns,
+        columns=_page_columns(view, columns),
         rows=rows,
         total=total,
         page=page,
