@@ -14,6 +14,7 @@ from db.timezones import check_zone, iso_utc
 
 __all__ = [
     "SORTABLE_USER_COLUMNS",
+    "VISITOR_DAYS",
     "AccountError",
     "DuplicateEmailError",
     "DuplicateRfidError",
@@ -35,6 +36,7 @@ __all__ = [
     "set_password_hash",
     "set_time_zone",
     "update_user",
+    "visitors_since",
 ]
 
 # --- errors: each names the form field that caused it -------------------------
@@ -158,6 +160,7 @@ class UserRow:
             "rfids": list(self.rfids),
             "createdAt": iso_utc(self.created_at),
             "lastLoginAt": iso_utc(self.last_login_at),
+            "chargedHere": self.visitor,
         }
 
 
@@ -209,6 +212,18 @@ def get_user(user_id: int, site_id: int | None = None) -> UserRow | None:
 def get_user_by_email(email: str) -> UserRow | None:
     user = User.get_or_none(same_email(email))
     return _row(user) if user else None
+
+
+#: EV users of no site who charged at a site within this many days are its charging users
+#: (a site administrator sees them, read-only)
+VISITOR_DAYS = 365
+
+
+def visitors_since(now: Any = None) -> Any:
+    """The start of the window of ``VISITOR_DAYS`` (naive UTC)."""
+    import datetime as dt
+
+    return (now or utcnow()) - dt.timedelta(days=VISITOR_DAYS)
 
 
 SORTABLE_USER_COLUMNS = ("email", "first_name", "last_name", "role", "site", "created_at")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from functools import partial
 from typing import Any
@@ -22,6 +21,7 @@ from db.accounts import (
     list_users,
     normalise_rfid,
     update_user,
+    visitors_since,
 )
 from db.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
 from db.id_tags import (
@@ -32,7 +32,7 @@ from db.id_tags import (
     page_id_tags,
     update_id_tag,
 )
-from db.models import ROLES, utcnow
+from db.models import ROLES
 from db.passwords import WeakPasswordError, check_policy, hash_password
 from db.topology import site_choices
 from portal.access import MenuEntry, current_principal, guard, not_found, requires
@@ -53,8 +53,6 @@ ROLE_LABELS = {
 }
 PAGE_SIZE = 50
 TAG_PAGE_SIZE = 50
-#: EV users of no site who charged at a site within this many days are its charging users.
-VISITOR_DAYS = 365
 
 
 def _me() -> Any:
@@ -82,7 +80,7 @@ async def index() -> Any:
         site_filter = node.site_id  # a node scopes the table to its site's users
     # a site's charging users: his own, and (read-only) EV users of no site who charged
     # there in the last 12 months (SPEC §2: "its charging users")
-    since = utcnow() - dt.timedelta(days=VISITOR_DAYS) if site_filter is not None else None
+    since = visitors_since() if site_filter is not None else None
     rows, total = await get_store().read(
         partial_list(
             site_filter,

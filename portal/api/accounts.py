@@ -8,7 +8,14 @@ from typing import Any
 import trio
 from quart import Blueprint, request
 
-from db.accounts import create_user, delete_user, get_user, list_users, update_user
+from db.accounts import (
+    create_user,
+    delete_user,
+    get_user,
+    list_users,
+    update_user,
+    visitors_since,
+)
 from db.id_tags import (
     TAG_STATUSES,
     create_id_tag,
@@ -82,8 +89,10 @@ async def whoami() -> Any:
 
 @bp.get("/users")
 async def users_list() -> Any:
-    """Filters: q (name, e-mail, site, RFID), role, sort (email, -email, role, site…)."""
-    forbid_unless("admin", "site-admin")
+    """Filters: q (name, e-mail, site, RFID), role, sort (email, -email, role, site…).
+    A site administrator gets his site's users and, with ``chargedHere``, the EV users of
+    no site who charged at his site in the last 12 months."""
+    principal = forbid_unless("admin", "site-admin")
     limit, offset = paging()
     role = request.args.get("role", "")
     if role and role not in ROLES:
@@ -98,6 +107,7 @@ async def users_list() -> Any:
         descending=sort.startswith("-"),
         limit=limit,
         offset=offset,
+        visitors_since=visitors_since() if principal.site_scope is not None else None,
     )
     rows, total = await get_store().read(query)
     return page_json([u.public() for u in rows], total, limit, offset)

@@ -305,3 +305,17 @@ async def test_the_badges_tab_pages_by_50_and_finds_by_rfid_note_or_e_mail(
     assert 'data-tag="1001"' in mail
     edit = await (await client.get("/provisioning/tags?q=1001&edit=1001")).get_data(as_text=True)
     assert 'action="/provisioning/tags/1001/edit"' in edit
+
+
+async def test_the_api_lists_a_site_administrators_charging_users_too(
+    client: Any, store: Store, world: World
+) -> None:
+    await store.write(_charging_users, world)
+    await login(client, "site-admin@example.com")
+    listed = await (await client.get("/api/v1/users?limit=100")).get_json()
+    seen = {u["email"]: u["chargedHere"] for u in listed["items"]}
+    assert seen["visitor@example.com"] is True
+    assert seen["ev-user@example.com"] is False
+    assert not {"long-ago@example.com", "kista-driver@example.com", "kista-only@example.com"} & set(
+        seen
+    )

@@ -140,6 +140,32 @@ async def test_local_list_authorizes_while_offline(cs, nursery):
         assert len(station.txq) == 1  # StartTransaction waits for the connection
 
 
+async def test_the_local_list_limits_of_the_configuration_are_honoured(cs, nursery):
+    """SendLocalListMaxLength per message, LocalAuthListMaxLength in all, versions."""
+    station = make_station(
+        cs, config={"SendLocalListMaxLength": "3", "LocalAuthListMaxLength": "5"}
+    )
+
+    def tags(*names: str) -> list[dict]:
+        return [{"idTag": n, "idTagInfo": {"status": "Accepted"}} for n in names]
+
+    async def send(version: int, kind: str, entries: list[dict]) -> str:
+        payload = {"listVersion": version, "updateType": kind, "localAuthorizationList": entries}
+        return (await cs.call("SIM1", "SendLocalList", payload))["status"]
+
+    with trio.fail_after(15):
+        await nursery.start(station.run)
+        assert await send(1, "Full", tags("A", "B", "C", "D")) == "Failed"  # 4 > 3 a message
+        assert await send(1, "Full", tags("A", "B", "C")) == "Accepted"
+        assert await send(2, "Differential", tags("D", "E")) == "Accepted"
+        assert await send(3, "Differential", tags("F")) == "Failed"  # 6 > 5 held
+        assert set(station.local_auth.local_list) == {"A", "B", "C", "D", "E"}
+        assert await send(2, "Differential", tags("F")) == "VersionMismatch"
+        assert await send(3, "Differential", [{"idTag": "A"}, *tags("F")]) == "Accepted"
+        assert set(station.local_auth.local_list) == {"B", "C", "D", "E", "F"}
+        assert (await cs.call("SIM1", "GetLocalListVersion", {}))["listVersion"] == 3
+
+
 async def test_firmware_download_failure_is_reported(cs, nursery):
     station = make_station(cs)
     with trio.fail_after(15):
