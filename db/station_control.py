@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from db.authorization import tag_authorization
+from db.authorization import authorize_id_tag
 from db.config_errors import NotFoundError
 from db.models import ChargingSession, Outlet, Reservation, Station, utcnow
 
@@ -79,5 +79,5 @@ def remote_start_refusal(charge_box_id: str, connector_id: int | None, id_tag: s
         outlets = outlets.where(Outlet.connector_id == connector_id)
     if not any(o.mode != "OPEN" for o in outlets):
         return None
-    status = tag_authorization(id_tag, check_concurrent=True).status
+    status = authorize_id_tag(id_tag, charge_box_id).status  # the rule of StartTransaction
     return None if status == "Accepted" else status

@@ -64,3 +64,32 @@ async def test_the_stale_session_is_flagged_and_remote_stop_targets_the_running_
     assert by_id[running]["running"] is True
     page = await (await client.get("/statistics/?station=SOLNA-1")).get_data(as_text=True)
     assert page.count('data-testid="stale-session"') == 1
+
+
+async def test_a_remote_start_is_not_refused_for_a_stale_session_on_the_station(
+    client: Any, gateway: Gateway, world: World, nursery: trio.Nursery
+) -> None:
+    port = int(gateway.test_url.split(":")[2].split("/")[0])  # type: ignore[attr-defined]
+    await login(client, "admin@example.com")
+    calls: list[list[Any]] = []
+    with trio.fail_after(15):
+        async with open_station(port, "SOLNA-1") as station:
+            await station.result(
+                "StartTransaction",
+                {"connectorId": 1, "idTag": "1001", "meterStart": 0, "timestamp": now_iso()},
+            )  # ... and its StopTransaction is lost
+
+            async def station_answers() -> None:
+                call = await station.next_call()
+                calls.append(call)
+                await station.answer(call, {"status": "Accepted"})
+
+            nursery.start_soon(station_answers)
+            started = await client.post(
+                f"/api/v1/outlets/{world.solna_outlet_uuid}/start",
+                json={"idTag": "1001"},
+                headers={"X-CSRF-Token": await csrf_of(client)},
+            )
+    assert started.status_code == 200, await started.get_data(as_text=True)
+    assert calls[0][2] == "RemoteStartTransaction"
+    assert calls[0][3] == {"connectorId": 1, "idTag": "1001"}
