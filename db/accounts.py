@@ -8,6 +8,7 @@ from typing import Any
 
 import peewee as pw
 
+from db.errors import Conflict, DomainError, Invalid
 from db.id_tag_text import ID_TAG_RULE, MAX_ID_TAG, id_tag_ok
 from db.models import ROLES, ChargingSession, IdTag, Site, User, utcnow
 from db.timezones import check_zone, iso_utc
@@ -42,25 +43,24 @@ __all__ = [
 # --- errors: each names the form field that caused it -------------------------
 
 
-class AccountError(ValueError):
-    """Bad input for an account; ``field`` names the form field to show it next to."""
+class AccountError(DomainError):
+    """Refused input for an account; ``field`` names the form field to show it next to."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field=field)
+        self.field: str = field
 
 
-class InvalidFieldError(AccountError):
+class InvalidFieldError(AccountError, Invalid):
     """A field value that breaks a rule (format, length, missing, unknown site…)."""
 
 
-class DuplicateEmailError(AccountError):
+class DuplicateEmailError(AccountError, Conflict):
     def __init__(self, email: str) -> None:
         super().__init__("email", f"{email} is already used by another account")
 
 
-class DuplicateRfidError(AccountError):
+class DuplicateRfidError(AccountError, Conflict):
     def __init__(self, rfid: str) -> None:
         super().__init__("rfid", f"RFID {rfid} already belongs to another badge")
 

@@ -1,16 +1,15 @@
-"""Errors of the configuration queries: a readable message, and the field that caused it."""
+"""Errors of the configuration queries: the domain's refusals under their older names."""
 
 from __future__ import annotations
 
+from db.errors import Conflict, DomainError, Invalid, NotFound
 
-class ConfigurationError(ValueError):
+__all__ = ["ConfigurationError", "Conflict", "DomainError", "NotFoundError"]
+
+
+class ConfigurationError(Invalid):
     """A configuration change that is refused; ``message`` is shown to the person."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
-
-class NotFoundError(ConfigurationError):
-    """The addressed site, floor, station, outlet or schedule does not exist."""
+#: The addressed site, floor, station, outlet or schedule does not exist.
+NotFoundError = NotFound

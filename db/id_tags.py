@@ -8,7 +8,8 @@ from typing import Any
 
 from peewee import JOIN
 
-from db.accounts import InvalidFieldError
+from db.accounts import AccountError, InvalidFieldError
+from db.errors import Conflict
 from db.id_tag_text import ID_TAG_RULE, id_tag_ok
 from db.models import IdTag, User
 
@@ -27,7 +28,7 @@ __all__ = [
 TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
 
 
-class DuplicateIdTagError(InvalidFieldError):
+class DuplicateIdTagError(AccountError, Conflict):
     def __init__(self, tag: str) -> None:
         super().__init__("idTag", f"id tag {tag} already exists")
 

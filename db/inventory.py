@@ -7,6 +7,7 @@ from typing import Any
 import peewee as pw
 
 from db.config_errors import ConfigurationError, NotFoundError
+from db.errors import Conflict
 from db.models import Floor, Outlet, Site, Station
 from db.station_settings import CONNECTOR_TYPES, OUTLET_MODES, floor_view, outlet_view, site_view
 from db.timezones import iso_utc
@@ -235,9 +236,7 @@ def add_outlet(
     if Station.get_or_none(Station.id == station_id) is None:
         raise NotFoundError(f"No station {station_id}.")
     if Outlet.get_or_none((Outlet.station == station_id) & (Outlet.connector_id == connector_id)):
-        raise ConfigurationError(
-            f"The station already has outlet {connector_id}.", field="connectorId"
-        )
+        raise Conflict(f"The station already has outlet {connector_id}.", field="connectorId")
     outlet = Outlet.create(
         station=station_id, connector_id=connector_id, connector_type=connector_type, mode=mode
     )

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from db.config_errors import ConfigurationError, NotFoundError
+from db.errors import Conflict
 from db.models import (
     Alarm,
     ChargingSession,
@@ -50,9 +51,7 @@ def check_charge_box_id(value: str, *, current_id: int | None = None) -> str:
         )
     clash = Station.get_or_none(Station.charge_box_id == value)
     if clash is not None and clash.id != current_id:
-        raise ConfigurationError(
-            f"Charge box id {value!r} is already in use.", field="charge_box_id"
-        )
+        raise Conflict(f"Charge box id {value!r} is already in use.", field="charge_box_id")
     return value
 
 
@@ -83,7 +82,7 @@ def _site_name(name: str, *, current_id: int | None = None) -> str:
         raise ConfigurationError("A site needs a name.", field="name")
     clash = Site.get_or_none(Site.name == name)
     if clash is not None and clash.id != current_id:
-        raise ConfigurationError(f"A site named {name!r} exists already.", field="name")
+        raise Conflict(f"A site named {name!r} exists already.", field="name")
     return name
 
 
@@ -104,7 +103,7 @@ def _floor_name(site_id: int, name: str, *, current_id: int | None = None) -> st
         raise ConfigurationError("A floor needs a name.", field="name")
     clash = Floor.get_or_none((Floor.site == site_id) & (Floor.name == name))
     if clash is not None and clash.id != current_id:
-        raise ConfigurationError(f"This site has a floor named {name!r} already.", field="name")
+        raise Conflict(f"This site has a floor named {name!r} already.", field="name")
     return name
 
 
@@ -175,7 +174,7 @@ def remove_site(site_id: int) -> None:
     if admins:
         reasons.append(f"{admins} user(s) attached to it")
     if reasons:
-        raise ConfigurationError(
+        raise Conflict(
             f"Site {site.name!r} still has {', '.join(reasons)}; remove or move them first."
         )
     site.delete_instance()
@@ -185,7 +184,7 @@ def remove_floor(floor_id: int) -> None:
     floor = get_floor(floor_id)
     stations = Station.select().where(Station.floor == floor).count()
     if stations:
-        raise ConfigurationError(
+        raise Conflict(
             f"Floor {floor.name!r} still has {stations} station(s); remove or move them first."
         )
     floor.delete_instance()

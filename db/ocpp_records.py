@@ -24,7 +24,6 @@ __all__ = [
     "find_stations",
     "outlet_count",
     "record_boot",
-    "record_command_outcome",
     "record_connected",
     "record_diagnostics_status",
     "record_firmware_status",
@@ -260,40 +259,6 @@ def store_configuration(
             'UPDATE "station" SET "config_imported_at" = ? WHERE "id" = ?', (now, station_id)
         )
     return len(keys)
-
-
-def record_command_outcome(
-    station_id: int, action: str, payload: dict[str, Any], result: dict[str, Any]
-) -> None:
-    """Remember what an accepted command changed at the station (reservations, lists...)."""
-    status = result.get("status")
-    if action == "ReserveNow":
-        rawsql.execute(
-            'UPDATE "reservation" SET "status" = ? WHERE "id" = ? AND "station_id" = ?',
-            (status, payload["reservationId"], station_id),
-        )
-    elif action == "CancelReservation" and status == "Accepted":
-        rawsql.execute(
-            'UPDATE "reservation" SET "status" = ? WHERE "id" = ? AND "station_id" = ?',
-            ("Cancelled", payload["reservationId"], station_id),
-        )
-    elif action == "SendLocalList" and status == "Accepted":
-        rawsql.execute(
-            'UPDATE "station" SET "local_list_version" = ? WHERE "id" = ?',
-            (payload["listVersion"], station_id),
-        )
-    elif action == "GetLocalListVersion" and "listVersion" in result:
-        rawsql.execute(
-            'UPDATE "station" SET "local_list_version" = ? WHERE "id" = ?',
-            (result["listVersion"], station_id),
-        )
-    elif action == "SetChargingProfile":
-        profile_id = payload["csChargingProfiles"]["chargingProfileId"]
-        rawsql.execute(
-            'UPDATE "charging_profile" SET "status" = ?'
-            ' WHERE "station_id" = ? AND "profile_id" = ?',
-            (status, station_id, profile_id),
-        )
 
 
 def set_configuration_value(station_id: int, key: str, value: str, now: dt.datetime) -> None:

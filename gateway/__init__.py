@@ -1,5 +1,6 @@
 """OCPP 1.6-J central system: station actors, command API, live events."""
 
+from gateway.api import GatewayAPI
 from gateway.central import Gateway
 from gateway.commands import COMMAND_ACTIONS
 from gateway.config import GatewayConfig
@@ -24,6 +25,7 @@ __all__ = [
     "CommandTimeoutError",
     "EventBus",
     "Gateway",
+    "GatewayAPI",
     "GatewayConfig",
     "GatewayError",
     "LiveEvent",
@@ -33,3 +35,8 @@ __all__ = [
     "UnknownActionError",
     "UnknownStationError",
 ]
+
+
+def _implements(gateway: Gateway) -> GatewayAPI:
+    """The in-process Gateway is a GatewayAPI (checked by mypy, here and nowhere else)."""
+    return gateway

@@ -14,7 +14,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from db.failures import FailureLog, is_storage_failure
 from db.models import utcnow
-from db.ocpp_records import outlet_count, store_configuration
+from db.ocpp_records import outlet_count
 from db.ocpp_transactions import MeterIn, MeterResult
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
@@ -373,16 +373,16 @@ class StationActor:
             command.finish(result=frame.payload)
 
     async def import_configuration(self) -> bool:
-        """GetConfiguration, stored as the station's configuration keys; True when done."""
+        """GetConfiguration, recorded by its command (the station's keys); True when done."""
+        from gateway.commands import GetConfiguration, Target
+
+        command = GetConfiguration()
+        target = Target(self.state.station_id, self.charge_box_id)
         try:
-            result = await self.call("GetConfiguration", {})
-            keys = result.get("configurationKey", [])
-            await self.store.write(
-                lambda: store_configuration(
-                    self.state.station_id, keys, mark_imported=True, now=utcnow()
-                )
-            )
-            log.info("%s: imported %d configuration keys", self.charge_box_id, len(keys))
+            result = await self.call(command.action, command.payload(target.protocol))
+            await self.store.write(command.apply, target, result)
+            keys = len(result.get("configurationKey") or [])
+            log.info("%s: imported %d configuration keys", self.charge_box_id, keys)
             return True
         except GatewayError as exc:
             self.config_imported = False

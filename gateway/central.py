@@ -16,9 +16,18 @@ from db import Store
 from db.failures import FailureLog
 from db.ocpp_records import StationRecord, find_station, find_stations
 from db.ocpp_transactions import MeterIn, MeterResult, record_meter_batch
+from gateway.actor import StationActor
 from gateway.admission import Admission, open_file_limit
 from gateway.batching import BatchingStore, WriteBatcher
-from gateway.commands import after_command, check_command
+from gateway.commands import (
+    Command,
+    CommandResult,
+    Outcome,
+    Prepare,
+    Target,
+    check_command,
+    command_from_ocpp,
+)
 from gateway.config import GatewayConfig
 from gateway.errors import StationOfflineError, UnknownStationError
 from gateway.events import EventBus
@@ -129,6 +138,50 @@ class Gateway:
             log.info("OCPP 1.6-J gateway listening on %s:%s", host, self.port)
             task_status.started(self.port)
 
+    async def send(
+        self,
+        charge_box_id: str,
+        command: Command,
+        *,
+        deadline: float | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        """Send a command object; its answer, recorded by the command, and what it means.
+
+        One deadline (trio clock) covers the wait in the station's queue, the send and
+        the answer; ``timeout`` (seconds from now) is another way to give it, and
+        ``config.command_timeout`` the default. Raises a DomainError (the command refused
+        its input or the database state), UnknownStationError, StationOfflineError,
+        StationBusyError, CommandTimeoutError, CallErrorReply or PayloadValidationError.
+        """
+        if deadline is None and timeout is not None:
+            deadline = trio.current_time() + timeout if timeout > 0 else math.inf
+        actor = await self._connected(charge_box_id)
+        target = Target(actor.state.station_id, charge_box_id, "1.6")
+        ready = await command.prepare(
+            Prepare(target, self.store.read, self.store.write, trio.to_thread.run_sync)
+        )
+        payload = ready.payload(target.protocol)
+        check_command(self.schemas, ready.action, payload)
+        self._commands += 1
+        try:
+            answer = await actor.call(ready.action, payload, deadline)
+        except Exception as exc:
+            self._command_errors += 1
+            oplog(
+                charge_box_id,
+                "command.failed",
+                action=ready.action,
+                error=type(exc).__name__,
+                detail=str(exc)[:200],
+            )
+            raise
+        oplog(charge_box_id, "command.done", action=ready.action, status=answer.get("status"))
+        outcome = await self._record(ready, target, answer)
+        return CommandResult(
+            ready.action, payload, answer, outcome.message, outcome.ok, outcome.extra
+        )
+
     async def call(
         self,
         charge_box_id: str,
@@ -138,38 +191,36 @@ class Gateway:
         timeout: float | None = None,
         deadline: float | None = None,
     ) -> dict[str, Any]:
-        """Send ``action`` to the station; return its CALLRESULT payload.
+        """``send`` for an OCPP action and its payload as on the wire (checked against the
+        action's schema first); returns the station's CALLRESULT payload."""
+        self.check_payload(action, payload)
+        command = command_from_ocpp(action, payload)
+        result = await self.send(charge_box_id, command, deadline=deadline, timeout=timeout)
+        return result.answer
 
-        One deadline (trio clock) covers the wait in the station's queue, the send and
-        the answer; ``timeout`` (seconds from now) is another way to give it, and
-        ``config.command_timeout`` the default. Raises UnknownActionError,
-        PayloadValidationError, UnknownStationError, StationOfflineError, StationBusyError,
-        CommandTimeoutError or CallErrorReply.
-        """
+    def check_payload(self, action: str, payload: dict[str, Any]) -> None:
+        """Refuse a wire payload its action's OCPP 1.6 schema rejects (or an action a
+        central system cannot send): PayloadValidationError, UnknownActionError."""
         check_command(self.schemas, action, payload)
+
+    async def _connected(self, charge_box_id: str) -> StationActor:
         actor = self.registry.actor(charge_box_id)
-        if actor is None:
-            if await self.store.read(find_station, charge_box_id) is None:
-                raise UnknownStationError(f"no station {charge_box_id!r}")
-            raise StationOfflineError(f"{charge_box_id} is not connected")
-        self._commands += 1
+        if actor is not None:
+            return actor
+        if await self.store.read(find_station, charge_box_id) is None:
+            raise UnknownStationError(f"no station {charge_box_id!r}")
+        raise StationOfflineError(f"{charge_box_id} is offline: nothing was sent.")
+
+    async def _record(self, command: Command, target: Target, answer: dict[str, Any]) -> Outcome:
+        """The command's own record of the answer, in one unit of work."""
         try:
-            if deadline is None and timeout is not None:
-                deadline = trio.current_time() + timeout if timeout > 0 else math.inf
-            result = await actor.call(action, payload, deadline)
-        except Exception as exc:
-            self._command_errors += 1
-            oplog(
-                charge_box_id,
-                "command.failed",
-                action=action,
-                error=type(exc).__name__,
-                detail=str(exc)[:200],
+            outcome: Outcome = await self.store.write(command.apply, target, answer)
+        except Exception:
+            log.exception(
+                "%s: recording the answer to %s failed", target.charge_box_id, command.action
             )
-            raise
-        oplog(charge_box_id, "command.done", action=action, status=result.get("status"))
-        await after_command(self.store, actor.state.station_id, action, payload, result)
-        return result
+            return Outcome("The station answered, but its answer could not be recorded.", False)
+        return outcome
 
     def is_online(self, charge_box_id: str) -> bool:
         return self.registry.actor(charge_box_id) is not None

@@ -51,7 +51,7 @@ from quart.sessions import SecureCookieSessionInterface
 from quart.wrappers import Response
 from quart_auth import QuartAuth, current_user, logout_user
 from quart_trio import QuartTrio
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, default_exceptions
 
 from db.accounts import get_user
 from db.api_tokens import authenticate_token, touch_token
@@ -61,6 +61,7 @@ from db.topology import SYSTEM, NodeRef, resolve_node
 from portal import timefmt
 from portal.access import MenuEntry, Principal, current_principal, not_found
 from portal.context import PortalState, get_state, get_store
+from portal.errors import REFUSALS, page_error
 from portal.frame import frame_data
 from portal.navigator import node_link
 from portal.security import (
@@ -175,6 +176,8 @@ def create_app(store: Store, gateway: Any, *, config: dict[str, Any] | None = No
     app.context_processor(_frame_context)
     app.jinja_env.globals["csrf_token"] = csrf_token  # also inside imported macros
     app.register_error_handler(HTTPException, _http_error)
+    for refusal in REFUSALS:  # raised by a page and not answered there
+        app.register_error_handler(refusal, _refusal_page)
     return app
 
 
@@ -339,6 +342,13 @@ async def _http_error(error: HTTPException) -> Any:
         return error
     html = await render_template("error.html", error=error, code=code)
     return Response(html, status=code, mimetype="text/html")
+
+
+async def _refusal_page(exc: Exception) -> Any:
+    """A refusal no page answered itself: the error page with the status of its kind."""
+    status, message = page_error(exc)
+    error = default_exceptions.get(status, InternalServerError)(message)
+    return await _http_error(error)
 
 
 # --- serving -------------------------------------------------------------------

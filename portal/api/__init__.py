@@ -13,16 +13,10 @@ from typing import Any
 from quart import Blueprint, jsonify
 from werkzeug.exceptions import HTTPException
 
-from db.accounts import AccountError, DuplicateEmailError, DuplicateRfidError
-from db.config_errors import ConfigurationError, NotFoundError
-from db.id_tags import DuplicateIdTagError
-from gateway.errors import (
-    CallErrorReply,
-    CommandTimeoutError,
-    GatewayError,
-    PayloadValidationError,
-)
+from db.errors import DomainError
+from gateway.errors import GatewayError
 from portal.api.common import ApiError
+from portal.errors import REFUSALS, json_error
 
 __all__ = ["API_MODULES", "bp"]
 
@@ -46,7 +40,7 @@ for _name in API_MODULES:
 
 
 def _to_json(exc: Exception) -> Any:
-    """The one place an exception of a lower layer becomes an HTTP status."""
+    """The one place an exception of a lower layer becomes a JSON answer."""
     if isinstance(exc, ApiError):
         status, body = exc.status, exc.body()
     elif isinstance(exc, HTTPException):
@@ -55,32 +49,8 @@ def _to_json(exc: Exception) -> Any:
             "error": (exc.name or "error").lower().replace(" ", "-"),
             "message": exc.description,
         }
-    elif isinstance(exc, DuplicateEmailError | DuplicateRfidError | DuplicateIdTagError):
-        status, body = 409, {"error": "conflict", "message": exc.message, "field": exc.field}
-    elif isinstance(exc, AccountError):
-        status, body = 400, {"error": "invalid", "message": exc.message, "field": exc.field}
-    elif isinstance(exc, NotFoundError):
-        status, body = 404, {"error": "not-found", "message": exc.message}
-    elif isinstance(exc, ConfigurationError):
-        status = 409 if "already" in exc.message or "still has" in exc.message else 400
-        body = {"error": "invalid", "message": exc.message, "field": exc.field}
-    elif isinstance(exc, CallErrorReply):
-        status = 502
-        body = {
-            "error": "call-error",
-            "message": str(exc),
-            "code": exc.code,
-            "description": exc.description,
-            "details": exc.details,
-        }
-    elif isinstance(exc, CommandTimeoutError):
-        status = 504
-        body = {"error": "timeout", "message": str(exc), "sent": exc.sent}
-    elif isinstance(exc, PayloadValidationError):
-        status, body = 400, {"error": "schema", "message": str(exc), "errors": exc.errors}
-    elif isinstance(exc, GatewayError):
-        status = exc.http_status
-        body = {"error": type(exc).__name__, "message": str(exc)}
+    elif isinstance(exc, REFUSALS):
+        status, body = json_error(exc)
     else:
         log.exception("API error", exc_info=exc)
         status, body = 500, {"error": "internal", "message": "internal error"}
@@ -89,5 +59,5 @@ def _to_json(exc: Exception) -> Any:
     return response
 
 
-for _exc in (ApiError, AccountError, ConfigurationError, GatewayError, HTTPException):
+for _exc in (ApiError, DomainError, GatewayError, HTTPException):
     bp.register_error_handler(_exc, _to_json)

@@ -1,41 +1,40 @@
-"""``POST /api/v1/stations/{cbid}/commands/{action}``: any command of the gateway's API."""
+"""``POST /api/v1/stations/{cbid}/commands/{action}``: every command of the gateway's API.
+
+The body is the OCPP payload as on the wire; it becomes the action's command object
+(``gateway.commands``), which checks it, records the answer, and is the same object the
+portal's forms send. The answer is the station's CALLRESULT.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import trio
 from quart import Blueprint, request
 
 from db.certificate_requests import certificate_requests_of
-from db.config_errors import ConfigurationError
-from db.passwords import hash_station_password
-from db.station_settings import check_station_password, set_password_hash_of
 from db.timezones import iso_utc
-from gateway import COMMAND_ACTIONS
+from gateway.commands import BY_KEBAB, command_from_ocpp
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body
 from portal.api.stations import station_or_404
-from portal.configuration.control import is_password_key
 from portal.context import get_gateway, get_store
 
-__all__ = ["COMMANDS", "bp", "ocpp_action"]
+__all__ = ["COMMANDS", "MAX_TIMEOUT", "bp", "ocpp_action"]
 
 bp = guard(Blueprint("commands", __name__), STAFF_ROLES)
 
-#: OCPP 1.6 operations a central system initiates, the security extension's included
-#: (``install-certificate``, ``get-log``, ``signed-update-firmware``…: kebab-case in the URL).
-COMMANDS = tuple(sorted(COMMAND_ACTIONS))
-_BY_KEBAB = {
-    "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-"): name
-    for name in COMMANDS
-}
+#: Every central-system operation (OCPP 1.6 and its security extension), by OCPP name.
+COMMANDS = tuple(sorted(cls.action for cls in BY_KEBAB.values()))
+
+#: The longest ``?timeout=`` a caller may ask for (seconds).
+MAX_TIMEOUT = 300.0
 
 
 def ocpp_action(kebab: str) -> str | None:
     """``remote-start-transaction`` → ``RemoteStartTransaction`` (None if unknown)."""
-    return _BY_KEBAB.get(kebab)
+    cls = BY_KEBAB.get(kebab)
+    return cls.action if cls is not None else None
 
 
 @bp.get("/stations/<cbid>/certificate-requests")
@@ -49,26 +48,21 @@ async def certificate_requests(cbid: str) -> Any:
 
 @bp.post("/stations/<cbid>/commands/<action>")
 async def command(cbid: str, action: str) -> Any:
-    """The body is the OCPP payload as on the wire; the answer is the station's CALLRESULT."""
+    """The body is the OCPP payload as on the wire; the answer is the station's CALLRESULT.
+    ``?timeout=SECONDS`` bounds the wait behind earlier commands, the send and the answer."""
     forbid_unless("admin", "site-admin", "support")
     name = ocpp_action(action)
     if name is None:
         raise ApiError(
-            404,
-            "unknown-action",
-            f"unknown command {action!r}",
-            commands=sorted(_BY_KEBAB),
+            404, "unknown-action", f"unknown command {action!r}", commands=sorted(BY_KEBAB)
         )
     await station_or_404(cbid)  # scope: other sites' stations do not exist
     payload = await json_body()
     timeout = command_timeout()
-    if name == "ChangeConfiguration" and is_password_key(str(payload.get("key", ""))):
-        return await _change_password(cbid, payload, timeout)
-    return await get_gateway().call(cbid, name, payload, timeout=timeout)
-
-
-#: The longest ``?timeout=`` a caller may ask for (seconds).
-MAX_TIMEOUT = 300.0
+    gateway = get_gateway()
+    gateway.check_payload(name, payload)  # the wire schema first: errors name its rules
+    result = await gateway.send(cbid, command_from_ocpp(name, payload), timeout=timeout)
+    return result.answer
 
 
 def command_timeout() -> float | None:
@@ -89,19 +83,3 @@ def command_timeout() -> float | None:
             field="timeout",
         )
     return value
-
-
-async def _change_password(cbid: str, payload: dict[str, Any], timeout: float | None) -> Any:
-    """AuthorizationKey is the station's password: stored (hashed) when the station
-    accepts it, or the station would be refused at its next connection."""
-    value = payload.get("value")
-    try:
-        check_station_password(value if isinstance(value, str) else "")
-    except ConfigurationError as exc:
-        raise ApiError(400, "invalid", exc.message, field="value") from None
-    assert isinstance(value, str)
-    password_hash = await trio.to_thread.run_sync(hash_station_password, value)
-    answer = await get_gateway().call(cbid, "ChangeConfiguration", payload, timeout=timeout)
-    if answer.get("status") in ("Accepted", "RebootRequired"):
-        await get_store().write(set_password_hash_of, cbid, password_hash)
-    return answer

@@ -12,8 +12,8 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, request, send_file
 
-from db.config_errors import ConfigurationError
 from db.config_keys import list_keys
+from db.errors import DomainError
 from db.local_list import plan_local_list, sent_entries
 from db.nodes import get_floor
 from db.services import ensure_default_services, list_services, set_service_enabled
@@ -39,7 +39,7 @@ from filestore.storage import FileNameError
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body, me
 from portal.api.stations import outlet_or_404, station_or_404
-from portal.configuration.control import ACTIONS, ControlError, run_action
+from portal.configuration.control import ACTIONS, run_action
 from portal.configuration.deps import (
     control_deps,
     diagnostics_file,
@@ -51,11 +51,6 @@ from portal.context import get_store
 __all__ = ["bp"]
 
 bp = guard(Blueprint("configuration_api", __name__), STAFF_ROLES)
-
-
-def _control_error(exc: ControlError) -> ApiError:
-    codes = {403: "forbidden", 404: "not-found", 409: "offline", 504: "timeout", 502: "call-error"}
-    return ApiError(exc.http_status, codes.get(exc.http_status, "invalid"), exc.message)
 
 
 async def _body_bytes() -> bytes:
@@ -263,10 +258,7 @@ async def station_control(cbid: str, action: str) -> Any:
         raise ApiError(404, "not-found", f"unknown action {action!r}; one of {sorted(ACTIONS)}")
     body = await request.get_json(force=True, silent=True)
     params = body if isinstance(body, dict) else {}
-    try:
-        result = await run_action(await control_deps(), cbid, action, params, role=me().role)
-    except ControlError as exc:
-        raise _control_error(exc) from None
+    result = await run_action(await control_deps(), cbid, action, params, role=me().role)
     return result.public()
 
 
@@ -308,12 +300,9 @@ async def configuration_write(cbid: str, key: str) -> Any:
     await station_or_404(cbid)
     body = await json_body()
     params = {"key": key, "value": str(body.get("value", ""))}
-    try:
-        result = await run_action(
-            await control_deps(), cbid, "change-configuration", params, role=me().role
-        )
-    except ControlError as exc:
-        raise _control_error(exc) from None
+    result = await run_action(
+        await control_deps(), cbid, "change-configuration", params, role=me().role
+    )
     return result.public()
 
 
@@ -321,10 +310,7 @@ async def configuration_write(cbid: str, key: str) -> Any:
 async def configuration_reload(cbid: str) -> Any:
     """Re-read every key from the station (GetConfiguration) and return the table."""
     station = await station_or_404(cbid)
-    try:
-        await run_action(await control_deps(), cbid, "get-configuration", {}, role=me().role)
-    except ControlError as exc:
-        raise _control_error(exc) from None
+    await run_action(await control_deps(), cbid, "get-configuration", {}, role=me().role)
     keys = await get_store().read(list_keys, station["id"])
     return {"items": [_jsonable(k) for k in keys]}
 
@@ -336,7 +322,7 @@ async def local_list(cbid: str) -> Any:
     store = get_store()
     try:
         plan = await store.read(plan_local_list, station["id"], "Differential")
-    except ConfigurationError as exc:
+    except DomainError as exc:
         raise ApiError(400, "invalid", exc.message) from None
     held = await store.read(sent_entries, station["id"])
     return {

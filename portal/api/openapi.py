@@ -120,7 +120,7 @@ def _path_and_params(rule: str) -> tuple[str, list[dict[str, Any]]]:
 
 
 def openapi_document() -> dict[str, Any]:
-    from portal.api.commands import _BY_KEBAB
+    from gateway.commands import BY_KEBAB as _BY_KEBAB
 
     paths: dict[str, dict[str, Any]] = {}
     for rule in current_app.url_map.iter_rules():

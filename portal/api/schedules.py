@@ -19,7 +19,6 @@ from db.timezones import iso_utc
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, json_body, me, optional_int
 from portal.api.stations import station_or_404
-from portal.configuration.control import ControlError
 from portal.configuration.deps import control_deps
 from portal.context import get_store
 from portal.schedule.push import composite_schedule, push_schedule
@@ -141,10 +140,7 @@ async def schedule_push(schedule_id: int) -> Any:
     """SetChargingProfile to every OCPP 1.6 station the schedule covers; one result each
     (``Offline`` when the station is not connected: nothing sent)."""
     await _in_scope(schedule_id)
-    try:
-        results = await push_schedule(await control_deps(), schedule_id)
-    except ControlError as exc:
-        raise ApiError(exc.http_status, "invalid", exc.message) from None
+    results = await push_schedule(await control_deps(), schedule_id)
     return {"items": results}
 
 
@@ -157,12 +153,6 @@ async def station_composite(cbid: str) -> Any:
     unit = request.args.get("unit", "W")
     if unit not in ("W", "A"):
         raise ApiError(400, "bad-request", "unit is W or A", field="unit")
-    try:
-        return await composite_schedule(
-            await control_deps(), cbid, connector_id=connector, duration=duration, rate_unit=unit
-        )
-    except ControlError as exc:
-        codes = {409: "offline", 504: "timeout", 502: "call-error"}
-        raise ApiError(
-            exc.http_status, codes.get(exc.http_status, "invalid"), exc.message
-        ) from None
+    return await composite_schedule(
+        await control_deps(), cbid, connector_id=connector, duration=duration, rate_unit=unit
+    )

@@ -17,7 +17,6 @@ from db.inventory import (
     remove_outlet,
 )
 from db.nodes import create_station, move_station, remove_station
-from db.station_control import remote_start_refusal
 from db.station_settings import (
     generate_station_password,
     set_station_password,
@@ -26,6 +25,7 @@ from db.station_settings import (
 )
 from db.timezones import iso_utc
 from db.topology import running_transaction
+from gateway.commands import RemoteStartTransaction, RemoteStopTransaction
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import (
     ApiError,
@@ -36,7 +36,7 @@ from portal.api.common import (
     page_json,
     paging,
 )
-from portal.configuration.control import ControlError, send_station_password
+from portal.configuration.control import send_station_password
 from portal.configuration.deps import control_deps
 from portal.context import get_gateway, get_store
 from portal.live import station_state
@@ -211,14 +211,7 @@ async def station_password(cbid: str) -> Any:
         raise ApiError(400, "bad-request", "password must be a string", field="password")
     answer: dict[str, Any] = {"chargeBoxId": cbid, "hasPassword": bool(password)}
     if send and password:
-        try:
-            result = await send_station_password(
-                await control_deps(), cbid, password, role=me().role
-            )
-        except ControlError as exc:
-            codes = {409: "offline", 502: "call-error", 503: "busy", 504: "timeout"}
-            error = codes.get(exc.http_status, "invalid")
-            raise ApiError(exc.http_status, error, exc.message, field="password") from None
+        result = await send_station_password(await control_deps(), cbid, password, role=me().role)
         if not result.extra.get("passwordStored"):
             raise ApiError(
                 409,
@@ -311,20 +304,9 @@ async def outlet_start(uuid: str) -> Any:
     id_tag = body.get("idTag")
     if not isinstance(id_tag, str) or not id_tag:
         raise ApiError(400, "bad-request", "idTag is required", field="idTag")
-    refused = await get_store().read(
-        remote_start_refusal, outlet["chargeBoxId"], outlet["connectorId"], id_tag
-    )
-    if refused is not None:
-        raise ApiError(
-            409,
-            "tag-refused",
-            f"idTag {id_tag} is {refused}: the station would stop at once; nothing was sent",
-            field="idTag",
-            tagStatus=refused,
-        )
-    payload = {"connectorId": outlet["connectorId"], "idTag": id_tag}
-    answer = await get_gateway().call(outlet["chargeBoxId"], "RemoteStartTransaction", payload)
-    return {"outlet": uuid, "chargeBoxId": outlet["chargeBoxId"], "answer": answer}
+    command = RemoteStartTransaction(id_tag=id_tag, connector_id=outlet["connectorId"])
+    result = await get_gateway().send(outlet["chargeBoxId"], command)
+    return {"outlet": uuid, "chargeBoxId": outlet["chargeBoxId"], "answer": result.answer}
 
 
 @bp.post("/outlets/<uuid>/stop")
@@ -341,7 +323,6 @@ async def outlet_stop(uuid: str) -> Any:
         transaction_id = await get_store().read(running_transaction, outlet["id"])
     if transaction_id is None:
         raise ApiError(409, "no-session", "no charging session is running on this outlet")
-    answer = await gateway.call(
-        outlet["chargeBoxId"], "RemoteStopTransaction", {"transactionId": int(transaction_id)}
-    )
-    return {"outlet": uuid, "transactionId": transaction_id, "answer": answer}
+    command = RemoteStopTransaction(transaction_id=int(transaction_id))
+    result = await gateway.send(outlet["chargeBoxId"], command)
+    return {"outlet": uuid, "transactionId": transaction_id, "answer": result.answer}

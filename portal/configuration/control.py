@@ -1,8 +1,9 @@
-"""Station Control actions (SPEC §9.4): build each command, call the gateway, record the outcome.
+"""Station Control actions (SPEC §9.4): turn a form's fields into a command object and send it.
 
-Independent of Quart: the pages and the JSON API both call ``run_action``. An offline
-station is refused before anything is sent (``StationOffline``), every answer of the
-station comes back as ``ActionResult.answer``.
+Independent of Quart: the pages and the JSON API both call ``run_action``. What a command
+sends, checks against the database and records of the answer is the command's own
+business (``gateway.commands``); here are the forms' names, their parsing and who may
+use which action. An offline station is refused before anything is prepared.
 """
 
 from __future__ import annotations
@@ -12,50 +13,51 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import trio
-
-from db.config_errors import ConfigurationError
-from db.config_keys import is_readonly
-from db.local_list import set_known_version
-from db.passwords import hash_station_password
-from db.station_control import (
-    create_reservation,
-    remote_start_refusal,
-    running_transactions,
-    set_reservation_status,
-)
+from db.errors import Conflict, Invalid, NotAllowed, NotFound, Unavailable
+from db.station_control import running_transactions
 from db.station_files import get_firmware
-from db.station_settings import check_station_password, set_password_hash_of
 from db.store import Store
 from db.timezones import local_to_utc
 from filestore.ftp_server import FtpServer
 from filestore.storage import FileStore
+from gateway.api import GatewayAPI
+from gateway.commands import (
+    PASSWORD_KEY,
+    TRIGGERS,
+    CancelReservation,
+    ChangeAvailability,
+    ChangeConfiguration,
+    ClearCache,
+    Command,
+    DataTransfer,
+    GetConfiguration,
+    GetDiagnostics,
+    GetLocalListVersion,
+    RemoteStartTransaction,
+    RemoteStopTransaction,
+    ReserveNow,
+    Reset,
+    TriggerMessage,
+    UnlockConnector,
+    UpdateFirmware,
+    is_password_key,
+)
+from gateway.errors import StationOfflineError
+
+__all__ = [
+    "ACTIONS",
+    "PASSWORD_DOINGS",
+    "PASSWORD_KEY",
+    "TRIGGERS",
+    "ActionResult",
+    "ControlDeps",
+    "is_password_key",
+    "run_action",
+    "send_station_password",
+]
 
 STAFF = ("admin", "support", "site-admin")
 FIRMWARE_ROLES = ("admin", "support")
-TRIGGERS = (
-    "BootNotification",
-    "DiagnosticsStatusNotification",
-    "FirmwareStatusNotification",
-    "Heartbeat",
-    "MeterValues",
-    "StatusNotification",
-)
-
-
-PASSWORD_KEY = "AuthorizationKey"
-
-
-class ControlError(Exception):
-    """An action that cannot be sent or failed; ``http_status`` for the API."""
-
-    http_status = 400
-
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if http_status is not None:
-            self.http_status = http_status
 
 
 @dataclass
@@ -63,7 +65,7 @@ class ControlDeps:
     """What actions reach: the database, the gateway, files and the FTP server, settings."""
 
     store: Store
-    gateway: Any
+    gateway: GatewayAPI
     files: FileStore
     ftp: FtpServer | None = None
     http_base: str = "http://127.0.0.1:8000"
@@ -94,14 +96,15 @@ class ActionResult:
         }
 
 
-Builder = Callable[[ControlDeps, str, dict[str, Any]], Awaitable[tuple[str, dict[str, Any], Any]]]
-Runner = Callable[[ControlDeps, str, dict[str, Any]], Awaitable[ActionResult]]
+Form = dict[str, Any]
+Builder = Callable[[ControlDeps, str, Form], Awaitable[Command]]
+Runner = Callable[[ControlDeps, str, Form], Awaitable["ActionResult"]]
 
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One action: ``build`` makes its one OCPP call, or ``run`` does all of it (several
-    calls, e.g. a local list in chunks)."""
+    """One action: ``build`` turns the form into its one command, or ``run`` does all of
+    it (several commands, e.g. a local list in messages the station can take)."""
 
     name: str
     label: str
@@ -110,225 +113,164 @@ class ActionSpec:
     run: Runner | None = None
 
 
-def _int(params: dict[str, Any], key: str, *, default: int | None = None, low: int = 0) -> int:
+# --- a form's fields ------------------------------------------------------------------
+
+
+def _int(params: Form, key: str, *, default: int | None = None, low: int = 0) -> int:
     raw = params.get(key, default)
     try:
         value = int(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ControlError(f"{key} must be a whole number.") from None
+        raise Invalid(f"{key} must be a whole number.", field=key) from None
     if value < low:
-        raise ControlError(f"{key} must be at least {low}.")
+        raise Invalid(f"{key} must be at least {low}.", field=key)
     return value
 
 
-def _choice(params: dict[str, Any], key: str, options: tuple[str, ...], default: str) -> str:
+def _given(params: Form, key: str) -> bool:
+    return params.get(key) not in (None, "")
+
+
+def _choice(params: Form, key: str, options: tuple[str, ...], default: str) -> str:
     value = str(params.get(key) or default)
     if value not in options:
-        raise ControlError(f"{key} is one of {', '.join(options)}.")
+        raise Invalid(f"{key} is one of {', '.join(options)}.", field=key)
     return value
 
 
-def _text(params: dict[str, Any], key: str, *, limit: int = 20) -> str:
+def _text(params: Form, key: str, *, limit: int = 20) -> str:
     value = str(params.get(key) or "").strip()
     if not value:
-        raise ControlError(f"{key} is required.")
+        raise Invalid(f"{key} is required.", field=key)
     if len(value) > limit:
-        raise ControlError(f"{key} has at most {limit} characters.")
+        raise Invalid(f"{key} has at most {limit} characters.", field=key)
     return value
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_time(raw: Any, key: str, zone: str | None = None) -> dt.datetime:
     """Naive UTC; a time without ``Z``/offset is a wall-clock time of ``zone`` (None: UTC)."""
     text = str(raw or "").strip()
     if not text:
-        raise ControlError(f"{key} is required.")
+        raise Invalid(f"{key} is required.", field=key)
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ControlError(f"{key} is a date and time (YYYY-MM-DDTHH:MM).") from None
+        raise Invalid(f"{key} is a date and time (YYYY-MM-DDTHH:MM).", field=key) from None
     return local_to_utc(moment, zone)
 
 
-# --- builders: (OCPP action, payload, context for after()) -----------------------
+# --- forms to commands ------------------------------------------------------------------
 
 
-async def _reset(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str, dict, Any]:
-    return "Reset", {"type": _choice(p, "type", ("Soft", "Hard"), "Soft")}, None
+async def _reset(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    return Reset(type=_choice(p, "type", ("Soft", "Hard"), "Soft"))
 
 
-async def _availability(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str, dict, Any]:
-    return (
-        "ChangeAvailability",
-        {
-            "connectorId": _int(p, "connectorId", default=0),
-            "type": _choice(p, "type", ("Operative", "Inoperative"), "Operative"),
-        },
-        None,
-    )
+async def _availability(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    kind = _choice(p, "type", ("Operative", "Inoperative"), "Operative")
+    return ChangeAvailability(connector_id=_int(p, "connectorId", default=0), type=kind)
 
 
-async def _unlock(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str, dict, Any]:
-    return "UnlockConnector", {"connectorId": _int(p, "connectorId", default=1, low=1)}, None
+async def _unlock(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    return UnlockConnector(connector_id=_int(p, "connectorId", default=1, low=1))
 
 
-async def _remote_start(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str, dict, Any]:
-    payload: dict[str, Any] = {"idTag": _text(p, "idTag")}
-    if p.get("connectorId") not in (None, "", 0, "0"):
-        payload["connectorId"] = _int(p, "connectorId", low=1)
-    refused = await deps.store.read(
-        remote_start_refusal, cbid, payload.get("connectorId"), payload["idTag"]
-    )
-    if refused is not None:
-        raise ControlError(
-            f"The badge {payload['idTag']} is {refused}: the station would stop at once, "
-            "so nothing was sent.",
-            http_status=409,
-        )
-    return "RemoteStartTransaction", payload, None
+async def _remote_start(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    connector = p.get("connectorId")
+    chosen = None if connector in (None, "", 0, "0") else _int(p, "connectorId", low=1)
+    return RemoteStartTransaction(id_tag=_text(p, "idTag"), connector_id=chosen)
 
 
-async def _remote_stop(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str, dict, Any]:
+async def _remote_stop(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    if _given(p, "transactionId"):
+        return RemoteStopTransaction(transaction_id=_int(p, "transactionId"))
     running = await deps.store.read(running_transactions, cbid)
-    if p.get("transactionId") not in (None, ""):
-        tx = _int(p, "transactionId")
-    else:
-        connector = p.get("connectorId")
-        matching = [
-            r
-            for r in running
-            if connector in (None, "") or r["connector_id"] == _int(p, "connectorId")
-        ]
-        if not matching:
-            raise ControlError("No charging session is running there.", http_status=409)
-        tx = matching[0]["transaction_id"]
-    return "RemoteStopTransaction", {"transactionId": tx}, None
+    if _given(p, "connectorId"):
+        wanted = _int(p, "connectorId")
+        running = [r for r in running if r["connector_id"] == wanted]
+    if not running:
+        raise Conflict("No charging session is running there.")
+    return RemoteStopTransaction(transaction_id=running[0]["transaction_id"])
 
 
-async def _clear_cache(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str, dict, Any]:
-    return "ClearCache", {}, None
+async def _clear_cache(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    return ClearCache()
 
 
-async def _trigger(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str, dict, Any]:
-    payload: dict[str, Any] = {
-        "requestedMessage": _choice(p, "requestedMessage", TRIGGERS, "StatusNotification")
-    }
-    if p.get("connectorId") not in (None, ""):
-        payload["connectorId"] = _int(p, "connectorId", low=1)
-    return "TriggerMessage", payload, None
+async def _trigger(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    message = _choice(p, "requestedMessage", TRIGGERS, "StatusNotification")
+    connector = _int(p, "connectorId", low=1) if _given(p, "connectorId") else None
+    return TriggerMessage(requested_message=message, connector_id=connector)
 
 
-async def _reserve(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str, dict, Any]:
-    connector = _int(p, "connectorId", default=1)
-    id_tag = _text(p, "idTag")
-    expiry = _parse_time(p.get("expiryDate"), "expiryDate", deps.zone)
-    if expiry <= dt.datetime.now(dt.UTC).replace(tzinfo=None):
-        raise ControlError("That time is already past: a reservation ends in the future.")
-    reservation = await deps.store.write(create_reservation, cbid, connector, id_tag, expiry)
-    payload = {
-        "connectorId": connector,
-        "expiryDate": _iso(expiry),
-        "idTag": id_tag,
-        "reservationId": reservation,
-    }
-    return "ReserveNow", payload, reservation
+async def _reserve(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    return ReserveNow(
+        connector_id=_int(p, "connectorId", default=1),
+        expiry_date=_parse_time(p.get("expiryDate"), "expiryDate", deps.zone),
+        id_tag=_text(p, "idTag"),
+    )
 
 
-async def _cancel_reservation(
-    deps: ControlDeps, cbid: str, p: dict[str, Any]
-) -> tuple[str, dict, Any]:
-    reservation = _int(p, "reservationId")
-    return "CancelReservation", {"reservationId": reservation}, reservation
+async def _cancel_reservation(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    return CancelReservation(reservation_id=_int(p, "reservationId"))
 
 
-async def _data_transfer(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> tuple[str, dict, Any]:
-    payload = {"vendorId": _text(p, "vendorId", limit=255)}
-    if p.get("messageId"):
-        payload["messageId"] = str(p["messageId"])[:50]
-    if p.get("data") not in (None, ""):
-        payload["data"] = str(p["data"])
-    return "DataTransfer", payload, None
+async def _data_transfer(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    return DataTransfer(
+        vendor_id=_text(p, "vendorId", limit=255),
+        message_id=str(p["messageId"])[:50] if p.get("messageId") else None,
+        data=str(p["data"]) if _given(p, "data") else None,
+    )
 
 
-async def _update_firmware(
-    deps: ControlDeps, cbid: str, p: dict[str, Any]
-) -> tuple[str, dict, Any]:
-    if p.get("imageId") in (None, ""):
-        raise ControlError("Choose a firmware image (upload one under System → Firmware images).")
-    try:
-        image = await deps.store.read(get_firmware, _int(p, "imageId"))
-    except ConfigurationError as exc:
-        raise ControlError(exc.message, http_status=404) from None
-    transport = _choice(p, "transport", ("http", "ftp"), "http")
-    if transport == "ftp":
+async def _update_firmware(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    if not _given(p, "imageId"):
+        raise Invalid(
+            "Choose a firmware image (upload one under System → Firmware images).",
+            field="imageId",
+        )
+    image = await deps.store.read(get_firmware, _int(p, "imageId"))
+    if _choice(p, "transport", ("http", "ftp"), "http") == "ftp":
         if deps.ftp is None:
-            raise ControlError("The embedded FTP server is not running; use HTTP.")
+            raise Invalid("The embedded FTP server is not running; use HTTP.", field="transport")
         location = deps.ftp.grant_download(cbid, image["filename"])
     else:
         location = f"{deps.http_base.rstrip('/')}/files/firmware/{image['filename']}"
     retrieve = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if p.get("retrieveDate"):
         retrieve = _parse_time(p["retrieveDate"], "retrieveDate", deps.zone)
-    payload: dict[str, Any] = {"location": location, "retrieveDate": _iso(retrieve)}
-    if p.get("retries") not in (None, ""):
-        payload["retries"] = _int(p, "retries")
-    return "UpdateFirmware", payload, image
+    retries = _int(p, "retries") if _given(p, "retries") else None
+    return UpdateFirmware(
+        location=location, retrieve_date=retrieve, retries=retries, image=dict(image)
+    )
 
 
-async def _get_diagnostics(
-    deps: ControlDeps, cbid: str, p: dict[str, Any]
-) -> tuple[str, dict, Any]:
+async def _get_diagnostics(deps: ControlDeps, cbid: str, p: Form) -> Command:
     if deps.ftp_mode == "external":
         if not deps.external_ftp_url:
-            raise ControlError("No external FTP server is configured (System → General).")
-        location = deps.external_ftp_url
-    elif deps.ftp is None:
-        raise ControlError("The embedded FTP server is not running.", http_status=503)
-    else:
-        location = deps.ftp.grant_upload(cbid)
-    return "GetDiagnostics", {"location": location}, None
+            raise Invalid("No external FTP server is configured (System → General).")
+        return GetDiagnostics(location=deps.external_ftp_url)
+    if deps.ftp is None:
+        raise Unavailable("The embedded FTP server is not running.")
+    return GetDiagnostics(location=deps.ftp.grant_upload(cbid))
 
 
-async def _send_local_list(deps: ControlDeps, cbid: str, p: dict[str, Any]) -> ActionResult:
+async def _send_local_list(deps: ControlDeps, cbid: str, p: Form) -> ActionResult:
     from portal.configuration.local_list import download_local_list
 
     return await download_local_list(deps, cbid, p)
 
 
-async def _local_list_version(
-    deps: ControlDeps, cbid: str, p: dict[str, Any]
-) -> tuple[str, dict, Any]:
-    return "GetLocalListVersion", {}, None
+async def _local_list_version(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    return GetLocalListVersion()
 
 
-async def _get_configuration(
-    deps: ControlDeps, cbid: str, p: dict[str, Any]
-) -> tuple[str, dict, Any]:
-    return "GetConfiguration", {}, None
+async def _get_configuration(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    return GetConfiguration()
 
 
-async def _change_configuration(
-    deps: ControlDeps, cbid: str, p: dict[str, Any]
-) -> tuple[str, dict, Any]:
-    value = str(p.get("value", ""))
-    if len(value) > 500:
-        raise ControlError("A configuration value has at most 500 characters.")
-    key = _text(p, "key", limit=50)
-    if await deps.store.read(is_readonly, cbid, key):
-        raise ControlError(f"{key} is read-only.")
-    password_hash = None
-    if is_password_key(key):
-        try:
-            check_station_password(value)
-        except ConfigurationError as exc:
-            raise ControlError(exc.message) from None
-        # hashed before sending, so that it is stored the moment the station accepts
-        # (it reconnects with the new password right after answering)
-        password_hash = await trio.to_thread.run_sync(hash_station_password, value)
-    return "ChangeConfiguration", {"key": key, "value": value}, password_hash
+async def _change_configuration(deps: ControlDeps, cbid: str, p: Form) -> Command:
+    return ChangeConfiguration(key=_text(p, "key", limit=50), value=str(p.get("value", "")))
 
 
 #: What the station General tab's password form can do.
@@ -340,25 +282,15 @@ async def send_station_password(
 ) -> ActionResult:
     """Push a new OCPP password to the connected station; stored only if it accepts
     (``result.extra["passwordStored"]``)."""
-    try:
-        check_station_password(password)
-    except ConfigurationError as exc:
-        raise ControlError(exc.message) from None
+    ChangeConfiguration(key=PASSWORD_KEY, value=password)  # a bad password: 400 first
     params = {"key": PASSWORD_KEY, "value": password}
     try:
         return await run_action(deps, charge_box_id, "change-configuration", params, role=role)
-    except ControlError as exc:
-        if exc.http_status == 409:
-            exc.message += (
-                " The password was not changed; for a station not installed yet, set it in"
-                " the database only."
-            )
-        raise
-
-
-def is_password_key(key: str) -> bool:
-    """OCPP 1.6 security's AuthorizationKey: the station's Basic auth password."""
-    return key.lower() == PASSWORD_KEY.lower()
+    except StationOfflineError as exc:
+        raise StationOfflineError(
+            f"{exc} The password was not changed; for a station not installed yet, set it in"
+            " the database only."
+        ) from None
 
 
 ACTIONS: dict[str, ActionSpec] = {
@@ -384,93 +316,23 @@ ACTIONS: dict[str, ActionSpec] = {
 }
 
 
-def _describe(action: str, answer: dict[str, Any]) -> tuple[str, bool]:
-    status = answer.get("status")
-    if action == "GetDiagnostics":
-        name = answer.get("fileName")
-        return (f"The station will upload {name}." if name else "No file to upload."), True
-    if action == "UpdateFirmware":
-        return "The station accepted the request; progress follows below.", True
-    if action == "GetLocalListVersion":
-        version = answer.get("listVersion")
-        return f"The station's list version is {version}.", True
-    if action == "GetConfiguration":
-        count = len(answer.get("configurationKey") or [])
-        return f"{count} keys read from the station.", True
-    if status is None:
-        return "The station answered.", True
-    ok = status in ("Accepted", "Unlocked", "Scheduled", "RebootRequired")
-    return f"The station answered {status}.", ok
-
-
-async def call_station(
-    deps: ControlDeps, charge_box_id: str, ocpp_action: str, payload: dict[str, Any]
-) -> dict[str, Any]:
-    """One OCPP call through the gateway; its failures as ControlError."""
-    from gateway.errors import (
-        CallErrorReply,
-        CommandTimeoutError,
-        GatewayError,
-        StationOfflineError,
-    )
-
-    try:
-        answer: dict[str, Any] = await deps.gateway.call(charge_box_id, ocpp_action, payload)
-    except StationOfflineError:
-        raise ControlError(f"{charge_box_id} went offline.", http_status=409) from None
-    except CommandTimeoutError:
-        raise ControlError(f"{charge_box_id} did not answer in time.", http_status=504) from None
-    except CallErrorReply as exc:
-        raise ControlError(f"The station refused: {exc}", http_status=502) from None
-    except GatewayError as exc:
-        raise ControlError(str(exc), http_status=exc.http_status) from None
-    return answer
-
-
 async def run_action(
-    deps: ControlDeps, charge_box_id: str, action: str, params: dict[str, Any], *, role: str
+    deps: ControlDeps, charge_box_id: str, action: str, params: Form, *, role: str
 ) -> ActionResult:
-    """Send one Control action to a station; raise ControlError when it cannot be done."""
+    """Send one Control action to a station; a DomainError or GatewayError says why not."""
     spec = ACTIONS.get(action)
     if spec is None:
-        raise ControlError(f"Unknown action {action!r}.", http_status=404)
+        raise NotFound(f"Unknown action {action!r}.")
     if role not in spec.roles:
-        raise ControlError(f"The role {role} may not use {spec.label}.", http_status=403)
+        raise NotAllowed(f"The role {role} may not use {spec.label}.")
     if not deps.gateway.is_online(charge_box_id):
-        raise ControlError(f"{charge_box_id} is offline: nothing was sent.", http_status=409)
+        raise StationOfflineError(f"{charge_box_id} is offline: nothing was sent.")
     if spec.run is not None:
         return await spec.run(deps, charge_box_id, params)
     assert spec.build is not None
-    ocpp_action, payload, context = await spec.build(deps, charge_box_id, params)
-    answer = await call_station(deps, charge_box_id, ocpp_action, payload)
-    message, ok = _describe(ocpp_action, answer)
-    extra: dict[str, Any] = {}
-    status = answer.get("status")
-    if ocpp_action == "GetLocalListVersion":
-        from db.station_settings import station_by_cbid
-
-        station = await deps.store.read(station_by_cbid, charge_box_id)
-        await deps.store.write(set_known_version, station.id, int(answer.get("listVersion", 0)))
-        extra = {"listVersion": answer.get("listVersion")}
-    elif ocpp_action in ("ReserveNow", "CancelReservation"):
-        if ocpp_action == "ReserveNow":
-            new_status = status or "Rejected"
-        else:
-            new_status = "Cancelled" if status == "Accepted" else None
-        if new_status:
-            await deps.store.write(set_reservation_status, context, new_status)
-        extra = {"reservationId": context}
-    elif ocpp_action == "UpdateFirmware":
-        extra = {"image": context["filename"], "version": context["version"]}
-    elif ocpp_action == "ChangeConfiguration" and is_password_key(payload["key"]):
-        stored = status in ("Accepted", "RebootRequired")
-        if stored:
-            await deps.store.write(set_password_hash_of, charge_box_id, context)
-            message = (
-                f"The station answered {status}; the new OCPP password is stored and the "
-                "station reconnects with it."
-            )
-        else:
-            message += " The OCPP password was not changed."
-        extra = {"passwordStored": stored}
-    return ActionResult(action, ocpp_action, payload, answer, message, ok, extra)
+    command = await spec.build(deps, charge_box_id, params)
+    result = await deps.gateway.send(charge_box_id, command)
+    return ActionResult(
+        action, result.action, result.request, result.answer, result.message, result.ok,
+        result.extra,
+    )  # fmt: skip

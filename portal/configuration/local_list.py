@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from db.config_errors import ConfigurationError
+from db.errors import Conflict
 from db.local_list import (
     LIST_MAX_KEY,
     SEND_MAX_KEY,
@@ -22,18 +23,12 @@ from db.local_list import (
     list_limits,
     plan_local_list,
     positive_int,
-    record_accepted,
     split_plan,
 )
 from db.models import utcnow
-from portal.configuration.control import (
-    ActionResult,
-    ControlDeps,
-    ControlError,
-    _choice,
-    _iso,
-    call_station,
-)
+from gateway.commands import GetConfiguration, SendLocalList
+from gateway.events import LiveEvent
+from portal.configuration.control import ActionResult, ControlDeps, _choice
 
 __all__ = ["PROGRESS_KIND", "download_local_list", "explain_refusal"]
 
@@ -63,21 +58,14 @@ def explain_refusal(status: str, limits: dict[str, int | None], expected_version
     return f"an answer OCPP 1.6 does not define for SendLocalList ({status!r})."
 
 
-def _payload(part: ListPlan) -> dict[str, Any]:
-    entries: list[dict[str, Any]] = []
-    for entry in part.entries:
-        info: dict[str, Any] = {"status": entry.status}
-        if entry.expiry_date is not None:
-            info["expiryDate"] = _iso(entry.expiry_date)
-        if entry.parent_id_tag:
-            info["parentIdTag"] = entry.parent_id_tag
-        entries.append({"idTag": entry.id_tag, "idTagInfo": info})
-    entries.extend({"idTag": tag} for tag in part.removed)
-    return {
-        "listVersion": part.version,
-        "updateType": part.update_type,
-        "localAuthorizationList": entries,
-    }
+def _command(part: ListPlan) -> SendLocalList:
+    """One message of the plan (the command records it when the station accepts)."""
+    return SendLocalList(
+        update_type=part.update_type,
+        list_version=part.version,
+        entries=part.entries,
+        removed=part.removed,
+    )
 
 
 async def _limits(deps: ControlDeps, cbid: str, station_id: int) -> dict[str, int | None]:
@@ -85,7 +73,8 @@ async def _limits(deps: ControlDeps, cbid: str, station_id: int) -> dict[str, in
     limits = await deps.store.read(list_limits, station_id)
     missing = [key for key, value in limits.items() if value is None]
     if missing:
-        answer = await call_station(deps, cbid, "GetConfiguration", {"key": missing})
+        result = await deps.gateway.send(cbid, GetConfiguration(key=tuple(missing)))
+        answer = result.answer
         for item in answer.get("configurationKey") or []:
             if item.get("key") in missing:
                 limits[item["key"]] = positive_int(item.get("value"))
@@ -93,12 +82,7 @@ async def _limits(deps: ControlDeps, cbid: str, station_id: int) -> dict[str, in
 
 
 def _publish(deps: ControlDeps, cbid: str, site_id: int | None, data: dict[str, Any]) -> None:
-    events = getattr(deps.gateway, "events", None)
-    if events is None:
-        return
-    from gateway.events import LiveEvent
-
-    events.publish(LiveEvent(PROGRESS_KIND, cbid, data, utcnow(), site_id))
+    deps.gateway.events.publish(LiveEvent(PROGRESS_KIND, cbid, data, utcnow(), site_id))
 
 
 async def download_local_list(deps: ControlDeps, cbid: str, params: dict[str, Any]) -> ActionResult:
@@ -110,8 +94,8 @@ async def download_local_list(deps: ControlDeps, cbid: str, params: dict[str, An
     limits = await _limits(deps, cbid, station.id)
     try:
         plan = await deps.store.read(plan_local_list, station.id, update_type, limits[LIST_MAX_KEY])
-    except ConfigurationError as exc:
-        raise ControlError(exc.message, http_status=409) from None
+    except ConfigurationError as exc:  # more badges than the station holds
+        raise Conflict(exc.message, field=exc.field) from None
     per_message = limits[SEND_MAX_KEY]
     parts = split_plan(plan, per_message)
     total = len(plan.entries) + len(plan.removed)
@@ -120,15 +104,14 @@ async def download_local_list(deps: ControlDeps, cbid: str, params: dict[str, An
     answer: dict[str, Any] = {}
     accepted: ListPlan | None = None
     for number, part in enumerate(parts, start=1):
-        payload = _payload(part)
-        answer = await call_station(deps, cbid, "SendLocalList", payload)
+        result = await deps.gateway.send(cbid, _command(part))
+        payload, answer = result.request, result.answer
         status = str(answer.get("status"))
         progress = {"status": status, "part": number, "parts": len(parts), "total": total}
         progress["version"] = part.version if status == "Accepted" else part.version - 1
         if status != "Accepted":
             _publish(deps, cbid, station.site_id, {**progress, "sent": sent})
             break
-        await deps.store.write(record_accepted, part)
         accepted = part
         sent += len(part.entries) + len(part.removed)
         entries += len(part.entries)

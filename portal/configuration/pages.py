@@ -9,10 +9,11 @@ from quart import g, redirect, render_template, url_for
 from quart.wrappers import Response
 from werkzeug.exceptions import Forbidden
 
-from db.config_errors import ConfigurationError, NotFoundError
+from db.errors import DomainError, NotFound
 from db.topology import SYSTEM, NodeRef, resolve_node
 from portal.access import current_principal, not_found
 from portal.context import get_store
+from portal.errors import page_error
 
 Loader = Callable[[NodeRef], Awaitable[dict[str, Any]]]
 LOADERS: dict[tuple[str, str], Loader] = {}
@@ -94,22 +95,23 @@ def back_to(tab: str, node_key: str) -> Any:
     return redirect(tab_url(tab, node_key))
 
 
-async def refused(tab: str, node: NodeRef, exc: ConfigurationError, form: dict[str, Any]) -> Any:
-    """The same tab again with the error next to its field (or on top), status 400/409."""
-    status = 409 if "still has" in exc.message or "already" in exc.message else 400
-    errors = {exc.field: exc.message} if exc.field else {}
+async def refused(tab: str, node: NodeRef, exc: DomainError, form: dict[str, Any]) -> Any:
+    """The same tab again with the error next to its field (or on top), with the status
+    of the refusal's kind (``portal.errors``: 400 invalid, 409 conflict, 404…)."""
+    status, message = page_error(exc)
+    errors = {exc.field: message} if exc.field else {}
     return await render_tab(
         tab,
         node=node,
         errors=errors,
         status=status,
         form=form,
-        notice=None if exc.field else exc.message,
+        notice=None if exc.field else message,
         notice_kind="error",
     )
 
 
-async def not_found_page(exc: NotFoundError) -> Any:
+async def not_found_page(exc: NotFound) -> Any:
     """An id that does not exist answers 404, like one outside the principal's site."""
     error = not_found(exc.message)
     return await render_template("error.html", error=error, code=404), 404

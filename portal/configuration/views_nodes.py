@@ -7,6 +7,7 @@ from typing import Any
 from quart import Response, flash, jsonify, request
 
 from db.config_errors import ConfigurationError
+from db.errors import DomainError
 from db.nodes import get_floor, get_site
 from db.settings import get_settings
 from db.station_settings import (
@@ -73,7 +74,7 @@ async def site_general(site_id: int) -> Any:
                 time_zone=form.get("time_zone"),
             )
         )
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("general", node, exc, form)
     await flash("Site saved.")
     return back_to("general", node.key)
@@ -89,7 +90,7 @@ async def site_address(site_id: int) -> Any:
     values = {k: form.get(k, "") for k in ADDRESS_KEYS if k in form}
     try:
         await get_store().write(update_site_address, site_id, values)
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("address", node, exc, form)
     await flash("Address saved.")
     return back_to("address", node.key)
@@ -138,7 +139,7 @@ async def floor_general(floor_id: int) -> Any:
             await get_store().write(set_floor_plan, floor_id, None)
     except InvalidImageError as exc:
         return await refused("general", node, ConfigurationError(str(exc), field="plan"), form)
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("general", node, exc, form)
     await flash("Floor saved.")
     return back_to("general", node.key)
@@ -174,7 +175,7 @@ async def floor_positions(floor_id: int) -> Any:
         response = jsonify(error="invalid", message="a position is [x, y] between 0 and 1")
         response.status_code = 400
         return response
-    except ConfigurationError as exc:
+    except DomainError as exc:
         response = jsonify(error="invalid", message=exc.message)
         response.status_code = 400
         return response
@@ -221,7 +222,7 @@ async def outlet_general(outlet_id: int) -> Any:
         }
         if external:
             await get_store().write(set_outlet_external_ids, outlet_id, external)
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("general", node, exc, form)
     await flash("Outlet saved.")
     return back_to("general", node.key)

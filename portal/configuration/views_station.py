@@ -10,6 +10,7 @@ from quart import Response, flash, render_template, request, send_file
 from db.certificate_requests import certificate_requests_of
 from db.config_errors import ConfigurationError
 from db.config_keys import check_key_value, is_risky_key, list_keys
+from db.errors import DomainError, NotAllowed
 from db.local_list import wanted_entries
 from db.nodes import PROTOCOLS, get_station
 from db.station_control import reservations_of, running_transactions
@@ -29,13 +30,13 @@ from portal.configuration.control import (
     PASSWORD_DOINGS,
     TRIGGERS,
     ActionResult,
-    ControlError,
     run_action,
     send_station_password,
 )
 from portal.configuration.deps import control_deps, diagnostics_file, role
 from portal.configuration.pages import back_to, loader, node_in_scope, refused, render_tab
 from portal.context import get_gateway, get_store
+from portal.errors import REFUSALS, page_error
 from portal.live import station_state
 from portal.timefmt import display_zone
 
@@ -125,7 +126,7 @@ async def station_general(station_id: int) -> Any:
                 soap_endpoint=form.get("soap_endpoint"),
             )
         )
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("general", node, exc, form)
     if result["charge_box_id_changed"]:
         await flash(
@@ -159,18 +160,17 @@ async def station_password(station_id: int) -> Any:
             result = await send_station_password(
                 await control_deps(), station["charge_box_id"], password, role=role()
             )
-        except ControlError as exc:
-            if exc.http_status == 403:
-                from werkzeug.exceptions import Forbidden
-
-                raise Forbidden(exc.message) from None
+        except NotAllowed:
+            raise  # the 403 page
+        except REFUSALS as exc:
+            status, message = page_error(exc)
             return await render_tab(
                 "general",
                 node=node,
-                errors={"password": exc.message},
-                notice=exc.message,
+                errors={"password": message},
+                notice=message,
                 notice_kind="error",
-                status=exc.http_status,
+                status=status,
             )
         if not result.extra.get("passwordStored"):
             return await render_tab(
@@ -194,7 +194,7 @@ async def station_password(station_id: int) -> Any:
         await get_store().write(
             set_station_password, station_id, None if do == "clear" else password or None
         )
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("general", node, exc, {})
     if generated:
         return await render_tab(
@@ -219,7 +219,7 @@ async def station_address(station_id: int) -> Any:
         await get_store().write(
             update_station_address, station_id, {k: form.get(k, "") for k in keys if k in form}
         )
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("address", node, exc, form)
     await flash("Address saved.")
     return back_to("address", node.key)
@@ -243,12 +243,11 @@ async def station_control(station_id: int, action: str) -> Any:
     deps = replace(await control_deps(), zone=display_zone())  # the form's times are local
     try:
         result = await run_action(deps, station["charge_box_id"], action, form, role=role())
-    except ControlError as exc:
-        if exc.http_status == 403:
-            from werkzeug.exceptions import Forbidden
-
-            raise Forbidden(exc.message) from None
-        return await _result_fragment(None, exc.message, exc.http_status)
+    except NotAllowed:
+        raise  # the 403 page
+    except REFUSALS as exc:
+        status, message = page_error(exc)
+        return await _result_fragment(None, message, status)
     return await _result_fragment(result, None, 200)
 
 
@@ -284,8 +283,11 @@ async def ocpp_save(station_id: int) -> Any:
         result = await run_action(
             deps, station["charge_box_id"], "change-configuration", params, role=role()
         )
-    except ControlError as exc:
-        return await _result_fragment(None, exc.message, exc.http_status)
+    except NotAllowed:
+        raise
+    except REFUSALS as exc:
+        status, message = page_error(exc)
+        return await _result_fragment(None, message, status)
     result.extra["risky"] = is_risky_key(key)
     return await _result_fragment(result, None, 200)
 
@@ -299,8 +301,11 @@ async def ocpp_reload(station_id: int) -> Any:
         result = await run_action(
             deps, station["charge_box_id"], "get-configuration", {}, role=role()
         )
-    except ControlError as exc:
+    except NotAllowed:
+        raise
+    except REFUSALS as exc:
+        status, message = page_error(exc)
         return await render_tab(
-            "ocpp", node=node, notice=exc.message, notice_kind="error", status=exc.http_status
+            "ocpp", node=node, notice=message, notice_kind="error", status=status
         )
     return await render_tab("ocpp", node=node, notice=result.message)

@@ -8,6 +8,7 @@ import trio
 from quart import current_app, flash, request
 
 from db.config_errors import ConfigurationError, NotFoundError
+from db.errors import DomainError
 from db.nodes import (
     create_floor,
     create_site,
@@ -66,7 +67,7 @@ async def save_general() -> Any:
     changes = {spec.key: form.get(spec.key, "") for spec in SETTINGS if spec.key in form}
     try:
         saved = await get_store().write(update_settings, changes)
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("general", SYSTEM, exc, form)
     current_app.config["PORTAL_SYSTEM_NAME"] = saved["system.name"]
     forget_system_zone()  # the time zone applies from the next page on
@@ -145,7 +146,7 @@ async def topology_create_site() -> Any:
         await get_store().write(
             create_site, form.get("name", ""), form.get("identification", ""), ""
         )
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("topology", SYSTEM, exc, form)
     await flash(f"Site {form.get('name', '').strip()} created.")
     return back_to("topology", "system")
@@ -158,7 +159,7 @@ async def topology_remove_site(site_id: int) -> Any:
         await get_store().write(remove_site, site_id)
     except NotFoundError:
         raise
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("topology", SYSTEM, exc, {})
     await flash("Site removed.")
     return back_to("topology", "system")
@@ -171,7 +172,7 @@ async def topology_create_floor() -> Any:
     try:
         site_id, _ = await _parent_site(form)
         await get_store().write(create_floor, site_id, form.get("name", ""))
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("topology", node, exc, form)
     await flash(f"Floor {form.get('name', '').strip()} created.")
     return back_to("topology", node.key)
@@ -184,7 +185,7 @@ async def topology_remove_floor(floor_id: int) -> Any:
     check_site(floor.site_id)
     try:
         await get_store().write(remove_floor, floor_id)
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("topology", node, exc, {})
     await flash(f"Floor {floor.name} removed.")
     return back_to("topology", node.key)
@@ -211,7 +212,7 @@ async def topology_create_station() -> Any:
                 protocol=form.get("protocol", "1.6"),
             )
         )
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("topology", node, exc, form)
     await flash(f"Station {form.get('charge_box_id', '').strip()} created.")
     return back_to("topology", node.key)
@@ -250,7 +251,7 @@ async def topology_move_station(station_id: int) -> Any:
         await get_store().write(
             lambda: move_station(station_id, site_id=site_id, floor_id=floor_id)
         )
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("topology", node, exc, form)
     await flash(f"Station {station.charge_box_id} moved.")
     return back_to("topology", node.key)
@@ -326,7 +327,7 @@ async def firmware_upload() -> Any:
                 user_id=principal.user_id,
             )
         )
-    except ConfigurationError as exc:
+    except DomainError as exc:
         return await refused("files", SYSTEM, exc, form)
     await flash(f"Firmware image {stored.name} ({stored.size} bytes) stored.")
     return back_to("files", "system")

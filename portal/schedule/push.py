@@ -8,9 +8,12 @@ from typing import Any
 import trio
 
 from db.config_keys import key_value
+from db.errors import Invalid
 from db.models import utcnow
-from db.schedules import get_schedule, push_targets, record_push, schedule_view, schedule_zone
-from portal.configuration.control import ControlDeps, ControlError
+from db.schedules import get_schedule, push_targets, schedule_view, schedule_zone
+from gateway.commands import GetCompositeSchedule, SetChargingProfile
+from gateway.errors import GatewayError, StationOfflineError
+from portal.configuration.control import ControlDeps
 from portal.schedule.profiles import build_profile
 
 
@@ -25,7 +28,7 @@ async def push_schedule(
     schedule = schedule_view(await deps.store.read(get_schedule, schedule_id))
     targets = await deps.store.read(push_targets, schedule_id)
     if not targets:
-        raise ControlError("No OCPP 1.6 station is covered by this schedule.")
+        raise Invalid("No OCPP 1.6 station is covered by this schedule.")
     zone = await deps.store.read(schedule_zone, schedule_id)  # the stations' wall clock
     now = utcnow()
     results: list[dict[str, Any]] = [{} for _ in targets]
@@ -49,8 +52,6 @@ async def _push_to(
     now: dt.datetime,
     zone: str | None = None,
 ) -> dict[str, Any]:
-    from gateway.errors import GatewayError
-
     profile = build_profile(
         schedule_id=schedule["id"],
         periods=schedule["periods"],
@@ -67,12 +68,16 @@ async def _push_to(
         return {**row, "status": "NotSent", "message": refusal}
     if not deps.gateway.is_online(cbid):
         return {**row, "status": "Offline", "message": f"{cbid} is offline: nothing was sent."}
+    command = SetChargingProfile(
+        connector_id=connector,
+        cs_charging_profiles=profile["csChargingProfiles"],
+        schedule_id=schedule["id"],
+    )
     try:
-        answer = await deps.gateway.call(cbid, "SetChargingProfile", profile)
+        result = await deps.gateway.send(cbid, command)  # records the push with its answer
     except GatewayError as exc:
         return {**row, "status": "Error", "message": str(exc)}
-    status = str(answer.get("status", ""))
-    await deps.store.write(record_push, schedule["id"], cbid, connector, profile, status)
+    status = str(result.answer.get("status", ""))
     return {**row, "status": status, "message": f"The station answered {status}."}
 
 
@@ -102,15 +107,12 @@ async def composite_schedule(
     rate_unit: str = "W",
 ) -> dict[str, Any]:
     """GetCompositeSchedule from the station (what it will actually apply)."""
-    from gateway.errors import GatewayError
-
     if not deps.gateway.is_online(charge_box_id):
-        raise ControlError(f"{charge_box_id} is offline: nothing was asked.", http_status=409)
-    payload = {"connectorId": connector_id, "duration": duration, "chargingRateUnit": rate_unit}
-    try:
-        answer = await deps.gateway.call(charge_box_id, "GetCompositeSchedule", payload)
-    except GatewayError as exc:
-        raise ControlError(str(exc), http_status=exc.http_status) from None
+        raise StationOfflineError(f"{charge_box_id} is offline: nothing was asked.")
+    command = GetCompositeSchedule(
+        connector_id=connector_id, duration=duration, charging_rate_unit=rate_unit
+    )
+    answer = dict((await deps.gateway.send(charge_box_id, command)).answer)
     answer.setdefault("requestedAt", utcnow().replace(microsecond=0).isoformat() + "Z")
     return answer
 

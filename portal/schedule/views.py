@@ -7,6 +7,7 @@ from typing import Any
 from quart import Response, flash, redirect, render_template, request, url_for
 
 from db.config_errors import ConfigurationError, NotFoundError
+from db.errors import DomainError
 from db.models import utcnow
 from db.schedules import (
     PURPOSES,
@@ -23,10 +24,10 @@ from db.schedules import (
 )
 from db.topology import NodeRef
 from portal.access import current_principal
-from portal.configuration.control import ControlError
 from portal.configuration.deps import check_site, control_deps
 from portal.configuration.pages import current_node, not_found_page
 from portal.context import get_gateway, get_store
+from portal.errors import REFUSALS, page_error
 from portal.live import station_state
 from portal.schedule import bp
 from portal.schedule.chart import Series, step_chart
@@ -212,8 +213,8 @@ async def _save(schedule_id: int | None) -> Any:
                 **target,
             )
         )
-    except (ConfigurationError, ValueError) as exc:
-        message = exc.message if isinstance(exc, ConfigurationError) else str(exc)
+    except (DomainError, ValueError) as exc:
+        message = exc.message if isinstance(exc, DomainError) else str(exc)
         field = getattr(exc, "field", None) or "periods"
         return await _page(errors={field: message}, form=form, status=400)
     await flash("Schedule saved. Push it to send it to the stations.")
@@ -244,8 +245,9 @@ async def push(schedule_id: int) -> Any:
     deps = await control_deps()
     try:
         results = await push_schedule(deps, schedule_id)
-    except ControlError as exc:
-        return await _page(notice=exc.message, status=exc.http_status)
+    except REFUSALS as exc:
+        status, message = page_error(exc)
+        return await _page(notice=message, status=status)
     return await _page(results=results)
 
 
@@ -268,9 +270,10 @@ async def composite() -> Any:
         answer = await composite_schedule(
             deps, node.charge_box_id, connector_id=connector, duration=duration, rate_unit=unit
         )
-    except ControlError as exc:
-        html = await render_template("schedule/_composite.html", error=exc.message)
-        return Response(html, status=200 if request.headers.get("HX-Request") else exc.http_status)
+    except REFUSALS as exc:
+        status, message = page_error(exc)
+        html = await render_template("schedule/_composite.html", error=message)
+        return Response(html, status=200 if request.headers.get("HX-Request") else status)
     start = schedule_start(answer)
     zone = await get_store().read(site_zone, node.site_id)
     series = []

@@ -7,6 +7,7 @@ import pytest
 from db import Store, verify_password
 from db.config_errors import ConfigurationError
 from db.config_keys import is_readonly, is_risky_key, list_keys
+from db.errors import Conflict
 from db.models import ConfigurationKey, Floor, Outlet, Station
 from db.nodes import create_floor, create_site, create_station
 from db.services import ensure_default_services, list_services, set_service_enabled
@@ -43,7 +44,7 @@ async def test_station_general_and_password(store: Store) -> None:
     )
     assert result["charge_box_id_changed"] is True
     assert result["previous_charge_box_id"] == "CP1"
-    with pytest.raises(ConfigurationError, match="already in use"):
+    with pytest.raises(Conflict, match="already in use"):
         await store.write(lambda: update_station(station, name="x", charge_box_id="CP2"))
     with pytest.raises(ConfigurationError, match="16 to 40"):
         await store.write(set_station_password, station, "short")

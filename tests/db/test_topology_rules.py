@@ -6,6 +6,7 @@ import pytest
 
 from db import Store
 from db.config_errors import ConfigurationError, NotFoundError
+from db.errors import Conflict
 from db.models import Alarm, ChargingSession, MeterSample, Outlet, Site, Station, User, utcnow
 from db.nodes import (
     create_floor,
@@ -47,7 +48,7 @@ async def test_a_network_controller_has_no_outlets(store: Store) -> None:
 async def test_charge_box_ids_are_unique_and_well_formed(store: Store) -> None:
     site = await store.write(create_site, "Solna")
     await store.write(lambda: create_station("CP1", site_id=site))
-    with pytest.raises(ConfigurationError, match="already in use"):
+    with pytest.raises(Conflict, match="already in use"):
         await store.write(lambda: create_station("CP1", site_id=site))
     with pytest.raises(ConfigurationError, match="no spaces or slashes"):
         await store.write(lambda: create_station("CP/2", site_id=site))
@@ -57,9 +58,9 @@ async def test_a_site_with_floors_or_stations_cannot_be_removed(store: Store) ->
     site = await store.write(create_site, "Solna")
     floor = await store.write(create_floor, site, "P1")
     station = await store.write(lambda: create_station("CP1", floor_id=floor))
-    with pytest.raises(ConfigurationError, match=r"1 floor\(s\), 1 station\(s\)"):
+    with pytest.raises(Conflict, match=r"1 floor\(s\), 1 station\(s\)"):
         await store.write(remove_site, site)
-    with pytest.raises(ConfigurationError, match=r"still has 1 station\(s\)"):
+    with pytest.raises(Conflict, match=r"still has 1 station\(s\)"):
         await store.write(remove_floor, floor)
     await store.write(remove_station, station)
     await store.write(remove_floor, floor)
@@ -70,7 +71,7 @@ async def test_a_site_with_floors_or_stations_cannot_be_removed(store: Store) ->
 async def test_a_site_with_a_site_administrator_cannot_be_removed(store: Store) -> None:
     site = await store.write(create_site, "Solna")
     await store.write(lambda: User.create(email="a@x.se", role="site-admin", site=site))
-    with pytest.raises(ConfigurationError, match="user"):
+    with pytest.raises(Conflict, match="user"):
         await store.write(remove_site, site)
 
 

@@ -9,8 +9,8 @@ import pytest
 import trio
 
 from db import Store
+from db.errors import Conflict
 from db.models import IdTag, Station
-from portal.configuration.control import ControlError
 from tests.e2e.config_rig import Rig, open_rig, seed, wait_until_async
 
 
@@ -77,7 +77,7 @@ async def test_a_list_longer_than_the_station_holds_is_not_sent(
         async with open_rig(store, tmp_path) as rig:
             station = await rig.station("SIM-1", config={"LocalAuthListMaxLength": "150"})
             await _imported(rig)
-            with pytest.raises(ControlError) as refused:
+            with pytest.raises(Conflict) as refused:
                 await rig.act("SIM-1", "send-local-list", updateType="Full")
             assert "179 badges" in refused.value.message
             assert "150" in refused.value.message

@@ -24,7 +24,7 @@ from gateway import (
 )
 from gateway.commands import COMMAND_ACTIONS
 from gateway.ocpp16 import schemas
-from tests.gateway.conftest import TEST_CONFIG, add_station
+from tests.gateway.conftest import TEST_CONFIG, add_id_tag, add_station
 from tests.gateway.ocpp_client import RawStation, open_station
 
 ISSUE_ACTIONS = {
@@ -71,6 +71,7 @@ async def test_a_refusal_is_returned_as_the_stations_answer(
     gateway: Gateway, port: int, db_write
 ) -> None:
     await db_write(add_station, "CP1")
+    await db_write(add_id_tag, "TAG1")  # a badge the gateway would refuse is not even sent
 
     async def refuse(call: list[Any]) -> None:
         await station.answer(call, {"status": "Rejected"})
@@ -98,7 +99,6 @@ async def test_a_call_error_becomes_call_error_reply(gateway: Gateway, port: int
             with pytest.raises(CallErrorReply) as caught:
                 await gateway.call("CP1", "CancelReservation", {"reservationId": 3})
     assert (caught.value.code, caught.value.description) == ("NotSupported", "no reservations here")
-    assert caught.value.http_status == 502
 
 
 async def test_an_invalid_answer_is_reported_not_returned(

@@ -1,0 +1,59 @@
+"""``GatewayAPI``: everything the portal may ask of the gateway, as a typed protocol.
+
+The in-process ``Gateway`` implements it; a gateway reached over PostgreSQL (scale-out)
+will be a second implementation, so callers change nothing when stations move to
+another node. Commands are objects (``gateway.commands``); errors are
+``gateway.errors`` and ``db.errors``.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+import trio
+
+from gateway.commands import Command, CommandResult
+from gateway.events import LiveEvent
+
+__all__ = ["EventSource", "GatewayAPI"]
+
+
+class EventSource(Protocol):
+    """The live event bus: what happened at stations, as it happens."""
+
+    def subscribe(
+        self, max_buffer: int = 1000
+    ) -> AbstractAsyncContextManager[trio.MemoryReceiveChannel[LiveEvent]]: ...
+
+    def publish(self, event: LiveEvent) -> None: ...
+
+
+class GatewayAPI(Protocol):
+    """Send commands to stations, read their live state, follow their events."""
+
+    @property
+    def events(self) -> EventSource: ...
+
+    async def send(
+        self,
+        charge_box_id: str,
+        command: Command,
+        *,
+        deadline: float | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        """Send ``command``; one deadline (trio clock) covers queue, send and answer."""
+        ...
+
+    def check_payload(self, action: str, payload: dict[str, Any]) -> None:
+        """Refuse a wire payload its action's schema rejects (PayloadValidationError)."""
+        ...
+
+    def is_online(self, charge_box_id: str) -> bool: ...
+
+    def online_stations(self) -> list[str]: ...
+
+    def snapshot(self, charge_box_id: str) -> dict[str, Any] | None:
+        """The station's live state (None when not seen since start)."""
+        ...
