@@ -30,15 +30,14 @@ from gateway.events import next_batch
 __all__ = ["main"]
 
 
-def _is_charging(gateway: Any, cbid: str, connector: int, data: dict[str, Any]) -> bool:
+def _is_charging(gateway: Gateway, cbid: str, connector: int, data: dict[str, Any]) -> bool:
     status = data.get("status")
     conn = data.get("connectorId", data.get("connector_id", data.get("connector")))
     if status is not None and conn is not None:
         return bool(status == "Charging" and int(conn) == connector)
-    snap = gateway.snapshot(cbid) or {}
-    connectors = snap.get("connectors") or {}
-    state = connectors.get(connector) or connectors.get(str(connector)) or {}
-    return bool(state.get("status") == "Charging")
+    snap = gateway.snapshot(cbid)
+    state = snap.connector(connector) if snap is not None else None
+    return state is not None and state.status == "Charging"
 
 
 class Control:
@@ -85,7 +84,7 @@ class Control:
         try:
             with trio.fail_after(timeout):
                 reply = await self.gateway.call(
-                    cbid, "RemoteStartTransaction", {"connectorId": connector, "idTag": "BENCH"}
+                    cbid, "RemoteStartTransaction", {"connectorId": connector, "idTag": f"R{cbid}"}
                 )
                 answered = trio.current_time()
                 if reply.get("status") != "Accepted":

@@ -15,6 +15,7 @@ import trio
 
 from gateway.commands import Command, CommandResult
 from gateway.events import LiveEvent
+from gateway.snapshot import StationSnapshot
 
 __all__ = ["EventSource", "GatewayAPI"]
 
@@ -54,6 +55,11 @@ class GatewayAPI(Protocol):
 
     def online_stations(self) -> list[str]: ...
 
-    def snapshot(self, charge_box_id: str) -> dict[str, Any] | None:
+    @property
+    def port(self) -> int | None:
+        """The OCPP-J listener's port (None until it listens)."""
+        ...
+
+    def snapshot(self, charge_box_id: str) -> StationSnapshot | None:
         """The station's live state (None when not seen since start)."""
         ...

@@ -37,6 +37,7 @@ from gateway.oplog import oplog
 from gateway.refusals import RefusalLog
 from gateway.registry import Registry
 from gateway.server import ConnectionHandler
+from gateway.snapshot import StationSnapshot
 from gateway.supervisor import Supervisor
 from gateway.transport import open_listeners
 
@@ -228,7 +229,7 @@ class Gateway:
     def online_stations(self) -> list[str]:
         return self.registry.online()
 
-    def snapshot(self, charge_box_id: str) -> dict[str, Any] | None:
+    def snapshot(self, charge_box_id: str) -> StationSnapshot | None:
         """Live state of a station seen since start (None when never seen)."""
         state = self.registry.state(charge_box_id)
         return state.snapshot() if state is not None else None

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from gateway.ocpp16.convert import format_datetime
+from gateway.snapshot import ConnectorSnapshot, StationSnapshot
 
 __all__ = ["ConnectorState", "StationState"]
 
@@ -34,21 +33,17 @@ class ConnectorState:
         self.meter_event_at = -1e9  # trio clock of the last session.meter event
         self.idle_since: float | None = None  # trio clock: idle status with a session open
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "errorCode": self.error_code,
-            "transactionId": self.transaction_id,
-            "meterWh": self.meter_wh,
-            "powerW": self.power_w,
-            "energyWh": (
-                self.meter_wh - self.meter_start
-                if self.transaction_id is not None
-                and self.meter_wh is not None
-                and self.meter_start is not None
-                else None
-            ),
-        }
+    def snapshot(self) -> ConnectorSnapshot:
+        energy = (
+            self.meter_wh - self.meter_start
+            if self.transaction_id is not None
+            and self.meter_wh is not None
+            and self.meter_start is not None
+            else None
+        )
+        return ConnectorSnapshot(
+            self.status, self.error_code, self.transaction_id, self.meter_wh, self.power_w, energy
+        )
 
 
 class StationState:
@@ -111,25 +106,21 @@ class StationState:
             found = self.connectors[connector_id] = ConnectorState()
         return found
 
-    def snapshot(self) -> dict[str, Any]:
-        """A JSON-friendly copy for the portal (times as ISO strings, naive UTC)."""
-
-        def iso(value: dt.datetime | None) -> str | None:
-            return format_datetime(value) if value is not None else None
-
-        return {
-            "chargeBoxId": self.charge_box_id,
-            "stationId": self.station_id,
-            "siteId": self.site_id,
-            "online": self.online,
-            "status": self.status,
-            "errorCode": self.error_code,
-            "connectors": {cid: c.as_dict() for cid, c in sorted(self.connectors.items())},
-            "lastSeen": iso(self.last_seen),
-            "connectedAt": iso(self.connected_at),
-            "disconnectedAt": iso(self.disconnected_at),
-            "bootedAt": iso(self.booted_at),
-            "boot": dict(self.boot) if self.boot else None,
-            "noNetworkAlarm": self.no_network,
-            "remote": self.remote,
-        }
+    def snapshot(self) -> StationSnapshot:
+        """A frozen, typed copy for the portal."""
+        return StationSnapshot(
+            charge_box_id=self.charge_box_id,
+            station_id=self.station_id,
+            site_id=self.site_id,
+            online=self.online,
+            status=self.status,
+            error_code=self.error_code,
+            connectors={cid: c.snapshot() for cid, c in sorted(self.connectors.items())},
+            last_seen=self.last_seen,
+            connected_at=self.connected_at,
+            disconnected_at=self.disconnected_at,
+            booted_at=self.booted_at,
+            boot=dict(self.boot) if self.boot else None,
+            no_network_alarm=self.no_network,
+            remote=self.remote,
+        )

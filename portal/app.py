@@ -58,6 +58,7 @@ from db.api_tokens import authenticate_token, touch_token
 from db.models import utcnow
 from db.store import Store
 from db.topology import SYSTEM, NodeRef, resolve_node
+from gateway.api import GatewayAPI
 from portal import timefmt
 from portal.access import MenuEntry, Principal, current_principal, not_found
 from portal.context import PortalState, get_state, get_store
@@ -140,7 +141,7 @@ class PortalAuth(QuartAuth):
         return await super().after_request(response)
 
 
-def create_app(store: Store, gateway: Any, *, config: dict[str, Any] | None = None) -> Quart:
+def create_app(store: Store, gateway: GatewayAPI, *, config: dict[str, Any] | None = None) -> Quart:
     """The portal (pages, SSE, JSON API) over ``store``, reaching stations via ``gateway``."""
     app = QuartTrio(__name__)
     app.config.update(DEFAULT_CONFIG)

@@ -11,6 +11,7 @@ from quart import current_app, g
 
 from db.store import Store
 from db.topology import SYSTEM, NodeRef
+from gateway.api import GatewayAPI
 from portal.security import LoginThrottle
 
 __all__ = [
@@ -28,7 +29,7 @@ class PortalState:
     """What every view reaches through ``current_app``: kept in ``app.extensions``."""
 
     store: Store
-    gateway: Any  # gateway.Gateway (typed loosely: the portal only uses its public API)
+    gateway: GatewayAPI  # the portal's only way to the stations
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     sse_clients: int = 0
     #: session cookies logged out before they expire: digest → expiry (monotonic)
@@ -62,7 +63,7 @@ def get_store() -> Store:
     return get_state().store
 
 
-def get_gateway() -> Any:
+def get_gateway() -> GatewayAPI:
     return get_state().gateway
 
 

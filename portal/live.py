@@ -10,6 +10,7 @@ from typing import Any
 
 import trio
 
+from gateway.api import GatewayAPI
 from gateway.events import next_batch
 
 __all__ = [
@@ -73,7 +74,7 @@ def station_colour(online: bool, connectors: dict[Any, dict[str, Any]]) -> str:
     return BLACK
 
 
-def station_state(gateway: Any, charge_box_id: str) -> dict[str, Any]:
+def station_state(gateway: GatewayAPI | None, charge_box_id: str) -> dict[str, Any]:
     """``{"station", "online", "colour", "outlets": {connectorId: colour}}`` now."""
     snapshot = None
     if gateway is not None:
@@ -81,14 +82,16 @@ def station_state(gateway: Any, charge_box_id: str) -> dict[str, Any]:
             snapshot = gateway.snapshot(charge_box_id)
         except Exception:  # a broken snapshot must not break a page
             snapshot = None
-    online = bool(snapshot and snapshot.get("online"))
-    connectors: dict[Any, dict[str, Any]] = dict((snapshot or {}).get("connectors") or {})
+    online = snapshot is not None and snapshot.online
+    connectors: dict[int, dict[str, Any]] = (
+        {cid: c.as_json() for cid, c in snapshot.connectors.items()} if snapshot else {}
+    )
     return {
         "station": charge_box_id,
         "online": online,
         "colour": station_colour(online, connectors),
         "outlets": {
-            str(cid): connector_colour(online, c) for cid, c in connectors.items() if int(cid) > 0
+            str(cid): connector_colour(online, c) for cid, c in connectors.items() if cid > 0
         },
     }
 
@@ -98,7 +101,7 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
 
 
 async def sse_station_stream(
-    gateway: Any,
+    gateway: GatewayAPI,
     site_id: int | None,
     *,
     keepalive: float = 15.0,
@@ -135,7 +138,9 @@ async def sse_station_stream(
                 yield chunk
 
 
-def _render_batch(gateway: Any, batch: list[Any], site_id: int | None, *, all_sites: bool) -> bytes:
+def _render_batch(
+    gateway: GatewayAPI | None, batch: list[Any], site_id: int | None, *, all_sites: bool
+) -> bytes:
     """The SSE text for a batch of events; one ``station`` event per station (its latest
     state is read once, so several changes of one station collapse into one)."""
     out: list[bytes] = []

@@ -122,7 +122,8 @@ async def station_read(cbid: str) -> Any:
     """One station with its outlets, live colour and the gateway's live snapshot
     (connector status, error code, running transaction, meter, power)."""
     station = _with_live(await station_or_404(cbid))
-    station["live"] = _jsonable(get_gateway().snapshot(cbid))
+    snapshot = get_gateway().snapshot(cbid)
+    station["live"] = snapshot.as_json() if snapshot is not None else None
     return station
 
 
@@ -315,10 +316,9 @@ async def outlet_stop(uuid: str) -> Any:
     forbid_unless(*CONFIGURE_ROLES)
     outlet = await outlet_or_404(uuid)
     gateway = get_gateway()
-    snapshot = gateway.snapshot(outlet["chargeBoxId"]) or {}
-    connectors = snapshot.get("connectors") or {}
-    live = connectors.get(outlet["connectorId"]) or connectors.get(str(outlet["connectorId"]))
-    transaction_id = (live or {}).get("transactionId")
+    snapshot = gateway.snapshot(outlet["chargeBoxId"])
+    live = snapshot.connector(outlet["connectorId"]) if snapshot is not None else None
+    transaction_id = live.transaction_id if live is not None else None
     if transaction_id is None:
         transaction_id = await get_store().read(running_transaction, outlet["id"])
     if transaction_id is None:

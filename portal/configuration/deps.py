@@ -126,7 +126,7 @@ def running_addresses() -> dict[str, str]:
     host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
     addresses: dict[str, str] = {}
     gateway = get_gateway()
-    port = getattr(gateway, "port", None)
+    port = gateway.port
     if port:
         scheme = "wss" if request.scheme == "https" else "ws"
         addresses["ocpp16.url"] = f"{scheme}://{host}:{port}/Ocpp/websocket"

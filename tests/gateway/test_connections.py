@@ -247,8 +247,8 @@ async def test_a_restarted_gateway_knows_running_sessions_when_the_station_retur
             port = await nursery.start(second.serve, "127.0.0.1", 0)
             async with open_station(port, "CP1") as station:
                 await station.result("Heartbeat", {})
-                connector = second.snapshot("CP1")["connectors"][2]  # type: ignore[index]
-                assert connector["transactionId"] == start["transactionId"]
+                connector = second.snapshot("CP1").connectors[2]  # type: ignore[union-attr]
+                assert connector.transaction_id == start["transactionId"]
                 await station.result(
                     "MeterValues",
                     {
@@ -259,8 +259,8 @@ async def test_a_restarted_gateway_knows_running_sessions_when_the_station_retur
                         ],
                     },
                 )
-                connector = second.snapshot("CP1")["connectors"][2]  # type: ignore[index]
-                assert (connector["meterWh"], connector["energyWh"]) == (900, 400)
+                connector = second.snapshot("CP1").connectors[2]  # type: ignore[union-attr]
+                assert (connector.meter_wh, connector.energy_wh) == (900, 400)
             nursery.cancel_scope.cancel()
 
 

@@ -247,7 +247,7 @@ async def test_a_connector_beyond_the_stations_outlets_is_refused(
     assert connectors == {0}
     snapshot = gateway.snapshot("CP1")
     assert snapshot is not None
-    assert set(snapshot["connectors"]) == {2}
+    assert set(snapshot.connectors) == {2}
 
 
 async def test_an_outlet_added_while_connected_is_accepted_without_reconnecting(

@@ -73,7 +73,7 @@ async def test_a_half_open_connection_is_found_by_pings_and_shown_offline(
             data = await offline_event(gateway, "CP1")
         took = trio.current_time() - started
         assert not gateway.is_online("CP1")
-        assert gateway.snapshot("CP1")["online"] is False  # type: ignore[index]
+        assert gateway.snapshot("CP1").online is False  # type: ignore[union-attr]
         assert "ping" in str(data["reason"])
         assert took < 0.3 + 0.3 + 0.5 + 0.5  # ping interval + pong wait + close, with slack
 
@@ -128,4 +128,4 @@ async def test_a_station_answering_pings_but_silent_too_long_is_closed(
                 watch.start_soon(gateway.supervisor.tick)
                 data = await offline_event(gateway, "CP1")
     assert "silent for more than 1.5 s" in str(data["reason"])
-    assert gateway.snapshot("CP1")["noNetworkAlarm"] is True  # type: ignore[index]
+    assert gateway.snapshot("CP1").no_network_alarm is True  # type: ignore[union-attr]

@@ -149,8 +149,8 @@ async def test_meter_values_update_live_state(store: Store, db_write) -> None:
             ],
         },
     )
-    connector = ctx.state.connectors[1].as_dict()
-    assert (connector["meterWh"], connector["energyWh"]) == (1500, 500)
+    connector = ctx.state.connectors[1].snapshot()
+    assert (connector.meter_wh, connector.energy_wh) == (1500, 500)
 
 
 def test_flattened_samples_keep_defaults_and_utc() -> None:

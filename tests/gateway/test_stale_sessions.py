@@ -95,7 +95,7 @@ async def test_lost_stop_then_a_new_start_on_the_connector_closes_the_old_and_ch
     assert f"transaction {old}" in logged[0]
     snapshot = gateway.snapshot("CP1")
     assert snapshot is not None
-    assert snapshot["connectors"][1]["transactionId"] == second["transactionId"]
+    assert snapshot.connectors[1].transaction_id == second["transactionId"]
 
 
 async def test_the_same_tag_on_another_connector_of_the_station_is_not_concurrent(
@@ -146,7 +146,7 @@ async def test_reboot_mid_session_closes_the_session_when_the_connector_reports_
     assert still_open == [kept]
     snapshot = gateway.snapshot("CP1")
     assert snapshot is not None
-    assert snapshot["connectors"][1]["transactionId"] is None
+    assert snapshot.connectors[1].transaction_id is None
 
 
 async def test_available_with_an_open_session_closes_it_after_the_grace_period(

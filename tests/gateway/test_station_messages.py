@@ -53,7 +53,7 @@ async def test_boot_is_accepted_with_the_heartbeat_interval_and_stored(
     assert row.last_boot_at is not None
     snapshot = gateway.snapshot("CP1")
     assert snapshot is not None
-    assert snapshot["boot"]["chargePointModel"] == "Wallbox"
+    assert snapshot.boot["chargePointModel"] == "Wallbox"
 
 
 @pytest.mark.parametrize(
@@ -138,9 +138,9 @@ async def test_full_session_stores_samples_and_the_right_energy(
                 )
             live = gateway.snapshot("CP1")
             assert live is not None
-            assert live["connectors"][1]["transactionId"] == tx
-            assert live["connectors"][1]["meterWh"] == 13_100
-            assert live["connectors"][1]["powerW"] == 7000
+            assert live.connectors[1].transaction_id == tx
+            assert live.connectors[1].meter_wh == 13_100
+            assert live.connectors[1].power_w == 7000
             running = await store.read(lambda: ChargingSession.get_by_id(tx))
             assert running.energy_wh == 1_100
             assert running.end_time is None
@@ -327,7 +327,7 @@ async def test_station_wide_status_on_connector_zero(
             )
     snapshot = gateway.snapshot("CP1")
     assert snapshot is not None
-    assert snapshot["status"] == "Faulted"
+    assert snapshot.status == "Faulted"
     alarms = await store.read(lambda: [(a.kind, a.connector_id) for a in Alarm.select()])
     assert alarms == [("Fuse", 0)]
 
@@ -470,4 +470,4 @@ async def test_live_meter_events_are_throttled_but_the_snapshot_is_current(
     assert meters == [100]  # one per connector within meter_event_interval
     live = gateway.snapshot("CP1")
     assert live is not None
-    assert live["connectors"][1]["meterWh"] == 300
+    assert live.connectors[1].meter_wh == 300
