@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from db import rawsql
+from db.config_keys import key_value
 from db.errors import Invalid
 from db.schedules import record_push
-from gateway.commands.base import Command, Outcome, Target, describe
+from gateway.commands.base import Command, Outcome, Prepare, Target, describe
 from gateway.commands.core import at_least, one_of
 
 __all__ = ["ClearChargingProfile", "GetCompositeSchedule", "SetChargingProfile"]
@@ -34,6 +35,12 @@ class SetChargingProfile(Command):
                 "csChargingProfiles needs a chargingProfileId.", field="csChargingProfiles"
             )
 
+    async def prepare(self, ctx: Prepare) -> Self:
+        refusal = await ctx.read(unsupported, ctx.target.charge_box_id, self.cs_charging_profiles)
+        if refusal:
+            raise Invalid(refusal, field="csChargingProfiles")
+        return self
+
     def apply(self, target: Target, answer: dict[str, Any]) -> Outcome:
         status = str(answer.get("status", ""))
         if self.schedule_id is not None:
@@ -47,6 +54,23 @@ class SetChargingProfile(Command):
                 (status, target.station_id, self.cs_charging_profiles["chargingProfileId"]),
             )
         return describe(answer)
+
+
+def unsupported(charge_box_id: str, profile: dict[str, Any]) -> str | None:
+    """Why the station cannot take this profile, from its configuration keys (None: fine)."""
+    schedule = profile.get("chargingSchedule") or {}
+    periods = len(schedule.get("chargingSchedulePeriod") or [])
+    limit = key_value(charge_box_id, "ChargingScheduleMaxPeriods")
+    if limit and limit.strip().isdigit() and periods > int(limit):
+        return (
+            f"{periods} periods do not fit {charge_box_id} "
+            f"(ChargingScheduleMaxPeriods {limit}): nothing was sent."
+        )
+    units = key_value(charge_box_id, "ChargingScheduleAllowedChargingRateUnit")
+    wanted = "Power" if schedule.get("chargingRateUnit") == "W" else "Current"
+    if units and wanted.lower() not in units.lower():
+        return f"{charge_box_id} takes limits in {units} only: nothing was sent."
+    return None
 
 
 @dataclass(frozen=True)

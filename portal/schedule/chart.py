@@ -7,7 +7,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from portal.schedule.profiles import NO_LIMIT
+from gateway.commands.profiles import NO_LIMIT
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,13 @@ from typing import Any
 
 import trio
 
-from db.config_keys import key_value
-from db.errors import Invalid
+from db.errors import DomainError, Invalid
 from db.models import utcnow
 from db.schedules import get_schedule, push_targets, schedule_view, schedule_zone
 from gateway.commands import GetCompositeSchedule, SetChargingProfile
+from gateway.commands.profiles import build_profile
 from gateway.errors import GatewayError, StationOfflineError
 from portal.configuration.control import ControlDeps
-from portal.schedule.profiles import build_profile
 
 
 async def push_schedule(
@@ -63,39 +62,21 @@ async def _push_to(
         zone=zone,
     )
     row: dict[str, Any] = {"chargeBoxId": cbid, "connectorId": connector}
-    refusal = await deps.store.read(_unsupported, cbid, profile)
-    if refusal:
-        return {**row, "status": "NotSent", "message": refusal}
-    if not deps.gateway.is_online(cbid):
-        return {**row, "status": "Offline", "message": f"{cbid} is offline: nothing was sent."}
     command = SetChargingProfile(
         connector_id=connector,
         cs_charging_profiles=profile["csChargingProfiles"],
         schedule_id=schedule["id"],
     )
+    if not deps.gateway.is_online(cbid):
+        return {**row, "status": "Offline", "message": f"{cbid} is offline: nothing was sent."}
     try:
         result = await deps.gateway.send(cbid, command)  # records the push with its answer
+    except DomainError as exc:  # the station's keys say it cannot take this profile
+        return {**row, "status": "NotSent", "message": exc.message}
     except GatewayError as exc:
         return {**row, "status": "Error", "message": str(exc)}
     status = str(result.answer.get("status", ""))
     return {**row, "status": status, "message": f"The station answered {status}."}
-
-
-def _unsupported(charge_box_id: str, profile: dict[str, Any]) -> str | None:
-    """Why the station cannot take this profile, from its configuration keys (None: fine)."""
-    schedule = profile["csChargingProfiles"]["chargingSchedule"]
-    periods = len(schedule["chargingSchedulePeriod"])
-    limit = key_value(charge_box_id, "ChargingScheduleMaxPeriods")
-    if limit and limit.strip().isdigit() and periods > int(limit):
-        return (
-            f"{periods} periods do not fit {charge_box_id} "
-            f"(ChargingScheduleMaxPeriods {limit}): nothing was sent."
-        )
-    units = key_value(charge_box_id, "ChargingScheduleAllowedChargingRateUnit")
-    wanted = "Power" if schedule["chargingRateUnit"] == "W" else "Current"
-    if units and wanted.lower() not in units.lower():
-        return f"{charge_box_id} takes limits in {units} only: nothing was sent."
-    return None
 
 
 async def composite_schedule(

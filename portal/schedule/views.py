@@ -23,6 +23,12 @@ from db.schedules import (
     site_zone,
 )
 from db.topology import NodeRef
+from gateway.commands.profiles import (
+    asked_steps,
+    clocks_changed_since,
+    composite_steps,
+    weekly_periods,
+)
 from portal.access import current_principal
 from portal.configuration.deps import check_site, control_deps
 from portal.configuration.pages import current_node, not_found_page
@@ -31,12 +37,6 @@ from portal.errors import REFUSALS, page_error
 from portal.live import station_state
 from portal.schedule import bp
 from portal.schedule.chart import Series, step_chart
-from portal.schedule.profiles import (
-    asked_steps,
-    clocks_changed_since,
-    composite_steps,
-    weekly_periods,
-)
 from portal.schedule.push import composite_schedule, push_schedule, schedule_start
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

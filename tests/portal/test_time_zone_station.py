@@ -14,7 +14,7 @@ from db import Store
 from db.models import ChargingProfile, Reservation, Site, User, utcnow
 from db.schedules import save_schedule
 from gateway import Gateway
-from portal.schedule.profiles import week_start
+from gateway.commands.profiles import week_start
 from tests.portal.conftest import World, login, post, simulated_station, start_gateway
 
 STOCKHOLM = "Europe/Stockholm"

@@ -1,4 +1,5 @@
-"""Weekly schedules → OCPP 1.6 charging profiles, and profiles → step series for the chart.
+"""Weekly schedules → OCPP 1.6 charging profiles (SetChargingProfile), and profiles → step
+series for the chart.
 
 Pure functions on plain values: a schedule's periods (``db.schedules``, wall-clock
 times of the site's zone) become one Recurring/Weekly profile whose ``startSchedule`` is

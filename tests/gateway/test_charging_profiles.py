@@ -10,7 +10,7 @@ import fastjsonschema
 import ocpp
 
 from db.schedules import normalise_periods
-from portal.schedule.profiles import (
+from gateway.commands.profiles import (
     asked_steps,
     build_profile,
     clocks_changed_since,
