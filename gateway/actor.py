@@ -17,6 +17,7 @@ from db.models import utcnow
 from db.ocpp_records import outlet_count
 from db.ocpp_transactions import MeterIn, MeterResult
 from gateway.batching import BatchingStore, WriteBatcher
+from gateway.call_context import CallContext
 from gateway.config import GatewayConfig
 from gateway.errors import (
     CallErrorReply,
@@ -129,12 +130,10 @@ class StationActor:
         "ended",
         "meter_writer",
         "ping_interval",
-        "raw",
         "refusals_delayed",
         "replaced",
         "state",
         "store",
-        "unique_id",
     )
 
     def __init__(
@@ -154,8 +153,6 @@ class StationActor:
         self.meter_writer = hub.meter_writer
         self.config = hub.config
         self.config_imported = config_imported
-        self.unique_id = ""
-        self.raw = ""
         self.refusals_delayed = 0
         self.replaced = False
         self.ended = ""  # why the gateway ended the connection ("" = it did not)
@@ -478,9 +475,8 @@ class StationActor:
             connector_id = connector_id_of(call.payload)
             if connector_id is not None and connector_id > self.state.outlets > 0:
                 await self._check_outlet(connector_id)
-            self.unique_id = call.unique_id
-            self.raw = message if isinstance(message, str) else message.decode("utf-8")
-            reply = await handler(self, call.payload)
+            raw = message if isinstance(message, str) else message.decode("utf-8")
+            reply = await handler(CallContext(self, call.unique_id, raw), call.payload)
             if self.config.check_own_replies:
                 self._hub.schemas.validate_response(call.action, reply)
         except OcppError as exc:
@@ -496,7 +492,5 @@ class StationActor:
             return pack_call_error(
                 call.unique_id, "InternalError", f"{call.action} could not be processed"
             )
-        finally:
-            self.raw = ""
         self._refused_streak = 0
         return pack_call_result(call.unique_id, reply)
