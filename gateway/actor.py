@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import uuid
@@ -217,6 +218,34 @@ class StationActor:
                 self._nursery = None
                 self._fail_queued()
 
+    def connected(
+        self, remote: str, *, heartbeat_interval: int | None, outlets: int, now: dt.datetime
+    ) -> None:
+        """The connection is this actor's now: the state says so."""
+        state = self.state
+        state.online = True
+        state.remote = remote
+        state.connected_at = state.last_seen = now
+        state.last_seen_mono = trio.current_time()
+        state.offline_since_mono = None
+        state.heartbeat_interval = heartbeat_interval
+        state.outlets = outlets
+
+    def learn_running(self, sessions: list[tuple[int, int, int, int | None, str]]) -> None:
+        """Sessions the database says are running (first sight since the gateway started)."""
+        for tx, connector_id, meter_start, meter_last, _tag in sessions:
+            connector = self.state.connector(connector_id)
+            connector.transaction_id = tx
+            connector.meter_start = meter_start
+            connector.meter_wh = meter_last if meter_last is not None else meter_start
+
+    def disconnected(self) -> None:
+        """The connection ended and no newer one took over: offline from now."""
+        state = self.state
+        state.online = False
+        state.disconnected_at = utcnow()
+        state.offline_since_mono = trio.current_time()
+
     def replace(self) -> None:
         """End this connection because a newer one for the same station took over."""
         self.replaced = True
@@ -414,7 +443,6 @@ class StationActor:
             self._received += 1
             state.last_seen = utcnow()
             state.last_seen_mono = trio.current_time()
-            state.seen_dirty = True
             reply = await self._dispatch(message)
             if reply is not None:
                 try:

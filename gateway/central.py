@@ -232,7 +232,9 @@ class Gateway:
     def snapshot(self, charge_box_id: str) -> StationSnapshot | None:
         """Live state of a station seen since start (None when never seen)."""
         state = self.registry.state(charge_box_id)
-        return state.snapshot() if state is not None else None
+        if state is None:
+            return None
+        return state.snapshot(no_network_alarm=self.supervisor.alarmed(charge_box_id))
 
     def statistics(self) -> dict[str, Any]:
         writer = self.store.writer.statistics()

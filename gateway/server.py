@@ -190,7 +190,6 @@ class ConnectionHandler:
     async def _serve(self, record: StationRecord, ws) -> None:  # type: ignore[no-untyped-def]
         gateway = self._gateway
         state = gateway.registry.state_for(record.charge_box_id, record.id, record.site_id)
-        state.outlets = record.outlets
         actor = StationActor(
             gateway,
             ws,
@@ -206,33 +205,22 @@ class ConnectionHandler:
             gateway.refusals.replaced(
                 record.charge_box_id, record.id, record.site_id, peer_text(ws.remote)
             )
+        fresh = not state.connectors  # first sight since start: learn running sessions
         now = utcnow()
-        state.online = True
-        state.remote = peer_text(ws.remote)
-        state.connected_at = state.last_seen = now
-        state.last_seen_mono = trio.current_time()
-        state.offline_since_mono = None
-        state.heartbeat_interval = record.heartbeat_interval
+        actor.connected(
+            peer_text(ws.remote),
+            heartbeat_interval=record.heartbeat_interval,
+            outlets=record.outlets,
+            now=now,
+        )
         actor.publish("station.online", {"remote": state.remote, "replaced": previous is not None})
-        gateway.supervisor.station_connected(state)
         try:
-            fresh = not state.connectors  # first sight since start: learn running sessions
 
             def unit() -> list[tuple[int, int, int, int | None, str]]:
                 record_connected(record.id, now)
                 return running_sessions(record.charge_box_id) if fresh else []
 
-            for (
-                tx,
-                connector_id,
-                meter_start,
-                meter_last,
-                _tag,
-            ) in await gateway.station_store.write(unit):
-                connector = state.connector(connector_id)
-                connector.transaction_id = tx
-                connector.meter_start = meter_start
-                connector.meter_wh = meter_last if meter_last is not None else meter_start
+            actor.learn_running(await gateway.station_store.write(unit))
             await actor.run()
         except Exception as exc:
             self.crashed += 1
@@ -245,9 +233,7 @@ class ConnectionHandler:
                 await ws.aclose(1011, "internal error")
         finally:
             if gateway.registry.unregister(actor):
-                state.online = False
-                state.disconnected_at = utcnow()
-                state.offline_since_mono = trio.current_time()
+                actor.disconnected()
                 actor.publish(
                     "station.offline",
                     {"crashed": actor.crashed is not None, "reason": actor.ended},

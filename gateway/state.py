@@ -50,7 +50,9 @@ class StationState:
     """Everything the gateway knows about a station at run time.
 
     Survives reconnections (a new actor takes the state over); only the actor that
-    currently owns the connection mutates it.
+    currently owns the connection mutates it (``StationActor.connected`` and
+    ``disconnected``, its loops and its handlers). The supervisor reads it and keeps its
+    own flags (which stations have "No network", what it last flushed).
     """
 
     __slots__ = (
@@ -64,13 +66,11 @@ class StationState:
         "heartbeat_interval",
         "last_seen",
         "last_seen_mono",
-        "no_network",
         "offline_since_mono",
         "online",
         "outlets",
         "remote",
         "reported_since_boot",
-        "seen_dirty",
         "site_id",
         "station_id",
         "status",
@@ -87,8 +87,6 @@ class StationState:
         self.last_seen: dt.datetime | None = None
         self.last_seen_mono = 0.0
         self.offline_since_mono: float | None = None
-        self.seen_dirty = False
-        self.no_network = False  # a "No network" alarm is active
         self.heartbeat_interval: int | None = None  # the station's HeartbeatInterval key
         self.booted_at: dt.datetime | None = None
         self.boot: dict[str, str] | None = None
@@ -106,8 +104,8 @@ class StationState:
             found = self.connectors[connector_id] = ConnectorState()
         return found
 
-    def snapshot(self) -> StationSnapshot:
-        """A frozen, typed copy for the portal."""
+    def snapshot(self, *, no_network_alarm: bool = False) -> StationSnapshot:
+        """A frozen, typed copy for the portal (the alarm flag is the supervisor's)."""
         return StationSnapshot(
             charge_box_id=self.charge_box_id,
             station_id=self.station_id,
@@ -121,6 +119,6 @@ class StationState:
             disconnected_at=self.disconnected_at,
             booted_at=self.booted_at,
             boot=dict(self.boot) if self.boot else None,
-            no_network_alarm=self.no_network,
+            no_network_alarm=no_network_alarm,
             remote=self.remote,
         )

@@ -48,6 +48,9 @@ class Supervisor:
 
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
+        self._alarmed: set[str] = set()  # stations with an active "No network" alarm
+        self._flushed: dict[str, object] = {}  # the last-seen time last written, per station
+        self._started = 0.0  # stations never seen since then count as offline since then
         self.ticks = 0
         self.raised = 0
         self.cleared = 0
@@ -55,12 +58,10 @@ class Supervisor:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         gateway = self._gateway
         rows, alarmed = await gateway.store.read(_known_stations)
-        started = trio.current_time()
+        self._started = trio.current_time()
         for charge_box_id, station_id, site_id in rows:
-            state = gateway.registry.state_for(charge_box_id, station_id, site_id)
-            if not state.online and state.offline_since_mono is None:
-                state.offline_since_mono = started
-            state.no_network = charge_box_id in alarmed
+            gateway.registry.state_for(charge_box_id, station_id, site_id)
+        self._alarmed |= alarmed
         task_status.started()
         while True:
             await trio.sleep(gateway.config.supervisor_interval)
@@ -69,8 +70,14 @@ class Supervisor:
             except Exception:
                 log.exception("supervisor tick failed")
 
-    def station_connected(self, state: StationState) -> None:
-        """Nothing to do at once: the next tick clears a "No network" alarm."""
+    def _offline_since(self, state: StationState) -> float:
+        """When the station went offline (trio clock): its disconnection, else our start."""
+        since = state.offline_since_mono
+        return since if since is not None else self._started
+
+    def alarmed(self, charge_box_id: str) -> bool:
+        """Whether the station has an active "No network" alarm."""
+        return charge_box_id in self._alarmed
 
     async def tick(self) -> None:
         """One pass of the watchdog (also called directly by tests)."""
@@ -84,9 +91,11 @@ class Supervisor:
         to_raise: list[tuple[StationState, str]] = []
         to_clear: list[StationState] = []
         for state in gateway.registry.states():
-            if state.seen_dirty and state.last_seen is not None:
-                state.seen_dirty = False
-                seen.append((state.station_id, state.last_seen))
+            cbid, last_seen = state.charge_box_id, state.last_seen
+            if last_seen is not None and self._flushed.get(cbid) != last_seen:
+                self._flushed[cbid] = last_seen
+                seen.append((state.station_id, last_seen))
+            alarmed = cbid in self._alarmed
             if state.online:
                 silent_after = config.no_network_factor * max(
                     config.heartbeat_interval, state.heartbeat_interval or 0
@@ -95,15 +104,11 @@ class Supervisor:
                 if silent:
                     why = f"silent for more than {silent_after:g} s"
                     to_close.append((state, why))
-                    if not state.no_network:
+                    if not alarmed:
                         to_raise.append((state, why))
-                elif state.no_network:
+                elif alarmed:
                     to_clear.append(state)
-            elif (
-                state.offline_since_mono is not None
-                and now_mono - state.offline_since_mono > config.offline_grace
-                and not state.no_network
-            ):
+            elif not alarmed and now_mono - self._offline_since(state) > config.offline_grace:
                 to_raise.append((state, "disconnected"))
         for state, why in to_close:
             actor = gateway.registry.actor(state.charge_box_id)
@@ -138,10 +143,10 @@ class Supervisor:
 
         changes = await gateway.store.write(unit)
         for state, _ in to_raise:
-            state.no_network = True
+            self._alarmed.add(state.charge_box_id)
             self.raised += 1
         for state in to_clear:
-            state.no_network = False
+            self._alarmed.discard(state.charge_box_id)
             self.cleared += 1
         for state, change in changes:
             gateway.events.publish(
