@@ -11,19 +11,20 @@ import peewee
 
 from chargeportal.cli_tokens import add_token_commands
 from db.connection import DatabaseURLError, default_database_url, make_database, open_database
+from db.errors import DomainError
 from db.migrate import current_version, migrate
 from db.models import ROLES, IdTag, Outlet, Site, Station, User
+from db.nodes import remove_station
 from db.provisioning import (
     ID_TAG_STATUSES,
-    ProvisioningError,
     create_id_tag,
-    create_station,
     create_user,
-    remove_station,
-    set_station_password,
+    provision_station,
     set_user_password,
+    station_id_of,
 )
 from db.seed import create_first_admin, ensure_settings, seed_demo
+from db.station_settings import set_station_password
 
 if TYPE_CHECKING:
     from chargeportal.serve import ServeOptions
@@ -50,13 +51,13 @@ def _open(args: argparse.Namespace) -> peewee.Database:
 
 
 def _in_transaction(args: argparse.Namespace, work: Callable[[], Any]) -> Any:
-    """Run ``work`` in one transaction: on a ProvisioningError nothing is written."""
+    """Run ``work`` in one transaction: when the domain refuses it, nothing is written."""
     database = _open(args)
     try:
         with database.atomic():
             return work()
-    except ProvisioningError as exc:
-        fail(str(exc))
+    except DomainError as exc:
+        fail(exc.message)
     finally:
         database.close()
 
@@ -127,7 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_station_add(args: argparse.Namespace) -> None:
     created = _in_transaction(
         args,
-        lambda: create_station(
+        lambda: provision_station(
             args.cbid,
             site=args.site,
             floor=args.floor,
@@ -161,12 +162,14 @@ def cmd_station_list(args: argparse.Namespace) -> None:
 
 
 def cmd_station_remove(args: argparse.Namespace) -> None:
-    _in_transaction(args, lambda: remove_station(args.cbid))
+    _in_transaction(args, lambda: remove_station(station_id_of(args.cbid)))
     print(f"station {args.cbid} removed")
 
 
 def cmd_station_passwd(args: argparse.Namespace) -> None:
-    _in_transaction(args, lambda: set_station_password(args.cbid, args.password or None))
+    _in_transaction(
+        args, lambda: set_station_password(station_id_of(args.cbid), args.password or None)
+    )
     print(f"station {args.cbid}: OCPP password {'set' if args.password else 'cleared'}")
 
 

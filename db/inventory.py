@@ -18,13 +18,13 @@ __all__ = [
     "find_floor",
     "find_outlet",
     "find_site",
-    "find_station",
     "list_floors",
     "list_outlets",
     "list_sites",
     "list_stations",
     "remove_outlet",
     "station_api_view",
+    "station_in_scope",
 ]
 
 #: (items, total)
@@ -175,7 +175,7 @@ def list_stations(
     return [station_api_view(s, outlets.get(s.id, [])) for s in stations], total
 
 
-def find_station(charge_box_id: str, scope: int | None) -> dict[str, Any] | None:
+def station_in_scope(charge_box_id: str, scope: int | None) -> dict[str, Any] | None:
     """A station by charge box id, None when unknown or outside ``scope``."""
     station = Station.get_or_none(Station.charge_box_id == charge_box_id)
     if station is None or (scope is not None and station.site_id != scope):

@@ -115,7 +115,9 @@ def create_floor(site_id: int | None, name: str) -> int:
     return int(floor.id)
 
 
-def _parent(site_id: int | None, floor_id: int | None) -> tuple[Site, Floor | None]:
+def _parent(
+    site_id: int | None, floor_id: int | None, *, required: bool = True
+) -> tuple[Site | None, Floor | None]:
     if floor_id is not None:
         floor = get_floor(floor_id)
         if site_id is not None and floor.site_id != site_id:
@@ -123,6 +125,8 @@ def _parent(site_id: int | None, floor_id: int | None) -> tuple[Site, Floor | No
         return floor.site, floor
     if site_id is not None:
         return get_site(site_id), None
+    if not required:
+        return None, None
     raise ConfigurationError("Select a site or a floor before creating a station.", field="site_id")
 
 
@@ -136,9 +140,14 @@ def create_station(
     node_type: str = "station",
     outlets: int = 1,
     protocol: str = "1.6",
+    parent_required: bool = True,
 ) -> int:
-    """A station (1–4 outlets) or a network controller (no outlets) under a site or floor."""
-    site, floor = _parent(site_id, floor_id)
+    """A station (1–4 outlets) or a network controller (no outlets) under a site or floor
+    (or, for the command line's test rigs, ``parent_required=False``, under none).
+
+    The one way a station is created: the portal, the JSON API, the command line and the
+    demo seed all come here (the command line through ``db.provisioning``)."""
+    site, floor = _parent(site_id, floor_id, required=parent_required)
     if node_type not in NODE_TYPES:
         raise ConfigurationError("A node is a station or a network controller.", field="node_type")
     if protocol not in PROTOCOLS:

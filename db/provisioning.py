@@ -11,23 +11,27 @@ from dataclasses import dataclass
 import peewee
 
 from db import accounts, nodes
+from db.errors import Invalid
 from db.id_tag_text import ID_TAG_RULE, id_tag_ok
 from db.models import Floor, IdTag, Outlet, Site, Station, User
 from db.passwords import (
     STATION_PASSWORD_RULE,
     check_policy,
     hash_password,
-    hash_station_password,
     station_password_ok,
 )
+from db.station_settings import set_station_password
 
 ID_TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
 _CBID = re.compile(r"^[A-Za-z0-9._\-:]{1,48}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class ProvisioningError(ValueError):
+class ProvisioningError(Invalid):
     """Input an operator must correct; the message says what and why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
 
 
 @dataclass
@@ -75,7 +79,7 @@ def get_or_create_floor(site: Site, name: str) -> tuple[Floor, bool]:
     return Floor.create(site=site, name=name, plan_name=name), True
 
 
-def create_station(
+def provision_station(
     charge_box_id: str,
     *,
     site: str | None = None,
@@ -86,21 +90,16 @@ def create_station(
     connector_type: str = "Type 2",
     mode: str = "RFID",
 ) -> Created:
-    """A station with ``outlets`` outlets (1–4); site and floor are created when new."""
-    if not _CBID.match(charge_box_id):
-        raise ProvisioningError(
-            f"charge box id {charge_box_id!r} must be 1-48 letters, digits or . _ - :"
-        )
-    if not 1 <= outlets <= 4:
-        raise ProvisioningError(f"a station has 1 to 4 outlets, not {outlets}")
+    """A station with ``outlets`` outlets (1–4) by the names an operator types: site and
+    floor are created when new. The station itself is made by the one provisioning API
+    (``db.nodes.create_station``, as in the portal), its password set by
+    ``db.station_settings.set_station_password``."""
     if floor and not site:
         raise ProvisioningError("a floor needs its site (--site)")
     if mode not in ("OPEN", "RFID"):
         raise ProvisioningError(f"outlet mode is OPEN or RFID, not {mode!r}")
     if password:
         _check_station_password(password)
-    if Station.get_or_none(Station.charge_box_id == charge_box_id) is not None:
-        raise ProvisioningError(f"station {charge_box_id} already exists")
     notes = []
     site_row = floor_row = None
     if site:
@@ -111,36 +110,28 @@ def create_station(
         floor_row, new = get_or_create_floor(site_row, floor)
         if new:
             notes.append(f"created floor {floor} in {site}")
-    station = Station.create(
-        charge_box_id=charge_box_id,
-        name=name or charge_box_id,
-        site=site_row,
-        floor=floor_row,
-        password_hash=hash_station_password(password) if password else None,
+    station_id = nodes.create_station(
+        charge_box_id,
+        site_id=site_row.id if site_row is not None and floor_row is None else None,
+        floor_id=floor_row.id if floor_row is not None else None,
+        name=name,
+        outlets=outlets,
+        parent_required=False,
     )
-    for connector_id in range(1, outlets + 1):
-        Outlet.create(
-            station=station, connector_id=connector_id, connector_type=connector_type, mode=mode
-        )
-    return Created(station, notes=tuple(notes))
-
-
-def remove_station(charge_box_id: str) -> None:
-    """Remove a station and its outlets; its history stays (``db.nodes.remove_station``)."""
-    station = Station.get_or_none(Station.charge_box_id == charge_box_id)
-    if station is None:
-        raise ProvisioningError(f"no station {charge_box_id}")
-    nodes.remove_station(station.id)
-
-
-def set_station_password(charge_box_id: str, password: str | None) -> None:
-    station = Station.get_or_none(Station.charge_box_id == charge_box_id)
-    if station is None:
-        raise ProvisioningError(f"no station {charge_box_id}")
+    Outlet.update(connector_type=connector_type, mode=mode).where(
+        Outlet.station == station_id
+    ).execute()
     if password:
-        _check_station_password(password)
-    station.password_hash = hash_station_password(password) if password else None
-    station.save(only=[Station.password_hash])
+        set_station_password(station_id, password)
+    return Created(Station.get_by_id(station_id), notes=tuple(notes))
+
+
+def station_id_of(charge_box_id: str) -> int:
+    """The station's id for a charge box id an operator typed (refused when unknown)."""
+    station = Station.get_or_none(Station.charge_box_id == charge_box_id)
+    if station is None:
+        raise ProvisioningError(f"no station {charge_box_id}")
+    return int(station.id)
 
 
 def _check_station_password(password: str) -> None:

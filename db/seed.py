@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from db.models import Floor, News, Service, Setting, Site, Station, User
-from db.provisioning import create_id_tag, create_station, create_user
+from db.provisioning import create_id_tag, create_user, provision_station
 
 DEMO_SITE = "Solna"
 DEMO_FLOOR = "Garage level 1"
@@ -63,7 +63,7 @@ def seed_demo() -> list[str]:
     """The demo topology; returns what was created, one line each."""
     lines = []
     for index, (cbid, outlets) in enumerate(DEMO_STATIONS):
-        create_station(
+        provision_station(
             cbid,
             site=DEMO_SITE,
             floor=DEMO_FLOOR,

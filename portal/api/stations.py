@@ -11,10 +11,10 @@ from quart import Blueprint, request
 from db.inventory import (
     add_outlet,
     find_outlet,
-    find_station,
     list_outlets,
     list_stations,
     remove_outlet,
+    station_in_scope,
 )
 from db.nodes import create_station, move_station, remove_station
 from db.station_settings import (
@@ -52,7 +52,7 @@ CONFIGURE_ROLES = ("admin", "site-admin", "support")
 
 async def station_or_404(charge_box_id: str) -> dict[str, Any]:
     """The station in the principal's scope, else 404 (other sites' stations do not exist)."""
-    found = await get_store().read(find_station, charge_box_id, me().site_scope)
+    found = await get_store().read(station_in_scope, charge_box_id, me().site_scope)
     if found is None:
         raise ApiError(404, "not-found", f"no station {charge_box_id}")
     return found

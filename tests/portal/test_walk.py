@@ -16,7 +16,7 @@ import trio
 from db import Store
 from db.demo_data import generate_sessions
 from db.models import IdTag, Site, User
-from db.provisioning import create_station
+from db.provisioning import provision_station
 from db.seed import ensure_settings, seed_demo
 from db.settings import update_settings
 from gateway import Gateway
@@ -44,7 +44,7 @@ def seed_demo_world(hashed: str) -> None:
     ensure_settings()
     seed_demo()
     update_settings({"map.tile_url": ""})  # an intranet install: no tile server to reach
-    create_station("KISTA-1", site="Kista", outlets=1, name="Kista one")
+    provision_station("KISTA-1", site="Kista", outlets=1, name="Kista one")
     solna = Site.get(Site.name == "Solna")
     for role, email in ROLES.items():
         user = User.create(
