@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import peewee
 
+from chargeportal.cli_common import PROG, fail, in_transaction, open_migrated
 from chargeportal.cli_tokens import add_token_commands
-from db.connection import DatabaseURLError, default_database_url, make_database, open_database
-from db.errors import DomainError
-from db.migrate import current_version, migrate
+from db.connection import DatabaseURLError, default_database_url, make_database
+from db.migrate import current_version
 from db.models import ROLES, IdTag, Outlet, Site, Station, User
 from db.nodes import remove_station
 from db.provisioning import (
@@ -29,37 +28,9 @@ from db.station_settings import set_station_password
 if TYPE_CHECKING:
     from chargeportal.serve import ServeOptions
 
-PROG = "chargeportal"
-
-
-def fail(message: str) -> NoReturn:
-    """One line on stderr, exit status 2 (bad arguments or input)."""
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-def _open(args: argparse.Namespace) -> peewee.Database:
-    try:
-        database = open_database(args.db)
-    except DatabaseURLError as exc:
-        fail(str(exc))
-    try:
-        migrate(database)
-    except peewee.OperationalError as exc:
-        fail(f"cannot open database {args.db}: {exc}")
-    return database
-
-
-def _in_transaction(args: argparse.Namespace, work: Callable[[], Any]) -> Any:
-    """Run ``work`` in one transaction: when the domain refuses it, nothing is written."""
-    database = _open(args)
-    try:
-        with database.atomic():
-            return work()
-    except DomainError as exc:
-        fail(exc.message)
-    finally:
-        database.close()
+# the shared helpers under the names this module always used
+_open = open_migrated
+_in_transaction = in_transaction
 
 
 # --- commands ----------------------------------------------------------------

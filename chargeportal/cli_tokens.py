@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from chargeportal.cli_common import fail, in_transaction
 from db.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
 from db.models import Site
 
@@ -12,21 +13,19 @@ __all__ = ["add_token_commands"]
 
 
 def cmd_token_add(args: argparse.Namespace) -> None:
-    from chargeportal import cli  # its helpers: fail, one transaction per command
-
     def work() -> tuple[int, str]:
         site_id = None
         if args.site:
             site = Site.get_or_none(Site.name == args.site)
             if site is None:
-                cli.fail(f"no site named {args.site!r}")
+                fail(f"no site named {args.site!r}")
             site_id = int(site.id)
         try:
             return create_token(args.name, args.role, site_id, None)
         except ValueError as exc:
-            cli.fail(str(exc))
+            fail(str(exc))
 
-    token_id, secret = cli._in_transaction(args, work)
+    token_id, secret = in_transaction(args, work)
     print(f"token {token_id} {args.name!r} ({args.role}) added")
     print(f"secret {secret} (shown once: send it as 'Authorization: Bearer <secret>')")
 
@@ -36,8 +35,6 @@ def _when(value: Any) -> str:
 
 
 def cmd_token_list(args: argparse.Namespace) -> None:
-    from chargeportal import cli  # its helpers: fail, one transaction per command
-
     def work() -> list[tuple[Any, ...]]:
         names = {s.id: s.name for s in Site.select(Site.id, Site.name)}
         return [
@@ -58,7 +55,7 @@ def cmd_token_list(args: argparse.Namespace) -> None:
         f"{'ID':>4} {'NAME':<24} {'PREFIX':<13} {'ROLE':<11} {'SITE':<16} "
         f"{'CREATED (UTC)':<20} {'LAST USED (UTC)':<20} STATE"
     )
-    for token_id, name, prefix, role, site, created, used, state in cli._in_transaction(args, work):
+    for token_id, name, prefix, role, site, created, used, state in in_transaction(args, work):
         print(
             f"{token_id:>4} {name:<24} {prefix:<13} {role:<11} {site:<16} "
             f"{created:<20} {used:<20} {state}"
@@ -66,10 +63,8 @@ def cmd_token_list(args: argparse.Namespace) -> None:
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> None:
-    from chargeportal import cli  # its helpers: fail, one transaction per command
-
-    if not cli._in_transaction(args, lambda: revoke_token(args.id)):
-        cli.fail(f"no token {args.id}")
+    if not in_transaction(args, lambda: revoke_token(args.id)):
+        fail(f"no token {args.id}")
     print(f"token {args.id} revoked: requests with it are refused from now on")
 
 
