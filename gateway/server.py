@@ -127,7 +127,12 @@ class ConnectionHandler:
             await request.reject(404, body=b"Not found")
             return
         charge_box_id = unquote(path[len(PATH_PREFIX) :]).rstrip("/")
-        if not charge_box_id or "/" in charge_box_id or len(charge_box_id) > 64:
+        if (
+            not charge_box_id
+            or "/" in charge_box_id
+            or len(charge_box_id) > 64
+            or not charge_box_id.isprintable()  # NUL, control characters: never an id
+        ):
             self.refused["path"] += 1
             _refused(request, "-", "path", path[:80])
             await request.reject(404, body=b"Not found")

@@ -46,6 +46,9 @@ async def test_random_unknown_ids_write_nothing_until_one_coalesced_flush(
     with trio.fail_after(30):
         for charge_box_id in ids + ids[:10] * 3:
             assert await status_of(port, charge_box_id) == 404
+        # an id no station can have is no id at all: not remembered, not written
+        assert await status_of(port, "X", path="/Ocpp/websocket/AB%00C") == 404
+        assert await status_of(port, "X", path="/Ocpp/websocket/AB%0AC") == 404
     assert store.writer.statistics().jobs == jobs_before  # not one write for 110 refusals
     await gateway.refusals.flush()
     alarms = await store.read(lambda: {a.charge_box_id: a.count for a in Alarm.select()})
