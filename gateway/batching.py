@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 import trio
@@ -36,7 +36,10 @@ class WriteBatcher(Generic[In, Out]):
     is committed (persist before acknowledge). While one batch is being written the
     next one fills up, so batches grow with load. If a batch fails for one item (not
     for the database: that fails the batch at once), it is bisected beside the next
-    batches, so one bad message neither fails nor slows its neighbours much.
+    batches, so one bad message neither fails nor slows its neighbours much. Given
+    ``source`` (e.g. the station of a message), the source of an item that failed alone
+    is suspect for ``quarantine`` seconds: its items are written in jobs of their own
+    beside the batches, so a station that keeps sending bad data fails no batch again.
     """
 
     def __init__(
@@ -46,6 +49,8 @@ class WriteBatcher(Generic[In, Out]):
         *,
         max_batch: int = 500,
         via: Callable[..., Awaitable[Any]] | None = None,
+        source: Callable[[In], Hashable] | None = None,
+        quarantine: float = 60.0,
     ) -> None:
         # store.write by default; store.read batches lookups the same way (no commit)
         self._run = via if via is not None else store.write
@@ -61,6 +66,11 @@ class WriteBatcher(Generic[In, Out]):
         self.bisect_writes = 0
         self._nursery: trio.Nursery | None = None
         self.failures = FailureLog(log, level=logging.WARNING)
+        # whose item failed alone (e.g. a station id): its items are written apart for a while
+        self._source = source
+        self._quarantine = quarantine
+        self._suspects: dict[Hashable, float] = {}
+        self.quarantined = 0
 
     async def submit(self, item: In) -> Out:
         if not self._running:  # not started (e.g. a unit test): write directly
@@ -95,6 +105,10 @@ class WriteBatcher(Generic[In, Out]):
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
+                if self._suspects:
+                    batch = self._set_aside(batch)
+                    if not batch:
+                        continue
                 try:
                     await self._write(batch)
                 except Exception as exc:  # a bug here must not end the gateway
@@ -109,6 +123,8 @@ class WriteBatcher(Generic[In, Out]):
             results = await self._run(self._write_batch, [item for item, _ in batch])
         except Exception as exc:
             if len(batch) == 1 or is_storage_failure(exc):
+                if len(batch) == 1 and not is_storage_failure(exc):
+                    self._suspect(batch[0][0])
                 self._fail(batch, exc)  # another try would meet the same database
                 return
             self.retried += 1
@@ -141,11 +157,41 @@ class WriteBatcher(Generic[In, Out]):
             results = await self._run(self._write_batch, [item for item, _ in part])
         except Exception as exc:
             if len(part) == 1 or is_storage_failure(exc):
+                if len(part) == 1 and not is_storage_failure(exc):
+                    self._suspect(part[0][0])
                 self._fail(part, exc)
             else:
                 await self._bisect(part)
             return
         self._answer(part, results)
+
+    def _suspect(self, item: In) -> None:
+        """The item failed alone: write its source's next items apart for a while."""
+        if self._source is None:
+            return
+        if len(self._suspects) >= 10_000:
+            self._suspects.clear()  # bounded; the worst case is one more bisection each
+        self._suspects[self._source(item)] = trio.current_time() + self._quarantine
+
+    def _set_aside(self, batch: list[tuple[In, _Slot[Out]]]) -> list[tuple[In, _Slot[Out]]]:
+        """Items of suspect sources go in jobs of their own, beside the batch (the writer
+        gives each job its own savepoint), so they cannot fail a batch again."""
+        assert self._source is not None
+        assert self._nursery is not None
+        now = trio.current_time()
+        kept = []
+        for entry in batch:
+            key = self._source(entry[0])
+            until = self._suspects.get(key)
+            if until is None:
+                kept.append(entry)
+            elif until > now:
+                self.quarantined += 1
+                self._nursery.start_soon(self._settle, [entry])
+            else:
+                del self._suspects[key]
+                kept.append(entry)
+        return kept
 
     @staticmethod
     def _answer(batch: list[tuple[In, _Slot[Out]]], results: list[Out]) -> None:
@@ -167,6 +213,8 @@ class WriteBatcher(Generic[In, Out]):
             "largest": self.largest,
             "retried": self.retried,
             "bisectWrites": self.bisect_writes,
+            "quarantined": self.quarantined,
+            "suspects": len(self._suspects),
             "pending": len(self._pending),
         }
 

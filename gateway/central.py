@@ -46,6 +46,10 @@ __all__ = ["Gateway"]
 log = logging.getLogger(__name__)
 
 
+def _station_of(message: MeterIn) -> int:
+    return message.station_id
+
+
 class Gateway:
     """OCPP 1.6-J central system: one actor per connected station.
 
@@ -62,7 +66,7 @@ class Gateway:
         self.schemas: SchemaSet = schemas()
         self.supervisor = Supervisor(self)
         self.meter_writer: WriteBatcher[MeterIn, MeterResult] = WriteBatcher(
-            store, record_meter_batch
+            store, record_meter_batch, source=_station_of
         )
         self.station_store = BatchingStore(store)  # what actors write through
         # a boot storm's station lookups: one query per batch, not one thread job each

@@ -119,3 +119,41 @@ async def test_a_storage_failure_fails_the_batch_at_once_without_retrying_each_i
                 senders.start_soon(submit, n)
     assert len(failures) == 20
     assert sum(runs) == 20  # each item tried once: another try would meet the same disk
+
+
+async def test_a_station_whose_item_failed_alone_is_written_apart_and_fails_no_batch_again(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    runs: list[list[int]] = []
+
+    def write_batch(messages: Sequence[MeterIn]) -> list[MeterResult]:
+        runs.append(sorted(m.station_id for m in messages))
+        return record_meter_batch(messages)
+
+    batcher: WriteBatcher[MeterIn, MeterResult] = WriteBatcher(
+        store, write_batch, max_batch=64, source=lambda m: m.station_id
+    )
+    await nursery.start(batcher.run)
+    at = utcnow()
+    failed: list[int] = []
+
+    async def submit(station: int, second: int) -> None:
+        connector = 2**70 if station == 7 else 1  # station 7 keeps sending what fails
+        sample = SampleIn(at + dt.timedelta(seconds=second), "1")
+        try:
+            await batcher.submit(MeterIn(station, f"CP{station}", connector, None, [sample], None))
+        except (OverflowError, peewee.DataError):
+            failed.append(station)
+
+    with trio.fail_after(10):
+        for second in range(3):
+            async with trio.open_nursery() as senders:
+                for station in range(32):
+                    senders.start_soon(submit, station, second)
+            if second == 0:
+                assert batcher.statistics()["retried"] >= 1  # found by bisection once
+                runs.clear()
+    assert failed == [7, 7, 7]
+    assert batcher.statistics()["retried"] == 1  # never again: station 7 is written apart
+    assert all(run == [7] or 7 not in run for run in runs), runs
+    assert batcher.statistics()["quarantined"] == 2
