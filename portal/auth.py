@@ -16,6 +16,7 @@ from db.accounts import get_user_by_email, record_login
 from db.passwords import hash_password, verify_password
 from portal.access import MenuEntry, Principal, current_principal
 from portal.context import get_state, get_store
+from portal.security import local_redirect_target
 
 __all__ = ["bp", "home_url", "session_auth_id"]
 
@@ -49,15 +50,11 @@ def session_auth_id(user_id: int, auth_version: int) -> str:
 
 
 def _safe_next(target: str) -> str | None:
-    """Only same-site relative paths: an open redirect would help phishing."""
-    if not target:
+    """Only same-site paths (``local_redirect_target``), and never the login page."""
+    local = local_redirect_target(target)
+    if local is None or urlparse(local).path.rstrip("/") == url_for("auth.login"):
         return None
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if target.startswith(url_for("auth.login")):
-        return None
-    return target
+    return local
 
 
 @bp.get("/login")

@@ -6,9 +6,11 @@ import hashlib
 import hmac
 import secrets
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from quart import current_app, request
 from quart.wrappers import Response
@@ -22,6 +24,7 @@ __all__ = [
     "csrf_exempt",
     "csrf_token",
     "csrf_valid",
+    "local_redirect_target",
     "set_csrf_cookie",
 ]
 
@@ -50,6 +53,43 @@ def cookies_secure() -> bool:
     if setting == "auto":
         return bool(request.is_secure)
     return bool(setting)
+
+
+def _leads_elsewhere(url: str) -> bool:
+    """Whether a browser could read ``url`` as anything but a path on this site.
+
+    Browsers are lenient: a backslash counts as ``/`` (``/\\evil.example`` is the
+    host ``evil.example``), tabs and newlines are dropped anywhere (``/\t/evil``
+    becomes ``//evil``), leading spaces and controls are trimmed.
+    """
+    if not url.startswith("/") or url[1:2] in ("/", "\\") or url[1:2].isspace():
+        return True
+    return any(char == "\\" or unicodedata.category(char) in _INVISIBLE for char in url)
+
+
+#: Control, format, surrogate, private, unassigned, line and paragraph separators.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def local_redirect_target(target: str, *, max_decodings: int = 4) -> str | None:
+    """``target`` when it is a path on this site (``/…``), else None (open redirects
+    help phishing).
+
+    Neither the target nor any of its percent-decodings may lead elsewhere (a page
+    that decodes once more turns ``/%2F%2Fevil`` into ``//evil``); a target still
+    encoded after ``max_decodings`` rounds is refused too.
+    """
+    if not target or len(target) > 2048:
+        return None
+    current = target
+    for _ in range(max_decodings + 1):
+        if _leads_elsewhere(current):
+            return None
+        decoded = unquote(current)
+        if decoded == current:
+            return target
+        current = decoded
+    return None
 
 
 def _sign(raw: str) -> str:
