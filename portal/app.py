@@ -98,6 +98,7 @@ BLUEPRINT_MODULES: list[str] = [
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "PORTAL_COOKIE_SECURE": "auto",  # Secure over TLS only; True/False to force
+    "PORTAL_HSTS_SECONDS": 365 * 24 * 3600,  # Strict-Transport-Security over TLS; 0 = none
     "PORTAL_LOGIN_FAILURES_PER_ACCOUNT": 5,
     "PORTAL_LOGIN_FAILURES_PER_ADDRESS": 20,
     "PORTAL_LOGIN_WINDOW": 900.0,
@@ -297,7 +298,13 @@ async def _finish_response(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Content-Security-Policy", CSP)
-    if current_principal() is not None and response.mimetype == "text/html":
+    hsts = int(current_app.config.get("PORTAL_HSTS_SECONDS") or 0)
+    if request.is_secure and hsts > 0:  # browsers ignore it over plain http anyway
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
+    if request.path.startswith("/api/"):
+        # answers carry account and station data: no browser or proxy keeps a copy
+        response.headers["Cache-Control"] = "no-store"
+    elif current_principal() is not None and response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 
