@@ -220,11 +220,19 @@ class SessionFilter:
         return replace(self, after=None)
 
 
+#: The largest whole number SQLite stores: beyond it a filter matches nothing anyway,
+#: and the driver raises OverflowError instead of saying so.
+_MAX_INT = 2**63 - 1
+
+
 def _parse_int(param: str, value: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise FilterError(param, "a whole number") from None
+    if abs(number) > _MAX_INT:
+        raise FilterError(param, "a whole number of at most 19 digits")
+    return number
 
 
 def _parse_bound(param: str, column: Column, bound: str, value: str, zone: str | None) -> Any:
@@ -244,7 +252,7 @@ def _parse_bound(param: str, column: Column, bound: str, value: str, zone: str |
             raise FilterError(param, str(exc)) from None
     if column.kind in ("number", "int"):
         try:
-            return float(value) if column.kind == "number" else int(value)
+            return float(value) if column.kind == "number" else _parse_int(param, value)
         except ValueError:
             raise FilterError(param, "a number") from None
     raise FilterError(param, "this column has no range filter")
@@ -278,6 +286,8 @@ def decode_cursor(token: str, sort_key: str) -> tuple[Any, int]:
             raise ValueError(value)
         if COLUMNS[sort_key].kind == "time" and kind != "t":
             raise ValueError("cursor of another sort")
-        return value, int(session_id)
+        if isinstance(value, int) and abs(value) > _MAX_INT:
+            raise ValueError("out of range")
+        return value, _parse_int("after", str(session_id))
     except (ValueError, TypeError, json.JSONDecodeError):
         raise FilterError("after", "not a cursor of this listing") from None

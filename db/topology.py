@@ -146,6 +146,10 @@ def navigator_tree(site_id: int | None = None) -> Navigator:
     return Navigator(list(nav_sites.values()), unassigned if site_id is None else [])
 
 
+#: The largest INTEGER SQLite stores (and more than PostgreSQL's ids reach).
+_MAX_ID = 2**63 - 1
+
+
 def resolve_node(key: str, site_id: int | None = None) -> NodeRef | None:
     """``system``, ``site:3``, ``floor:2``, ``station:7`` or ``outlet:9`` → NodeRef.
 
@@ -158,6 +162,8 @@ def resolve_node(key: str, site_id: int | None = None) -> NodeRef | None:
     try:
         node_id = int(raw)
     except ValueError:
+        return None
+    if not 0 < node_id <= _MAX_ID:  # no such row; SQLite would raise OverflowError
         return None
     ref: NodeRef | None = None
     if kind == "site":

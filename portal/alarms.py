@@ -24,7 +24,7 @@ from db.alarm_views import (
 from db.config_errors import ConfigurationError, NotFoundError
 from db.models import ALARM_KINDS, utcnow
 from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard
-from portal.context import get_gateway, get_store, selected_node
+from portal.context import get_gateway, get_store, page_number, selected_node
 from portal.table_export import csv_response, xlsx_response
 from portal.timefmt import display_zone, parse_local
 
@@ -116,16 +116,9 @@ def _filter() -> tuple[LogFilter, list[FilterInputError]]:
     return flt, errors
 
 
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 async def _render(view: str, *, notice: str = "", status: int = 200) -> Any:
     flt, errors = _filter()
-    page = _page_number()
+    page = page_number()
     offset = (page - 1) * PAGE_SIZE
     store = get_store()
     if view == "events":

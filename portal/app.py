@@ -52,6 +52,7 @@ from quart.wrappers import Response
 from quart_auth import QuartAuth, current_user, logout_user
 from quart_trio import QuartTrio
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, default_exceptions
+from werkzeug.routing import IntegerConverter
 
 from db.accounts import get_user
 from db.api_tokens import authenticate_token, touch_token
@@ -127,6 +128,25 @@ CSP = (
 )
 
 
+#: The largest id a URL may name: SQLite's INTEGER (a bigger number is no row of ours,
+#: and the driver would raise OverflowError instead of finding nothing).
+MAX_URL_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: 0 to ``MAX_URL_ID``, else the URL matches nothing (404)."""
+
+    def __init__(
+        self,
+        map: Any,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = None,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, MAX_URL_ID if max is None else max, signed)
+
+
 class PortalSessionInterface(SecureCookieSessionInterface):
     """Quart's signed-cookie session (used for flash messages), Secure per request."""
 
@@ -145,6 +165,7 @@ class PortalAuth(QuartAuth):
 def create_app(store: Store, gateway: GatewayAPI, *, config: dict[str, Any] | None = None) -> Quart:
     """The portal (pages, SSE, JSON API) over ``store``, reaching stations via ``gateway``."""
     app = QuartTrio(__name__)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(DEFAULT_CONFIG)
     app.config.update(_from_environment())
     app.config.update(config or {})

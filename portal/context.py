@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from quart import current_app, g
+from quart import current_app, g, request
+from werkzeug.exceptions import NotFound
 
 from db.store import Store
 from db.topology import SYSTEM, NodeRef
@@ -19,6 +20,7 @@ __all__ = [
     "get_gateway",
     "get_state",
     "get_store",
+    "page_number",
     "scope_node",
     "selected_node",
 ]
@@ -79,3 +81,19 @@ def scope_node() -> Any:
 
     node = selected_node()
     return Node(node.kind, node.id)
+
+
+#: Beyond this a page number is nonsense (and its offset would overflow SQLite).
+MAX_PAGE = 1_000_000
+
+
+def page_number(name: str = "page") -> int:
+    """The 1-based page of a paged table (``?page=``): 1 when absent or not a number,
+    404 beyond ``MAX_PAGE``."""
+    try:
+        page = int(request.args.get(name, "1"))
+    except ValueError:
+        return 1
+    if page > MAX_PAGE:
+        raise NotFound(f"There is no page {page}.")
+    return max(1, page)

@@ -36,7 +36,7 @@ from db.models import ROLES
 from db.passwords import WeakPasswordError, check_policy, hash_password
 from db.topology import site_choices
 from portal.access import MenuEntry, current_principal, guard, not_found, requires
-from portal.context import get_store, selected_node
+from portal.context import get_store, page_number, selected_node
 from portal.timefmt import parse_local
 
 __all__ = ["ROLE_LABELS", "bp", "menu"]
@@ -68,10 +68,7 @@ async def index() -> Any:
     sort = args.get("sort", "email")
     sort = sort if sort in SORTABLE_USER_COLUMNS else "email"
     descending = args.get("dir") == "desc"
-    try:
-        page = max(1, int(args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number()
     role = args.get("role", "")
     role = role if role in ROLES else ""
     node = selected_node()

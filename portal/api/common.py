@@ -20,6 +20,8 @@ __all__ = [
 ]
 
 MAX_LIMIT = 500
+#: The largest whole number a query parameter may carry (SQLite's INTEGER).
+MAX_INT = 2**63 - 1
 
 
 class ApiError(Exception):
@@ -64,9 +66,12 @@ def optional_int(name: str) -> int | None:
     if raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ApiError(400, "bad-request", f"{name} must be an integer", field=name) from None
+    if abs(value) > MAX_INT:  # no id, count or offset of ours is that big
+        raise ApiError(400, "bad-request", f"{name} is out of range", field=name)
+    return value
 
 
 def paging() -> tuple[int, int]:

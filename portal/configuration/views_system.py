@@ -115,10 +115,19 @@ def _int(form: dict[str, Any], key: str) -> int | None:
         raise ConfigurationError(f"{key} is a number.", field=key) from None
 
 
+def _row_id(form: dict[str, Any], key: str) -> int | None:
+    """A site or floor id from a form; 404 for one that cannot exist (SQLite would raise
+    OverflowError past 2**63 instead of finding nothing)."""
+    value = _int(form, key)
+    if value is not None and not 0 < value < 2**63:
+        raise NotFoundError(f"There is no {key.removesuffix('_id')} {value}.")
+    return value
+
+
 async def _parent_site(form: dict[str, Any]) -> tuple[int | None, int | None]:
     """(site id, floor id) from a form, each checked against the principal's site."""
     store = get_store()
-    site_id, floor_id = _int(form, "site_id"), _int(form, "floor_id")
+    site_id, floor_id = _row_id(form, "site_id"), _row_id(form, "floor_id")
     if floor_id is not None:
         floor = await store.read(get_floor, floor_id)
         check_site(floor.site_id)
