@@ -1,4 +1,5 @@
-"""JPEG floor plans: checked by content (SOI, segments, a frame header, EOI), at most 2 MB.
+"""JPEG floor plans: checked by content (SOI, segments, a frame header, EOI), at most 2 MB
+and 40 megapixels.
 
 Also a tiny baseline encoder of blocky grayscale pictures, used for demo floor plans and
 tests (the project has no imaging library).
@@ -9,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_PLAN_BYTES = 2 * 1024 * 1024
+#: A browser decodes a plan into width × height × 4 bytes: a 2 MB file may declare
+#: 65535 × 65535 px (16 GiB decoded). 40 MP (e.g. 8000 × 5000) is plenty for a floor.
+MAX_PLAN_PIXELS = 40_000_000
 _PNG = b"\x89PNG\r\n\x1a\n"
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
@@ -40,8 +44,11 @@ def _sniff(data: bytes) -> str:
     return "not a JPEG image"
 
 
-def check_floor_plan(data: bytes, *, max_bytes: int = MAX_PLAN_BYTES) -> JpegInfo:
-    """Return the picture's size when ``data`` is a whole JPEG of at most ``max_bytes``."""
+def check_floor_plan(
+    data: bytes, *, max_bytes: int = MAX_PLAN_BYTES, max_pixels: int = MAX_PLAN_PIXELS
+) -> JpegInfo:
+    """Return the picture's size when ``data`` is a whole JPEG of at most ``max_bytes``
+    whose frame header declares at most ``max_pixels`` (a decompression bomb otherwise)."""
     if not data:
         raise InvalidImageError("The file is empty; choose a JPEG floor plan.")
     if len(data) > max_bytes:
@@ -79,6 +86,12 @@ def check_floor_plan(data: bytes, *, max_bytes: int = MAX_PLAN_BYTES) -> JpegInf
             components = data[pos + 9]
             if width == 0 or height == 0 or components not in (1, 3, 4):
                 raise InvalidImageError("The JPEG has no usable picture size.")
+            if width * height > max_pixels:
+                raise InvalidImageError(
+                    f"The floor plan is {width} × {height} pixels "
+                    f"({width * height / 1e6:.1f} megapixels); at most "
+                    f"{max_pixels / 1e6:g} megapixels are accepted. Scale it down."
+                )
             frame = JpegInfo(width, height, components, len(data))
         if marker == 0xDA:  # start of scan: entropy-coded data follows
             break

@@ -54,3 +54,25 @@ def test_a_jpeg_header_with_nothing_behind_it_is_refused() -> None:
         check_floor_plan(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 6 + b"\xff\xd9")
     with pytest.raises(InvalidImageError, match="empty"):
         check_floor_plan(b"")
+
+
+def declaring(width: int, height: int) -> bytes:
+    """A small valid JPEG whose frame header claims ``width`` × ``height`` pixels."""
+    data = encode_blocks([[128] * 4] * 4)
+    sof = data.index(b"\xff\xc0")
+    return data[: sof + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + data[sof + 9 :]
+
+
+def test_a_jpeg_declaring_65535_by_65535_pixels_is_refused_for_its_pixels() -> None:
+    bomb = declaring(65535, 65535)
+    assert len(bomb) < 1024  # tiny on disk: only the declared size gives it away
+    with pytest.raises(InvalidImageError, match=r"65535 × 65535 pixels .*at most 40 megapixels"):
+        check_floor_plan(bomb)
+
+
+def test_the_pixel_cap_counts_width_times_height() -> None:
+    assert check_floor_plan(declaring(8000, 5000)).width == 8000  # exactly 40 MP
+    with pytest.raises(InvalidImageError, match="megapixels"):
+        check_floor_plan(declaring(8001, 5000))
+    with pytest.raises(InvalidImageError, match="megapixels"):
+        check_floor_plan(declaring(40, 10), max_pixels=399)

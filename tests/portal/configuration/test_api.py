@@ -10,6 +10,7 @@ from db import Store
 from db.api_tokens import create_token
 from db.models import Outlet, Station
 from filestore.jpeg import demo_floor_plan, encode_blocks
+from tests.filestore.test_jpeg import declaring
 from tests.portal.conftest import World
 
 
@@ -67,6 +68,7 @@ async def test_firmware_images_are_uploaded_listed_served_and_deleted(
     [
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, 400, "PNG image"),
         (encode_blocks([[100] * 2] * 2, comment=b"c" * (3 * 1024 * 1024)), 400, "at most 2 MB"),
+        (declaring(65535, 65535), 400, "65535 × 65535 pixels"),
         (demo_floor_plan(cols=8, rows=8), 200, ""),
     ],
 )
