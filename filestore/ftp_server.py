@@ -4,12 +4,15 @@ Each GetDiagnostics / UpdateFirmware request gets its own user name and password
 (``grant_upload`` / ``grant_download``), valid for ``grant_ttl`` seconds: an upload user
 may only store files into that station's folder, a download user may only read the
 firmware folder. pyftpdlib's loop runs in one thread; received files are handed to the
-Trio side, which records them (``db.station_files.record_diagnostics``).
+Trio side, which records them (``db.station_files.record_diagnostics``). One upload may
+hold at most ``max_upload_bytes`` (a larger one is cut off with 552 and its part removed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import secrets
 import threading
 import time
@@ -26,7 +29,7 @@ with warnings.catch_warnings():
     # pyftpdlib uses the stdlib asyncore/asynchat on Python 3.11 (deprecated there).
     warnings.simplefilter("ignore", DeprecationWarning)
     from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
-    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.handlers import DTPHandler, FTPHandler
     from pyftpdlib.ioloop import IOLoop
     from pyftpdlib.servers import FTPServer
 
@@ -36,6 +39,9 @@ log = logging.getLogger(__name__)
 logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
 
 UploadCallback = Callable[[str, Path], Awaitable[None]]
+
+#: The default cap of one diagnostics upload (logs are megabytes; a full disk is worse).
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 @dataclass
@@ -56,6 +62,7 @@ class FtpStatistics:
     files_received: int = 0
     files_sent: int = 0
     uploads_incomplete: int = 0
+    uploads_too_large: int = 0
     recent: list[str] = field(default_factory=list)
 
 
@@ -99,6 +106,8 @@ class FtpServer:
         masquerade_address: str | None = None,
         grant_ttl: float = 3600.0,
         on_upload: UploadCallback | None = None,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        failed_login_delay: float = 3.0,
     ) -> None:
         self.files = files
         self.host = host
@@ -108,6 +117,8 @@ class FtpServer:
         self.masquerade_address = masquerade_address  # the IP in PASV replies behind NAT
         self.grant_ttl = grant_ttl
         self.on_upload = on_upload
+        self.max_upload_bytes = max_upload_bytes
+        self.failed_login_delay = failed_login_delay  # pyftpdlib's pause before a 530
         self._authorizer = _Authorizer()
         self._stats = FtpStatistics()
         self._stop = threading.Event()
@@ -177,18 +188,41 @@ class FtpServer:
 
     def _handler_class(self, send: trio.MemorySendChannel[tuple[str, Path]], token: Any) -> type:
         owner = self
+        too_large: set[str] = set()  # files cut off for their size (pyftpdlib's thread)
+
+        class CappedData(DTPHandler):  # type: ignore[misc]
+            """The data channel; an upload past ``max_upload_bytes`` is cut off."""
+
+            def handle_read(self) -> None:
+                super().handle_read()
+                file = self.file_obj
+                if not self.receive or self._closed or file is None or file.closed:
+                    return
+                if file.tell() > owner.max_upload_bytes:
+                    too_large.add(file.name)
+                    limit = owner.max_upload_bytes
+                    self._resp = (
+                        f"552 The file is larger than {limit} bytes; transfer aborted.",
+                        log.warning,
+                    )
+                    self.close()
+
+            handle_read_event = handle_read  # pyftpdlib's loop calls this name
 
         class Handler(FTPHandler):  # type: ignore[misc]
             authorizer = owner._authorizer
             banner = "Charge Portal FTP"
+            dtp_handler = CappedData
             passive_ports = list(owner.passive_ports) if owner.passive_ports else None
             masquerade_address = owner.masquerade_address
             permit_foreign_addresses = False
+            auth_failed_timeout = owner.failed_login_delay
 
             def on_login(self, username: str) -> None:
                 owner._stats.logins += 1
 
-            def on_login_failed(self, username: str) -> None:
+            def on_login_failed(self, username: str, password: str | None = None) -> None:
+                # pyftpdlib 1.x passes the user name, 2.x the password too
                 owner._stats.failed_logins += 1
 
             def on_file_sent(self, file: str) -> None:
@@ -196,6 +230,12 @@ class FtpServer:
 
             def on_incomplete_file_received(self, file: str) -> None:
                 owner._stats.uploads_incomplete += 1
+                if file in too_large:  # nothing of it is kept: the disk is not a dump
+                    too_large.discard(file)
+                    owner._stats.uploads_too_large += 1
+                    log.warning("FTP upload %s cut off at %d bytes", file, owner.max_upload_bytes)
+                    with contextlib.suppress(OSError):
+                        os.remove(file)
 
             def on_file_received(self, file: str) -> None:
                 owner._stats.files_received += 1

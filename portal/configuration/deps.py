@@ -12,7 +12,7 @@ from quart import Quart, current_app, request
 from db.settings import get_settings
 from db.station_files import record_diagnostics
 from db.store import Store
-from filestore.ftp_server import FtpServer
+from filestore.ftp_server import MAX_UPLOAD_BYTES, FtpServer
 from filestore.storage import DEFAULT_ROOT, FileStore
 from portal.access import current_principal, not_found
 from portal.configuration.control import ControlDeps
@@ -100,6 +100,7 @@ def setup_files(app: Quart) -> None:
             passive_ports=range(int(low), int(high) + 1) if low and high else None,
             masquerade_address=app.config.get("FTP_MASQUERADE_ADDRESS"),
             on_upload=upload_recorder(store, state.files),
+            max_upload_bytes=int(app.config.get("FTP_MAX_UPLOAD_BYTES") or MAX_UPLOAD_BYTES),
         )
         try:
             await app.nursery.start(ftp.run)  # type: ignore[attr-defined]

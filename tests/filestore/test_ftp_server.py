@@ -108,3 +108,66 @@ async def test_passive_data_ports_stay_in_the_configured_range(tmp_path: Path) -
             url = server.grant_download("CP1", "fw.bin")
             assert await trio.to_thread.run_sync(pasv_port, url) in ports
             nursery.cancel_scope.cancel()
+
+
+async def test_a_wrong_password_is_counted_without_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pyftpdlib 2.x calls on_login_failed(username, password): it used to raise
+    TypeError in the FTP thread on every failed login (issue 11 point 12)."""
+    server = FtpServer(FileStore(tmp_path), port=0, failed_login_delay=0.05)
+    with trio.fail_after(15):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.run)
+            url = server.grant_upload("CP1")
+            bad = url.replace("@", "x@", 1)
+            for _ in range(2):
+                with pytest.raises(ftplib.error_perm, match="530"):
+                    await trio.to_thread.run_sync(_upload, bad, "x.log", b"x")
+            await trio.sleep(0.2)  # the callback runs after the 530 is sent
+            nursery.cancel_scope.cancel()
+    assert server.statistics().failed_logins == 2
+    assert [
+        r.getMessage() for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()
+    ] == []
+
+
+async def test_an_upload_larger_than_the_cap_is_cut_off_and_removed(
+    store: Store, tmp_path: Path
+) -> None:
+    files = FileStore(tmp_path)
+    recorded: list[str] = []
+    arrived = trio.Event()
+
+    async def on_upload(cbid: str, path: Path) -> None:
+        recorded.append(path.name)
+        arrived.set()
+
+    server = FtpServer(files, port=0, on_upload=on_upload, max_upload_bytes=64 * 1024)
+
+    def upload_refused(url: str, name: str, data: bytes) -> str:
+        try:
+            _upload(url, name, data)
+        except ftplib.error_perm as exc:
+            return str(exc)
+        except (ConnectionError, EOFError, ftplib.error_temp) as exc:
+            return f"cut off: {exc!r}"
+        return "accepted"
+
+    with trio.fail_after(20):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.run)
+            url = server.grant_upload("CP1")
+            answer = await trio.to_thread.run_sync(
+                upload_refused, url, "huge.log", b"x" * 2_000_000
+            )
+            assert answer != "accepted"
+            # a file within the cap still arrives, on the same grant
+            await trio.to_thread.run_sync(_upload, url, "small.log", b"y" * 60_000)
+            with trio.fail_after(5):
+                await arrived.wait()
+            nursery.cancel_scope.cancel()
+    assert recorded == ["small.log"]
+    assert sorted(p.name for p in files.diagnostics_dir("CP1").iterdir()) == ["small.log"]
+    stats = server.statistics()
+    assert (stats.uploads_too_large, stats.files_received) == (1, 1)
