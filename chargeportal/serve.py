@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 import ssl
 import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import peewee
 import trio
 
 from db import open_store
@@ -153,4 +155,19 @@ def run_serve(options: ServeOptions) -> None:
         if isinstance(exc, OSError):  # e.g. the port is in use
             print(f"chargeportal: error: {exc}", file=sys.stderr)
             raise SystemExit(1) from None
+        if isinstance(exc, peewee.DatabaseError | sqlite3.Error):  # read-only, locked, corrupt
+            where = _without_password(options.db)
+            print(
+                f"chargeportal: error: the database {where} cannot be used: {exc}", file=sys.stderr
+            )
+            raise SystemExit(1) from None
         raise
+
+
+def _without_password(url: str) -> str:
+    """A database URL fit for a message: ``postgresql://user:***@host/db``."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"

@@ -1,0 +1,71 @@
+"""``chargeportal serve`` as a person runs it: a database it cannot write ends in one
+readable line and exit status 1, not a traceback (issue 11 point 15)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _chargeportal(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chargeportal", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "CHARGEPORTAL_TIME_ZONE": "UTC"},
+    )
+
+
+def _make_read_only(path: Path) -> None:
+    """Mark the SQLite file read-only in its own header (the file format's write version
+    above 2: every SQLite opens it read-only), which holds for root too, unlike chmod."""
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=delete")
+    connection.close()
+    with path.open("r+b") as file:
+        file.seek(18)
+        file.write(bytes([3]))
+
+
+def test_serve_on_a_read_only_database_says_so_in_one_line(tmp_path: Path) -> None:
+    database = tmp_path / "portal.sqlite3"
+    url = f"sqlite:///{database}"
+    made = _chargeportal("init-db", "--db", url, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    _make_read_only(database)
+    served = _chargeportal(
+        "serve",
+        "--db",
+        url,
+        "--gateway-port",
+        "0",
+        "--portal-port",
+        "0",
+        "--ftp-port",
+        "-1",
+        cwd=tmp_path,
+    )
+    assert served.returncode == 1
+    assert "Traceback" not in served.stderr
+    assert "ExceptionGroup" not in served.stderr
+    assert served.stderr.strip().splitlines() == [
+        f"chargeportal: error: the database {url} cannot be used: "
+        "attempt to write a readonly database"
+    ]
+
+
+def test_a_database_password_never_reaches_the_message() -> None:
+    from chargeportal.serve import _without_password
+
+    assert (
+        _without_password("postgresql://portal:s3cret@db.example/cp")
+        == "postgresql://portal:***@db.example/cp"
+    )
+    assert _without_password("sqlite:///var/cp.sqlite3") == "sqlite:///var/cp.sqlite3"
