@@ -105,6 +105,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "PORTAL_LOGIN_WINDOW": 900.0,
     "PORTAL_SSE_KEEPALIVE": 15.0,
     "PORTAL_SSE_MAX_SECONDS": 3600.0,  # then the browser reconnects (login re-checked)
+    "PORTAL_SSE_RECHECK_SECONDS": 60.0,  # the stream re-checks the login this often
     "PORTAL_SYSTEM_NAME": "Charge Portal",
     # stations post SOAP here without a browser session (mounted by the gateway work)
     "PORTAL_CSRF_EXEMPT_PREFIXES": ("/Ocpp/",),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from quart import (
@@ -15,8 +16,10 @@ from quart import (
     request,
     url_for,
 )
+from quart_auth import current_user
 from werkzeug.exceptions import BadRequest
 
+from db.accounts import get_user
 from db.navigator import navigator_view
 from db.news import delete_news, latest_news, publish_news
 from db.topology import SYSTEM, Navigator, NodeRef, navigator_tree
@@ -80,6 +83,8 @@ async def station_events() -> Any:
     state = get_state()
     keepalive = float(current_app.config.get("PORTAL_SSE_KEEPALIVE", 15.0))
     max_seconds = float(current_app.config.get("PORTAL_SSE_MAX_SECONDS", 3600.0))
+    recheck = float(current_app.config.get("PORTAL_SSE_RECHECK_SECONDS", 60.0))
+    still_allowed = _session_still_valid(principal)
 
     async def stream() -> Any:
         state.sse_clients += 1
@@ -90,6 +95,8 @@ async def station_events() -> Any:
                 keepalive=keepalive,
                 max_seconds=max_seconds,
                 all_sites=principal.site_scope is None,
+                still_allowed=still_allowed,
+                recheck=recheck,
             ):
                 yield chunk
         finally:
@@ -100,6 +107,28 @@ async def station_events() -> Any:
     response.headers["X-Accel-Buffering"] = "no"
     response.timeout = None
     return response
+
+
+def _session_still_valid(principal: Principal) -> Callable[[], Awaitable[bool]]:
+    """Whether this request's login still stands, asked again by a long-lived stream:
+    not logged out, the account still there with the same password generation, role
+    and site (a deleted or demoted account stops receiving)."""
+    state = get_state()
+    cookie = request.cookies.get(str(current_app.config["QUART_AUTH_COOKIE_NAME"]), "")
+    version = [*(current_user.auth_id or "").split(":"), "", ""][1]
+
+    async def still_valid() -> bool:
+        if principal.user_id is None or (cookie and state.is_revoked(cookie)):
+            return False
+        user = await state.store.read(get_user, principal.user_id)
+        return (
+            user is not None
+            and str(user.auth_version) == version
+            and user.role == principal.role
+            and user.site_id == principal.site_id
+        )
+
+    return still_valid
 
 
 @bp.get("/stations/state")

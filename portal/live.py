@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import trio
@@ -107,6 +107,8 @@ async def sse_station_stream(
     keepalive: float = 15.0,
     max_seconds: float = 3600.0,
     all_sites: bool,
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    recheck: float = 60.0,
 ) -> AsyncIterator[bytes]:
     """Server-sent events: one ``station`` event per change a viewer may see, a
     ``progress`` event per firmware/diagnostics status, an ``alarm`` event per alarm.
@@ -115,24 +117,43 @@ async def sse_station_stream(
     events whose ``site_id`` equals ``site_id``. A comment line every ``keepalive``
     seconds keeps proxies from closing the stream; after ``max_seconds`` the stream
     ends and the browser's EventSource reconnects (its login is checked again).
+    ``still_allowed`` is asked at least every ``recheck`` seconds, and before anything is
+    sent once that time has passed: when it says no (the account was deleted, demoted,
+    logged out), the stream ends at once and nothing more is delivered.
     """
     yield b"retry: 2000\n\n"
-    deadline = trio.current_time() + max_seconds
+    now = trio.current_time()
+    deadline = now + max_seconds
+    next_check = now + recheck if still_allowed is not None else math.inf
     async with gateway.events.subscribe() as events:
         while True:
-            left = deadline - trio.current_time()
+            now = trio.current_time()
+            if now >= next_check:
+                assert still_allowed is not None
+                if not await still_allowed():
+                    return
+                now = trio.current_time()
+                next_check = now + recheck
+            left = deadline - now
             if left <= 0:
                 return
             batch = None
-            with trio.move_on_after(min(keepalive if keepalive > 0 else math.inf, left)):
+            wait = min(keepalive if keepalive > 0 else math.inf, left, next_check - now)
+            with trio.move_on_after(wait):
                 try:
                     batch = await next_batch(events)  # all that queued: one chunk
                 except (trio.EndOfChannel, trio.ClosedResourceError):
                     return
             if batch is None:
-                if deadline - trio.current_time() > 0:
+                now = trio.current_time()
+                if now < next_check and deadline - now > 0:
                     yield b": keepalive\n\n"
                 continue
+            if trio.current_time() >= next_check:
+                assert still_allowed is not None
+                if not await still_allowed():
+                    return
+                next_check = trio.current_time() + recheck
             chunk = _render_batch(gateway, batch, site_id, all_sites=all_sites)
             if chunk:
                 yield chunk

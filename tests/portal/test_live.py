@@ -139,3 +139,40 @@ async def test_a_burst_of_changes_reaches_the_browser_at_once_one_state_per_stat
     assert [data for kind, data in burst if kind == "alarm"] == [
         {"station": "CP1", "kind": "alarm.raised"}
     ]
+
+
+async def test_the_stream_asks_at_least_every_minute_whether_its_viewer_may_still_listen(
+    gateway: Gateway, autojump_clock: trio.abc.Clock
+) -> None:
+    asked: list[float] = []
+    allowed = True
+
+    async def still_allowed() -> bool:
+        asked.append(trio.current_time())
+        return allowed
+
+    start = trio.current_time()
+    ended_at: list[float] = []
+
+    async def listen() -> None:
+        stream = sse_station_stream(
+            gateway,
+            None,
+            keepalive=15.0,
+            max_seconds=3600,
+            all_sites=True,
+            still_allowed=still_allowed,
+        )
+        async for _chunk in stream:
+            pass
+        ended_at.append(trio.current_time() - start)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(listen)
+        await trio.sleep(150)
+        allowed = False  # e.g. the account was deleted now
+    gaps = [b - a for a, b in zip([start, *asked], asked, strict=False)]
+    assert gaps
+    assert max(gaps) <= 60
+    assert ended_at
+    assert ended_at[0] <= 150 + 60
