@@ -30,6 +30,7 @@ from gateway.errors import (
 from gateway.events import EventBus, LiveEvent
 from gateway.importer import ConfigImporter
 from gateway.logic import HANDLERS
+from gateway.logic.stale import resume_idle_watches
 from gateway.ocpp16.actions import ALL_ACTIONS
 from gateway.ocpp16.framing import (
     Call,
@@ -211,6 +212,8 @@ class StationActor:
                         nursery.start_soon(self._command_loop)
                     if self.ping_interval > 0:
                         nursery.start_soon(self._ping_loop)
+                    # idle connectors of the last connection
+                    resume_idle_watches(CallContext(self, "", ""))
                     task_status.started()
                     await self._receive_loop()
                     nursery.cancel_scope.cancel()

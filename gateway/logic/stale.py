@@ -13,7 +13,7 @@ from db.stale_sessions import close_stale_sessions
 from gateway.logic.charging import sessions_closed
 from gateway.logic.context import StationContext
 
-__all__ = ["IDLE_STATUSES", "connector_status_seen", "station_booted"]
+__all__ = ["IDLE_STATUSES", "connector_status_seen", "resume_idle_watches", "station_booted"]
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,31 @@ async def connector_status_seen(ctx: StationContext, connector_id: int, status: 
         return
     if connector.idle_since is not None:
         return  # already waiting (e.g. Preparing, then Available)
-    marker = connector.idle_since = trio.current_time()
-    transaction_id = connector.transaction_id
-    idle_at = utcnow()
+    connector.idle_since = trio.current_time()
+    _watch(ctx, connector_id)
+
+
+def resume_idle_watches(ctx: StationContext) -> None:
+    """A new connection of a station: connectors idle with a session open while the
+    last connection ended are watched again for the rest of their grace period."""
+    for connector_id, connector in ctx.state.connectors.items():
+        if connector.idle_since is not None and connector.transaction_id is not None:
+            _watch(ctx, connector_id)
+
+
+def _watch(ctx: StationContext, connector_id: int) -> None:
+    """Close the connector's session once it has been idle for the grace period (unless
+    it charges again, or the session ends, first). Runs beside the connection."""
+    state = ctx.state
+    connector = state.connector(connector_id)
+    marker, transaction_id = connector.idle_since, connector.transaction_id
+    assert marker is not None
+    grace = ctx.config.stale_session_grace
+    waited = trio.current_time() - marker
+    idle_at = utcnow() - dt.timedelta(seconds=waited)
 
     async def close_if_still_idle() -> None:
-        grace = ctx.config.stale_session_grace
-        await trio.sleep(grace)
+        await trio.sleep(max(0.0, grace - waited))
         current = state.connectors.get(connector_id)
         if (
             current is None

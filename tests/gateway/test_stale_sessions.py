@@ -207,3 +207,27 @@ async def test_a_late_stop_replaces_the_guessed_stop_of_a_stale_session(
     closed = await store.read(session, old)
     assert closed["stop_reason"] == "Local"
     assert closed["energy_wh"] == 2_000
+
+
+async def test_the_grace_period_survives_a_reconnection_without_reboot(
+    gateway: Gateway, port: int, db_write, store: Store
+) -> None:
+    await db_write(add_station, "CP1")
+    await db_write(add_id_tag, "TAG1")
+    stopped: list[Any] = []
+    with trio.fail_after(10):
+        async with gateway.events.subscribe() as feed:
+            async with open_station(port, "CP1") as station:
+                tx = (await start(station, "TAG1", 100))["transactionId"]
+                await status(station, "Available")  # the StopTransaction was lost
+            # the connection drops before the grace period ends; the station comes back
+            # without rebooting and has nothing new to report
+            async with open_station(port, "CP1") as station:
+                await station.result("Heartbeat", {})
+                while not stopped:
+                    event = await feed.receive()
+                    if event.kind == "session.stopped":
+                        stopped.append(event)
+    assert stopped[0].data["transactionId"] == tx
+    closed = await store.read(session, tx)
+    assert closed["stop_reason"] == STALE_STOP_REASON
