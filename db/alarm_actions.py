@@ -61,8 +61,9 @@ def acknowledge_alarm(
     comment: str = "",
     site_scope: int | None = None,
     now: dt.datetime | None = None,
-) -> None:
-    """``by`` (an e-mail) saw the active alarm: who, when and his comment are kept."""
+) -> tuple[str, int | None]:
+    """``by`` (an e-mail) saw the active alarm: who, when and his comment are kept.
+    Returns the alarm's (charge box id, site id) for the live event."""
     now = now or utcnow()
     alarm = _alarm_in_scope(alarm_id, site_scope)  # first: 404 before any other answer
     text = _comment(comment)
@@ -79,6 +80,7 @@ def acknowledge_alarm(
         message=f"{alarm.kind} acknowledged by {by}" + (f": {text}" if text else ""),
         now=now,
     )
+    return alarm.charge_box_id, alarm.site_id
 
 
 def clear_by_hand(
@@ -88,8 +90,9 @@ def clear_by_hand(
     comment: str = "",
     site_scope: int | None = None,
     now: dt.datetime | None = None,
-) -> AlarmChange:
-    """Clear an alarm whose condition cannot clear itself (``can_clear_by_hand``)."""
+) -> tuple[str, int | None]:
+    """Clear an alarm whose condition cannot clear itself (``can_clear_by_hand``).
+    Returns the alarm's (charge box id, site id) for the live event."""
     now = now or utcnow()
     alarm = _alarm_in_scope(alarm_id, site_scope)  # first: 404 before any other answer
     text = _comment(comment)
@@ -106,13 +109,8 @@ def clear_by_hand(
         Alarm.update(acknowledged_at=now, acknowledged_by=by, ack_comment=text).where(
             Alarm.id == alarm.id
         ).execute()
-    (change,) = [
-        c
-        for c in clear_alarms(
-            alarm.charge_box_id, [alarm.kind], connector_id=alarm.connector_id, now=now
-        )
-        if c.alarm_id == alarm.id
-    ]
+    # one active alarm per (id, kind, connector): raise_alarm counts repeats up
+    clear_alarms(alarm.charge_box_id, [alarm.kind], connector_id=alarm.connector_id, now=now)
     log_event(
         "alarm.cleared_by_hand",
         alarm.charge_box_id,
@@ -120,7 +118,7 @@ def clear_by_hand(
         message=f"{alarm.kind} cleared by {by}" + (f": {text}" if text else ""),
         now=now,
     )
-    return change
+    return alarm.charge_box_id, alarm.site_id
 
 
 def never_connected_after() -> dt.timedelta | None:

@@ -193,6 +193,15 @@ async def export(view: str, fmt: str) -> Any:
 # --- acknowledge, clear by hand ---------------------------------------------------------
 
 
+def publish_hand_action(kind: str, alarm_id: int, charge_box_id: str, site_id: int | None) -> None:
+    """A person's acknowledgement or clearing as a live event: the Alarms pages open in
+    the site's other tabs offer a reload."""
+    from gateway.events import LiveEvent
+
+    data = {"alarmId": alarm_id, "byHand": True}
+    get_gateway().events.publish(LiveEvent(kind, charge_box_id, data, utcnow(), site_id))
+
+
 def _back() -> str:
     """The Alarms page the form was sent from (a path of this blueprint only)."""
     back = request.args.get("back", "")
@@ -205,7 +214,7 @@ async def _alarm_action(alarm_id: int, action: Any, done: str, event: str) -> An
     assert principal is not None
     form = await request.form
     try:
-        await get_store().write(
+        charge_box_id, site_id = await get_store().write(
             partial(
                 action,
                 alarm_id,
@@ -219,10 +228,7 @@ async def _alarm_action(alarm_id: int, action: Any, done: str, event: str) -> An
     except ConfigurationError as exc:
         status = 400 if exc.field == "comment" else 409
         return await _render("active", notice=exc.message, status=status)
-    from gateway.events import LiveEvent
-
-    live = LiveEvent(event, "", {"alarmId": alarm_id, "byHand": True}, utcnow(), None)
-    get_gateway().events.publish(live)  # open Alarms pages offer a reload
+    publish_hand_action(event, alarm_id, charge_box_id, site_id)
     await flash(done)
     return redirect(_back(), 303)
 

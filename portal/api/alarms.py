@@ -69,12 +69,12 @@ async def alarms_list() -> Any:
     return page_json([_json(r) for r in rows], total, limit, offset)
 
 
-async def _alarm_action(alarm_id: int, action: Any) -> Any:
+async def _alarm_action(alarm_id: int, action: Any, event: str) -> Any:
     principal = forbid_unless(*STAFF_ROLES)
     body = await json_body()
     who = principal.email or f"API token {principal.name}".strip()
     try:
-        await get_store().write(
+        charge_box_id, site_id = await get_store().write(
             partial(
                 action,
                 alarm_id,
@@ -89,6 +89,9 @@ async def _alarm_action(alarm_id: int, action: Any) -> Any:
         if exc.field == "comment":
             raise ApiError(400, "invalid", exc.message, field="comment") from None
         raise ApiError(409, "conflict", exc.message) from None
+    from portal.alarms import publish_hand_action
+
+    publish_hand_action(event, alarm_id, charge_box_id, site_id)
     return {"id": alarm_id, "acknowledgedBy": who}
 
 
@@ -96,14 +99,14 @@ async def _alarm_action(alarm_id: int, action: Any) -> Any:
 async def alarm_acknowledge(alarm_id: int) -> Any:
     """``{"comment": "…"}`` (optional, at most 500 characters): who, when and why stay
     with the alarm, which stays active. 404 outside one's scope, 409 once cleared."""
-    return await _alarm_action(alarm_id, acknowledge_alarm)
+    return await _alarm_action(alarm_id, acknowledge_alarm, "alarm.acknowledged")
 
 
 @bp.post("/alarms/<int:alarm_id>/clear")
 async def alarm_clear(alarm_id: int) -> Any:
     """Clear by hand a Not registered of an id no station has; 409 for any alarm that
     clears itself when its cause ends."""
-    return await _alarm_action(alarm_id, clear_by_hand)
+    return await _alarm_action(alarm_id, clear_by_hand, "alarm.cleared")
 
 
 @bp.get("/events")

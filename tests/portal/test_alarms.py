@@ -244,3 +244,19 @@ async def test_the_api_acknowledges_and_clears_by_hand_as_the_page_does(
     cleared = await client.post(f"/api/v1/alarms/{stranger}/clear", json={}, headers=headers)
     assert cleared.status_code == 200
     assert await store.read(lambda: Alarm.get_by_id(stranger).cleared_at) is not None
+
+
+async def test_a_hand_acknowledgement_reaches_the_sites_open_pages_live(
+    client: Any, store: Store, world: World, gateway: Any
+) -> None:
+    await store.write(_alarms, world)
+    fuse = await store.read(lambda: Alarm.get(Alarm.kind == "Fuse").id)
+    await login(client, "site-admin@example.com")
+    async with gateway.events.subscribe() as feed:
+        await post(client, f"/alarms/{fuse}/acknowledge", {"comment": "seen"})
+        event = feed.receive_nowait()
+    assert (event.kind, event.charge_box_id, event.site_id) == (
+        "alarm.acknowledged",
+        "SOLNA-1",
+        world.solna,
+    )
