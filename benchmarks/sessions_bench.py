@@ -88,8 +88,8 @@ def page_times(path: Path, repeats: int = 5, deep: int = 20) -> list[dict[str, A
     from db.models import Site, User
     from db.scope import Node, Viewer
     from db.session_aggregates import data_span
-    from db.session_filters import SessionFilter
     from db.session_queries import count_sessions, page_sessions
+    from portal.session_params import parse_filter
 
     database = _open(path)
     admin = Viewer("admin")
@@ -106,7 +106,7 @@ def page_times(path: Path, repeats: int = 5, deep: int = 20) -> list[dict[str, A
     for label, raw in PAGE_CASES:
         params = {k: v.format(month_from=month_from, month_to=month_to) for k, v in raw.items()}
         viewer = viewers[params.pop("as", "admin")]
-        flt = SessionFilter.from_params(params)
+        flt = parse_filter(params)
         firsts = []
         for _ in range(repeats):
             started = time.perf_counter()
@@ -120,7 +120,7 @@ def page_times(path: Path, repeats: int = 5, deep: int = 20) -> list[dict[str, A
             pages += 1
             if page.next_cursor is None:
                 break
-            cursor_flt = SessionFilter.from_params({**params, "after": page.next_cursor})
+            cursor_flt = parse_filter({**params, "after": page.next_cursor})
         started = time.perf_counter()
         total = count_sessions(flt, viewer)
         count_time = time.perf_counter() - started

@@ -18,8 +18,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from db.session_filters import COLUMNS
 from db.timezones import UTC_NAME, utc_to_local
+from portal.session_params import COLUMNS
 
 __all__ = [
     "EXCEL_MAX_DATA_ROWS",

@@ -20,7 +20,7 @@ from quart.wrappers import Response
 from db.models import utcnow
 from db.scope import Node, Viewer
 from db.session_aggregates import energy_per
-from db.session_filters import COLUMNS, DEFAULT_COLUMNS, FilterError, SessionFilter
+from db.session_filters import FilterError, SessionFilter
 from db.session_queries import (
     count_sessions,
     page_sessions,
@@ -32,6 +32,7 @@ from portal.access import ALL_ROLES, MenuEntry, current_principal, guard, not_fo
 from portal.context import get_store, scope_node, selected_node
 from portal.export_jobs import MEDIA_TYPES, ExportBusyError, ExportJobs, stream_file
 from portal.session_export import EXPORT_COLUMNS
+from portal.session_params import COLUMNS, DEFAULT_COLUMNS, filter_params, parse_filter
 from portal.timefmt import display_zone, format_time, to_local
 
 __all__ = ["bp", "export_jobs", "menu"]
@@ -64,7 +65,7 @@ async def cached_count(flt: SessionFilter, viewer: Viewer, node: Node) -> int:
     cache: dict[Any, tuple[float, int]] = current_app.extensions.setdefault(
         "chargeportal_session_counts", {}
     )
-    key = (viewer, node, json.dumps(flt.without_cursor().to_params(), sort_keys=True))
+    key = (viewer, node, json.dumps(filter_params(flt.without_cursor()), sort_keys=True))
     now = time.monotonic()
     hit = cache.get(key)
     if hit is not None and now - hit[0] < COUNT_TTL:
@@ -102,11 +103,11 @@ def _columns() -> list[str]:
 def _filter_or_error() -> tuple[SessionFilter, FilterError | None]:
     zone = display_zone()  # the filter's times are typed in the display zone
     try:
-        return SessionFilter.from_params(_params(), zone=zone), None
+        return parse_filter(_params(), zone=zone), None
     except FilterError as exc:
         params = {k: v for k, v in _params().items() if k != exc.param}
         try:
-            return SessionFilter.from_params(params, zone=zone), exc
+            return parse_filter(params, zone=zone), exc
         except FilterError:
             return SessionFilter(), exc
 
@@ -255,7 +256,7 @@ async def export_start() -> Any:
     if fmt not in MEDIA_TYPES:
         return jsonify(error="bad-format", message="format is xlsx or csv"), 400
     try:
-        flt = SessionFilter.from_params(
+        flt = parse_filter(
             {k: v for k, v in _params().items() if k != "format"}, zone=display_zone()
         )
     except FilterError as exc:

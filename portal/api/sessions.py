@@ -12,7 +12,7 @@ from typing import Any
 from quart import Blueprint, current_app, request
 from quart.wrappers import Response
 
-from db.session_filters import COLUMNS, FilterError, SessionFilter
+from db.session_filters import FilterError, SessionFilter
 from db.session_queries import count_sessions, iter_sessions, page_sessions, session_detail
 from db.timezones import iso_utc
 from portal.access import ALL_ROLES, guard
@@ -20,6 +20,7 @@ from portal.api.common import ApiError, me
 from portal.context import get_store, scope_node
 from portal.export_jobs import MEDIA_TYPES, export_filename, stream_csv, stream_file
 from portal.session_export import EXCEL_MAX_DATA_ROWS, EXPORT_COLUMNS, write_xlsx
+from portal.session_params import COLUMNS, parse_filter
 from portal.statistics import cached_count
 
 __all__ = ["bp"]
@@ -41,7 +42,7 @@ async def sessions_list() -> Any:
     ``sort=-start``, ``limit``, and ``after=`` (the ``next`` cursor) for the next page."""
     params = {k: v for k, v in request.args.items() if k != "node"}
     try:
-        flt = SessionFilter.from_params(params)
+        flt = parse_filter(params)
     except FilterError as exc:
         raise ApiError(400, "bad-filter", str(exc), field=exc.param) from None
     viewer, node = me().viewer(), scope_node()  # ``?node=site:3`` scopes like the page
@@ -66,7 +67,7 @@ async def session_read(session_id: int) -> Any:
 def _export_filter() -> SessionFilter:
     params = {k: v for k, v in request.args.items() if k not in ("node", "columns", "after")}
     try:
-        return SessionFilter.from_params(params)
+        return parse_filter(params)
     except FilterError as exc:
         raise ApiError(400, "bad-filter", str(exc), field=exc.param) from None
 

@@ -9,7 +9,7 @@ import pytest
 
 from db import Store
 from db.scope import Node, Viewer
-from db.session_filters import COLUMNS, FilterError, SessionFilter, format_duration, parse_duration
+from db.session_filters import FilterError, format_duration
 from db.session_queries import (
     count_sessions,
     iter_sessions,
@@ -18,6 +18,7 @@ from db.session_queries import (
     session_messages,
     session_meter_series,
 )
+from portal.session_params import COLUMNS, filter_params, parse_duration, parse_filter
 from tests.db.session_dataset import NOW, Dataset, build_dataset
 
 ADMIN = Viewer(role="admin")
@@ -37,14 +38,14 @@ async def ids(
 ) -> list[str]:
     """Session names of every row the params select (walking all pages)."""
     names = {v: k for k, v in data.ids.items()}
-    flt = SessionFilter.from_params(params or {})
+    flt = parse_filter(params or {})
     out: list[str] = []
     while True:
         page = await store.read(lambda f=flt: page_sessions(f, viewer, node or Node(), now=NOW))
         out.extend(names[row["id"]] for row in page.rows)
         if page.next_cursor is None:
             return out
-        flt = SessionFilter.from_params({**(params or {}), "after": page.next_cursor})
+        flt = parse_filter({**(params or {}), "after": page.next_cursor})
 
 
 async def test_default_order_is_newest_start_first(store: Store, data: Dataset) -> None:
@@ -60,9 +61,7 @@ async def test_every_column_sorts_and_pages_without_gaps_or_repeats(
 ) -> None:
     sort = ("-" if descending else "") + column
     everything = await store.read(
-        lambda: page_sessions(
-            SessionFilter.from_params({"sort": sort, "limit": "100"}), ADMIN, now=NOW
-        )
+        lambda: page_sessions(parse_filter({"sort": sort, "limit": "100"}), ADMIN, now=NOW)
     )
     rows = everything.rows
     assert len(rows) == 8
@@ -114,7 +113,7 @@ async def test_filters_select_the_expected_sessions(
     store: Store, data: Dataset, params: dict[str, str], expected: set[str]
 ) -> None:
     assert set(await ids(store, data, params)) == expected
-    flt = SessionFilter.from_params(params)
+    flt = parse_filter(params)
     assert await store.read(lambda: count_sessions(flt, ADMIN, now=NOW)) == len(expected)
 
 
@@ -123,7 +122,7 @@ async def test_id_filter_finds_exactly_one_session(store: Store, data: Dataset) 
 
 
 async def test_running_session_shows_live_energy_and_duration(store: Store, data: Dataset) -> None:
-    flt = SessionFilter.from_params({"state": "running"})
+    flt = parse_filter({"state": "running"})
     page = await store.read(lambda: page_sessions(flt, ADMIN, now=NOW))
     (row,) = page.rows
     assert row["running"] is True
@@ -133,7 +132,7 @@ async def test_running_session_shows_live_energy_and_duration(store: Store, data
 
 
 async def test_finished_row_has_every_spec_field(store: Store, data: Dataset) -> None:
-    flt = SessionFilter.from_params({"id": str(data.ids["s3"])})
+    flt = parse_filter({"id": str(data.ids["s3"])})
     (row,) = (await store.read(lambda: page_sessions(flt, ADMIN, now=NOW))).rows
     assert row["start"] == dt.datetime(2026, 3, 17, 15, 38, 36)
     assert row["end"] == dt.datetime(2026, 3, 17, 17, 11, 37)
@@ -184,7 +183,7 @@ async def test_role_and_node_scope(
 
 
 async def test_iter_sessions_walks_every_row_in_chunks(store: Store, data: Dataset) -> None:
-    flt = SessionFilter.from_params({"sort": "energy"})
+    flt = parse_filter({"sort": "energy"})
     rows = await store.read(lambda: list(iter_sessions(flt, ADMIN, chunk=3, now=NOW)))
     # the running session (2.5 kWh so far) sorts after the finished ones
     assert [r["energy"] for r in rows] == [1.5, 2.0, 4.8, 7.0, 10.0, 16.4, 46.5, 2.5]
@@ -223,7 +222,7 @@ async def test_details_meter_series_and_messages_are_scoped(store: Store, data: 
 )
 def test_bad_parameters_name_the_parameter(params: dict[str, str], bad: str) -> None:
     with pytest.raises(FilterError) as info:
-        SessionFilter.from_params(params)
+        parse_filter(params)
     assert info.value.param == bad
 
 
@@ -237,8 +236,8 @@ def test_filter_survives_a_round_trip_through_the_url() -> None:
         "outlet": "2",
         "sort": "energy",
     }
-    flt = SessionFilter.from_params(params)
-    assert SessionFilter.from_params(flt.to_params()) == flt
+    flt = parse_filter(params)
+    assert parse_filter(filter_params(flt)) == flt
 
 
 def test_duration_text_and_parsing() -> None:

@@ -19,6 +19,7 @@ from db.session_filters import SessionFilter
 from db.session_queries import iter_sessions
 from portal.export_jobs import ExportBusyError, ExportJobs, stream_csv
 from portal.session_export import EXCEL_MAX_DATA_ROWS, EXPORT_COLUMNS, csv_chunks, write_xlsx
+from portal.session_params import parse_filter
 from tests.db.session_dataset import NOW, Dataset, build_dataset
 
 ADMIN = Viewer(role="admin")
@@ -32,7 +33,7 @@ async def _data(store: Store) -> Dataset:
 async def rows_of(
     store: Store, params: dict[str, str], viewer: Viewer = ADMIN
 ) -> list[dict[str, Any]]:
-    flt = SessionFilter.from_params(params)
+    flt = parse_filter(params)
     return await store.read(lambda: list(iter_sessions(flt, viewer, Node(), now=NOW)))
 
 
@@ -176,7 +177,7 @@ async def test_export_job_reports_progress_and_produces_the_file(
     jobs = ExportJobs(directory=tmp_path, sheet_rows=5)
     job = jobs.create("admin@example.com", "xlsx")
     with trio.fail_after(30):
-        await jobs.run(job, store, SessionFilter.from_params({"auth": "rfid"}), ADMIN, Node())
+        await jobs.run(job, store, parse_filter({"auth": "rfid"}), ADMIN, Node())
     assert job.as_dict() | {"id": "", "filename": ""} == {
         "id": "",
         "state": "done",
@@ -230,7 +231,7 @@ async def test_cancelled_export_leaves_no_file(store: Store, data: Dataset, tmp_
 
 
 async def test_streamed_csv_equals_the_csv_of_all_rows(store: Store, data: Dataset) -> None:
-    flt = SessionFilter.from_params({"sort": "energy"})
+    flt = parse_filter({"sort": "energy"})
     streamed = b""
     with trio.fail_after(30):
         async for chunk in stream_csv(store, flt, ADMIN, Node(), chunk=3):
