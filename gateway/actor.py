@@ -1,12 +1,10 @@
-"""One actor per connected station: a receive loop and a command loop in its own nursery."""
+"""One actor per connected station: a receive loop, and its outbox's send loop, in its own
+nursery."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
-import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -21,11 +19,7 @@ from gateway.batching import BatchingStore, WriteBatcher
 from gateway.call_context import CallContext
 from gateway.config import GatewayConfig
 from gateway.errors import (
-    CallErrorReply,
-    CommandTimeoutError,
     GatewayError,
-    StationBusyError,
-    StationOfflineError,
 )
 from gateway.events import EventBus, LiveEvent
 from gateway.importer import ConfigImporter
@@ -34,16 +28,14 @@ from gateway.logic.stale import resume_idle_watches
 from gateway.ocpp16.actions import ALL_ACTIONS
 from gateway.ocpp16.framing import (
     Call,
-    CallError,
-    CallResult,
     OcppError,
-    pack_call,
     pack_call_error,
     pack_call_result,
     parse_frame,
 )
 from gateway.ocpp16.limits import check_payload, connector_id_of
 from gateway.ocpp16.schemas import SchemaSet
+from gateway.outbox import Outbox
 from gateway.state import StationState
 
 __all__ = ["StationActor"]
@@ -63,48 +55,6 @@ class Hub(Protocol):
     storage_failures: FailureLog
 
 
-class _Command:
-    """One CALL to the station and, once answered, its outcome.
-
-    ``stage`` says how far it got: ``queued`` (waiting for its turn), ``sending`` (the
-    frame is being written), ``sent`` (waiting for the answer). A deadline that passes
-    reports the stage, so the caller knows whether the station saw the CALL.
-    """
-
-    __slots__ = (
-        "abandoned",
-        "action",
-        "deadline",
-        "done",
-        "error",
-        "payload",
-        "queued_at",
-        "result",
-        "stage",
-        "unique_id",
-    )
-
-    def __init__(self, action: str, payload: dict[str, Any], deadline: float) -> None:
-        self.action = action
-        self.payload = payload
-        self.deadline = deadline
-        self.queued_at = trio.current_time()
-        self.unique_id = ""
-        self.stage = "queued"
-        self.done = trio.Event()
-        self.result: dict[str, Any] | None = None
-        self.error: GatewayError | None = None
-        self.abandoned = False
-
-    def finish(
-        self, *, result: dict[str, Any] | None = None, error: GatewayError | None = None
-    ) -> None:
-        if self.done.is_set():
-            return
-        self.result, self.error = result, error
-        self.done.set()
-
-
 class StationActor:
     """Owns one station's connection and run-time state.
 
@@ -115,15 +65,10 @@ class StationActor:
 
     __slots__ = (
         "_cancel_scope",
-        "_closed",
-        "_current",
         "_hub",
         "_nursery",
-        "_queue",
         "_received",
         "_refused_streak",
-        "_sending",
-        "_sent_calls",
         "_ws",
         "charge_box_id",
         "config",
@@ -131,6 +76,7 @@ class StationActor:
         "crashed",
         "ended",
         "meter_writer",
+        "outbox",
         "ping_interval",
         "refusals_delayed",
         "replaced",
@@ -164,14 +110,8 @@ class StationActor:
         self.crashed: BaseException | None = None
         self._cancel_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
-        # the command queue and its loop exist only once a command is sent: an idle
-        # station costs no extra task
-        self._queue: deque[_Command] = deque()
-        self._sending = False  # a command loop task is running
-        self._closed = False
-        self._current: _Command | None = None
+        self.outbox = Outbox(self.charge_box_id, ws, hub.config, hub.schemas, self.end)
         self._received = 0
-        self._sent_calls = 0
         self._refused_streak = 0  # CALLs refused in a row (bad input), for the backoff
 
     # -- context for station logic ---------------------------------------------------
@@ -207,9 +147,7 @@ class StationActor:
             try:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
-                    if self._queue:  # commands queued while connecting
-                        self._sending = True
-                        nursery.start_soon(self._command_loop)
+                    self.outbox.attach(nursery)
                     if self.ping_interval > 0:
                         nursery.start_soon(self._ping_loop)
                     # idle connectors of the last connection
@@ -219,7 +157,8 @@ class StationActor:
                     nursery.cancel_scope.cancel()
             finally:
                 self._nursery = None
-                self._fail_queued()
+                self.outbox.attach(None)
+                self.outbox.close()
 
     def connected(
         self, remote: str, *, heartbeat_interval: int | None, outlets: int, now: dt.datetime
@@ -263,14 +202,12 @@ class StationActor:
             self._cancel_scope.cancel()
 
     def statistics(self) -> dict[str, Any]:
-        queued = len(self._queue)
         return {
             "chargeBoxId": self.charge_box_id,
             "received": self._received,
-            "sentCalls": self._sent_calls,
+            "sentCalls": self.outbox.sent_calls,
             "refusalsDelayed": self.refusals_delayed,
-            "queuedCommands": queued,
-            "outstandingCall": self._current.action if self._current is not None else None,
+            **self.outbox.statistics(),
         }
 
     # -- commands ---------------------------------------------------------------------------
@@ -278,128 +215,9 @@ class StationActor:
     async def call(
         self, action: str, payload: dict[str, Any], deadline: float | None = None
     ) -> dict[str, Any]:
-        """Queue a CALL; wait for the station's CALLRESULT payload (or raise).
-
-        ``deadline`` (trio clock; default: ``command_timeout`` from now) covers the wait
-        in the queue, the send and the answer: past it, CommandTimeoutError says which
-        of those the CALL got to.
-        """
-        if self._closed:
-            raise StationOfflineError(f"{self.charge_box_id} is not connected")
-        if len(self._queue) >= self.config.command_queue_size:
-            raise StationBusyError(
-                f"{self.charge_box_id}: {len(self._queue)} commands already queued; "
-                f"{action} was not sent"
-            )
-        if deadline is None:
-            timeout = self.config.command_timeout
-            deadline = trio.current_time() + timeout if timeout > 0 else math.inf
-        command = _Command(action, payload, deadline)
-        self._queue.append(command)
-        if not self._sending and self._nursery is not None:
-            self._sending = True
-            self._nursery.start_soon(self._command_loop)
-        try:
-            with trio.move_on_at(deadline):
-                await command.done.wait()
-            command.finish(error=self._expired(command))
-        except BaseException:
-            command.abandoned = True
-            raise
-        if command.stage == "queued" and command in self._queue:
-            self._queue.remove(command)  # expired before its turn: frees its place
-        if command.error is not None:
-            raise command.error
-        assert command.result is not None
-        return command.result
-
-    def _expired(self, command: _Command) -> CommandTimeoutError:
-        """What to tell the caller whose deadline passed: how far its CALL got."""
-        waited = trio.current_time() - command.queued_at
-        cbid, action = self.charge_box_id, command.action
-        if command.stage == "queued":
-            ahead = self._current.action if self._current is not None else "nothing"
-            return CommandTimeoutError(
-                f"{cbid}: {action} was not sent: it waited {waited:.3g} s in the queue "
-                f"behind {ahead}, which the station has not answered",
-                sent=False,
-                waited=waited,
-            )
-        if command.stage == "sending":
-            return CommandTimeoutError(
-                f"{cbid}: {action} could not be sent within {waited:.3g} s "
-                "(the connection is not taking data); the station may not have received it",
-                sent=False,
-                waited=waited,
-            )
-        return CommandTimeoutError(
-            f"{cbid}: {action} was sent but the station did not answer "
-            f"within {waited:.3g} s of the request",
-            sent=True,
-            waited=waited,
-        )
-
-    async def _command_loop(self) -> None:
-        """Send queued CALLs one at a time; ends when the queue is empty (no idle task)."""
-        try:
-            while self._queue:
-                command = self._queue.popleft()
-                if not command.abandoned and not command.done.is_set():
-                    await self._send_command(command)
-        finally:
-            self._sending = False
-
-    async def _send_command(self, command: _Command) -> None:
-        command.unique_id = str(uuid.uuid4())
-        self._current = command
-        try:
-            with trio.move_on_at(command.deadline):
-                command.stage = "sending"
-                await self._ws.send_message(
-                    pack_call(command.unique_id, command.action, command.payload)
-                )
-                command.stage = "sent"
-                self._sent_calls += 1
-                await command.done.wait()
-            if command.stage == "sending":
-                # a frame cut off half-way leaves the stream unusable: end the connection
-                log.info("%s: send of %s timed out, closing", self.charge_box_id, command.action)
-                self.end()
-            command.finish(error=self._expired(command))
-        except ConnectionClosed:
-            pass
-        finally:
-            # disconnected or cancelled while waiting: the caller must not hang
-            command.finish(error=StationOfflineError(f"{self.charge_box_id} disconnected"))
-            self._current = None
-
-    def _fail_queued(self) -> None:
-        self._closed = True
-        offline = StationOfflineError(f"{self.charge_box_id} disconnected")
-        if self._current is not None:
-            self._current.finish(error=offline)
-        while self._queue:
-            self._queue.popleft().finish(error=offline)
-
-    def _deliver(self, frame: CallResult | CallError) -> None:
-        command = self._current
-        if command is None or command.unique_id != frame.unique_id or command.done.is_set():
-            log.info("%s: dropped late or unknown reply %s", self.charge_box_id, frame.unique_id)
-            return
-        if isinstance(frame, CallError):
-            command.finish(error=CallErrorReply(frame.code, frame.description, frame.details))
-            return
-        try:
-            self._hub.schemas.validate_response(command.action, frame.payload)
-            check_payload(frame.payload)
-        except OcppError as exc:
-            command.finish(
-                error=CallErrorReply(
-                    exc.code, f"invalid {command.action} reply: {exc.description}", exc.details
-                )
-            )
-        else:
-            command.finish(result=frame.payload)
+        """Queue a CALL; wait for the station's CALLRESULT payload (or raise): see
+        ``Outbox.call`` (one deadline covers queue, send and answer)."""
+        return await self.outbox.call(action, payload, deadline)
 
     async def import_configuration(self) -> bool:
         """GetConfiguration, recorded by its command (the station's keys); True when done."""
@@ -463,7 +281,7 @@ class StationActor:
             return pack_call_error(exc.unique_id or "-1", exc.code, exc.description, exc.details)
         if isinstance(frame, Call):
             return await self._handle_call(frame, message)
-        self._deliver(frame)
+        self.outbox.deliver(frame)
         return None
 
     async def _refused(self) -> None:
