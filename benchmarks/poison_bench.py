@@ -19,14 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import harness
 from benchmarks.harness import (
+    PYTHON,
     LoadRun,
     Server,
     cpu_seconds,
@@ -40,7 +44,14 @@ __all__ = ["main"]
 
 
 def run_once(
-    template: Path, workdir: Path, *, stations: int, poison_every: int, seconds: float, tag: str
+    template: Path,
+    workdir: Path,
+    *,
+    stations: int,
+    poison_every: int,
+    seconds: float,
+    tag: str,
+    flood: bool = False,
 ) -> dict[str, Any]:
     db = workdir / f"{tag}.sqlite3"
     fresh_copy(template, db)
@@ -65,12 +76,31 @@ def run_once(
         load.go(window_lo, window_hi)
         time.sleep(max(0.0, window_lo - time.time()))
         cpu_lo = cpu_seconds(server.pid)
+        flooder = (
+            subprocess.Popen(
+                [
+                    *(PYTHON, "-m", "benchmarks.flood", "--port", str(server.port)),
+                    *("--seconds", str(seconds)),
+                ],
+                cwd=harness.CODE_ROOT,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            if flood
+            else None
+        )
         time.sleep(max(0.0, window_hi - time.time()))
         cpu_hi = cpu_seconds(server.pid)
+        flooded = json.loads(flooder.communicate(timeout=60)[0]) if flooder else {}
         stats = server.control({"cmd": "stats"}).get("statistics", {})
         result = load.collect(seconds + 60)
     finally:
         server.stop()
+    with sqlite3.connect(db) as rows:
+        written = {
+            table: rows.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            for table in ("alarm", "event")
+        }
     meter = result.latencies.get("MeterValues", {})
     poisoned = stations // poison_every if poison_every else 0
     return {
@@ -85,6 +115,9 @@ def run_once(
         "failures": result.failures,
         "server_cpu": (cpu_hi - cpu_lo) / seconds,
         "meter_batches": stats.get("meterBatches", {}),
+        "flood": flooded,
+        "rows_written": written,
+        "refusals": stats.get("refusals", {}),
     }
 
 
@@ -142,6 +175,38 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def render_flood(results: dict[str, Any]) -> str:
+    runs = results["runs"]
+    for r in runs:
+        r["per_cpu_s"] = r["honest_meter_values_per_s"] / r["server_cpu"] if r["server_cpu"] else 0
+    out = [
+        "## Unknown charge box ids flooding (`benchmarks/poison_bench.py --mode flood`)",
+        "",
+        f"{results['honest']} honest stations as above, alone and while `benchmarks/flood.py`"
+        " keeps 20 handshakes with fresh random charge box ids in flight; a"
+        f" {results['seconds']:g} s window, a fresh gateway process and database per run.",
+        f"Command: `{results['command']}` (started {results['started']} UTC, took"
+        f" {results['elapsed_s']:.0f} s); code {results['code']}; load average at start"
+        f" {', '.join(f'{x:.2f}' for x in results['machine']['loadavg_at_start'])}.",
+        "",
+        "| run | honest MeterValues/s | per server CPU-s | p50 / p99 | server CPU |"
+        " unknown-id attempts | alarm / event rows in the database after the run |",
+        "|---|---:|---:|---|---:|---:|---|",
+    ]
+    for r in runs:
+        flood = r.get("flood") or {}
+        attempts = (
+            f"{flood['attempts']:,} ({flood['per_s']:,.0f}/s)" if flood.get("attempts") else "—"
+        )
+        rows = r.get("rows_written", {})
+        out.append(
+            f"| {r['tag']} | {r['honest_meter_values_per_s']:,.0f} | {r['per_cpu_s']:,.0f} |"
+            f" {r['p50_ms']:.1f} ms / {r['p99_ms']:.1f} ms | {100 * r['server_cpu']:.0f} % |"
+            f" {attempts} | {rows.get('alarm', 0):,} / {rows.get('event', 0):,} |"
+        )
+    return "\n".join([*out, ""])
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--honest", type=int, default=100)
@@ -151,6 +216,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workdir", type=Path, default=Path("var/poison"))
     parser.add_argument("--code", type=Path, help="run from this snapshot (an A/B)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--mode",
+        choices=["poison", "flood"],
+        default="poison",
+        help="flood: honest stations alone and beside a flood of unknown charge box ids",
+    )
     args = parser.parse_args(argv)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -178,9 +249,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "seconds": args.seconds,
         "runs": [],
     }
+    flood = args.mode == "flood"
+    variants = (
+        [(0, honest, False, "clean"), (0, honest, True, "flood")]
+        if flood
+        else [(0, honest, False, "clean"), (args.poison_every, dirty_total, False, "poisoned")]
+    )
     for round_ in range(args.rounds):
-        for poison_every, stations in ((0, honest), (args.poison_every, dirty_total)):
-            tag = f"{'poisoned' if poison_every else 'clean'}-{round_ + 1}"
+        for poison_every, stations, with_flood, name in variants:
+            tag = f"{name}-{round_ + 1}"
             print(f"[poison] {tag}: {stations} stations", file=sys.stderr, flush=True)
             run = run_once(
                 template,
@@ -189,13 +266,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 poison_every=poison_every,
                 seconds=args.seconds,
                 tag=tag,
+                flood=with_flood,
             )
             print(f"[poison]   {json.dumps(run)}", file=sys.stderr, flush=True)
             results["runs"].append(run)
     results["elapsed_s"] = time.monotonic() - started
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    print(render(results))
+    print(render_flood(results) if flood else render(results))
     return results
 
 
