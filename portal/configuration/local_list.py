@@ -133,21 +133,34 @@ async def download_local_list(deps: ControlDeps, cbid: str, params: dict[str, An
         return ActionResult(
             "send-local-list", "SendLocalList", payload, answer, message, True, extra
         )
+    message = _refused_message(plan, len(parts), number, status, limits, accepted, sent)
+    return ActionResult("send-local-list", "SendLocalList", payload, answer, message, False, extra)
+
+
+def _refused_message(
+    plan: ListPlan,
+    parts: int,
+    number: int,
+    status: str,
+    limits: dict[str, int | None],
+    accepted: ListPlan | None,
+    sent: int,
+) -> str:
+    """What a refusal half-way (or at once) means, and what the station holds now."""
     where = (
-        f"The station refused message {number} of {len(parts)} ({status})"
-        if len(parts) > 1
+        f"The station refused message {number} of {parts} ({status})"
+        if parts > 1
         else f"The station answered {status}"
     )
-    message = f"{where}: {explain_refusal(status, limits, part.version)}"
-    if accepted is not None:
-        what = "badges" if plan.update_type == "Full" else "changes"
-        message += (
-            f" It holds the first {sent} of {total} {what} (list version {accepted.version});"
-            " send the list again to complete it."
-        )
-    else:
-        message += " Its list is unchanged."
-    return ActionResult("send-local-list", "SendLocalList", payload, answer, message, False, extra)
+    message = f"{where}: {explain_refusal(status, limits, plan.version + number - 1)}"
+    if accepted is None:
+        return message + " Its list is unchanged."
+    what = "badges" if plan.update_type == "Full" else "changes"
+    total = len(plan.entries) + len(plan.removed)
+    return message + (
+        f" It holds the first {sent} of {total} {what} (list version {accepted.version});"
+        " send the list again to complete it."
+    )
 
 
 def _accepted_message(
