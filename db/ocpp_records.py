@@ -22,6 +22,7 @@ __all__ = [
     "StationRecord",
     "find_station",
     "find_stations",
+    "known_stations",
     "outlet_count",
     "record_boot",
     "record_connected",
@@ -146,6 +147,28 @@ def record_boot(station_id: int, boot: dict[str, str], now: dt.datetime) -> str:
     )
     status = row[0] if row is not None else None
     return status if status in ("Accepted", "Pending", "Rejected") else "Accepted"
+
+
+def known_stations(alarm_kind: str) -> tuple[list[tuple[str, int, int | None]], set[str]]:
+    """(charge box id, station id, site id) of every station that has connected at least
+    once, and the charge box ids with an active alarm of ``alarm_kind``."""
+    rows = [
+        (str(cbid), int(station_id), site_id)
+        for cbid, station_id, site_id in rawsql.fetchall(
+            'SELECT "charge_box_id", "id", "site_id" FROM "station"'
+            ' WHERE "first_connected_at" IS NOT NULL',
+            (),
+        )
+    ]
+    alarmed = {
+        str(cbid)
+        for (cbid,) in rawsql.fetchall(
+            'SELECT DISTINCT "charge_box_id" FROM "alarm"'
+            ' WHERE "kind" = ? AND "cleared_at" IS NULL',
+            (alarm_kind,),
+        )
+    }
+    return rows, alarmed
 
 
 def touch_last_seen(seen: Sequence[tuple[int, dt.datetime]]) -> None:

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import trio
 
 from db.alarm_actions import NOT_REGISTERED, check_registrations
-from db.alarms import AlarmChange, active_alarms, clear_alarms, raise_alarm
-from db.models import Station, utcnow
-from db.ocpp_records import touch_last_seen
+from db.alarms import AlarmChange, clear_alarms, raise_alarm
+from db.models import utcnow
+from db.ocpp_records import known_stations, touch_last_seen
 from gateway.events import LiveEvent
 from gateway.state import StationState
 
@@ -23,18 +23,6 @@ __all__ = ["Supervisor"]
 log = logging.getLogger(__name__)
 
 NO_NETWORK = "No network"
-
-
-def _known_stations() -> tuple[list[tuple[str, int, int | None]], set[str]]:
-    """Stations that have connected at least once, and those with "No network" active."""
-    rows = [
-        (s.charge_box_id, s.id, s.site_id)
-        for s in Station.select(Station.charge_box_id, Station.id, Station.site).where(
-            Station.first_connected_at.is_null(False)
-        )
-    ]
-    alarmed = {a.charge_box_id for a in active_alarms() if a.kind == NO_NETWORK}
-    return rows, alarmed
 
 
 class Supervisor:
@@ -57,7 +45,7 @@ class Supervisor:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         gateway = self._gateway
-        rows, alarmed = await gateway.store.read(_known_stations)
+        rows, alarmed = await gateway.store.read(known_stations, NO_NETWORK)
         self._started = trio.current_time()
         for charge_box_id, station_id, site_id in rows:
             gateway.registry.state_for(charge_box_id, station_id, site_id)
