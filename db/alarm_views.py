@@ -13,8 +13,6 @@ import peewee as pw
 from db.models import Alarm, Event, Station
 
 __all__ = [
-    "ALARM_COLUMNS",
-    "EVENT_COLUMNS",
     "LogFilter",
     "alarm_counts",
     "iter_alarms",
@@ -22,30 +20,6 @@ __all__ = [
     "list_alarms",
     "list_events",
 ]
-
-#: (key, label) of the exported/listed columns; times are naive UTC (the portal labels
-#: and shows them in its display zone).
-ALARM_COLUMNS = (
-    ("raised_at", "Raised"),
-    ("cleared_at", "Cleared"),
-    ("kind", "Alarm"),
-    ("charge_box_id", "Station"),
-    ("connector_id", "Outlet"),
-    ("site", "Site"),
-    ("message", "Message"),
-    ("count", "Count"),
-    ("acknowledged_at", "Acknowledged"),
-    ("acknowledged_by", "Acknowledged by"),
-    ("ack_comment", "Comment"),
-)
-EVENT_COLUMNS = (
-    ("time", "Time"),
-    ("severity", "Severity"),
-    ("kind", "Event"),
-    ("charge_box_id", "Station"),
-    ("site", "Site"),
-    ("message", "Message"),
-)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ from werkzeug.exceptions import NotFound
 
 from db.alarm_actions import acknowledge_alarm, clear_by_hand
 from db.alarm_views import (
-    ALARM_COLUMNS,
-    EVENT_COLUMNS,
     LogFilter,
     iter_alarms,
     iter_events,
@@ -32,6 +30,31 @@ __all__ = ["bp", "menu"]
 
 bp = guard(Blueprint("alarms", __name__, url_prefix="/alarms"), STAFF_ROLES)
 menu = MenuEntry("Alarms", "alarms.index", STAFF_ROLES, order=50, icon="⚠")
+
+#: (key, label) of the exported/listed columns; times are naive UTC (shown in the
+#: viewer's display zone).
+ALARM_COLUMNS = (
+    ("raised_at", "Raised"),
+    ("cleared_at", "Cleared"),
+    ("kind", "Alarm"),
+    ("charge_box_id", "Station"),
+    ("connector_id", "Outlet"),
+    ("site", "Site"),
+    ("message", "Message"),
+    ("count", "Count"),
+    ("acknowledged_at", "Acknowledged"),
+    ("acknowledged_by", "Acknowledged by"),
+    ("ack_comment", "Comment"),
+)
+EVENT_COLUMNS = (
+    ("time", "Time"),
+    ("severity", "Severity"),
+    ("kind", "Event"),
+    ("charge_box_id", "Station"),
+    ("site", "Site"),
+    ("message", "Message"),
+)
+
 
 PAGE_SIZE = 50
 VIEWS = {
