@@ -27,7 +27,7 @@ from benchmarks.harness import (
     snapshot_code,
 )
 from benchmarks.phases import BenchConfig, run_hold, run_sustain
-from benchmarks.report import render
+from benchmarks.report import carry_over, render
 
 MAX_STATIONS = 10_000
 
@@ -139,13 +139,19 @@ def sessions_bench(quick: bool) -> str | None:
     return done.stdout.strip()
 
 
+def _write_report(path: Path, report: str) -> None:
+    """Write the report, keeping the other benchmark scripts' sections of the old one."""
+    previous = path.read_text() if path.exists() else ""
+    path.write_text(carry_over(previous, report))
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     if args.render_from:
         saved: dict[str, Any] = json.loads(args.render_from.read_text())
         if args.notes:
             saved["analysis"] = args.notes.read_text().strip()
-        args.output.write_text(render(saved))
+        _write_report(args.output, render(saved))
         print(f"[bench] wrote {args.output} from {args.render_from}", file=sys.stderr)
         return saved
     cfg = build_config(args)
@@ -200,8 +206,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["elapsed_s"] = time.monotonic() - started
     if args.notes:
         results["analysis"] = args.notes.read_text().strip()
-    report = render(results)
-    args.output.write_text(report)
+    _write_report(args.output, render(results))
     (cfg.workdir / "results.json").write_text(json.dumps(results, indent=1))
     print(json.dumps(results))
     print(f"[bench] wrote {args.output}", file=sys.stderr)

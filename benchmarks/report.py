@@ -226,6 +226,45 @@ def _relative(path: str) -> str:
     return str(Path(*parts[parts.index("var") :])) if "var" in parts else str(path)
 
 
+def carry_over(previous: str, report: str) -> str:
+    """``report`` plus the sections of ``previous`` written by the other benchmark scripts.
+
+    ``poison_bench``, ``badges_bench`` and the like write their own section (its heading
+    names the script); a full run of ``python -m benchmarks`` does not re-measure them, so
+    they are kept, placed before the analysis (or the closing line), not silently dropped.
+    """
+    have = {line.strip() for line in report.splitlines() if line.startswith("## ")}
+    kept: list[str] = []
+    current: list[str] | None = None
+    for line in previous.splitlines():
+        if line.startswith("## ") or line.startswith("Raw figures:"):
+            if current:
+                kept.extend(current)
+            heading = line.strip()
+            keep = line.startswith("## ") and "(`benchmarks/" in line and heading not in have
+            current = [line] if keep else None
+        elif current is not None:
+            current.append(line)
+    if current:
+        kept.extend(current)
+    if not kept:
+        return report
+    while kept and not kept[-1].strip():
+        kept.pop()
+    lines = report.splitlines()
+    at = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if line.strip() in ("## Analysis", "## Notes") or line.startswith("Raw figures:")
+        ),
+        len(lines),
+    )
+    return "\n".join([*lines[:at], *kept, "", *lines[at:]]) + (
+        "\n" if report.endswith("\n") else ""
+    )
+
+
 def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     cfg = results["config"]
