@@ -8,6 +8,7 @@ from typing import Any
 
 import peewee as pw
 
+from db.api_tokens import revoke_tokens_of
 from db.errors import Conflict, DomainError, Invalid
 from db.id_tag_text import ID_TAG_RULE, MAX_ID_TAG, id_tag_ok
 from db.models import ROLES, ChargingSession, IdTag, Site, User, utcnow
@@ -423,6 +424,7 @@ def delete_user(user_id: int) -> bool:
         .execute()
     )
     IdTag.delete().where(IdTag.user == user_id).execute()
+    revoke_tokens_of(user_id)  # the API tokens he made go with his account
     user.delete_instance()
     return True
 

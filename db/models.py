@@ -205,6 +205,7 @@ class ApiToken(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     last_used_at = pw.DateTimeField(null=True)
     revoked = pw.BooleanField(default=False)
+    expires_at = pw.DateTimeField(null=True)  # None: never (m0008)
 
 
 # --- charging sessions (SPEC §6) --------------------------------------------

@@ -328,16 +328,25 @@ async def tokens() -> Any:
 async def token_create() -> Any:
     form = await request.form
     site = form.get("site_id", "")
+    expires = (form.get("expires_at") or "").strip()
+    try:
+        expires_at = parse_local(expires) if expires else None
+    except ValueError:
+        return await _tokens_page({"expires_at": "Enter a date and time, or leave it empty."}, 400)
     try:
         _, secret = await get_store().write(
-            create_token,
-            form.get("name", ""),
-            form.get("role", ""),
-            int(site) if site.isdigit() else None,
-            _me().user_id,
+            partial(
+                create_token,
+                form.get("name", ""),
+                form.get("role", ""),
+                int(site) if site.isdigit() and len(site) < 19 else None,
+                _me().user_id,
+                expires_at,
+            )
         )
     except ValueError as exc:
-        return await _tokens_page({"name": str(exc)}, 400)
+        field = "expires_at" if "expiry" in str(exc) else "name"
+        return await _tokens_page({field: str(exc)}, 400)
     return await _tokens_page({}, 201, secret=secret)
 
 

@@ -32,6 +32,7 @@ API_MODULES = [
     "portal.api.sessions",
     "portal.api.configuration",
     "portal.api.schedules",
+    "portal.api.tokens",
 ]
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -70,6 +70,13 @@ _TAG: dict[str, Any] = {
 }
 #: Request bodies by endpoint (the rest take a free-form object).
 BODIES: dict[str, dict[str, Any]] = {
+    "api.tokens.token_create": _obj(
+        ("name", "role"),
+        name=_S,
+        role={"type": "string", "enum": ["admin", "site-admin", "support"]},
+        siteId=_I,
+        expiresAt={**_TIME, "description": "optional; absent or null: never expires"},
+    ),
     "api.stations.station_create": _obj(
         ("chargeBoxId",),
         chargeBoxId=_S,

@@ -54,3 +54,41 @@ def test_revoking_an_unknown_token_says_so(capsys: pytest.CaptureFixture[str], d
     assert run(capsys, db_url, "init-db")[0] == 0
     status, _, err = run(capsys, db_url, "token", "revoke", "99")
     assert (status, err.strip()) == (2, "chargeportal: error: no token 99")
+
+
+def test_a_token_added_with_an_expiry_lists_it_and_refuses_a_past_one(
+    capsys: pytest.CaptureFixture[str], db_url: str
+) -> None:
+    assert run(capsys, db_url, "init-db")[0] == 0
+    added = run(
+        capsys,
+        db_url,
+        "token",
+        "add",
+        "--name",
+        "ci",
+        "--role",
+        "support",
+        "--expires",
+        "2099-01-31T12:00Z",
+    )
+    assert added[0] == 0
+    row = run(capsys, db_url, "token", "list")[1].splitlines()[1]
+    assert "2099-01-31 12:00:00" in row
+    assert row.endswith("live")
+    status, _, err = run(
+        capsys,
+        db_url,
+        "token",
+        "add",
+        "--name",
+        "old",
+        "--role",
+        "support",
+        "--expires",
+        "2001-01-01T00:00",
+    )
+    assert (status, err.strip()) == (
+        2,
+        "chargeportal: error: a token's expiry must lie in the future",
+    )

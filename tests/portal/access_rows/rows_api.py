@@ -16,6 +16,12 @@ CONFIGURE = expect(401, 403, 400, 404, 400, 400)
 BUILD = expect(401, 403, 403, 404, 400, 400)
 
 
+def _api_token(world: Any) -> dict[str, Any]:
+    from db.api_tokens import create_token
+
+    return {"api_token": create_token("rig", "support", None, None)[0]}
+
+
 def _station(world: Any) -> dict[str, Any]:
     n = Station.select().count()
     station = Station.create(charge_box_id=f"TMP-{n}", site=world.solna)
@@ -128,6 +134,13 @@ ROWS = {
             body={},
             note="nothing runs there: 409",
         )
+    ],
+    # API tokens: administrators only
+    ("GET", "/api/v1/tokens"): [Case("/api/v1/tokens", expect(401, 403, 403, 403, 403, 200))],
+    ("POST", "/api/v1/tokens"): [Case("/api/v1/tokens", ADMIN_WRITE, body={"name": ""})],
+    ("DELETE", "/api/v1/tokens/<int:token_id>"): [
+        Case("/api/v1/tokens/{api_token}", expect(401, 403, 403, 403, 403, 204), setup=_api_token),
+        Case("/api/v1/tokens/999", expect(401, 403, 403, 403, 403, 404)),
     ],
     # users and id tags
     ("GET", "/api/v1/users"): [Case("/api/v1/users", expect(401, 403, 403, 200, 200, 200))],
