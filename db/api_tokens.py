@@ -11,6 +11,7 @@ from typing import Any
 
 from peewee import JOIN
 
+from db.errors import Invalid
 from db.models import ApiToken, Site, User, utcnow
 from db.timezones import iso_utc
 
@@ -118,19 +119,20 @@ def create_token(
     expires_at: dt.datetime | None = None,
 ) -> tuple[int, str]:
     """A new token: (id, the secret — shown once, never stored in clear). ``expires_at``
-    (naive UTC, None = never) must lie in the future."""
+    (naive UTC, None = never) must lie in the future. Refusals: ``Invalid`` (a
+    ValueError) naming the field."""
     name = (name or "").strip()
     if not name:
-        raise ValueError("a token needs a name")
+        raise Invalid("a token needs a name", field="name")
     if role not in TOKEN_ROLES:
-        raise ValueError(f"a token's role is one of {', '.join(TOKEN_ROLES)}")
+        raise Invalid(f"a token's role is one of {', '.join(TOKEN_ROLES)}", field="role")
     if role == "site-admin":
         if not site_id or Site.get_or_none(Site.id == site_id) is None:
-            raise ValueError("a site administrator token needs an existing site")
+            raise Invalid("a site administrator token needs an existing site", field="site_id")
     else:
         site_id = None
     if expires_at is not None and expires_at <= utcnow():
-        raise ValueError("a token's expiry must lie in the future")
+        raise Invalid("a token's expiry must lie in the future", field="expires_at")
     secret = _PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.create(
         name=name[:128],

@@ -24,6 +24,7 @@ from db.accounts import (
     visitors_since,
 )
 from db.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
+from db.errors import Invalid
 from db.id_tags import (
     TAG_STATUSES,
     create_id_tag,
@@ -344,9 +345,9 @@ async def token_create() -> Any:
                 expires_at,
             )
         )
-    except ValueError as exc:
-        field = "expires_at" if "expiry" in str(exc) else "name"
-        return await _tokens_page({field: str(exc)}, 400)
+    except Invalid as exc:
+        field = exc.field if exc.field in ("expires_at", "name") else "name"
+        return await _tokens_page({field: exc.message}, 400)
     return await _tokens_page({}, 201, secret=secret)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from quart import Blueprint
 
 from db.api_tokens import create_token, get_token, list_tokens, revoke_token
+from db.errors import Invalid
 from portal.access import ALL_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body
 from portal.context import get_store
@@ -64,8 +65,9 @@ async def token_create() -> Any:
                 _expiry(body),
             )
         )
-    except ValueError as exc:
-        raise ApiError(400, "invalid", str(exc)) from None
+    except Invalid as exc:
+        field = {"expires_at": "expiresAt", "site_id": "siteId"}.get(exc.field or "", exc.field)
+        raise ApiError(400, "invalid", exc.message, field=field) from None
     row = await get_store().read(get_token, token_id)
     assert row is not None
     return {**row.public(), "token": secret}, 201
