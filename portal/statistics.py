@@ -269,12 +269,16 @@ async def export_start() -> Any:
     columns = _columns() if "columns" in request.args else list(EXPORT_COLUMNS)
     run = partial(jobs.run, zone=display_zone())
     current_app.nursery.start_soon(run, job, get_store(), flt, _viewer(), _node(), columns)  # type: ignore[attr-defined]
-    body = job.as_dict() | {
+    return jsonify(_job_body(job)), 202
+
+
+def _job_body(job: Any) -> dict[str, Any]:
+    """An export job as JSON, with its links: every answer about a job is the same shape."""
+    return job.as_dict() | {
         "progress_url": url_for("statistics.export_progress", job_id=job.id),
         "download_url": url_for("statistics.export_download", job_id=job.id),
         "cancel_url": url_for("statistics.export_cancel", job_id=job.id),
     }
-    return jsonify(body), 202
 
 
 @bp.get("/exports/<job_id>")
@@ -282,7 +286,7 @@ async def export_progress(job_id: str) -> Any:
     job = export_jobs().get(job_id, _owner())
     if job is None:
         raise not_found("no such export")
-    return jsonify(job.as_dict())
+    return jsonify(_job_body(job))
 
 
 @bp.get("/exports/<job_id>/download")

@@ -130,11 +130,10 @@ async def test_export_job_runs_with_progress_and_downloads_the_filtered_rows(
     started = await post(client, "/statistics/exports?format=xlsx&site=solna")
     assert started.status_code == 202
     job = await started.get_json()
-    progress_url = job["progress_url"]  # the progress answers carry the job, not its links
     with trio.fail_after(20):
         while job["state"] in ("counting", "running"):
             await trio.sleep(0.05)
-            job = await (await client.get(progress_url)).get_json()
+            job = await (await client.get(job["progress_url"])).get_json()
     assert job["state"] == "done"
     assert job["total"] == job["done"] == 1
     download = await client.get(f"/statistics/exports/{job['id']}/download")
@@ -144,6 +143,14 @@ async def test_export_job_runs_with_progress_and_downloads_the_filtered_rows(
     rows = list(book["Sessions"].iter_rows(values_only=True))
     assert len(rows) == 2
     assert "SOLNA-1" in rows[1]
+
+
+async def test_every_answer_about_an_export_carries_its_links(client: Any, world: World) -> None:
+    await login(client, "admin@example.com")
+    job = await (await post(client, "/statistics/exports?format=csv&site=solna")).get_json()
+    progress = await (await client.get(job["progress_url"])).get_json()
+    for link in ("progress_url", "download_url", "cancel_url"):
+        assert progress[link] == job[link]
 
 
 async def test_someone_elses_export_is_not_found(client: Any, world: World, app: Any) -> None:
