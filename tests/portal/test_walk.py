@@ -15,48 +15,14 @@ import trio
 
 from db import Store
 from db.demo_data import generate_sessions
-from db.models import IdTag, Site, User
-from db.provisioning import provision_station
-from db.seed import ensure_settings, seed_demo
-from db.settings import update_settings
 from gateway import Gateway
 from portal import serve_portal
 from simulator import SimulatedStation
 from tests.portal.browser import ARTIFACTS, BrowserThread, ensure_chromium
 from tests.portal.conftest import PASSWORD, password_hash, simulated_station, start_gateway
-from tests.portal.walk import RoleWalk, Walker, forbidden_answer
+from tests.portal.walk import LIVE, ROLES, RoleWalk, Walker, forbidden_answer, seed_demo_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ROLES = {
-    "admin": "admin@example.com",
-    "site-admin": "site-admin@example.com",
-    "support": "support@example.com",
-    "ev-user": "ev-user@example.com",
-}
-#: the demo stations that run as simulated stations: (charge box id, outlets)
-LIVE = (("CP-SOLNA-1", 1), ("CP-SOLNA-2", 2), ("CP-SOLNA-4", 4))
-
-
-def seed_demo_world(hashed: str) -> None:
-    """``init-db --demo``, a second site the site administrator must not see, a user of
-    every role and a few months of sessions."""
-    ensure_settings()
-    seed_demo()
-    update_settings({"map.tile_url": ""})  # an intranet install: no tile server to reach
-    provision_station("KISTA-1", site="Kista", outlets=1, name="Kista one")
-    solna = Site.get(Site.name == "Solna")
-    for role, email in ROLES.items():
-        user = User.create(
-            email=email,
-            role=role,
-            site=solna if role in ("site-admin", "ev-user") else None,
-            password_hash=hashed,
-            first_name=role.title(),
-            last_name="Walker",
-        )
-        if role == "ev-user":
-            IdTag.create(id_tag="1001", user=user)
 
 
 @pytest.fixture(name="chromium", scope="module")
@@ -161,6 +127,8 @@ async def test_every_role_walks_every_page_at_every_level_without_a_problem(
     assert levels["support"] == ["floor", "outlet", "site", "station", "system"]
     assert levels["site-admin"] == ["floor", "outlet", "site", "station"]
     assert levels["ev-user"] == ["system"]
+    for role, walked in walks.items():  # pages were opened at every level the role sees
+        assert {v.level for v in walked.visits} == set(walked.nodes), role
     pages = {role: len(w.visits) for role, w in walks.items()}
     assert pages["admin"] > pages["support"] > pages["ev-user"] >= 3, pages
     assert pages["site-admin"] > pages["ev-user"], pages

@@ -13,7 +13,51 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-__all__ = ["PageVisit", "RoleWalk", "Walker", "forbidden_answer"]
+from db.models import IdTag, Site, User
+from db.provisioning import provision_station
+from db.seed import ensure_settings, seed_demo
+from db.settings import update_settings
+
+__all__ = [
+    "LIVE",
+    "ROLES",
+    "PageVisit",
+    "RoleWalk",
+    "Walker",
+    "forbidden_answer",
+    "seed_demo_world",
+]
+
+ROLES = {
+    "admin": "admin@example.com",
+    "site-admin": "site-admin@example.com",
+    "support": "support@example.com",
+    "ev-user": "ev-user@example.com",
+}
+#: the demo stations that run as simulated stations: (charge box id, outlets)
+LIVE = (("CP-SOLNA-1", 1), ("CP-SOLNA-2", 2), ("CP-SOLNA-4", 4))
+
+
+def seed_demo_world(hashed: str) -> None:
+    """``init-db --demo``, a second site the site administrator must not see, a user of
+    every role (the sessions come from db.demo_data)."""
+    ensure_settings()
+    seed_demo()
+    update_settings({"map.tile_url": ""})  # an intranet install: no tile server to reach
+    provision_station("KISTA-1", site="Kista", outlets=1, name="Kista one")
+    solna = Site.get(Site.name == "Solna")
+    for role, email in ROLES.items():
+        user = User.create(
+            email=email,
+            role=role,
+            site=solna if role in ("site-admin", "ev-user") else None,
+            password_hash=hashed,
+            first_name=role.title(),
+            last_name="Walker",
+        )
+        if role == "ev-user":
+            IdTag.create(id_tag="1001", user=user)
+
 
 #: Longest a page may take to finish its own requests before the walk calls it stuck.
 SETTLE_TIMEOUT = 15.0
@@ -159,13 +203,11 @@ class Walker:
         self.last_activity = time.monotonic()
 
     def _failed(self, request: Any) -> None:
-        generation = self.inflight.pop(request, self.generation)
+        self.inflight.pop(request, None)
         self.last_activity = time.monotonic()
         text = request.failure or ""
-        if generation != self.generation and "ERR_ABORTED" in text:
-            return  # the previous page's requests, cut off by leaving it
-        if request.resource_type == "eventsource" and "ERR_ABORTED" in text:
-            return
+        if "ERR_ABORTED" in text:
+            return  # cancelled by the page (htmx replacing a panel) or by leaving it
         if self._own(request):
             self.problems.append(f"request failed: {request.method} {request.url} ({text})")
 
@@ -232,7 +274,36 @@ class Walker:
         return [str(h) for h in hrefs if h]
 
     def navigator_nodes(self) -> dict[str, str]:
-        """One node key per Navigator level this role sees (the first of each kind)."""
+        """One node key per Navigator level this role sees (the first of each kind);
+        closed levels of a big tree are opened as a user would, then forgotten again."""
+        nodes = self._scan_navigator()
+        opened = False
+        for _ in range(3):
+            if {"site", "floor", "station", "outlet"} <= set(nodes):
+                break
+            closed = [
+                details
+                for kind in ("site", "floor", "station")
+                for details in self.page.query_selector_all(
+                    f'[data-testid="navigator"] details[data-lazy="1"][data-key^="{kind}:"]'
+                )[:2]
+            ]
+            if not closed:
+                break
+            for details in closed:
+                details.evaluate("d => { d.open = true; }")
+            opened = True
+            self.page.wait_for_function(  # every opened level loaded (or failed to)
+                """() => !document.querySelector(
+                     '[data-testid="navigator"] details[open][data-lazy]')"""
+            )
+            self.settle()
+            nodes = self._scan_navigator()
+        if opened:  # back to no remembered state: the walk measures what a newcomer sees
+            self.page.evaluate("document.cookie = 'cp_nav=; path=/; max-age=0'")
+        return nodes
+
+    def _scan_navigator(self) -> dict[str, str]:
         found = self.page.eval_on_selector_all(
             '[data-testid="navigator"] a.nav-node[href]',
             """els => els.map(e => [
@@ -255,9 +326,10 @@ class Walker:
             result.nodes = {"system": "system"}
         seen: set[str] = set()
         frame_pages = self._links(".user-menu .dropdown-panel a, [data-bell] .dropdown-panel a")
+        menu = [_without_origin(u) for u in self._links("nav.sidebar .menu a")]
         for level, key in result.nodes.items():
-            self.page.goto(_with_node("/", key) if key != "system" else "/")
-            queue = [_without_origin(u) for u in self._links("nav.sidebar .menu a")]
+            # as the Navigator does: the same pages, scoped to the node (?node=key)
+            queue = [_with_node(u, key) for u in menu]
             if level == next(iter(result.nodes)):
                 queue += [_without_origin(u) for u in frame_pages]
             while queue:
