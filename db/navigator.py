@@ -136,15 +136,15 @@ def navigator_view(
 
     ``open_keys`` is the user's remembered state (``site:3``, ``floor:2``, ``station:7``);
     None when there is none: then a small tree is all open and a big one is closed.
-    The path to ``current`` is always open.
+    The path to ``current`` (its ancestors) is always open.
     """
     keys = set(open_keys or ())
-    if current is not None and current.kind != "system":
-        if current.site_id is not None:
+    if current is not None and current.kind != "system":  # its ancestors, not itself
+        if current.site_id is not None and current.kind != "site":
             keys.add(f"site:{current.site_id}")
-        if current.floor_id is not None:
+        if current.floor_id is not None and current.kind in ("station", "outlet"):
             keys.add(f"floor:{current.floor_id}")
-        if current.station_id is not None:
+        if current.station_id is not None and current.kind == "outlet":
             keys.add(f"station:{current.station_id}")
     everything = open_keys is None and station_count(site_id) <= SMALL_TREE
     sites = _sites(site_id)
@@ -158,17 +158,24 @@ def navigator_view(
         unassigned = _stations(Station.site.is_null())
         for station in unassigned:
             station.open = station.id in open_stations
-    return Navigator(sites, unassigned)
+    return Navigator(sites, unassigned, lazy=not everything)
 
 
 def navigator_children(
     key: str, site_id: int | None, open_keys: Collection[str]
-) -> NavSite | NavFloor | None:
-    """The site or floor ``key`` with its next level loaded (None when out of scope)."""
+) -> NavSite | NavFloor | NavStation | None:
+    """The site, floor or station ``key`` with its next level loaded (None when out of
+    scope)."""
     kind, _, raw = key.partition(":")
-    if not raw.isdigit() or kind not in ("site", "floor"):
+    if not raw.isdigit() or kind not in ("site", "floor", "station"):
         return None
     node_id = int(raw)
+    if kind == "station":
+        condition = Station.id == node_id
+        if site_id is not None:
+            condition &= Station.site == site_id
+        found = _stations(condition)
+        return found[0] if found else None
     open_stations = _ids(open_keys, "station")
     if kind == "site":
         sites = _sites(site_id, only=[node_id])

@@ -17,7 +17,7 @@ from db.dashboard_queries import occupancy_per_site, today_vs_last_week
 from db.news import latest_news
 from db.session_filters import SessionFilter
 from db.session_queries import page_sessions
-from db.topology import navigator_tree
+from db.topology import charge_box_ids_in_scope
 from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard, not_found
 from portal.context import get_gateway, get_store, scope_node, selected_node
 from portal.live import station_state
@@ -46,18 +46,10 @@ REFRESH = {
 async def _station_status() -> dict[str, Any]:
     principal = current_principal()
     assert principal is not None
-    node = selected_node()
-    tree = await get_store().read(navigator_tree, principal.site_scope)
+    cbids = await get_store().read(charge_box_ids_in_scope, selected_node(), principal.site_scope)
     gateway = get_gateway()
-    stations = tree.stations()
-    if node.kind == "site":
-        stations = [s for s in stations if s.site_id == node.id]
-    elif node.kind == "floor":
-        stations = [s for s in stations if s.floor_id == node.id]
-    elif node.kind in ("station", "outlet"):
-        stations = [s for s in stations if s.id == node.station_id]
-    colours = Counter(station_state(gateway, s.charge_box_id)["colour"] for s in stations)
-    return {"colours": colours, "station_count": len(stations)}
+    colours = Counter(station_state(gateway, cbid)["colour"] for cbid in cbids)
+    return {"colours": colours, "station_count": len(cbids)}
 
 
 async def panel_data(key: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from werkzeug.exceptions import BadRequest
 from db.accounts import get_user
 from db.navigator import navigator_view
 from db.news import delete_news, latest_news, publish_news
-from db.topology import SYSTEM, Navigator, NodeRef, navigator_tree
+from db.topology import SYSTEM, Navigator, NodeRef, charge_box_ids_in_scope
 from portal.access import ALL_ROLES, STAFF_ROLES, Principal, current_principal, guard, requires
 from portal.context import get_gateway, get_state, get_store
 from portal.live import sse_station_stream, station_state
@@ -62,6 +62,7 @@ async def frame_data(principal: Principal) -> dict[str, Any]:
     data["current"] = node.key
     if tree is not None:
         data["live"] = live_colours(tree)
+        data["lazy_outlets"] = tree.lazy
     return data
 
 
@@ -137,9 +138,9 @@ async def stations_state() -> Any:
     """The current colour of every station in scope (JSON): what the SSE stream updates."""
     principal = current_principal()
     assert principal is not None
-    tree = await get_store().read(navigator_tree, principal.site_scope)
+    cbids = await get_store().read(charge_box_ids_in_scope, SYSTEM, principal.site_scope)
     gateway = get_gateway()
-    return {s.charge_box_id: station_state(gateway, s.charge_box_id) for s in tree.stations()}
+    return {cbid: station_state(gateway, cbid) for cbid in cbids}
 
 
 @bp.get("/news")

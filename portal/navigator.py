@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from quart import Blueprint, render_template, request
 
 from db.navigator import SEARCH_LIMIT, navigator_children, navigator_search
-from db.topology import Navigator
+from db.topology import Navigator, NavStation
 from portal.access import STAFF_ROLES, current_principal, guard, not_found
 from portal.context import get_gateway, get_store
 from portal.live import station_state
@@ -76,7 +76,10 @@ async def children() -> Any:
     if branch is None:
         raise not_found(f"There is no node {key}.")
     node_url, current = _page_links()
-    stations = branch.stations + [s for f in getattr(branch, "floors", []) for s in f.stations]
+    if isinstance(branch, NavStation):
+        stations = [branch]
+    else:
+        stations = branch.stations + [s for f in getattr(branch, "floors", []) for s in f.stations]
     gateway = get_gateway()
     live = {s.charge_box_id: station_state(gateway, s.charge_box_id) for s in stations}
     return await render_template(
@@ -86,6 +89,7 @@ async def children() -> Any:
         live=live,
         current=current,
         node_url=node_url,
+        lazy_outlets=True,
     )
 
 
@@ -106,4 +110,5 @@ async def search() -> Any:
         live=live_colours(tree),
         current=current,
         node_url=node_url,
+        lazy_outlets=True,
     )

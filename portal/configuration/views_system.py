@@ -9,6 +9,7 @@ from quart import current_app, flash, request
 
 from db.config_errors import ConfigurationError, NotFoundError
 from db.errors import DomainError
+from db.navigator import SMALL_TREE
 from db.nodes import (
     create_floor,
     create_site,
@@ -95,6 +96,9 @@ async def _topology(node: NodeRef) -> dict[str, Any]:
     sites = await store.read(site_choices, site_id)
     return {
         "tree": tree,
+        # a whole fleet: the system level lists sites and floors, each site its stations
+        "compact": node.kind == "system" and len(live) > SMALL_TREE,
+        "station_total": len(live),
         "topology_live": live,  # not "live": that is the frame's Navigator colours
         "site_options": sites,
         "site_level": node.kind == "site",

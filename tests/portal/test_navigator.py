@@ -68,6 +68,10 @@ async def test_a_big_tree_shows_the_remembered_branches_and_the_path_to_the_node
     labels = [label for label in _labels(remembered) if label.startswith("Big")]
     assert labels[:3] == ["Big 1", "Big 2", "Big 3"]
     assert labels[-1] == f"Big {SMALL_TREE + 1}"
+    assert 'data-cbid="BIG-1" data-connector' not in remembered  # outlets load when opened
+    big1 = await store.read(lambda: Station.get(Station.charge_box_id == "BIG-1").id)
+    outlets = await client.get(f"/navigator/children?key=station:{big1}&page=/alarms/")
+    assert 'data-cbid="BIG-1" data-connector="1"' in await outlets.get_data(as_text=True)
 
 
 async def test_a_level_loads_with_links_to_the_page_being_shown(client: Any, world: World) -> None:
