@@ -57,3 +57,7 @@ bench *ARGS: _ensure
 notebooks: _ensure
     {{py}} -m pip install --quiet -e '.[dev,postgres,notebooks]'
     {{venv}}/bin/jupyter lab notebooks/
+
+# Benchmark (not a test): the browser walk of every role at 1,000 stations and 100,000 badges; writes its section of BENCHMARKS.md.
+bench-portal *ARGS: _ensure
+    {{py}} -m benchmarks.portal_walk {{ARGS}}

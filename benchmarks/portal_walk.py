@@ -7,7 +7,7 @@ portal, connects ``--live`` of the stations as simulated stations over real sock
 simulator's command line in its own process), then walks every menu page, tab and chart
 of every role at every Navigator level in Debian's Chromium (``tests/portal/walk.py``)
 and writes each page's load time into the "Portal pages at scale" section of
-BENCHMARKS.md (kept there when ``python -m benchmarks`` rewrites the rest).
+BENCHMARKS.md (carried over when ``python -m benchmarks`` rewrites the rest).
 A page's time runs from the navigation until the page's own requests have finished.
 """
 
@@ -31,8 +31,7 @@ from typing import Any
 import trio
 
 ROOT = Path(__file__).resolve().parents[1]
-START = "<!-- portal-walk:start -->"
-END = "<!-- portal-walk:end -->"
+HEADING = "## Portal pages at scale (`benchmarks/portal_walk.py`)"
 TARGET = 1.0  # seconds per page
 
 
@@ -153,8 +152,7 @@ def _section(args: argparse.Namespace, argv: list[str], result: dict[str, Any], 
     problems = [f"{v.role} {v.url}: {p}" for v in visits for p in v.problems]
     command = "python -m benchmarks.portal_walk " + shlex.join(argv)
     lines = [
-        START,
-        "## Portal pages at scale (browser walk)",
+        HEADING,
         "",
         f"- Command: `{command.strip()}` (started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"took {took:.0f} s)",
@@ -182,25 +180,30 @@ def _section(args: argparse.Namespace, argv: list[str], result: dict[str, Any], 
     if problems:
         lines += ["", "Problems the walk reported:", ""]
         lines += [f"- {p}" for p in problems[:50]]
-    lines += ["", END, ""]
+    lines += [""]
     return "\n".join(lines)
 
 
-def keep_section(old: str, new_report: str) -> str:
-    """``new_report`` with the portal-walk section of ``old`` kept at its end."""
-    if START not in old or END not in old:
-        return new_report
-    section = old[old.index(START) : old.index(END) + len(END)]
-    return new_report.rstrip("\n") + "\n\n" + section + "\n"
-
-
 def write_section(path: Path, section: str) -> None:
+    """Put ``section`` into the report at ``path``, replacing this script's last one
+    (``python -m benchmarks`` carries it over when it rewrites the rest: its heading
+    names the script)."""
     old = path.read_text() if path.exists() else ""
-    if START in old and END in old:
-        text = old[: old.index(START)] + section.rstrip("\n") + old[old.index(END) + len(END) :]
-    else:
-        text = old.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    lines = old.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == HEADING), None)
+    if start is None:
+        path.write_text(old.rstrip("\n") + "\n\n" + section)
+        return
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(lines))
+            if lines[i].startswith("## ") or lines[i].startswith("Raw figures:")
+        ),
+        len(lines),
+    )
+    kept = lines[:start] + section.rstrip("\n").splitlines() + [""] + lines[end:]
+    path.write_text("\n".join(kept).rstrip("\n") + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:
