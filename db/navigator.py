@@ -139,12 +139,14 @@ def navigator_view(
     The path to ``current`` (its ancestors) is always open.
     """
     keys = set(open_keys or ())
-    if current is not None and current.kind != "system":  # its ancestors, not itself
+    if current is not None and current.kind != "system":
+        # its ancestors (a selected site or floor stays as it was: it may hold hundreds of
+        # stations), and a selected station shows its outlets
         if current.site_id is not None and current.kind != "site":
             keys.add(f"site:{current.site_id}")
         if current.floor_id is not None and current.kind in ("station", "outlet"):
             keys.add(f"floor:{current.floor_id}")
-        if current.station_id is not None and current.kind == "outlet":
+        if current.station_id is not None:
             keys.add(f"station:{current.station_id}")
     everything = open_keys is None and station_count(site_id) <= SMALL_TREE
     sites = _sites(site_id)

@@ -9,8 +9,9 @@ ROWS = {
         Case("/navigator/children?key=site:{solna}", expect(302, 403, 200, 404, 200, 200)),
         Case("/navigator/children?key=floor:{solna_floor}", expect(302, 403, 200, 404, 200, 200)),
         Case(
-            "/navigator/children?key=station:{solna_station}", expect(302, 403, 404, 404, 404, 404)
+            "/navigator/children?key=station:{solna_station}", expect(302, 403, 200, 404, 200, 200)
         ),
+        Case("/navigator/children?key=outlet:{solna_outlet}", expect(302, 403, 404, 404, 404, 404)),
     ],
     ("GET", "/navigator/search"): [
         Case("/navigator/search?q=solna", expect(302, 403, 200, 200, 200, 200)),
