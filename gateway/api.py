@@ -9,13 +9,16 @@ another node. Commands are objects (``gateway.commands``); errors are
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
 from gateway.commands import Command, CommandResult
 from gateway.events import LiveEvent
 from gateway.snapshot import StationSnapshot
+
+if TYPE_CHECKING:
+    from gateway.ocpp15.endpoint import SoapAnswer
 
 __all__ = ["EventSource", "GatewayAPI"]
 
@@ -49,6 +52,12 @@ class GatewayAPI(Protocol):
 
     def check_payload(self, action: str, payload: dict[str, Any]) -> None:
         """Refuse a wire payload its action's schema rejects (PayloadValidationError)."""
+        ...
+
+    async def handle_soap15(
+        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str
+    ) -> SoapAnswer:
+        """Answer one HTTP POST to the OCPP 1.5 endpoint (the portal only carries bytes)."""
         ...
 
     def is_online(self, charge_box_id: str) -> bool: ...

@@ -32,6 +32,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import StationOfflineError, UnknownStationError
 from gateway.events import EventBus
 from gateway.importer import ConfigImporter
+from gateway.ocpp15.endpoint import CentralSystem15, SoapAnswer
 from gateway.ocpp16.schemas import SchemaSet, schemas
 from gateway.oplog import oplog
 from gateway.refusals import RefusalLog
@@ -83,6 +84,7 @@ class Gateway:
             max_ids=self.config.refused_ids_remembered,
         )
         self._handler = ConnectionHandler(self)
+        self.soap15 = CentralSystem15(self)  # OCPP 1.5: served over the portal's HTTP
         self._commands = 0
         self._command_errors = 0
         self.port: int | None = None
@@ -123,6 +125,7 @@ class Gateway:
             await nursery.start(self.importer.run)
             await nursery.start(self.supervisor.run)
             await nursery.start(self.refusals.run)
+            await nursery.start(self.soap15.run)
             config = self.config
             self.admission = Admission(
                 max_pending=config.max_pending_handshakes,
@@ -226,6 +229,12 @@ class Gateway:
             )
             return Outcome("The station answered, but its answer could not be recorded.", False)
         return outcome
+
+    async def handle_soap15(
+        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str
+    ) -> SoapAnswer:
+        """Answer one HTTP POST to ``/Ocpp/CentralSystemService15`` (OCPP 1.5 SOAP)."""
+        return await self.soap15.handle(body, headers, remote)
 
     def is_online(self, charge_box_id: str) -> bool:
         return self.registry.actor(charge_box_id) is not None

@@ -95,6 +95,7 @@ BLUEPRINT_MODULES: list[str] = [
     "portal.schedule",
     "portal.statistics",
     "portal.diagrams",
+    "portal.soap15",
 ]
 
 DEFAULT_CONFIG: dict[str, Any] = {

@@ -1,0 +1,216 @@
+"""``/Ocpp/CentralSystemService15``: checks a SOAP request, then runs it through the same
+station logic as OCPP 1.6 (converted at the edge) and answers, or answers a SOAP Fault."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import trio
+from lxml import etree
+
+from db.failures import is_storage_failure
+from db.passwords import verify_password
+from gateway.call_context import CallContext
+from gateway.logic import HANDLERS
+from gateway.ocpp15.convert import answer_to_15, request_to_16
+from gateway.ocpp15.schema import CS_NS, SchemaError, validate_body
+from gateway.ocpp15.service import ELEMENT_TO_OPERATION, call_wsgi, wsgi_app
+from gateway.ocpp15.soap import EnvelopeError, add_answer_headers, fault, parse_envelope
+from gateway.ocpp15.station import SoapStation
+from gateway.ocpp16.framing import OcppError
+from gateway.ocpp16.limits import check_payload
+from gateway.oplog import oplog
+from gateway.server import parse_basic_auth
+
+if TYPE_CHECKING:
+    from gateway.central import Gateway
+
+__all__ = ["PATH", "CentralSystem15", "SoapAnswer"]
+
+log = logging.getLogger(__name__)
+
+PATH = "/Ocpp/CentralSystemService15"
+
+
+@dataclass(frozen=True, slots=True)
+class SoapAnswer:
+    """What to send back over HTTP."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/soap+xml; charset=utf-8"
+
+
+class _RefusedError(Exception):
+    def __init__(self, status: int, subcode: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.subcode, self.reason = status, subcode, reason
+
+
+class CentralSystem15:
+    """The OCPP 1.5 SOAP side of a gateway (one per gateway; HTTP is the caller's job)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+        self._app = wsgi_app()
+        self._stations: dict[str, SoapStation] = {}
+        self._verified: set[tuple[bytes, bytes]] = set()
+        self._limiter = trio.CapacityLimiter(4)  # spyne threads at a time
+        self.nursery: trio.Nursery | None = None  # tasks the logic starts (idle watches)
+        self.requests = 0
+        self.faults = 0
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Hold the nursery for work the station logic starts beside a request."""
+        async with trio.open_nursery() as nursery:
+            self.nursery = nursery
+            task_status.started()
+            await trio.sleep_forever()
+
+    async def handle(
+        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str
+    ) -> SoapAnswer:
+        """Answer one HTTP POST to :data:`PATH` (never raises)."""
+        self.requests += 1
+        relates_to = ""
+        try:
+            if len(body) > self._gateway.config.max_message_size:
+                limit = self._gateway.config.max_message_size
+                raise _RefusedError(413, "FormationViolation", f"the request is over {limit} bytes")
+            try:
+                envelope = parse_envelope(body)
+            except EnvelopeError as exc:
+                raise _RefusedError(400, "FormationViolation", str(exc)) from None
+            relates_to = envelope.message_id
+            name = etree.QName(envelope.body)
+            operation = (
+                ELEMENT_TO_OPERATION.get(name.localname) if name.namespace == CS_NS else None
+            )
+            if operation is None:
+                raise _RefusedError(400, "NotSupported", f"unknown operation {name.localname!r}")
+            try:
+                validate_body(envelope.body)
+            except SchemaError as exc:
+                raise _RefusedError(400, "FormationViolation", f"{operation}: {exc}") from None
+            station = await self._station(envelope.charge_box_id, headers, remote)
+            station.heard(remote, envelope.reply_from)
+            return await self._answer(station, operation, body, envelope.message_id)
+        except _RefusedError as refused:
+            self.faults += 1
+            code = "Sender" if refused.status < 500 else "Receiver"
+            return SoapAnswer(
+                refused.status, fault(code, refused.subcode, refused.reason, relates_to=relates_to)
+            )
+        except Exception:
+            self.faults += 1
+            log.exception("OCPP 1.5 request failed")
+            reason = "the request could not be processed"
+            return SoapAnswer(
+                500, fault("Receiver", "InternalError", reason, relates_to=relates_to)
+            )
+
+    async def _station(
+        self, charge_box_id: str, headers: list[tuple[bytes, bytes]], remote: str
+    ) -> SoapStation:
+        gateway = self._gateway
+        if not charge_box_id or len(charge_box_id) > 64 or not charge_box_id.isprintable():
+            raise _RefusedError(
+                400, "IdentityMismatch", "chargeBoxIdentity header missing or invalid"
+            )
+        record = await gateway.station_lookup.submit(charge_box_id)
+        if record is None:
+            oplog(charge_box_id, "soap.refused", why="not registered", peer=remote)
+            gateway.refusals.not_registered(charge_box_id, remote)
+            raise _RefusedError(404, "IdentityMismatch", "Not registered")
+        if record.password_hash and not await self._password_ok(
+            record.password_hash, charge_box_id, headers
+        ):
+            oplog(charge_box_id, "soap.refused", why="auth", peer=remote)
+            raise _RefusedError(401, "SecurityError", "Unauthorized: HTTP Basic password required")
+        station = self._stations.get(charge_box_id)
+        if station is None or station.state.station_id != record.id:
+            state = gateway.registry.state_for(charge_box_id, record.id, record.site_id)
+            if state.heartbeat_interval is None:
+                state.heartbeat_interval = record.heartbeat_interval
+            state.outlets = record.outlets
+            station = SoapStation(gateway, state, self.nursery, on_end=self._ended)
+            self._stations[charge_box_id] = station
+        if gateway.registry.actor(charge_box_id) is None:
+            gateway.registry.register(station)  # type: ignore[arg-type]
+            station.publish("station.online", {"remote": remote, "protocol": "1.5"})
+        return station
+
+    def _ended(self, station: SoapStation, reason: str) -> None:
+        if self._gateway.registry.unregister(station):  # type: ignore[arg-type]
+            station.publish("station.offline", {"crashed": False, "reason": reason})
+
+    async def _password_ok(
+        self, password_hash: str, charge_box_id: str, headers: list[tuple[bytes, bytes]]
+    ) -> bool:
+        credentials = parse_basic_auth(headers)
+        if credentials is None or credentials[0] != charge_box_id:
+            return False
+        key = (password_hash.encode(), hashlib.sha256(credentials[1].encode()).digest())
+        if key in self._verified:
+            return True
+        ok = await trio.to_thread.run_sync(verify_password, password_hash, credentials[1])
+        if ok:
+            self._verified.add(key)
+        return bool(ok)
+
+    async def _answer(
+        self, station: SoapStation, operation: str, body: bytes, message_id: str
+    ) -> SoapAnswer:
+        token = trio.lowlevel.current_trio_token()
+        failure: list[_RefusedError] = []
+        raw = body.decode("utf-8", "replace")
+        unique_id = (message_id or f"urn:uuid:{uuid.uuid4()}")[-64:]
+
+        def answer(name: str, payload: dict[str, Any]) -> dict[str, Any]:
+            try:
+                return trio.from_thread.run(
+                    self._dispatch, station, name, payload, raw, unique_id, trio_token=token
+                )
+            except _RefusedError as refused:
+                failure.append(refused)
+                raise
+
+        status, out = await trio.to_thread.run_sync(
+            call_wsgi, self._app, body, answer, limiter=self._limiter
+        )
+        if failure:
+            raise failure[0]
+        if status != 200:
+            raise _RefusedError(500, "InternalError", f"{operation} could not be answered")
+        return SoapAnswer(200, add_answer_headers(out, f"/{operation}Response", message_id))
+
+    async def _dispatch(
+        self,
+        station: SoapStation,
+        operation: str,
+        payload: dict[str, Any],
+        raw: str,
+        unique_id: str,
+    ) -> dict[str, Any]:
+        """The 1.6 handler of ``operation`` on the converted request; its answer in 1.5."""
+        request = request_to_16(operation, payload)
+        try:
+            check_payload(request)
+            reply = await HANDLERS[operation](CallContext(station, unique_id, raw), request)  # type: ignore[arg-type]
+        except OcppError as exc:
+            raise _RefusedError(400, exc.code, f"{operation}: {exc.description}") from None
+        except Exception as exc:
+            if is_storage_failure(exc):
+                self._gateway.storage_failures.report("storing a station message failed", exc)
+                raise _RefusedError(
+                    500, "InternalError", f"{operation} could not be stored"
+                ) from None
+            log.exception("%s: %s failed", station.charge_box_id, operation)
+            raise _RefusedError(
+                500, "InternalError", f"{operation} could not be processed"
+            ) from None
+        return answer_to_15(operation, reply)

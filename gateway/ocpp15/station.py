@@ -1,0 +1,103 @@
+"""An OCPP 1.5 station as the gateway sees it: no socket, online while heard from."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import trio
+
+from db.models import utcnow
+from db.ocpp_transactions import MeterIn, MeterResult
+from gateway.batching import BatchingStore, WriteBatcher
+from gateway.config import GatewayConfig
+from gateway.errors import UnsupportedProtocolError
+from gateway.events import EventBus, LiveEvent
+from gateway.state import StationState
+
+__all__ = ["SoapHub", "SoapStation"]
+
+log = logging.getLogger(__name__)
+
+
+class SoapHub(Protocol):
+    """What a 1.5 station needs from the gateway."""
+
+    station_store: BatchingStore
+    events: EventBus
+    config: GatewayConfig
+    meter_writer: WriteBatcher[MeterIn, MeterResult]
+
+
+class SoapStation:
+    """The run-time owner of a 1.5 station's state between its SOAP requests.
+
+    It stands where a 1.6 station's actor stands (the registry, ``CallContext``): the
+    station logic sees the same context. "Online" means heard from recently; the
+    supervisor ends it (``end``) when the station falls silent.
+    """
+
+    protocol = "1.5"
+
+    def __init__(
+        self,
+        hub: SoapHub,
+        state: StationState,
+        nursery: trio.Nursery | None,
+        *,
+        on_end: Callable[[SoapStation, str], None],
+    ) -> None:
+        self._hub = hub
+        self._nursery = nursery
+        self._on_end = on_end
+        self.state = state
+        self.charge_box_id = state.charge_box_id
+        self.store = hub.station_store
+        self.meter_writer = hub.meter_writer
+        self.config = hub.config
+        self.config_imported = True  # no GetConfiguration import over SOAP (yet)
+        self.endpoint = ""  # the station's own ChargePointService (wsa:From)
+        self.ended = ""
+
+    def heard(self, remote: str, endpoint: str) -> None:
+        """A request arrived: the station is online and seen now."""
+        state = self.state
+        now = utcnow()
+        if not state.online:
+            state.connected_at = now
+        state.online = True
+        state.remote = remote
+        state.last_seen = now
+        state.last_seen_mono = trio.current_time()
+        state.offline_since_mono = None
+        if endpoint:
+            self.endpoint = endpoint
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        self._hub.events.publish(
+            LiveEvent(kind, self.charge_box_id, data, utcnow(), self.state.site_id)
+        )
+
+    def import_configuration_soon(self) -> None:
+        """Not over SOAP yet: a 1.5 station's keys are not imported."""
+
+    def start_soon(self, task: Callable[[], Awaitable[None]]) -> None:
+        if self._nursery is not None:
+            self._nursery.start_soon(task)
+
+    async def call(
+        self, action: str, payload: dict[str, Any], deadline: float | None = None
+    ) -> dict[str, Any]:
+        raise UnsupportedProtocolError(
+            f"{self.charge_box_id} speaks OCPP 1.5: commands over SOAP are not available yet"
+        )
+
+    def end(self, reason: str = "") -> None:
+        """Silent for too long: offline until heard from again."""
+        self.ended = reason
+        state = self.state
+        state.online = False
+        state.disconnected_at = utcnow()
+        state.offline_since_mono = trio.current_time()
+        self._on_end(self, reason)

@@ -1,0 +1,84 @@
+"""A running gateway + portal (the 1.5 endpoint's HTTP), raw SOAP requests, and checks of
+every envelope against the official OCPP 1.5 WSDL schemas."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import trio
+from lxml import etree
+
+from db import Store
+from gateway import Gateway
+from gateway.ocpp15.schema import validate_body
+from gateway.ocpp15.soap import SOAP12_NS, WSA_NS
+from portal import create_app, serve_portal
+from tests.gateway.conftest import TEST_CONFIG
+
+CS = "urn://Ocpp/Cs/2012/06/"
+WSDL = "gateway/ocpp15/wsdl/ocpp_centralsystemservice_1.5_final.wsdl"
+
+
+@dataclass
+class Rig:
+    gateway: Gateway
+    url: str
+
+
+@asynccontextmanager
+async def running(store: Store) -> AsyncIterator[Rig]:
+    gateway = Gateway(store, config=TEST_CONFIG)
+    app = create_app(store, gateway, config={"SECRET_KEY": "x", "FTP_PORT": -1})
+    async with trio.open_nursery() as nursery:
+        await nursery.start(gateway.serve, "127.0.0.1", 0)
+        port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
+        yield Rig(gateway, f"http://127.0.0.1:{port}/Ocpp/CentralSystemService15")
+        nursery.cancel_scope.cancel()
+
+
+def envelope(
+    body: str, charge_box_id: str | None = "CP15", message_id: str = "urn:uuid:1"
+) -> bytes:
+    header = (
+        f"<cs:chargeBoxIdentity>{charge_box_id}</cs:chargeBoxIdentity>" if charge_box_id else ""
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{SOAP12_NS}" '
+        f'xmlns:a="{WSA_NS}" xmlns:cs="{CS}"><s:Header>{header}'
+        f"<a:MessageID>{message_id}</a:MessageID><a:Action>/X</a:Action>"
+        f"<a:From><a:Address>http://127.0.0.1:1/cp</a:Address></a:From>"
+        f"</s:Header><s:Body>{body}</s:Body></s:Envelope>"
+    ).encode()
+
+
+async def post(url: str, data: bytes, auth: tuple[str, str] | None = None) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        return await client.post(
+            url,
+            content=data,
+            headers={"Content-Type": "application/soap+xml; charset=utf-8"},
+            auth=auth,
+        )
+
+
+def body_of(data: bytes) -> etree._Element:
+    """The one element in the Body of a SOAP 1.2 envelope."""
+    root = etree.fromstring(data)
+    (child,) = root.find(f"{{{SOAP12_NS}}}Body")
+    return child
+
+
+def fault_reason(data: bytes) -> str:
+    element = body_of(data)
+    assert element.tag == f"{{{SOAP12_NS}}}Fault", data
+    return str(element.findtext(f"{{{SOAP12_NS}}}Reason/{{{SOAP12_NS}}}Text"))
+
+
+def checked(data: bytes) -> etree._Element:
+    """The body element, after checking it against the official schema."""
+    element = body_of(data)
+    validate_body(element)
+    return element
