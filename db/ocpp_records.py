@@ -130,6 +130,14 @@ def record_connected(station_id: int, now: dt.datetime) -> None:
     )
 
 
+def record_protocol(station_id: int, protocol: str) -> None:
+    """The OCPP version ("1.5" | "1.6") the station last spoke (a firmware upgrade moves it)."""
+    rawsql.execute(
+        'UPDATE "station" SET "protocol" = ? WHERE "id" = ? AND "protocol" <> ?',
+        (protocol, station_id, protocol),
+    )
+
+
 def record_boot(station_id: int, boot: dict[str, str], now: dt.datetime) -> str:
     """Store the BootNotification data (model field -> value); return the registration status.
 

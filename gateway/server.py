@@ -14,7 +14,7 @@ from trio_websocket import WebSocketRequest
 
 from db.alarms import log_event
 from db.models import utcnow
-from db.ocpp_records import StationRecord, record_connected
+from db.ocpp_records import StationRecord, record_connected, record_protocol
 from db.ocpp_transactions import running_sessions
 from db.passwords import verify_password
 from gateway.actor import StationActor
@@ -223,6 +223,7 @@ class ConnectionHandler:
 
             def unit() -> list[tuple[int, int, int, int | None, str]]:
                 record_connected(record.id, now)
+                record_protocol(record.id, "1.6")
                 return running_sessions(record.charge_box_id) if fresh else []
 
             actor.learn_running(await gateway.station_store.write(unit))

@@ -13,6 +13,8 @@ import trio
 from lxml import etree
 
 from db.failures import is_storage_failure
+from db.models import utcnow
+from db.ocpp_records import record_connected, record_protocol
 from db.passwords import verify_password
 from gateway.call_context import CallContext
 from gateway.logic import HANDLERS
@@ -49,6 +51,12 @@ class _RefusedError(Exception):
     def __init__(self, status: int, subcode: str, reason: str) -> None:
         super().__init__(reason)
         self.status, self.subcode, self.reason = status, subcode, reason
+
+
+def _first_contact(station_id: int) -> None:
+    """First request since the gateway started: seen now, and it speaks OCPP 1.5."""
+    record_connected(station_id, utcnow())
+    record_protocol(station_id, "1.5")
 
 
 class CentralSystem15:
@@ -139,6 +147,7 @@ class CentralSystem15:
             state.outlets = record.outlets
             station = SoapStation(gateway, state, self.nursery, on_end=self._ended)
             self._stations[charge_box_id] = station
+            await gateway.station_store.write(_first_contact, record.id)
         if gateway.registry.actor(charge_box_id) is None:
             gateway.registry.register(station)  # type: ignore[arg-type]
             station.publish("station.online", {"remote": remote, "protocol": "1.5"})

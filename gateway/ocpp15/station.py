@@ -93,6 +93,10 @@ class SoapStation:
             f"{self.charge_box_id} speaks OCPP 1.5: commands over SOAP are not available yet"
         )
 
+    def replace(self) -> None:
+        """A 1.6 connection took over (a firmware upgrade): it owns the state from now."""
+        self.ended = "replaced by an OCPP 1.6 connection"
+
     def end(self, reason: str = "") -> None:
         """Silent for too long: offline until heard from again."""
         self.ended = reason

@@ -121,7 +121,8 @@ def files_state() -> FilesState:
 
 
 def running_addresses() -> dict[str, str]:
-    """Where this running system is reached (OCPP 1.6 gateway, embedded FTP server), as
+    """Where this running system is reached (OCPP 1.6 gateway, the portal's OCPP 1.5
+    endpoint, embedded FTP server), as
     seen from this request's host: the defaults of the General tab's server addresses
     until an administrator stores others (behind NAT or a proxy, for instance)."""
     host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
@@ -131,6 +132,8 @@ def running_addresses() -> dict[str, str]:
     if port:
         scheme = "wss" if request.scheme == "https" else "ws"
         addresses["ocpp16.url"] = f"{scheme}://{host}:{port}/Ocpp/websocket"
+    # OCPP 1.5 SOAP is served by this portal: the scheme, host and port this request used
+    addresses["ocpp15.url"] = f"{request.scheme}://{request.host}/Ocpp/CentralSystemService15"
     ftp = files_state().ftp
     if ftp is not None and getattr(ftp, "port", None):
         addresses["ftp.url"] = f"ftp://{host}:{ftp.port}"

@@ -12,7 +12,7 @@ import trio
 from lxml import etree
 
 from db import Store
-from gateway import Gateway
+from gateway import Gateway, GatewayConfig
 from gateway.ocpp15.schema import validate_body
 from gateway.ocpp15.soap import SOAP12_NS, WSA_NS
 from portal import create_app, serve_portal
@@ -29,8 +29,8 @@ class Rig:
 
 
 @asynccontextmanager
-async def running(store: Store) -> AsyncIterator[Rig]:
-    gateway = Gateway(store, config=TEST_CONFIG)
+async def running(store: Store, config: GatewayConfig = TEST_CONFIG) -> AsyncIterator[Rig]:
+    gateway = Gateway(store, config=config)
     app = create_app(store, gateway, config={"SECRET_KEY": "x", "FTP_PORT": -1})
     async with trio.open_nursery() as nursery:
         await nursery.start(gateway.serve, "127.0.0.1", 0)

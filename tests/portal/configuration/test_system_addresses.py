@@ -55,3 +55,14 @@ async def test_the_general_tab_shows_where_this_gateway_and_ftp_server_listen(
     assert saved.status_code == 302
     page = await (await client.get("/configuration/")).get_data(as_text=True)
     assert 'value="wss://charge.example.com/Ocpp/websocket"' in page
+
+
+async def test_the_general_tab_shows_the_15_address_on_the_port_the_portal_serves(
+    client: Any, world: World
+) -> None:
+    await login(client, "admin@example.com")
+    page = await (
+        await client.get("/configuration/", headers={"Host": "portal.example:8123"})
+    ).get_data(as_text=True)
+    assert 'value="http://portal.example:8123/Ocpp/CentralSystemService15"' in page
+    assert ":8000/" not in page
