@@ -165,12 +165,15 @@ class Gateway:
         if deadline is None and timeout is not None:
             deadline = trio.current_time() + timeout if timeout > 0 else math.inf
         actor = await self._connected(charge_box_id)
-        target = Target(actor.state.station_id, charge_box_id, "1.6")
+        protocol = getattr(actor, "protocol", "1.6")  # a SoapStation speaks 1.5
+        target = Target(actor.state.station_id, charge_box_id, protocol)
+        if protocol != "1.6":
+            command.payload(protocol)  # UnsupportedProtocolError before anything is prepared
         ready = await command.prepare(
             Prepare(target, self.store.read, self.store.write, trio.to_thread.run_sync)
         )
         payload = ready.payload(target.protocol)
-        check_command(self.schemas, ready.action, payload)
+        check_command(self.schemas, ready.action, payload)  # 1.5: also the 1.5 schema later
         self._commands += 1
         try:
             answer = await actor.call(ready.action, payload, deadline)

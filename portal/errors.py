@@ -20,6 +20,7 @@ from gateway.errors import (
     StationOfflineError,
     UnknownActionError,
     UnknownStationError,
+    UnsupportedProtocolError,
 )
 
 __all__ = ["REFUSALS", "json_error", "page_error", "status_of"]
@@ -43,6 +44,7 @@ _TABLE: tuple[tuple[type[Exception], int, str], ...] = (
     (CallErrorReply, 502, "call-error"),
     (PayloadValidationError, 400, "schema"),
     (UnknownActionError, 404, "unknown-action"),
+    (UnsupportedProtocolError, 409, "not-supported-by-protocol"),
     (GatewayError, 500, "gateway"),
 )
 

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Self
 
 from db.errors import Invalid
 from gateway.errors import UnsupportedProtocolError
+from gateway.ocpp15.convert import COMMANDS_15
 
 __all__ = [
     "ACCEPTED",
@@ -144,7 +145,9 @@ class Command:
     def payload(self, protocol: str) -> dict[str, Any]:
         if protocol == "1.6":
             return self.ocpp16()
-        raise UnsupportedProtocolError(f"{self.action} is not built for OCPP {protocol} yet")
+        if protocol == "1.5" and self.action in COMMANDS_15:
+            return self.ocpp16()  # the 1.5 shape is made at the SOAP edge (gateway.ocpp15)
+        raise UnsupportedProtocolError(f"{self.action} is not supported by OCPP {protocol}")
 
     def ocpp16(self) -> dict[str, Any]:
         """The OCPP 1.6 payload: every wire field that is set, in camelCase."""

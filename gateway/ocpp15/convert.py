@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["answer_to_15", "request_to_16"]
+__all__ = ["COMMANDS_15", "answer_to_15", "answer_to_16", "command_to_15", "request_to_16"]
 
 #: 1.5 connector status -> 1.6 (1.5's "Occupied" is a connector in use).
 _STATUS = {"Occupied": "Charging"}
@@ -55,4 +55,47 @@ def answer_to_15(operation: str, answer: dict[str, Any]) -> dict[str, Any]:
     if operation == "BootNotification":
         out["heartbeatInterval"] = out.pop("interval")
         out["status"] = _BOOT_STATUS.get(out["status"], out["status"])
+    return out
+
+
+#: Central-system operations OCPP 1.5 has (ChargePointService); the rest are 1.6-only.
+COMMANDS_15 = frozenset(
+    {
+        "CancelReservation",
+        "ChangeAvailability",
+        "ChangeConfiguration",
+        "ClearCache",
+        "DataTransfer",
+        "GetConfiguration",
+        "GetDiagnostics",
+        "GetLocalListVersion",
+        "RemoteStartTransaction",
+        "RemoteStopTransaction",
+        "ReserveNow",
+        "Reset",
+        "SendLocalList",
+        "UnlockConnector",
+        "UpdateFirmware",
+    }
+)
+_UNLOCK = {"Accepted": "Unlocked", "Rejected": "UnlockFailed"}
+_LIST_STATUS = {"HashError": "Failed"}
+
+
+def command_to_15(action: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A command's 1.6 payload in the 1.5 shape (the schema check follows)."""
+    out = dict(payload)
+    if action == "SendLocalList" and "localAuthorizationList" in out:
+        out["localAuthorisationList"] = out.pop("localAuthorizationList")
+    return out
+
+
+def answer_to_16(action: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """A 1.5 station's answer in the 1.6 shape the command objects record."""
+    out = dict(answer)
+    if action == "UnlockConnector":
+        out["status"] = _UNLOCK.get(out.get("status", ""), out.get("status"))
+    elif action == "SendLocalList":
+        out.pop("hash", None)
+        out["status"] = _LIST_STATUS.get(out.get("status", ""), out.get("status"))
     return out

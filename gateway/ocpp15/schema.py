@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import etree
 
-__all__ = ["CP_NS", "CS_NS", "SchemaError", "body_schema", "validate_body"]
+__all__ = ["CP_NS", "CS_NS", "SchemaError", "body_schema", "schema_document", "validate_body"]
 
 CS_NS = "urn://Ocpp/Cs/2012/06/"
 CP_NS = "urn://Ocpp/Cp/2012/06/"
@@ -24,13 +24,19 @@ class SchemaError(ValueError):
 
 
 @cache
-def body_schema(namespace: str) -> etree.XMLSchema:
-    """The XML Schema embedded in the official WSDL of the service ``namespace``."""
+def schema_document(namespace: str) -> etree._Element:
+    """The ``xs:schema`` element embedded in the official WSDL of the service ``namespace``."""
     wsdl = etree.parse(str(_HERE / _FILES[namespace]))
     schema = wsdl.find(f".//{{{_XSD}}}schema")
     if schema is None:
         raise LookupError(f"no schema in {_FILES[namespace]}")
-    return etree.XMLSchema(etree.fromstring(etree.tostring(schema)))
+    return etree.fromstring(etree.tostring(schema))
+
+
+@cache
+def body_schema(namespace: str) -> etree.XMLSchema:
+    """The XML Schema of the service ``namespace`` (from its official WSDL)."""
+    return etree.XMLSchema(schema_document(namespace))
 
 
 def validate_body(element: etree._Element) -> None:

@@ -12,8 +12,10 @@ from db.models import utcnow
 from db.ocpp_transactions import MeterIn, MeterResult
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
-from gateway.errors import UnsupportedProtocolError
+from gateway.errors import CommandTimeoutError, StationOfflineError, UnsupportedProtocolError
 from gateway.events import EventBus, LiveEvent
+from gateway.ocpp15.client import call_station
+from gateway.ocpp15.convert import COMMANDS_15
 from gateway.state import StationState
 
 __all__ = ["SoapHub", "SoapStation"]
@@ -59,6 +61,7 @@ class SoapStation:
         self.config_imported = True  # no GetConfiguration import over SOAP (yet)
         self.endpoint = ""  # the station's own ChargePointService (wsa:From)
         self.ended = ""
+        self._one_at_a_time = trio.Lock()
 
     def heard(self, remote: str, endpoint: str) -> None:
         """A request arrived: the station is online and seen now."""
@@ -89,8 +92,28 @@ class SoapStation:
     async def call(
         self, action: str, payload: dict[str, Any], deadline: float | None = None
     ) -> dict[str, Any]:
-        raise UnsupportedProtocolError(
-            f"{self.charge_box_id} speaks OCPP 1.5: commands over SOAP are not available yet"
+        """POST the command to the station's own endpoint (one at a time, like 1.6); one
+        deadline covers the wait for the previous command, the request and the answer."""
+        if action not in COMMANDS_15:
+            raise UnsupportedProtocolError(f"{action} is not supported by OCPP 1.5")
+        if not self.endpoint:
+            raise StationOfflineError(
+                f"{self.charge_box_id}: its ChargePointService address is not known yet "
+                "(it is learnt from the From header of the station's requests)"
+            )
+        if deadline is None:
+            deadline = trio.current_time() + self.config.command_timeout
+        started = trio.current_time()
+        with trio.move_on_at(deadline):
+            async with self._one_at_a_time:
+                return await call_station(
+                    self.endpoint, self.charge_box_id, action, payload, deadline
+                )
+        waited = trio.current_time() - started
+        raise CommandTimeoutError(
+            f"{self.charge_box_id}: {action} still queued at its deadline",
+            sent=False,
+            waited=waited,
         )
 
     def replace(self) -> None:

@@ -1,0 +1,63 @@
+"""A zeep-free OCPP 1.5 ChargePointService for tests: every request is checked against the
+official ChargePoint WSDL schema, recorded, and answered with a schema-valid response."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+from lxml import etree
+from quart import Response, request
+from quart_trio import QuartTrio
+
+from gateway.ocpp15.schema import CP_NS, validate_body
+from gateway.ocpp15.soap import SOAP12_NS, add_answer_headers, parse_envelope
+from gateway.ocpp15.xmlcodec import decode, encode
+from portal import serve_portal
+
+#: What this station answers, per operation (its behaviour, not the gateway's).
+ANSWERS: dict[str, dict[str, Any]] = {
+    "Reset": {"status": "Accepted"},
+    "RemoteStartTransaction": {"status": "Accepted"},
+    "RemoteStopTransaction": {"status": "Accepted"},
+    "UnlockConnector": {"status": "Accepted"},
+    "ChangeAvailability": {"status": "Scheduled"},
+    "GetConfiguration": {
+        "configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "300"}],
+        "unknownKey": ["Nope"],
+    },
+    "ClearCache": {"status": "Accepted"},
+}
+
+
+@dataclass
+class SoapStation:
+    received: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    delay: float = 0.0
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/cp"
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        app = QuartTrio(__name__)
+
+        @app.post("/cp")
+        async def service() -> Response:
+            envelope = parse_envelope(await request.get_data(), CP_NS)
+            validate_body(envelope.body)  # the gateway's request, against the official schema
+            element = etree.QName(envelope.body).localname
+            operation = element[0].upper() + element[1 : -len("Request")]
+            self.received.append((envelope.charge_box_id, operation, decode(CP_NS, envelope.body)))
+            await trio.sleep(self.delay)
+            body = encode(CP_NS, f"{element[: -len('Request')]}Response", ANSWERS[operation])
+            root = etree.Element(f"{{{SOAP12_NS}}}Envelope", nsmap={"s": SOAP12_NS})
+            etree.SubElement(root, f"{{{SOAP12_NS}}}Body").append(body)
+            data = add_answer_headers(etree.tostring(root), f"/{operation}Response", "x")
+            return Response(data, content_type="application/soap+xml; charset=utf-8")
+
+        async with trio.open_nursery() as nursery:
+            self.port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
+            task_status.started()

@@ -1,0 +1,74 @@
+"""Commands to an OCPP 1.5 station: the same command objects and deadline as 1.6, sent as
+SOAP to the station's own endpoint (its From address); 1.6-only commands refused."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from db import Store
+from db.models import ConfigurationKey
+from gateway.commands import GetConfiguration, RemoteStartTransaction, Reset, TriggerMessage
+from gateway.errors import CommandTimeoutError, UnsupportedProtocolError
+from portal.errors import status_of
+from tests.gateway.conftest import add_id_tag, add_station
+from tests.gateway.ocpp15_rig import envelope, post, running
+from tests.gateway.soap_station import SoapStation
+
+HEARTBEAT = "<cs:heartbeatRequest/>"
+
+
+def _from(url: str) -> bytes:
+    return envelope(HEARTBEAT).replace(b"http://127.0.0.1:1/cp", url.encode())
+
+
+async def test_commands_reach_the_station_at_its_from_address(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    await store.write(lambda: add_station("CP15"))
+    await store.write(lambda: add_id_tag("TAG1"))
+    station = SoapStation()
+    await nursery.start(station.run)
+    async with running(store) as rig:
+        assert (await post(rig.url, _from(station.url))).status_code == 200
+        reset = await rig.gateway.send("CP15", Reset(type="Hard"), timeout=5)
+        start = await rig.gateway.send(
+            "CP15", RemoteStartTransaction(id_tag="TAG1", connector_id=2), timeout=5
+        )
+        config = await rig.gateway.send("CP15", GetConfiguration(), timeout=5)
+    assert (reset.answer, start.answer) == ({"status": "Accepted"}, {"status": "Accepted"})
+    assert config.answer["unknownKey"] == ["Nope"]
+    assert station.received == [
+        ("CP15", "Reset", {"type": "Hard"}),
+        ("CP15", "RemoteStartTransaction", {"connectorId": 2, "idTag": "TAG1"}),
+        ("CP15", "GetConfiguration", {}),
+    ]
+    keys = await store.read(lambda: [(k.key, k.value) for k in ConfigurationKey.select()])
+    assert ("HeartbeatInterval", "300") in keys  # recorded by the command, as for 1.6
+
+
+async def test_a_16_only_command_is_refused_with_not_supported_by_protocol(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    await store.write(lambda: add_station("CP15"))
+    station = SoapStation()
+    await nursery.start(station.run)
+    async with running(store) as rig:
+        await post(rig.url, _from(station.url))
+        with pytest.raises(UnsupportedProtocolError) as refused:
+            await rig.gateway.send("CP15", TriggerMessage(requested_message="Heartbeat"), timeout=5)
+    assert status_of(refused.value) == (409, "not-supported-by-protocol")
+    assert station.received == []  # nothing was sent
+
+
+async def test_a_slow_station_meets_the_same_deadline(store: Store, nursery: trio.Nursery) -> None:
+    await store.write(lambda: add_station("CP15"))
+    station = SoapStation(delay=3.0)
+    await nursery.start(station.run)
+    async with running(store) as rig:
+        await post(rig.url, _from(station.url))
+        began = trio.current_time()
+        with pytest.raises(CommandTimeoutError):
+            await rig.gateway.send("CP15", Reset(), timeout=0.5)
+        took = trio.current_time() - began
+    assert took < 2.0
