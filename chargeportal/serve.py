@@ -67,6 +67,9 @@ def _describe(options: ServeOptions, gateway_port: int, portal_port: int | None)
     ]
     if portal_port is not None:
         lines.append(f"portal        {http}://{options.host}:{portal_port}/")
+        lines.append(
+            f"OCPP 1.5 SOAP {http}://{options.host}:{portal_port}/Ocpp/CentralSystemService15"
+        )
         lines.append(f"JSON API      {http}://{options.host}:{portal_port}/api/v1/openapi.json")
         if options.ftp_port is not None and options.ftp_port >= 0:
             lines.append(f"FTP (files)   ftp://{options.host}:{options.ftp_port}/")

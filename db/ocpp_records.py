@@ -138,6 +138,12 @@ def record_protocol(station_id: int, protocol: str) -> None:
     )
 
 
+def soap_endpoint(station_id: int) -> str:
+    """The OCPP 1.5 ChargePointService address configured for the station ("" = none)."""
+    row = rawsql.fetchone('SELECT "soap_endpoint" FROM "station" WHERE "id" = ?', (station_id,))
+    return str(row[0] or "") if row is not None else ""
+
+
 def record_boot(station_id: int, boot: dict[str, str], now: dt.datetime) -> str:
     """Store the BootNotification data (model field -> value); return the registration status.
 

@@ -14,7 +14,7 @@ from lxml import etree
 
 from db.failures import is_storage_failure
 from db.models import utcnow
-from db.ocpp_records import record_connected, record_protocol
+from db.ocpp_records import outlet_count, record_connected, record_protocol, soap_endpoint
 from db.passwords import verify_password
 from gateway.call_context import CallContext
 from gateway.logic import HANDLERS
@@ -24,7 +24,7 @@ from gateway.ocpp15.service import ELEMENT_TO_OPERATION, call_wsgi, wsgi_app
 from gateway.ocpp15.soap import EnvelopeError, add_answer_headers, fault, parse_envelope
 from gateway.ocpp15.station import SoapStation
 from gateway.ocpp16.framing import OcppError
-from gateway.ocpp16.limits import check_payload
+from gateway.ocpp16.limits import check_payload, connector_id_of
 from gateway.oplog import oplog
 from gateway.server import parse_basic_auth
 
@@ -53,10 +53,12 @@ class _RefusedError(Exception):
         self.status, self.subcode, self.reason = status, subcode, reason
 
 
-def _first_contact(station_id: int) -> None:
-    """First request since the gateway started: seen now, and it speaks OCPP 1.5."""
+def _first_contact(station_id: int) -> str:
+    """First request since the gateway started: seen now, and it speaks OCPP 1.5; the
+    ChargePointService address configured for it (used until a request names one)."""
     record_connected(station_id, utcnow())
     record_protocol(station_id, "1.5")
+    return soap_endpoint(station_id)
 
 
 class CentralSystem15:
@@ -147,7 +149,7 @@ class CentralSystem15:
             state.outlets = record.outlets
             station = SoapStation(gateway, state, self.nursery, on_end=self._ended)
             self._stations[charge_box_id] = station
-            await gateway.station_store.write(_first_contact, record.id)
+            station.endpoint = await gateway.station_store.write(_first_contact, record.id)
         if gateway.registry.actor(charge_box_id) is None:
             gateway.registry.register(station)  # type: ignore[arg-type]
             station.publish("station.online", {"remote": remote, "protocol": "1.5"})
@@ -209,6 +211,7 @@ class CentralSystem15:
         request = request_to_16(operation, payload)
         try:
             check_payload(request)
+            await self._check_outlet(station, request)
             reply = await HANDLERS[operation](CallContext(station, unique_id, raw), request)  # type: ignore[arg-type]
         except OcppError as exc:
             raise _RefusedError(400, exc.code, f"{operation}: {exc.description}") from None
@@ -223,3 +226,17 @@ class CentralSystem15:
                 500, "InternalError", f"{operation} could not be processed"
             ) from None
         return answer_to_15(operation, reply)
+
+    async def _check_outlet(self, station: SoapStation, request: dict[str, Any]) -> None:
+        """Refuse a connectorId beyond the station's outlets, as over 1.6 (read again: one
+        may have been added)."""
+        connector_id = connector_id_of(request)
+        state = station.state
+        if connector_id is None or not connector_id > state.outlets > 0:
+            return
+        state.outlets = await self._gateway.store.read(outlet_count, state.station_id)
+        if connector_id > state.outlets > 0:
+            raise OcppError(
+                "PropertyConstraintViolation",
+                f"connectorId: {connector_id} is beyond this station's {state.outlets} outlets",
+            )

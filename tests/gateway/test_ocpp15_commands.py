@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import ConfigurationKey
+from db.models import ConfigurationKey, Station
 from gateway.commands import GetConfiguration, RemoteStartTransaction, Reset, TriggerMessage
 from gateway.errors import CommandTimeoutError, UnsupportedProtocolError
 from portal.errors import status_of
@@ -72,3 +72,24 @@ async def test_a_slow_station_meets_the_same_deadline(store: Store, nursery: tri
             await rig.gateway.send("CP15", Reset(), timeout=0.5)
         took = trio.current_time() - began
     assert took < 2.0
+
+
+async def test_the_configured_station_address_serves_until_a_request_names_one(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    station = SoapStation()
+    await nursery.start(station.run)
+
+    def configured() -> None:
+        add_station("CP15")
+        Station.update(soap_endpoint=station.url).where(Station.charge_box_id == "CP15").execute()
+
+    await store.write(configured)
+    async with running(store) as rig:
+        no_from = envelope(HEARTBEAT).replace(
+            b"<a:From><a:Address>http://127.0.0.1:1/cp</a:Address></a:From>", b""
+        )
+        assert (await post(rig.url, no_from)).status_code == 200
+        reset = await rig.gateway.send("CP15", Reset(), timeout=5)
+    assert reset.answer == {"status": "Accepted"}
+    assert [op for _, op, _ in station.received] == ["Reset"]

@@ -128,3 +128,16 @@ async def test_a_connector_fault_raises_the_same_alarm_as_over_16(store: Store) 
         lambda: [(a.kind, a.connector_id) for a in Alarm.select().where(Alarm.cleared_at.is_null())]
     )
     assert alarms == [("Temperature", 1)]
+
+
+async def test_a_connector_beyond_the_outlets_is_refused_as_over_16(store: Store) -> None:
+    await store.write(lambda: add_station("CP15", outlets=2))
+    status = (
+        "<cs:statusNotificationRequest><cs:connectorId>3</cs:connectorId>"
+        "<cs:status>Available</cs:status><cs:errorCode>NoError</cs:errorCode>"
+        "</cs:statusNotificationRequest>"
+    )
+    async with running(store) as rig:
+        reply = await post(rig.url, envelope(status))
+    assert reply.status_code == 400
+    assert "connectorId: 3 is beyond this station's 2 outlets" in fault_reason(reply.content)
