@@ -46,6 +46,7 @@ from gateway.errors import StationOfflineError
 
 __all__ = [
     "ACTIONS",
+    "OCPP16_ONLY",
     "PASSWORD_DOINGS",
     "PASSWORD_KEY",
     "TRIGGERS",
@@ -292,6 +293,9 @@ async def send_station_password(
             " the database only."
         ) from None
 
+
+#: Actions whose command OCPP 1.5 does not have (refused for 1.5 stations by the gateway).
+OCPP16_ONLY: frozenset[str] = frozenset({"trigger-message"})
 
 ACTIONS: dict[str, ActionSpec] = {
     spec.name: spec

@@ -27,6 +27,7 @@ from db.topology import NodeRef
 from portal.configuration import bp
 from portal.configuration.control import (
     ACTIONS,
+    OCPP16_ONLY,
     PASSWORD_DOINGS,
     TRIGGERS,
     ActionResult,
@@ -94,6 +95,8 @@ async def _control(node: NodeRef) -> dict[str, Any]:
         ],
         "triggers": TRIGGERS,
         "actions": {name: spec for name, spec in ACTIONS.items() if role() in spec.roles},
+        # buttons of commands the station's protocol lacks: disabled, with the reason
+        "not_in_protocol": OCPP16_ONLY if station.get("protocol") == "1.5" else frozenset(),
     }
 
 

@@ -223,3 +223,19 @@ async def test_station_general_warns_when_the_charge_box_id_changes(
         {"name": "Two", "charge_box_id": "KISTA-1", "protocol": "1.6"},
     )
     assert clash.status_code == 409
+
+
+async def test_a_15_station_shows_16_only_commands_disabled_with_the_reason(
+    client: Any, world: World, store: Store
+) -> None:
+    await login(client, "admin@example.com")
+    path = f"/configuration/control?node=station:{world.solna_station}"
+    _, before = await _page(client, path)
+    assert 'data-testid="not-in-protocol"' not in before  # an OCPP 1.6 station: all there
+    await store.write(
+        lambda: Station.update(protocol="1.5").where(Station.id == world.solna_station).execute()
+    )
+    status, html = await _page(client, path)
+    assert status == 200
+    assert "speaks OCPP 1.5, which has no Trigger message command" in html
+    assert html.count('data-testid="not-in-protocol"') == 1
