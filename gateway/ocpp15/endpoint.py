@@ -147,7 +147,13 @@ class CentralSystem15:
             if state.heartbeat_interval is None:
                 state.heartbeat_interval = record.heartbeat_interval
             state.outlets = record.outlets
-            station = SoapStation(gateway, state, self.nursery, on_end=self._ended)
+            station = SoapStation(
+                gateway,
+                state,
+                self.nursery,
+                on_end=self._ended,
+                config_imported=record.config_imported,
+            )
             self._stations[charge_box_id] = station
             station.endpoint = await gateway.station_store.write(_first_contact, record.id)
         if gateway.registry.actor(charge_box_id) is None:

@@ -12,7 +12,12 @@ from db.models import utcnow
 from db.ocpp_transactions import MeterIn, MeterResult
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
-from gateway.errors import CommandTimeoutError, StationOfflineError, UnsupportedProtocolError
+from gateway.errors import (
+    CommandTimeoutError,
+    GatewayError,
+    StationOfflineError,
+    UnsupportedProtocolError,
+)
 from gateway.events import EventBus, LiveEvent
 from gateway.ocpp15.client import call_station
 from gateway.ocpp15.convert import COMMANDS_15
@@ -49,6 +54,7 @@ class SoapStation:
         nursery: trio.Nursery | None,
         *,
         on_end: Callable[[SoapStation, str], None],
+        config_imported: bool = False,
     ) -> None:
         self._hub = hub
         self._nursery = nursery
@@ -58,7 +64,7 @@ class SoapStation:
         self.store = hub.station_store
         self.meter_writer = hub.meter_writer
         self.config = hub.config
-        self.config_imported = True  # no GetConfiguration import over SOAP (yet)
+        self.config_imported = config_imported
         self.endpoint = ""  # the station's own ChargePointService (wsa:From)
         self.ended = ""
         self._one_at_a_time = trio.Lock()
@@ -83,7 +89,27 @@ class SoapStation:
         )
 
     def import_configuration_soon(self) -> None:
-        """Not over SOAP yet: a 1.5 station's keys are not imported."""
+        """Read the station's configuration (GetConfiguration over SOAP) beside the boot's
+        answer, once per gateway run unless it fails; recorded by the command as for 1.6."""
+        if self.config_imported:
+            return
+        self.config_imported = True
+        self.start_soon(self._import_configuration)
+
+    async def _import_configuration(self) -> None:
+        from gateway.commands import GetConfiguration, Target
+
+        command = GetConfiguration()
+        target = Target(self.state.station_id, self.charge_box_id, self.protocol)
+        try:
+            result = await self.call(command.action, command.payload(self.protocol))
+            await self.store.write(command.apply, target, result)
+        except GatewayError as exc:
+            self.config_imported = False
+            log.warning("%s: configuration import failed: %s", self.charge_box_id, exc)
+        except Exception:
+            self.config_imported = False
+            log.exception("%s: configuration import failed", self.charge_box_id)
 
     def start_soon(self, task: Callable[[], Awaitable[None]]) -> None:
         if self._nursery is not None:

@@ -3,6 +3,8 @@ SOAP to the station's own endpoint (its From address); 1.6-only commands refused
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import trio
 
@@ -11,7 +13,7 @@ from db.models import ConfigurationKey, Station
 from gateway.commands import GetConfiguration, RemoteStartTransaction, Reset, TriggerMessage
 from gateway.errors import CommandTimeoutError, UnsupportedProtocolError
 from portal.errors import status_of
-from tests.gateway.conftest import add_id_tag, add_station
+from tests.gateway.conftest import TEST_CONFIG, add_id_tag, add_station
 from tests.gateway.ocpp15_rig import envelope, post, running
 from tests.gateway.soap_station import SoapStation
 
@@ -93,3 +95,27 @@ async def test_the_configured_station_address_serves_until_a_request_names_one(
         reset = await rig.gateway.send("CP15", Reset(), timeout=5)
     assert reset.answer == {"status": "Accepted"}
     assert [op for _, op, _ in station.received] == ["Reset"]
+
+
+async def test_a_first_boot_imports_the_configuration_over_soap(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    await store.write(lambda: add_station("CP15"))
+    station = SoapStation()
+    await nursery.start(station.run)
+    boot = (
+        "<cs:bootNotificationRequest><cs:chargePointVendor>Acme</cs:chargePointVendor>"
+        "<cs:chargePointModel>Old</cs:chargePointModel></cs:bootNotificationRequest>"
+    )
+    config = dataclasses.replace(TEST_CONFIG, import_configuration=True)
+    async with running(store, config) as rig:
+        data = envelope(boot).replace(b"http://127.0.0.1:1/cp", station.url.encode())
+        assert (await post(rig.url, data)).status_code == 200
+
+        def keys() -> list[tuple[str, str]]:
+            return [(k.key, k.value) for k in ConfigurationKey.select()]
+
+        with trio.fail_after(5):  # recorded once the station's answer is in
+            while ("HeartbeatInterval", "300") not in await store.read(keys):  # noqa: ASYNC110 - the database
+                await trio.sleep(0.05)
+    assert [op for _, op, _ in station.received] == ["GetConfiguration"]
