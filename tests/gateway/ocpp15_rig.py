@@ -3,9 +3,11 @@ every envelope against the official OCPP 1.5 WSDL schemas."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import httpx
 import trio
@@ -29,13 +31,19 @@ class Rig:
 
 
 @asynccontextmanager
-async def running(store: Store, config: GatewayConfig = TEST_CONFIG) -> AsyncIterator[Rig]:
+async def running(
+    store: Store, config: GatewayConfig = TEST_CONFIG, tls: tuple[str, str] | None = None
+) -> AsyncIterator[Rig]:
     gateway = Gateway(store, config=config)
     app = create_app(store, gateway, config={"SECRET_KEY": "x", "FTP_PORT": -1})
+    cert, key = tls or (None, None)
     async with trio.open_nursery() as nursery:
         await nursery.start(gateway.serve, "127.0.0.1", 0)
-        port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
-        yield Rig(gateway, f"http://127.0.0.1:{port}/Ocpp/CentralSystemService15")
+        port = await nursery.start(
+            partial(serve_portal, app, "127.0.0.1", 0, certfile=cert, keyfile=key)
+        )
+        scheme = "https" if tls else "http"
+        yield Rig(gateway, f"{scheme}://127.0.0.1:{port}/Ocpp/CentralSystemService15")
         nursery.cancel_scope.cancel()
 
 
@@ -54,8 +62,12 @@ def envelope(
     ).encode()
 
 
-async def post(url: str, data: bytes, auth: tuple[str, str] | None = None) -> httpx.Response:
-    async with httpx.AsyncClient() as client:
+async def post(
+    url: str, data: bytes, auth: tuple[str, str] | None = None, verify: str | bool = True
+) -> httpx.Response:
+    async with httpx.AsyncClient(
+        verify=ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+    ) as client:
         return await client.post(
             url,
             content=data,
