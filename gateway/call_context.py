@@ -9,7 +9,7 @@ overwrites.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import trio
 
@@ -18,10 +18,29 @@ from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.state import StationState
 
-if TYPE_CHECKING:
-    from gateway.actor import StationActor
+__all__ = ["CallContext", "CallOwner"]
 
-__all__ = ["CallContext"]
+
+class CallOwner(Protocol):
+    """Who owns the station's state while it talks: a 1.6 connection's actor, or a 1.5
+    station's ``SoapStation`` (no socket)."""
+
+    charge_box_id: str
+    state: StationState
+    store: BatchingStore
+    meter_writer: WriteBatcher[MeterIn, MeterResult]
+    config: GatewayConfig
+    config_imported: bool
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None: ...
+
+    def import_configuration_soon(self) -> None: ...
+
+    def start_soon(self, task: Callable[[], Awaitable[None]]) -> None: ...
+
+    async def call(
+        self, action: str, payload: dict[str, Any], deadline: float | None = None
+    ) -> dict[str, Any]: ...
 
 
 class CallContext:
@@ -39,7 +58,7 @@ class CallContext:
         "unique_id",
     )
 
-    def __init__(self, actor: StationActor, unique_id: str, raw: str) -> None:
+    def __init__(self, actor: CallOwner, unique_id: str, raw: str) -> None:
         self._actor = actor
         self.unique_id = unique_id
         self.raw = raw

@@ -218,7 +218,7 @@ class CentralSystem15:
         try:
             check_payload(request)
             await self._check_outlet(station, request)
-            reply = await HANDLERS[operation](CallContext(station, unique_id, raw), request)  # type: ignore[arg-type]
+            reply = await HANDLERS[operation](CallContext(station, unique_id, raw), request)
         except OcppError as exc:
             raise _RefusedError(400, exc.code, f"{operation}: {exc.description}") from None
         except Exception as exc:
