@@ -53,10 +53,21 @@ sim *ARGS: _ensure
 bench *ARGS: _ensure
     {{py}} -m benchmarks {{ARGS}}
 
-# Notebooks extra (jupyterlab, ipywidgets) for support staff.
-notebooks: _ensure
+# Add the notebooks extra (jupyterlab, ipywidgets, pandas, matplotlib) to .venv.
+setup-notebooks: _ensure
     {{py}} -m pip install --quiet -e '.[dev,postgres,notebooks]'
-    {{venv}}/bin/jupyter lab notebooks/
+
+# JupyterLab on notebooks/ for support staff (CHARGEPORTAL_URL, CHARGEPORTAL_TOKEN: see README).
+notebooks: setup-notebooks
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export CHARGEPORTAL_URL="${CHARGEPORTAL_URL:-http://127.0.0.1:8000}"
+    if [ -z "${CHARGEPORTAL_TOKEN:-}" ]; then
+        echo "CHARGEPORTAL_TOKEN is not set: make one with" >&2
+        echo "  .venv/bin/chargeportal token add --name \"$USER notebooks\" --role support" >&2
+    fi
+    export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+    exec {{venv}}/bin/jupyter lab notebooks/
 
 # Benchmark (not a test): the browser walk of every role at 1,000 stations and 100,000 badges; writes its section of BENCHMARKS.md.
 bench-portal *ARGS: _ensure

@@ -33,6 +33,7 @@ API_MODULES = [
     "portal.api.configuration",
     "portal.api.schedules",
     "portal.api.tokens",
+    "portal.api.messages",
 ]
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
