@@ -92,11 +92,14 @@ def _with_payload(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _decoded(payload: Any) -> Any:
+    """The message's payload: JSON decoded, and out of its OCPP-J frame when kept framed."""
     if isinstance(payload, str):
         try:
-            return json.loads(payload)
+            payload = json.loads(payload)
         except ValueError:
             return payload
+    if isinstance(payload, list) and len(payload) >= 3 and payload[0] in (2, 3):
+        return payload[-1]  # [2, id, action, payload] or [3, id, payload]
     return payload
 
 

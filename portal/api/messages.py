@@ -35,7 +35,7 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/stations/<cbid>/messages")
 async def station_message_log(cbid: str) -> Any:
     """The station's newest kept OCPP messages (``limit``, 1–1000, default 200), oldest
-    first; the gateway keeps transaction messages (Start/Stop, meter values)."""
+    first; the gateway keeps the StartTransaction and StopTransaction frames."""
     forbid_unless("admin", "site-admin", "support")
     station = await station_or_404(cbid)
     limit = optional_int("limit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,11 @@ import trio
 
 from db import Store
 from db.api_tokens import create_token
+from db.demo_data import generate_sessions
 from db.seed import seed_demo
 from gateway import Gateway
 from portal import create_app, serve_portal
+from portalclient import PortalClient
 from tests.portal.conftest import simulated_station, start_gateway
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
@@ -34,16 +37,43 @@ def test_committed_notebooks_carry_no_outputs(path: Path) -> None:
     assert cells[0]["cell_type"] == "markdown", f"{path.name} opens with what it is for"
 
 
+def _charge_once(client: PortalClient) -> None:
+    """One real session on CP-SOLNA-2, plugged in (remote start, meter values, remote stop)."""
+    uuid = client.outlets(chargeBoxId="CP-SOLNA-2")[0]["uuid"]
+    answer = client.request("POST", f"/outlets/{uuid}/start", body={"idTag": "1000001"})
+    assert answer["answer"] == {"status": "Accepted"}, answer
+    session_id = None
+    for _ in range(150):
+        kept = client.messages("CP-SOLNA-2")
+        starts = [m["session"] for m in kept if m["action"] == "StartTransaction"]
+        if starts and len(client.meter_values(starts[-1])) >= 2:
+            session_id = starts[-1]
+            break
+        time.sleep(0.2)
+    live = client.station("CP-SOLNA-2")["live"]
+    assert session_id is not None, f"no StartTransaction and meter values: {kept} {live}"
+    client.request("POST", f"/outlets/{uuid}/stop", body={})
+    for _ in range(150):
+        if any(m["action"] == "StopTransaction" for m in client.session_messages(session_id)):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"session {session_id} did not end")
+
+
 async def _demo_portal(store: Store, nursery: trio.Nursery) -> tuple[str, str, Gateway]:
     await store.write(seed_demo)
+    await store.read(lambda: generate_sessions(store.database, 300, seed=3, days=14))
     gateway = await start_gateway(store, nursery, command_timeout=10.0)
     station = simulated_station(gateway, "CP-SOLNA-2")
     await nursery.start(station.run)
     await station.wait_online()
+    await station.plug_in(1)  # the driver plugs in; the remote start below starts charging
     app = create_app(store, gateway, config={"SECRET_KEY": "notebook-test"})
     port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
     _, secret = await store.write(create_token, "notebooks", "support", None, None)
-    return f"http://127.0.0.1:{port}", secret, gateway
+    url = f"http://127.0.0.1:{port}"
+    await trio.to_thread.run_sync(_charge_once, PortalClient(url, secret))
+    return url, secret, gateway
 
 
 @pytest.mark.slow
