@@ -1,4 +1,4 @@
-"""Session figures support asks for: per day/hour/site, top stations, two periods compared."""
+"""Figures support asks for: sessions per day/hour/site, top stations, periods, MTTR."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from portalclient.frames import _pandas
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["compare_periods", "per", "top_stations"]
+__all__ = ["compare_periods", "per", "time_to_recovery", "top_stations"]
 
 
 def per(sessions: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -48,3 +48,20 @@ def compare_periods(
     table = pd.DataFrame(rows).T
     table.loc["change %"] = (table.iloc[1] / table.iloc[0].where(table.iloc[0] != 0) - 1) * 100
     return table
+
+
+def time_to_recovery(history: pd.DataFrame) -> pd.DataFrame:
+    """Per alarm kind: how many cleared alarms, and the median and mean minutes to clear."""
+    pd = _pandas()
+    if history.empty:
+        return pd.DataFrame(columns=["kind", "alarms", "median_minutes", "mean_minutes"])
+    minutes = (history["cleared_at"] - history["raised_at"]).dt.total_seconds() / 60
+    grouped = minutes.groupby(history["kind"])
+    table = pd.DataFrame(
+        {
+            "alarms": grouped.count(),
+            "median_minutes": grouped.median(),
+            "mean_minutes": grouped.mean(),
+        }
+    )
+    return table.sort_values("median_minutes", ascending=False).reset_index()

@@ -61,7 +61,7 @@ def _frame(rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> 
     pd = _pandas()
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     for name in frame.columns:
-        if name in _TIMES or name.endswith("At"):
+        if name in _TIMES or name.endswith(("At", "_at")):
             frame[name] = pd.to_datetime(frame[name], utc=True, errors="coerce", format="ISO8601")
     return frame
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,14 @@ def _charge_once(client: PortalClient) -> None:
     raise AssertionError(f"session {session_id} did not end")
 
 
+async def _until(client: PortalClient, ready: Callable[[PortalClient], bool]) -> None:
+    with trio.fail_after(20):
+        for _ in range(1000):
+            if await trio.to_thread.run_sync(ready, client):
+                return
+            await trio.sleep(0.1)
+
+
 async def _demo_portal(store: Store, nursery: trio.Nursery) -> tuple[str, str, Gateway]:
     await store.write(seed_demo)
     await store.read(lambda: generate_sessions(store.database, 300, seed=3, days=14))
@@ -72,7 +81,15 @@ async def _demo_portal(store: Store, nursery: trio.Nursery) -> tuple[str, str, G
     port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
     _, secret = await store.write(create_token, "notebooks", "support", None, None)
     url = f"http://127.0.0.1:{port}"
-    await trio.to_thread.run_sync(_charge_once, PortalClient(url, secret))
+    client = PortalClient(url, secret)
+    await trio.to_thread.run_sync(_charge_once, client)
+    # one alarm raised and cleared (the history), then one left active
+    station.set_fault(2, "fuse")
+    await _until(client, lambda c: len(list(c.alarms("active"))) == 1)
+    station.clear_fault(2)
+    await _until(client, lambda c: len(list(c.alarms("cleared"))) == 1)
+    station.set_fault(2, "hardware")
+    await _until(client, lambda c: len(list(c.alarms("active"))) == 1)
     return url, secret, gateway
 
 
