@@ -9,7 +9,14 @@ from portalclient.frames import _pandas
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["compare_periods", "per", "time_to_recovery", "top_stations"]
+__all__ = [
+    "compare_periods",
+    "online_share",
+    "per",
+    "time_to_recovery",
+    "top_stations",
+    "worst_outlets",
+]
 
 
 def per(sessions: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -65,3 +72,33 @@ def time_to_recovery(history: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return table.sort_values("median_minutes", ascending=False).reset_index()
+
+
+def online_share(
+    alarms: pd.DataFrame, stations: int, since: pd.Timestamp, until: pd.Timestamp
+) -> pd.DataFrame:
+    """Per day: the share of station-time not inside a "No network" alarm (1.0: all online)."""
+    pd = _pandas()
+    days = pd.date_range(since.floor("D"), until.ceil("D"), freq="D", tz="UTC")
+    down = pd.Series(0.0, index=days[:-1])
+    offline = alarms[alarms["kind"] == "No network"] if len(alarms) else alarms
+    for raised, cleared in zip(
+        offline.get("raised_at", []), offline.get("cleared_at", []), strict=True
+    ):
+        end = until if pd.isna(cleared) else cleared
+        for day in down.index:
+            overlap = min(end, day + pd.Timedelta(days=1)) - max(raised, day)
+            down[day] += max(overlap.total_seconds(), 0.0)
+    share = 1 - down / (max(stations, 1) * 86400)
+    return pd.DataFrame({"day": down.index.date, "online_share": share.clip(0, 1).to_numpy()})
+
+
+def worst_outlets(alarms: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` outlets (station, connector) with the most connector alarms."""
+    pd = _pandas()
+    per_outlet = alarms[alarms["connector_id"].fillna(0).astype(int) > 0] if len(alarms) else alarms
+    if per_outlet.empty:
+        return pd.DataFrame(columns=["charge_box_id", "connector_id", "alarms", "kinds"])
+    grouped = per_outlet.groupby(["charge_box_id", "connector_id"])
+    table = grouped.agg(alarms=("id", "count"), kinds=("kind", lambda k: ", ".join(sorted(set(k)))))
+    return table.sort_values("alarms", ascending=False).head(n).reset_index()
