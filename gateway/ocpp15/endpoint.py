@@ -140,6 +140,8 @@ class CentralSystem15:
             record.password_hash, charge_box_id, headers
         ):
             oplog(charge_box_id, "soap.refused", why="auth", peer=remote)
+            # a security event per interval, as for a refused 1.6 password
+            gateway.refusals.bad_password(charge_box_id, record.id, record.site_id, remote, "")
             raise _RefusedError(401, "SecurityError", "Unauthorized: HTTP Basic password required")
         station = self._stations.get(charge_box_id)
         if station is None or station.state.station_id != record.id:

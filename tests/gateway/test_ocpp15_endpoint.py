@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from db import Store
-from db.models import Alarm, ChargingSession
+from db.models import Alarm, ChargingSession, Event
 from gateway.ocpp15.soap import WSA_NS
 from tests.gateway.conftest import add_id_tag, add_station
 from tests.gateway.ocpp15_rig import CS, checked, envelope, fault_reason, post, running
@@ -52,7 +52,12 @@ async def test_a_station_with_a_password_must_send_it(store: Store) -> None:
         without = await post(rig.url, envelope(HEARTBEAT))
         wrong = await post(rig.url, envelope(HEARTBEAT), auth=("CP15", "nope"))
         right = await post(rig.url, envelope(HEARTBEAT), auth=("CP15", "s3cret-pass"))
+        await rig.gateway.refusals.flush()
     assert (without.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
+    kinds = await store.read(
+        lambda: [e.kind for e in Event.select().where(Event.charge_box_id == "CP15")]
+    )
+    assert kinds == ["station.security"]  # the refused password, as for 1.6
     assert "password" in fault_reason(without.content)
     checked(right.content)
 
