@@ -25,9 +25,9 @@ PASSWORD = "Bench-pass-1"
 
 def fill(badges: int) -> int:
     """The badges and their users; returns the id of a station to open."""
-    from db.models import IdTag, User
-    from db.nodes import create_site, create_station
-    from db.passwords import hash_station_password
+    from db.accounts.passwords import hash_station_password
+    from db.schema.models import IdTag, User
+    from db.topology.nodes import create_site, create_station
 
     User.create(
         email="admin@example.com", role="admin", password_hash=hash_station_password(PASSWORD)
@@ -118,7 +118,7 @@ async def run(badges: int, folder: Path) -> list[tuple[str, float, int]]:
                     if deep is not None:
                         ms, size, _ = await _measure(client, deep)
                         results.append(("page 21 (Next × 20)", ms, size))
-            from db.local_list import wanted_entries
+            from db.ocpp.local_list import wanted_entries
 
             times = []
             for _ in range(3):

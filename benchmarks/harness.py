@@ -134,7 +134,7 @@ def prepare_gateway_db(path: Path, stations: int, outlets: int) -> str:
             [str(cli), "init-db", "--db", url], check=True, capture_output=True, cwd=ROOT
         )
     from db import migrate, open_database
-    from db.models import IdTag, Outlet, Station
+    from db.schema.models import IdTag, Outlet, Station
 
     database = open_database(url)
     migrate(database)

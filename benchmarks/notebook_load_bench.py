@@ -36,8 +36,8 @@ print(json.dumps({
 
 async def run(sessions: int) -> dict[str, float]:
     from db import open_store
-    from db.api_tokens import create_token
-    from db.demo_data import generate_sessions
+    from db.accounts.api_tokens import create_token
+    from db.demo.demo_data import generate_sessions
     from gateway import Gateway
     from portal import create_app, serve_portal
 

@@ -50,9 +50,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _build(database: Any, stations: int, badges: int, sessions: int) -> dict[str, float]:
     """The demo world at scale (sync, in the store's writer thread)."""
-    from db.demo_data import generate_sessions
-    from db.demo_topology import ensure_demo_topology
-    from db.models import IdTag, Outlet, Station
+    from db.demo.demo_data import generate_sessions
+    from db.demo.demo_topology import ensure_demo_topology
+    from db.schema.models import IdTag, Outlet, Station
     from tests.portal.conftest import password_hash
     from tests.portal.walk import seed_demo_world
 

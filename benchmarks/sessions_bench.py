@@ -46,7 +46,7 @@ def _open(path: Path) -> Any:
 
 
 def fill(path: Path, sessions: int, seed: int = 1) -> dict[str, Any]:
-    from db.demo_data import generate_sessions
+    from db.demo.demo_data import generate_sessions
 
     path.unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
@@ -68,7 +68,7 @@ def fill(path: Path, sessions: int, seed: int = 1) -> dict[str, Any]:
 
 
 def _existing(path: Path) -> dict[str, Any]:
-    from db.models import ChargingSession
+    from db.schema.models import ChargingSession
 
     database = _open(path)
     count = ChargingSession.select().count()
@@ -85,10 +85,10 @@ def _existing(path: Path) -> dict[str, Any]:
 
 def page_times(path: Path, repeats: int = 5, deep: int = 20) -> list[dict[str, Any]]:
     """Median time of the first page (50 rows) and of page ``deep`` (following cursors)."""
-    from db.models import Site, User
-    from db.scope import Node, Viewer
-    from db.session_aggregates import data_span
-    from db.session_queries import count_sessions, page_sessions
+    from db.schema.models import Site, User
+    from db.sessions.session_aggregates import data_span
+    from db.sessions.session_queries import count_sessions, page_sessions
+    from db.topology.scope import Node, Viewer
     from portal.session_params import parse_filter
 
     database = _open(path)
@@ -143,8 +143,7 @@ def chart_times(path: Path) -> list[dict[str, Any]]:
     """Each Diagrams chart for the whole system over the last 30 days and the last year."""
     from functools import partial
 
-    from db.scope import Node, Viewer
-    from db.session_aggregates import (
+    from db.sessions.session_aggregates import (
         auth_share,
         by_hour,
         by_weekday,
@@ -155,6 +154,7 @@ def chart_times(path: Path) -> list[dict[str, Any]]:
         peak_power,
         sessions_per_day,
     )
+    from db.topology.scope import Node, Viewer
 
     database = _open(path)
     admin, system = Viewer("admin"), Node()
@@ -188,9 +188,9 @@ def export_child(path: Path, fmt: str, limit: int | None, out: Path) -> dict[str
     """Run in a fresh process: export every session (or the first ``limit``) to ``out``."""
     from itertools import islice
 
-    from db.scope import Node, Viewer
-    from db.session_filters import SessionFilter
-    from db.session_queries import iter_sessions
+    from db.sessions.session_filters import SessionFilter
+    from db.sessions.session_queries import iter_sessions
+    from db.topology.scope import Node, Viewer
     from portal.session_export import csv_chunks, write_xlsx
 
     database = _open(path)

@@ -10,10 +10,8 @@ import peewee
 
 from chargeportal.cli_common import PROG, fail, in_transaction, open_migrated
 from chargeportal.cli_tokens import add_token_commands
-from db.connection import DatabaseURLError, default_database_url, make_database
-from db.migrate import current_version
-from db.models import ROLES, IdTag, Outlet, Site, Station, User
-from db.nodes import remove_station
+from db.demo.seed import create_first_admin, ensure_settings, seed_demo
+from db.engine.connection import DatabaseURLError, default_database_url, make_database
 from db.provisioning import (
     ID_TAG_STATUSES,
     create_id_tag,
@@ -22,8 +20,10 @@ from db.provisioning import (
     set_user_password,
     station_id_of,
 )
-from db.seed import create_first_admin, ensure_settings, seed_demo
-from db.station_settings import set_station_password
+from db.schema.migrate import current_version
+from db.schema.models import ROLES, IdTag, Outlet, Site, Station, User
+from db.topology.nodes import remove_station
+from db.topology.station_settings import set_station_password
 
 if TYPE_CHECKING:
     from chargeportal.serve import ServeOptions
@@ -210,7 +210,7 @@ def cmd_idtag_list(args: argparse.Namespace) -> None:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> None:
-    from db.demo_data import generate_sessions
+    from db.demo.demo_data import generate_sessions
 
     if args.sessions < 0 or args.days < 1:
         fail("--sessions must be >= 0 and --days >= 1")

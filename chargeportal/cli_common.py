@@ -10,9 +10,9 @@ from typing import Any, NoReturn
 
 import peewee
 
-from db.connection import DatabaseURLError, open_database
+from db.engine.connection import DatabaseURLError, open_database
 from db.errors import DomainError
-from db.migrate import migrate
+from db.schema.migrate import migrate
 
 __all__ = ["PROG", "fail", "in_transaction", "open_migrated"]
 

@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from chargeportal.cli_common import fail, in_transaction
-from db.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
-from db.models import Site
+from db.accounts.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
+from db.schema.models import Site
 
 __all__ = ["add_token_commands"]
 

@@ -15,8 +15,8 @@ import peewee
 import trio
 
 from db import open_store
-from db.connection import DatabaseURLError
-from db.models import Setting
+from db.engine.connection import DatabaseURLError
+from db.schema.models import Setting
 
 log = logging.getLogger("chargeportal")
 

@@ -10,17 +10,18 @@ from dataclasses import dataclass
 
 import peewee
 
-from db import accounts, nodes
-from db.errors import Invalid
-from db.id_tag_text import ID_TAG_RULE, id_tag_ok
-from db.models import Floor, IdTag, Outlet, Site, Station, User
-from db.passwords import (
+from db.accounts import accounts
+from db.accounts.id_tag_text import ID_TAG_RULE, id_tag_ok
+from db.accounts.passwords import (
     STATION_PASSWORD_RULE,
     check_policy,
     hash_password,
     station_password_ok,
 )
-from db.station_settings import set_station_password
+from db.errors import Invalid
+from db.schema.models import Floor, IdTag, Outlet, Site, Station, User
+from db.topology import nodes
+from db.topology.station_settings import set_station_password
 
 ID_TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
 _CBID = re.compile(r"^[A-Za-z0-9._\-:]{1,48}$")
@@ -92,8 +93,8 @@ def provision_station(
 ) -> Created:
     """A station with ``outlets`` outlets (1–4) by the names an operator types: site and
     floor are created when new. The station itself is made by the one provisioning API
-    (``db.nodes.create_station``, as in the portal), its password set by
-    ``db.station_settings.set_station_password``."""
+    (``db.topology.nodes.create_station``, as in the portal), its password set by
+    ``db.topology.station_settings.set_station_password``."""
     if floor and not site:
         raise ProvisioningError("a floor needs its site (--site)")
     if mode not in ("OPEN", "RFID"):
@@ -151,7 +152,8 @@ def create_user(
     last_name: str = "",
     email_at_alarm: bool = False,
 ) -> Created:
-    """A user by the portal's rules (``db.accounts``); without ``password`` one is generated."""
+    """A user by the portal's rules (``db.accounts.accounts``); without ``password`` one is
+    generated."""
     site_id = None
     if site:
         site_row = Site.get_or_none(Site.name == site)
@@ -211,7 +213,7 @@ def create_id_tag(
     user: str | None = None,
 ) -> Created:
     """An id tag exactly as OCPP sends it (CiString20); status, expiry, parent and owner
-    optional. No conversion: the rule of ``db.id_tag_text``, as in the JSON API."""
+    optional. No conversion: the rule of ``db.accounts.id_tag_text``, as in the JSON API."""
     if not id_tag_ok(tag):
         raise ProvisioningError(ID_TAG_RULE)
     if status not in ID_TAG_STATUSES:

@@ -4,7 +4,7 @@ Each GetDiagnostics / UpdateFirmware request gets its own user name and password
 (``grant_upload`` / ``grant_download``), valid for ``grant_ttl`` seconds: an upload user
 may only store files into that station's folder, a download user may only read the
 firmware folder. pyftpdlib's loop runs in one thread; received files are handed to the
-Trio side, which records them (``db.station_files.record_diagnostics``). One upload may
+Trio side, which records them (``db.topology.station_files.record_diagnostics``). One upload may
 hold at most ``max_upload_bytes`` (a larger one is cut off with 552 and its part removed).
 """
 

@@ -11,10 +11,10 @@ from typing import Any, Protocol
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
-from db.failures import FailureLog, is_storage_failure
-from db.models import utcnow
-from db.ocpp_records import outlet_count
-from db.ocpp_transactions import MeterIn, MeterResult
+from db.engine.failures import FailureLog, is_storage_failure
+from db.ocpp.ocpp_records import outlet_count
+from db.ocpp.ocpp_transactions import MeterIn, MeterResult
+from db.schema.models import utcnow
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.call_context import CallContext
 from gateway.config import GatewayConfig

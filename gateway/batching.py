@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 import trio
 
 from db import Store
-from db.failures import FailureLog, is_storage_failure
+from db.engine.failures import FailureLog, is_storage_failure
 
 __all__ = ["WriteBatcher"]
 

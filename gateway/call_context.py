@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import trio
 
-from db.ocpp_transactions import MeterIn, MeterResult
+from db.ocpp.ocpp_transactions import MeterIn, MeterResult
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.state import StationState

@@ -13,9 +13,9 @@ import trio
 from trio_websocket import WebSocketServer
 
 from db import Store
-from db.failures import FailureLog
-from db.ocpp_records import StationRecord, find_station, find_stations
-from db.ocpp_transactions import MeterIn, MeterResult, record_meter_batch
+from db.engine.failures import FailureLog
+from db.ocpp.ocpp_records import StationRecord, find_station, find_stations
+from db.ocpp.ocpp_transactions import MeterIn, MeterResult, record_meter_batch
 from gateway.actor import StationActor
 from gateway.admission import Admission, open_file_limit
 from gateway.batching import BatchingStore, WriteBatcher

@@ -11,7 +11,7 @@ from typing import Any
 
 import trio
 
-from db.models import utcnow
+from db.schema.models import utcnow
 
 __all__ = ["EVENT_KINDS", "EventBus", "LiveEvent", "next_batch"]
 

@@ -19,8 +19,8 @@ from typing import Any
 import trio
 
 from db import Store
-from db.alarms import AlarmChange, log_event, raise_alarm
-from db.models import utcnow
+from db.schema.models import utcnow
+from db.system.alarms import AlarmChange, log_event, raise_alarm
 from gateway.events import EventBus, LiveEvent
 from gateway.ocpp16.convert import format_datetime
 

@@ -12,11 +12,11 @@ from urllib.parse import unquote
 import trio
 from trio_websocket import WebSocketRequest
 
-from db.alarms import log_event
-from db.models import utcnow
-from db.ocpp_records import StationRecord, record_connected, record_protocol
-from db.ocpp_transactions import running_sessions
-from db.passwords import verify_password
+from db.accounts.passwords import verify_password
+from db.ocpp.ocpp_records import StationRecord, record_connected, record_protocol
+from db.ocpp.ocpp_transactions import running_sessions
+from db.schema.models import utcnow
+from db.system.alarms import log_event
 from gateway.actor import StationActor
 from gateway.auth_throttle import StationAuthThrottle
 from gateway.oplog import oplog

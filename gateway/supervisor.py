@@ -1,5 +1,5 @@
 """Heartbeat watchdog: "No network" alarms for silent or disconnected stations, and
-"Not registered" for configured stations that never connected (``db.alarm_actions``)."""
+"Not registered" for configured stations that never connected (``db.system.alarm_actions``)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from db.alarm_actions import NOT_REGISTERED, check_registrations
-from db.alarms import AlarmChange, clear_alarms, raise_alarm
-from db.models import utcnow
-from db.ocpp_records import known_stations, touch_last_seen
+from db.ocpp.ocpp_records import known_stations, touch_last_seen
+from db.schema.models import utcnow
+from db.system.alarm_actions import NOT_REGISTERED, check_registrations
+from db.system.alarms import AlarmChange, clear_alarms, raise_alarm
 from gateway.events import LiveEvent
 from gateway.state import StationState
 

@@ -62,8 +62,8 @@ class Principal:
         return False
 
     def viewer(self) -> Any:
-        """The same person as ``db.scope.Viewer`` for the session/station scope queries."""
-        from db.scope import Viewer
+        """The same person as ``db.topology.scope.Viewer`` for the session/station scope queries."""
+        from db.topology.scope import Viewer
 
         return Viewer(role=self.role, user_id=self.user_id, site_id=self.site_scope)
 

@@ -11,16 +11,16 @@ from urllib.parse import urlencode
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
-from db.alarm_actions import acknowledge_alarm, clear_by_hand
-from db.alarm_views import (
+from db.config_errors import ConfigurationError, NotFoundError
+from db.schema.models import ALARM_KINDS, utcnow
+from db.system.alarm_actions import acknowledge_alarm, clear_by_hand
+from db.system.alarm_views import (
     LogFilter,
     iter_alarms,
     iter_events,
     list_alarms,
     list_events,
 )
-from db.config_errors import ConfigurationError, NotFoundError
-from db.models import ALARM_KINDS, utcnow
 from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard
 from portal.context import get_gateway, get_store, page_number, selected_node
 from portal.table_export import csv_response, xlsx_response

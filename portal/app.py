@@ -19,10 +19,10 @@ How to add a page to the frame (for the engineers of issues 5 and 6)
    ``tabs`` (a tab bar under the title). Inline ``<script>`` is refused by the CSP
    (``script-src 'self'``): put scripts in ``portal/static/``.
 4. In a view: ``current_principal()`` (``portal.access``: role, user_id, site_id,
-   ``site_scope`` = None for all sites, ``viewer()`` → ``db.scope.Viewer``);
-   ``selected_node()`` (``portal.context``: a ``db.topology.NodeRef`` with kind, id,
+   ``site_scope`` = None for all sites, ``viewer()`` → ``db.topology.scope.Viewer``);
+   ``selected_node()`` (``portal.context``: a ``db.topology.topology.NodeRef`` with kind, id,
    site_id, charge_box_id — already 404'd when outside the principal's site) or
-   ``scope_node()`` → ``db.scope.Node``; ``get_store()`` / ``get_gateway()``.
+   ``scope_node()`` → ``db.topology.scope.Node``; ``get_store()`` / ``get_gateway()``.
    Anything addressed by id outside the scope: ``raise not_found()`` (404, never 403).
 5. Forms: ``<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">``;
    htmx and ``fetch`` requests send the ``X-CSRF-Token`` header (``portal.js`` does it
@@ -54,11 +54,11 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, default_exceptions
 from werkzeug.routing import IntegerConverter
 
-from db.accounts import get_user
-from db.api_tokens import authenticate_token, touch_token
-from db.models import utcnow
-from db.store import Store
-from db.topology import SYSTEM, NodeRef, resolve_node
+from db.accounts.accounts import get_user
+from db.accounts.api_tokens import authenticate_token, touch_token
+from db.engine.store import Store
+from db.schema.models import utcnow
+from db.topology.topology import SYSTEM, NodeRef, resolve_node
 from gateway.api import GatewayAPI
 from portal import timefmt
 from portal.access import MenuEntry, Principal, current_principal, not_found

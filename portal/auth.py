@@ -12,8 +12,8 @@ import trio
 from quart import Blueprint, redirect, render_template, request, url_for
 from quart_auth import AuthUser, login_user, logout_user
 
-from db.accounts import get_user_by_email, record_login
-from db.passwords import hash_password, verify_password
+from db.accounts.accounts import get_user_by_email, record_login
+from db.accounts.passwords import hash_password, verify_password
 from portal.access import MenuEntry, Principal, current_principal
 from portal.context import get_state, get_store
 from portal.security import local_redirect_target

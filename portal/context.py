@@ -10,8 +10,8 @@ from typing import Any, cast
 from quart import current_app, g, request
 from werkzeug.exceptions import NotFound
 
-from db.store import Store
-from db.topology import SYSTEM, NodeRef
+from db.engine.store import Store
+from db.topology.topology import SYSTEM, NodeRef
 from gateway.api import GatewayAPI
 from portal.security import LoginThrottle
 
@@ -76,8 +76,8 @@ def selected_node() -> NodeRef:
 
 
 def scope_node() -> Any:
-    """The selected node as ``db.scope.Node`` (for session/station scope queries)."""
-    from db.scope import Node
+    """The selected node as ``db.topology.scope.Node`` (for session/station scope queries)."""
+    from db.topology.scope import Node
 
     node = selected_node()
     return Node(node.kind, node.id)

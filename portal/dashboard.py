@@ -12,12 +12,12 @@ from typing import Any
 
 from quart import Blueprint, render_template
 
-from db.alarm_views import LogFilter, list_alarms
-from db.dashboard_queries import occupancy_per_site, today_vs_last_week
-from db.news import latest_news
-from db.session_filters import SessionFilter
-from db.session_queries import page_sessions
-from db.topology import charge_box_ids_in_scope
+from db.sessions.dashboard_queries import occupancy_per_site, today_vs_last_week
+from db.sessions.session_filters import SessionFilter
+from db.sessions.session_queries import page_sessions
+from db.system.alarm_views import LogFilter, list_alarms
+from db.system.news import latest_news
+from db.topology.topology import charge_box_ids_in_scope
 from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard, not_found
 from portal.context import get_gateway, get_store, scope_node, selected_node
 from portal.live import station_state

@@ -2,7 +2,7 @@
 
 The page holds the chart menu, a canvas and the timeline; the browser fetches the
 chart (``/diagrams/data``) and the timeline's overview (``/diagrams/timeline``) as
-JSON. Every number is aggregated in SQL (``db.session_aggregates``). Days, weeks,
+JSON. Every number is aggregated in SQL (``db.sessions.session_aggregates``). Days, weeks,
 months, hours and weekdays are those of the display zone (``portal.timefmt``): the range
 in the URL is local dates, the queries get its UTC bounds and the zone.
 """
@@ -16,9 +16,8 @@ from typing import Any
 
 from quart import Blueprint, current_app, jsonify, render_template, request, url_for
 
-from db.models import utcnow
-from db.scope import Node, Viewer
-from db.session_aggregates import (
+from db.schema.models import utcnow
+from db.sessions.session_aggregates import (
     CHARTS,
     auth_share,
     by_hour,
@@ -30,7 +29,8 @@ from db.session_aggregates import (
     peak_power,
     sessions_per_day,
 )
-from db.timezones import local_to_utc
+from db.system.timezones import local_to_utc
+from db.topology.scope import Node, Viewer
 from portal.access import STAFF_ROLES, MenuEntry, current_principal, guard
 from portal.context import get_store, scope_node, selected_node
 from portal.timefmt import display_zone, to_local

@@ -20,10 +20,10 @@ from typing import Any
 
 import trio
 
-from db.scope import Node, Viewer
-from db.session_filters import SessionFilter
-from db.session_queries import count_sessions, iter_sessions, page_sessions
-from db.store import Store
+from db.engine.store import Store
+from db.sessions.session_filters import SessionFilter
+from db.sessions.session_queries import count_sessions, iter_sessions, page_sessions
+from db.topology.scope import Node, Viewer
 from portal.session_export import (
     EXCEL_MAX_DATA_ROWS,
     EXPORT_COLUMNS,

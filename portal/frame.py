@@ -19,10 +19,10 @@ from quart import (
 from quart_auth import current_user
 from werkzeug.exceptions import BadRequest
 
-from db.accounts import get_user
-from db.navigator import navigator_view
-from db.news import delete_news, latest_news, publish_news
-from db.topology import SYSTEM, Navigator, NodeRef, charge_box_ids_in_scope
+from db.accounts.accounts import get_user
+from db.system.news import delete_news, latest_news, publish_news
+from db.topology.navigator import navigator_view
+from db.topology.topology import SYSTEM, Navigator, NodeRef, charge_box_ids_in_scope
 from portal.access import ALL_ROLES, STAFF_ROLES, Principal, current_principal, guard, requires
 from portal.context import get_gateway, get_state, get_store
 from portal.live import sse_station_stream, station_state
@@ -43,7 +43,7 @@ def _frame_rows(
 
 def system_name() -> str:
     """The system name of SPEC §9.1 General (a sync query)."""
-    from db.settings import get_setting
+    from db.system.settings import get_setting
 
     try:
         return get_setting("system.name") or "Charge Portal"

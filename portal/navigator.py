@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from quart import Blueprint, render_template, request
 
-from db.navigator import SEARCH_LIMIT, navigator_children, navigator_search
-from db.topology import Navigator, NavStation
+from db.topology.navigator import SEARCH_LIMIT, navigator_children, navigator_search
+from db.topology.topology import Navigator, NavStation
 from portal.access import STAFF_ROLES, current_principal, guard, not_found
 from portal.context import get_gateway, get_store
 from portal.live import station_state

@@ -11,7 +11,7 @@ import trio
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from db.accounts import (
+from db.accounts.accounts import (
     SORTABLE_USER_COLUMNS,
     AccountError,
     check_user,
@@ -23,9 +23,8 @@ from db.accounts import (
     update_user,
     visitors_since,
 )
-from db.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
-from db.errors import Invalid
-from db.id_tags import (
+from db.accounts.api_tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
+from db.accounts.id_tags import (
     TAG_STATUSES,
     create_id_tag,
     delete_id_tag,
@@ -33,9 +32,10 @@ from db.id_tags import (
     page_id_tags,
     update_id_tag,
 )
-from db.models import ROLES
-from db.passwords import WeakPasswordError, check_policy, hash_password
-from db.topology import site_choices
+from db.accounts.passwords import WeakPasswordError, check_policy, hash_password
+from db.errors import Invalid
+from db.schema.models import ROLES
+from db.topology.topology import site_choices
 from portal.access import MenuEntry, current_principal, guard, not_found, requires
 from portal.context import get_store, page_number, selected_node
 from portal.timefmt import parse_local

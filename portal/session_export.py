@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from db.timezones import UTC_NAME, utc_to_local
+from db.system.timezones import UTC_NAME, utc_to_local
 from portal.session_params import COLUMNS
 
 __all__ = [

@@ -3,7 +3,7 @@ a ``SessionFilter`` read from and written to query parameters.
 
 The Statistics page, the JSON API and the exports all build their filter here
 (``parse_filter``) so that a shared URL selects the same rows everywhere; the filter
-itself and its columns' kinds are the database's (``db.session_filters``).
+itself and its columns' kinds are the database's (``db.sessions.session_filters``).
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from db.session_filters import (
+from db.sessions.session_filters import (
     COLUMNS as COLUMN_KINDS,
 )
-from db.session_filters import (
+from db.sessions.session_filters import (
     MAX_INT,
     FilterError,
     SessionFilter,
     decode_cursor,
     encode_cursor,
 )
-from db.timezones import local_to_utc, parse_iso
+from db.system.timezones import local_to_utc, parse_iso
 
 __all__ = [
     "COLUMNS",

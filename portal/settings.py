@@ -9,7 +9,7 @@ import trio
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 from quart_auth import AuthUser, login_user
 
-from db.accounts import (
+from db.accounts.accounts import (
     AccountError,
     get_user,
     set_dashboard_panels,
@@ -17,7 +17,7 @@ from db.accounts import (
     set_password_hash,
     set_time_zone,
 )
-from db.passwords import WeakPasswordError, check_policy, hash_password, verify_password
+from db.accounts.passwords import WeakPasswordError, check_policy, hash_password, verify_password
 from portal.access import ALL_ROLES, Principal, current_principal, guard
 from portal.auth import session_auth_id
 from portal.context import get_store

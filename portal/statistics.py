@@ -17,17 +17,17 @@ from urllib.parse import urlencode
 from quart import Blueprint, current_app, jsonify, render_template, request, url_for
 from quart.wrappers import Response
 
-from db.models import utcnow
-from db.scope import Node, Viewer
-from db.session_aggregates import energy_per
-from db.session_filters import FilterError, SessionFilter
-from db.session_queries import (
+from db.schema.models import utcnow
+from db.sessions.session_aggregates import energy_per
+from db.sessions.session_filters import FilterError, SessionFilter
+from db.sessions.session_queries import (
     count_sessions,
     page_sessions,
     session_detail,
     session_messages,
     session_meter_series,
 )
+from db.topology.scope import Node, Viewer
 from portal.access import ALL_ROLES, MenuEntry, current_principal, guard, not_found
 from portal.context import get_store, scope_node, selected_node
 from portal.export_jobs import MEDIA_TYPES, ExportBusyError, ExportJobs, stream_file

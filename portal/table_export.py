@@ -20,8 +20,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from quart import Response
 
-from db.store import Store
-from db.timezones import utc_to_local
+from db.engine.store import Store
+from db.system.timezones import utc_to_local
 
 __all__ = ["csv_response", "xlsx_response"]
 

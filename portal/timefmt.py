@@ -17,8 +17,15 @@ from typing import Any
 from markupsafe import Markup, escape
 from quart import Quart, current_app, g
 
-from db.settings import get_setting
-from db.timezones import UTC_NAME, check_zone, known_zones, local_to_utc, parse_iso, utc_to_local
+from db.system.settings import get_setting
+from db.system.timezones import (
+    UTC_NAME,
+    check_zone,
+    known_zones,
+    local_to_utc,
+    parse_iso,
+    utc_to_local,
+)
 
 __all__ = [
     "display_zone",

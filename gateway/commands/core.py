@@ -7,13 +7,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from db.config_keys import is_readonly
+from db.accounts.passwords import hash_station_password
 from db.errors import Conflict, Invalid
-from db.models import utcnow
-from db.ocpp_records import set_configuration_value, store_configuration
-from db.passwords import hash_station_password
-from db.station_control import remote_start_refusal
-from db.station_settings import check_station_password, set_password_hash_of
+from db.ocpp.config_keys import is_readonly
+from db.ocpp.ocpp_records import set_configuration_value, store_configuration
+from db.ocpp.station_control import remote_start_refusal
+from db.schema.models import utcnow
+from db.topology.station_settings import check_station_password, set_password_hash_of
 from gateway.commands.base import ACCEPTED, Command, Outcome, Prepare, Target, describe
 
 __all__ = [

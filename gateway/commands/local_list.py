@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from db.errors import Invalid
-from db.local_list import ListEntry, ListPlan, plan_local_list, record_accepted, set_known_version
+from db.ocpp.local_list import (
+    ListEntry,
+    ListPlan,
+    plan_local_list,
+    record_accepted,
+    set_known_version,
+)
 from gateway.commands.base import Command, Outcome, Prepare, Target, describe, iso, parse_time
 from gateway.commands.core import one_of
 
@@ -43,7 +49,7 @@ def _entry(item: Any) -> ListEntry | str:
 
 @dataclass(frozen=True)
 class SendLocalList(Command):
-    """Without entries the list is planned from the database (``db.local_list``): a Full
+    """Without entries the list is planned from the database (``db.ocpp.local_list``): a Full
     list, or the Differential since the list the station last accepted. Accepted: the
     station's list and version are remembered."""
 

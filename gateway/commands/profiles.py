@@ -1,7 +1,7 @@
 """Weekly schedules → OCPP 1.6 charging profiles (SetChargingProfile), and profiles → step
 series for the chart.
 
-Pure functions on plain values: a schedule's periods (``db.schedules``, wall-clock
+Pure functions on plain values: a schedule's periods (``db.system.schedules``, wall-clock
 times of the site's zone) become one Recurring/Weekly profile whose ``startSchedule`` is
 the absolute time of Monday 00:00 in that zone (in UTC on the wire); gaps between periods
 get ``default_limit`` (no limit in practice); an unavailable window gets 0.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from db.timezones import utc_to_local
+from db.system.timezones import utc_to_local
 
 WEEK_SECONDS = 7 * 24 * 3600
 #: The limit outside every period ("no limit"): far above any AC/DC station.

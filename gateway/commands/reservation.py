@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from db.errors import Invalid
-from db.models import utcnow
-from db.station_control import create_reservation, set_reservation_status
+from db.ocpp.station_control import create_reservation, set_reservation_status
+from db.schema.models import utcnow
 from gateway.commands.base import Command, Outcome, Prepare, Target, describe
 from gateway.commands.core import at_least, text
 

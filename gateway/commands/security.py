@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from db.certificate_requests import settle_pending_request
 from db.errors import Invalid
+from db.ocpp.certificate_requests import settle_pending_request
 from gateway.commands.base import Command, Outcome, Target, describe
 from gateway.commands.core import at_least, one_of, text
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from db import rawsql
-from db.config_keys import key_value
+from db.engine import rawsql
 from db.errors import Invalid
-from db.schedules import record_push
+from db.ocpp.config_keys import key_value
+from db.system.schedules import record_push
 from gateway.commands.base import Command, Outcome, Prepare, Target, describe
 from gateway.commands.core import at_least, one_of
 
@@ -20,7 +20,7 @@ PURPOSES = ("ChargePointMaxProfile", "TxDefaultProfile", "TxProfile")
 @dataclass(frozen=True)
 class SetChargingProfile(Command):
     """Install a profile; its answer is remembered with it (and, for a schedule's push,
-    the schedule's profile row and push time: ``db.schedules.record_push``)."""
+    the schedule's profile row and push time: ``db.system.schedules.record_push``)."""
 
     action = "SetChargingProfile"
     connector_id: int

@@ -8,15 +8,15 @@ from typing import Any
 
 import trio
 
-from db.alarms import log_event
-from db.models import utcnow
-from db.ocpp_transactions import (
+from db.ocpp.ocpp_transactions import (
     MeterIn,
     SampleIn,
     record_start_transaction,
     record_stop_transaction,
 )
-from db.stale_sessions import STALE_STOP_REASON, ClosedSession
+from db.ocpp.stale_sessions import STALE_STOP_REASON, ClosedSession
+from db.schema.models import utcnow
+from db.system.alarms import log_event
 from gateway.logic.context import StationContext, id_tag_info
 from gateway.ocpp16.convert import energy_wh, parse_datetime, power_w
 from gateway.ocpp16.framing import OcppError

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from db.authorization import TagAuthorization
-from db.ocpp_transactions import MeterIn, MeterResult
+from db.ocpp.authorization import TagAuthorization
+from db.ocpp.ocpp_transactions import MeterIn, MeterResult
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.ocpp16.convert import format_datetime

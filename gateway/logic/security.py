@@ -8,10 +8,10 @@ from typing import Any
 
 import trio
 
-from db.alarms import log_event, raise_alarm
-from db.certificate_requests import record_certificate_request, set_certificate_request_status
-from db.models import utcnow
-from db.ocpp_records import record_diagnostics_status, record_firmware_status
+from db.ocpp.certificate_requests import record_certificate_request, set_certificate_request_status
+from db.ocpp.ocpp_records import record_diagnostics_status, record_firmware_status
+from db.schema.models import utcnow
+from db.system.alarms import log_event, raise_alarm
 from gateway.certificates import InvalidCsrError, check_csr, sign_csr
 from gateway.errors import GatewayError
 from gateway.logic.context import StationContext

@@ -8,8 +8,8 @@ import logging
 
 import trio
 
-from db.models import utcnow
-from db.stale_sessions import close_stale_sessions
+from db.ocpp.stale_sessions import close_stale_sessions
+from db.schema.models import utcnow
 from gateway.logic.charging import sessions_closed
 from gateway.logic.context import StationContext
 

@@ -7,15 +7,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from db.alarms import log_event
-from db.authorization import authorize_id_tag
-from db.models import utcnow
-from db.ocpp_records import (
+from db.ocpp.authorization import authorize_id_tag
+from db.ocpp.ocpp_records import (
     record_boot,
     record_diagnostics_status,
     record_firmware_status,
     record_status,
 )
+from db.schema.models import utcnow
+from db.system.alarms import log_event
 from gateway.logic.context import StationContext, id_tag_info
 from gateway.logic.stale import connector_status_seen, station_booted
 from gateway.ocpp16.convert import format_datetime

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 import trio
 from lxml import etree
 
-from db.failures import is_storage_failure
-from db.models import utcnow
-from db.ocpp_records import outlet_count, record_connected, record_protocol, soap_endpoint
-from db.passwords import verify_password
+from db.accounts.passwords import verify_password
+from db.engine.failures import is_storage_failure
+from db.ocpp.ocpp_records import outlet_count, record_connected, record_protocol, soap_endpoint
+from db.schema.models import utcnow
 from gateway.call_context import CallContext
 from gateway.logic import HANDLERS
 from gateway.ocpp15.convert import answer_to_15, request_to_16

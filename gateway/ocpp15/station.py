@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 import trio
 
-from db.models import utcnow
-from db.ocpp_transactions import MeterIn, MeterResult
+from db.ocpp.ocpp_transactions import MeterIn, MeterResult
+from db.schema.models import utcnow
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.errors import (

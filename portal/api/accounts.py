@@ -8,7 +8,7 @@ from typing import Any
 import trio
 from quart import Blueprint, request
 
-from db.accounts import (
+from db.accounts.accounts import (
     create_user,
     delete_user,
     get_user,
@@ -16,7 +16,7 @@ from db.accounts import (
     update_user,
     visitors_since,
 )
-from db.id_tags import (
+from db.accounts.id_tags import (
     TAG_STATUSES,
     create_id_tag,
     delete_id_tag,
@@ -24,8 +24,8 @@ from db.id_tags import (
     list_id_tags,
     update_id_tag,
 )
-from db.models import ROLES
-from db.passwords import WeakPasswordError, check_policy, hash_password
+from db.accounts.passwords import WeakPasswordError, check_policy, hash_password
+from db.schema.models import ROLES
 from portal.access import ALL_ROLES, guard
 from portal.api.common import (
     ApiError,

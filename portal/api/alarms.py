@@ -9,10 +9,10 @@ from typing import Any
 
 from quart import Blueprint, request
 
-from db.alarm_actions import acknowledge_alarm, clear_by_hand
-from db.alarm_views import LogFilter, list_alarms, list_events
 from db.config_errors import ConfigurationError, NotFoundError
-from db.news import latest_news
+from db.system.alarm_actions import acknowledge_alarm, clear_by_hand
+from db.system.alarm_views import LogFilter, list_alarms, list_events
+from db.system.news import latest_news
 from portal.access import ALL_ROLES, STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body, me, page_json, paging
 from portal.context import get_store, selected_node

@@ -12,8 +12,8 @@ from typing import Any
 
 from quart import Blueprint, request
 
-from db.certificate_requests import certificate_requests_of
-from db.timezones import iso_utc
+from db.ocpp.certificate_requests import certificate_requests_of
+from db.system.timezones import iso_utc
 from gateway.commands import BY_KEBAB, command_from_ocpp
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body

@@ -12,19 +12,20 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, request, send_file
 
-from db.config_keys import list_keys
 from db.errors import DomainError
-from db.local_list import plan_local_list, sent_entries
-from db.nodes import get_floor
-from db.services import ensure_default_services, list_services, set_service_enabled
-from db.settings import update_settings
-from db.station_files import (
+from db.ocpp.config_keys import list_keys
+from db.ocpp.local_list import plan_local_list, sent_entries
+from db.system.settings import update_settings
+from db.system.timezones import iso_utc
+from db.topology.nodes import get_floor
+from db.topology.services import ensure_default_services, list_services, set_service_enabled
+from db.topology.station_files import (
     delete_firmware,
     list_diagnostics,
     list_firmware,
     record_firmware,
 )
-from db.station_settings import (
+from db.topology.station_settings import (
     floor_plan,
     get_outlet,
     outlet_external_ids,
@@ -33,7 +34,6 @@ from db.station_settings import (
     set_station_positions,
     update_station_address,
 )
-from db.timezones import iso_utc
 from filestore.jpeg import InvalidImageError
 from filestore.storage import FileNameError
 from portal.access import STAFF_ROLES, guard
@@ -278,8 +278,8 @@ async def station_address(cbid: str) -> Any:
     }
     values = {names[k]: v for k, v in body.items() if k in names}
     await get_store().write(update_station_address, station["id"], values)
-    from db.nodes import get_station
-    from db.station_settings import station_view
+    from db.topology.nodes import get_station
+    from db.topology.station_settings import station_view
 
     view = station_view(await get_store().read(get_station, station["id"]))
     return {camel: view[snake] for camel, snake in names.items()}

@@ -8,9 +8,9 @@ from typing import Any
 
 from quart import Blueprint
 
-from db.message_log import station_messages
-from db.session_queries import session_messages, session_meter_series
-from db.timezones import iso_utc
+from db.ocpp.message_log import station_messages
+from db.sessions.session_queries import session_messages, session_meter_series
+from db.system.timezones import iso_utc
 from portal.access import ALL_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, me, optional_int
 from portal.api.stations import station_or_404

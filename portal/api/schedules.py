@@ -6,7 +6,7 @@ from typing import Any
 
 from quart import Blueprint, request
 
-from db.schedules import (
+from db.system.schedules import (
     delete_schedule,
     get_schedule,
     save_schedule,
@@ -15,7 +15,7 @@ from db.schedules import (
     schedules_in_scope,
     target_site,
 )
-from db.timezones import iso_utc
+from db.system.timezones import iso_utc
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, json_body, me, optional_int
 from portal.api.stations import station_or_404

@@ -12,9 +12,9 @@ from typing import Any
 from quart import Blueprint, current_app, request
 from quart.wrappers import Response
 
-from db.session_filters import FilterError, SessionFilter
-from db.session_queries import count_sessions, iter_sessions, page_sessions, session_detail
-from db.timezones import iso_utc
+from db.sessions.session_filters import FilterError, SessionFilter
+from db.sessions.session_queries import count_sessions, iter_sessions, page_sessions, session_detail
+from db.system.timezones import iso_utc
 from portal.access import ALL_ROLES, guard
 from portal.api.common import ApiError, me
 from portal.context import get_store, scope_node

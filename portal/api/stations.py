@@ -8,7 +8,8 @@ from typing import Any
 
 from quart import Blueprint, request
 
-from db.inventory import (
+from db.system.timezones import iso_utc
+from db.topology.inventory import (
     add_outlet,
     find_outlet,
     list_outlets,
@@ -16,15 +17,14 @@ from db.inventory import (
     remove_outlet,
     station_in_scope,
 )
-from db.nodes import create_station, move_station, remove_station
-from db.station_settings import (
+from db.topology.nodes import create_station, move_station, remove_station
+from db.topology.station_settings import (
     generate_station_password,
     set_station_password,
     update_outlet,
     update_station,
 )
-from db.timezones import iso_utc
-from db.topology import running_transaction
+from db.topology.topology import running_transaction
 from gateway.commands import RemoteStartTransaction, RemoteStopTransaction
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import (
@@ -136,7 +136,7 @@ async def station_create() -> Any:
         site_id = me().site_scope
     _own_site(site_id)
     if floor_id is not None:
-        from db.inventory import find_floor
+        from db.topology.inventory import find_floor
 
         floor = await get_store().read(find_floor, int(floor_id), me().site_scope)
         if floor is None:
@@ -176,7 +176,7 @@ async def station_update(cbid: str) -> Any:
         site_id = body.get("siteId", station["siteId"] if "floorId" not in body else None)
         _own_site(site_id)
         if body.get("floorId") is not None:
-            from db.inventory import find_floor
+            from db.topology.inventory import find_floor
 
             if await get_store().read(find_floor, int(body["floorId"]), me().site_scope) is None:
                 raise ApiError(404, "not-found", "no such floor")

@@ -8,7 +8,7 @@ from typing import Any
 
 from quart import Blueprint
 
-from db.api_tokens import create_token, get_token, list_tokens, revoke_token
+from db.accounts.api_tokens import create_token, get_token, list_tokens, revoke_token
 from db.errors import Invalid
 from portal.access import ALL_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body

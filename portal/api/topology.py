@@ -7,9 +7,9 @@ from typing import Any
 
 from quart import Blueprint, request
 
-from db.inventory import find_floor, find_site, list_floors, list_sites
-from db.nodes import create_floor, create_site, remove_floor, remove_site
-from db.station_settings import update_floor, update_site, update_site_address
+from db.topology.inventory import find_floor, find_site, list_floors, list_sites
+from db.topology.nodes import create_floor, create_site, remove_floor, remove_site
+from db.topology.station_settings import update_floor, update_site, update_site_address
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import (
     ApiError,

@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from db.engine.store import Store
 from db.errors import Conflict, Invalid, NotAllowed, NotFound, Unavailable
-from db.station_control import running_transactions
-from db.station_files import get_firmware
-from db.store import Store
-from db.timezones import local_to_utc
+from db.ocpp.station_control import running_transactions
+from db.system.timezones import local_to_utc
+from db.topology.station_files import get_firmware
 from filestore.ftp_server import FtpServer
 from filestore.storage import FileStore
 from gateway.api import GatewayAPI

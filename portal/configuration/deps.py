@@ -9,9 +9,9 @@ from typing import Any
 
 from quart import Quart, current_app, request
 
-from db.settings import get_settings
-from db.station_files import record_diagnostics
-from db.store import Store
+from db.engine.store import Store
+from db.system.settings import get_settings
+from db.topology.station_files import record_diagnostics
 from filestore.ftp_server import MAX_UPLOAD_BYTES, FtpServer
 from filestore.storage import DEFAULT_ROOT, FileStore
 from portal.access import current_principal, not_found
@@ -166,7 +166,7 @@ async def diagnostics_file(file_id: int) -> tuple[dict[str, Any], Path]:
     import trio
 
     from db.config_errors import NotFoundError
-    from db.station_files import get_diagnostics
+    from db.topology.station_files import get_diagnostics
 
     principal = current_principal()
     scope = principal.site_scope if principal is not None else None

@@ -4,7 +4,7 @@ The station's ``SendLocalListMaxLength`` (entries per message) and
 ``LocalAuthListMaxLength`` (entries it holds) come from its configuration keys as the
 gateway stored them, or are asked of it (GetConfiguration of those two keys) when never
 read. A Full update longer than one message goes as a Full message followed by
-Differential ones (``db.local_list.split_plan``); each accepted message is recorded at
+Differential ones (``db.ocpp.local_list.split_plan``); each accepted message is recorded at
 once, so a refusal half-way leaves the portal knowing what the station holds. Every
 accepted message publishes a ``locallist.progress`` live event (the Control tab shows
 it); a refusal is explained in words.
@@ -16,7 +16,7 @@ from typing import Any
 
 from db.config_errors import ConfigurationError
 from db.errors import Conflict
-from db.local_list import (
+from db.ocpp.local_list import (
     LIST_MAX_KEY,
     SEND_MAX_KEY,
     ListPlan,
@@ -25,7 +25,7 @@ from db.local_list import (
     positive_int,
     split_plan,
 )
-from db.models import utcnow
+from db.schema.models import utcnow
 from gateway.commands import GetConfiguration, SendLocalList
 from gateway.events import LiveEvent
 from portal.configuration.control import ActionResult, ControlDeps, _choice
@@ -87,7 +87,7 @@ def _publish(deps: ControlDeps, cbid: str, site_id: int | None, data: dict[str, 
 
 async def download_local_list(deps: ControlDeps, cbid: str, params: dict[str, Any]) -> ActionResult:
     """Bring the station's local list up to date; the result says how far it got."""
-    from db.station_settings import station_by_cbid
+    from db.topology.station_settings import station_by_cbid
 
     update_type = _choice(params, "updateType", ("Full", "Differential"), "Full")
     station = await deps.store.read(station_by_cbid, cbid)

@@ -10,7 +10,7 @@ from quart.wrappers import Response
 from werkzeug.exceptions import Forbidden
 
 from db.errors import DomainError, NotFound
-from db.topology import SYSTEM, NodeRef, resolve_node
+from db.topology.topology import SYSTEM, NodeRef, resolve_node
 from portal.access import current_principal, not_found
 from portal.context import get_store
 from portal.errors import page_error

@@ -8,9 +8,9 @@ from quart import Response, flash, jsonify, request
 
 from db.config_errors import ConfigurationError
 from db.errors import DomainError
-from db.nodes import get_floor, get_site
-from db.settings import get_settings
-from db.station_settings import (
+from db.system.settings import get_settings
+from db.topology.nodes import get_floor, get_site
+from db.topology.station_settings import (
     CONNECTOR_TYPES,
     OUTLET_MODES,
     floor_plan,
@@ -28,7 +28,7 @@ from db.station_settings import (
     update_site,
     update_site_address,
 )
-from db.topology import NodeRef
+from db.topology.topology import NodeRef
 from filestore.jpeg import InvalidImageError
 from portal.access import not_found
 from portal.configuration import bp

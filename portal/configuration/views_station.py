@@ -7,15 +7,15 @@ from typing import Any
 
 from quart import Response, flash, render_template, request, send_file
 
-from db.certificate_requests import certificate_requests_of
 from db.config_errors import ConfigurationError
-from db.config_keys import check_key_value, is_risky_key, list_keys
 from db.errors import DomainError, NotAllowed
-from db.local_list import wanted_entries
-from db.nodes import PROTOCOLS, get_station
-from db.station_control import reservations_of, running_transactions
-from db.station_files import list_diagnostics, list_firmware
-from db.station_settings import (
+from db.ocpp.certificate_requests import certificate_requests_of
+from db.ocpp.config_keys import check_key_value, is_risky_key, list_keys
+from db.ocpp.local_list import wanted_entries
+from db.ocpp.station_control import reservations_of, running_transactions
+from db.topology.nodes import PROTOCOLS, get_station
+from db.topology.station_files import list_diagnostics, list_firmware
+from db.topology.station_settings import (
     generate_station_password,
     set_station_password,
     station_outlets,
@@ -23,7 +23,7 @@ from db.station_settings import (
     update_station,
     update_station_address,
 )
-from db.topology import NodeRef
+from db.topology.topology import NodeRef
 from portal.configuration import bp
 from portal.configuration.control import (
     ACTIONS,
@@ -60,7 +60,7 @@ async def _general(node: NodeRef) -> dict[str, Any]:
 
 @loader("station", "address")
 async def _address(node: NodeRef) -> dict[str, Any]:
-    from db.settings import get_settings
+    from db.system.settings import get_settings
 
     assert node.id is not None
     _, station = await _station_node(node.id)

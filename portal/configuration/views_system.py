@@ -9,8 +9,9 @@ from quart import current_app, flash, request
 
 from db.config_errors import ConfigurationError, NotFoundError
 from db.errors import DomainError
-from db.navigator import SMALL_TREE
-from db.nodes import (
+from db.system.settings import SETTINGS, get_settings, update_settings
+from db.topology.navigator import SMALL_TREE
+from db.topology.nodes import (
     create_floor,
     create_site,
     create_station,
@@ -22,10 +23,9 @@ from db.nodes import (
     remove_station,
     topology_tree,
 )
-from db.services import ensure_default_services, list_services, set_service_enabled
-from db.settings import SETTINGS, get_settings, update_settings
-from db.station_files import delete_firmware, list_firmware, record_firmware
-from db.topology import SYSTEM, NodeRef, site_choices
+from db.topology.services import ensure_default_services, list_services, set_service_enabled
+from db.topology.station_files import delete_firmware, list_firmware, record_firmware
+from db.topology.topology import SYSTEM, NodeRef, site_choices
 from filestore.storage import FileNameError
 from portal.access import current_principal
 from portal.configuration import bp

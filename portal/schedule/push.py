@@ -8,8 +8,8 @@ from typing import Any
 import trio
 
 from db.errors import DomainError, Invalid
-from db.models import utcnow
-from db.schedules import get_schedule, push_targets, schedule_view, schedule_zone
+from db.schema.models import utcnow
+from db.system.schedules import get_schedule, push_targets, schedule_view, schedule_zone
 from gateway.commands import GetCompositeSchedule, SetChargingProfile
 from gateway.commands.profiles import build_profile
 from gateway.errors import GatewayError, StationOfflineError

@@ -8,8 +8,8 @@ from quart import Response, flash, redirect, render_template, request, url_for
 
 from db.config_errors import ConfigurationError, NotFoundError
 from db.errors import DomainError
-from db.models import utcnow
-from db.schedules import (
+from db.schema.models import utcnow
+from db.system.schedules import (
     PURPOSES,
     RATE_UNITS,
     delete_schedule,
@@ -22,7 +22,7 @@ from db.schedules import (
     schedules_in_scope,
     site_zone,
 )
-from db.topology import NodeRef
+from db.topology.topology import NodeRef
 from gateway.commands.profiles import (
     asked_steps,
     clocks_changed_since,
@@ -123,7 +123,7 @@ async def _page(
     state = None
     outlets: list[dict[str, Any]] = []
     if node.kind == "station" and node.id is not None:
-        from db.station_settings import station_outlets
+        from db.topology.station_settings import station_outlets
 
         outlets = await get_store().read(station_outlets, node.id)
     if node.charge_box_id:
@@ -262,7 +262,7 @@ async def composite() -> Any:
     unit = unit if unit in RATE_UNITS else "W"
     connector = max(0, request.args.get("connectorId", 0, type=int) or 0)
     if node.kind == "outlet":
-        from db.station_settings import get_outlet
+        from db.topology.station_settings import get_outlet
 
         connector = int((await get_store().read(get_outlet, node.id)).connector_id)
     deps = await control_deps()

@@ -6,7 +6,7 @@ import pytest
 
 from chargeportal.cli import main
 from db import open_database, verify_password
-from db.models import IdTag, Outlet, Site, Station, User
+from db.schema.models import IdTag, Outlet, Site, Station, User
 
 
 def run(capsys: pytest.CaptureFixture[str], db_url: str, *argv: str) -> tuple[int, str, str]:
@@ -135,7 +135,7 @@ def test_idtag_add_follows_the_api_rule_exactly(capsys, db_url) -> None:
 
 
 def test_station_passwords_follow_the_api_rule_with_the_same_sentence(capsys, db_url) -> None:
-    from db.passwords import STATION_PASSWORD_RULE
+    from db.accounts.passwords import STATION_PASSWORD_RULE
 
     assert run(capsys, db_url, "station", "add", "CP9")[0] == 0
     status, _, err = run(capsys, db_url, "station", "passwd", "CP9", "--password", "short")

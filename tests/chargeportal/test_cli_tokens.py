@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from db import open_database
-from db.api_tokens import authenticate_token
+from db.accounts.api_tokens import authenticate_token
 from tests.chargeportal.test_cli import run
 
 

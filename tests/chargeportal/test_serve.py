@@ -10,7 +10,7 @@ import trio
 from chargeportal.cli import build_parser, serve_options
 from chargeportal.serve import serve
 from db import Store
-from db.settings import update_settings
+from db.system.settings import update_settings
 
 
 def free_port() -> int:

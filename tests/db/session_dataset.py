@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from db.models import (
+from db.schema.models import (
     ChargingSession,
     Floor,
     IdTag,

@@ -1,11 +1,11 @@
-"""Account rules in db.accounts: e-mail and RFID normalisation, uniqueness, deletion."""
+"""Account rules in db.accounts.accounts: e-mail and RFID normalisation, uniqueness, deletion."""
 
 from __future__ import annotations
 
 import pytest
 
 from db import Store
-from db.accounts import (
+from db.accounts.accounts import (
     DuplicateEmailError,
     DuplicateRfidError,
     InvalidFieldError,
@@ -16,7 +16,7 @@ from db.accounts import (
     normalise_rfid,
     update_user,
 )
-from db.models import ChargingSession, IdTag, Site, User, utcnow
+from db.schema.models import ChargingSession, IdTag, Site, User, utcnow
 
 
 @pytest.mark.parametrize(

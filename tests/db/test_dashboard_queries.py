@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from db import Store
-from db.dashboard_queries import occupancy_per_site, today_vs_last_week
-from db.scope import Node, Viewer
+from db.sessions.dashboard_queries import occupancy_per_site, today_vs_last_week
+from db.topology.scope import Node, Viewer
 from tests.db.session_dataset import NOW, Dataset, build_dataset
 
 ADMIN = Viewer(role="admin")

@@ -7,9 +7,10 @@ import itertools
 from collections import Counter
 from typing import Any
 
-from db import Store, demo_data
-from db.demo_data import generate_sessions
-from db.models import ChargingSession, Outlet, utcnow
+from db import Store
+from db.demo import demo_data
+from db.demo.demo_data import generate_sessions
+from db.schema.models import ChargingSession, Outlet, utcnow
 
 
 async def test_a_realistic_month_of_sessions(store: Store) -> None:

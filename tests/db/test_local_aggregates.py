@@ -9,11 +9,17 @@ from collections import defaultdict
 import pytest
 
 from db import Store
-from db.dashboard_queries import today_vs_last_week
-from db.models import ChargingSession, Outlet
-from db.scope import Node, Viewer
-from db.session_aggregates import by_hour, by_weekday, energy_per, occupancy, sessions_per_day
-from db.timezones import local_day_start, utc_to_local
+from db.schema.models import ChargingSession, Outlet
+from db.sessions.dashboard_queries import today_vs_last_week
+from db.sessions.session_aggregates import (
+    by_hour,
+    by_weekday,
+    energy_per,
+    occupancy,
+    sessions_per_day,
+)
+from db.system.timezones import local_day_start, utc_to_local
+from db.topology.scope import Node, Viewer
 from tests.db.session_dataset import SESSIONS, Dataset, build_dataset, t
 
 ADMIN = Viewer(role="admin")

@@ -8,7 +8,7 @@ import pytest
 
 from db import Store
 from db.config_errors import ConfigurationError
-from db.local_list import (
+from db.ocpp.local_list import (
     ListEntry,
     ListPlan,
     diff_entries,
@@ -16,8 +16,8 @@ from db.local_list import (
     record_accepted,
     split_plan,
 )
-from db.models import ConfigurationKey, IdTag, Station, User, utcnow
-from db.nodes import create_site, create_station
+from db.schema.models import ConfigurationKey, IdTag, Station, User, utcnow
+from db.topology.nodes import create_site, create_station
 
 
 async def _setup(store: Store) -> int:

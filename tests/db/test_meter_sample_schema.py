@@ -8,10 +8,10 @@ from pathlib import Path
 import peewee
 
 from db import migrate, open_database
-from db.migrations import m0005_meter_sample_lean_indexes as m0005
-from db.models import ChargingSession, MeterSample, Site, Station
-from db.nodes import remove_station
-from db.ocpp_transactions import MeterIn, SampleIn, record_meter_batch
+from db.ocpp.ocpp_transactions import MeterIn, SampleIn, record_meter_batch
+from db.schema.migrations import m0005_meter_sample_lean_indexes as m0005
+from db.schema.models import ChargingSession, MeterSample, Site, Station
+from db.topology.nodes import remove_station
 
 #: meter_sample as m0001 created it before m0005 (a foreign key on station_id)
 OLD_TABLE = (

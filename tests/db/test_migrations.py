@@ -9,13 +9,13 @@ import peewee
 import pytest
 
 from db import migrate, open_database
-from db.dialect import SORT_KEYS, sort_key_sql
-from db.migrate import available_migrations
-from db.migrations import m0003_session_sort_indexes
-from db.models import ALL_MODELS, SchemaVersion
+from db.engine.dialect import SORT_KEYS, sort_key_sql
+from db.schema.migrate import available_migrations
+from db.schema.migrations import m0003_session_sort_indexes
+from db.schema.models import ALL_MODELS, SchemaVersion
 from tests.db.schema_shape import differences, schema_shape
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "db" / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "db" / "schema" / "migrations"
 
 
 def declared_schema(database: peewee.Database) -> None:

@@ -6,9 +6,9 @@ import pytest
 
 from db import Store
 from db.config_errors import ConfigurationError
-from db.models import Outlet
-from db.nodes import create_site, create_station
-from db.schedules import normalise_periods, push_targets, save_schedule, schedules_for
+from db.schema.models import Outlet
+from db.system.schedules import normalise_periods, push_targets, save_schedule, schedules_for
+from db.topology.nodes import create_site, create_station
 
 
 def test_periods_expand_days_and_sort() -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from db import Store
-from db.models import Floor, Site, Station
-from db.seed import DEMO_FLOOR, DEMO_STATIONS, seed_demo
-from db.station_settings import floor_plan, floor_stations
+from db.demo.seed import DEMO_FLOOR, DEMO_STATIONS, seed_demo
+from db.schema.models import Floor, Site, Station
+from db.topology.station_settings import floor_plan, floor_stations
 from filestore.jpeg import check_floor_plan
 
 

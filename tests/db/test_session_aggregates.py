@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 
 from db import Store
-from db.scope import Node, Viewer
-from db.session_aggregates import (
+from db.sessions.session_aggregates import (
     auth_share,
     by_hour,
     by_weekday,
@@ -18,6 +17,7 @@ from db.session_aggregates import (
     occupancy,
     peak_power,
 )
+from db.topology.scope import Node, Viewer
 from tests.db.session_dataset import NOW, Dataset, build_dataset
 
 ADMIN = Viewer(role="admin")

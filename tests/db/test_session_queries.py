@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from db import Store
-from db.scope import Node, Viewer
-from db.session_filters import FilterError, format_duration
-from db.session_queries import (
+from db.sessions.session_filters import FilterError, format_duration
+from db.sessions.session_queries import (
     count_sessions,
     iter_sessions,
     page_sessions,
@@ -18,6 +17,7 @@ from db.session_queries import (
     session_messages,
     session_meter_series,
 )
+from db.topology.scope import Node, Viewer
 from portal.session_params import COLUMNS, filter_params, parse_duration, parse_filter
 from tests.db.session_dataset import NOW, Dataset, build_dataset
 

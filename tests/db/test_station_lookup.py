@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from db import migrate, open_database
-from db.models import Site, Station
-from db.ocpp_records import find_station, find_stations
+from db.ocpp.ocpp_records import find_station, find_stations
+from db.schema.models import Site, Station
 
 
 def test_find_stations_answers_in_the_order_asked_with_none_for_unknown(tmp_path: Path) -> None:

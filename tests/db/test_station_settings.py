@@ -6,13 +6,13 @@ import pytest
 
 from db import Store, verify_password
 from db.config_errors import ConfigurationError
-from db.config_keys import is_readonly, is_risky_key, list_keys
 from db.errors import Conflict
-from db.models import ConfigurationKey, Floor, Outlet, Station
-from db.nodes import create_floor, create_site, create_station
-from db.services import ensure_default_services, list_services, set_service_enabled
-from db.settings import get_settings, update_settings
-from db.station_settings import (
+from db.ocpp.config_keys import is_readonly, is_risky_key, list_keys
+from db.schema.models import ConfigurationKey, Floor, Outlet, Station
+from db.system.settings import get_settings, update_settings
+from db.topology.nodes import create_floor, create_site, create_station
+from db.topology.services import ensure_default_services, list_services, set_service_enabled
+from db.topology.station_settings import (
     floor_plan,
     outlet_external_ids,
     set_floor_plan,

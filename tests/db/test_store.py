@@ -10,8 +10,8 @@ import trio
 
 from db import Store, migrate, open_database, open_store
 from db.config_errors import ConfigurationError
-from db.migrate import available_migrations, current_version
-from db.models import Site, Station
+from db.schema.migrate import available_migrations, current_version
+from db.schema.models import Site, Station
 
 
 async def test_write_is_visible_to_a_reader_once_it_returns(store: Store) -> None:

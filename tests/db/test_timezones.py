@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from db.connection import open_database
-from db.migrate import migrate
-from db.models import Site
-from db.timezones import (
+from db.engine.connection import open_database
+from db.schema.migrate import migrate
+from db.schema.models import Site
+from db.system.timezones import (
     check_zone,
     fold_slots,
     local_day_start,

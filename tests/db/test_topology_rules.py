@@ -7,8 +7,17 @@ import pytest
 from db import Store
 from db.config_errors import ConfigurationError, NotFoundError
 from db.errors import Conflict
-from db.models import Alarm, ChargingSession, MeterSample, Outlet, Site, Station, User, utcnow
-from db.nodes import (
+from db.schema.models import (
+    Alarm,
+    ChargingSession,
+    MeterSample,
+    Outlet,
+    Site,
+    Station,
+    User,
+    utcnow,
+)
+from db.topology.nodes import (
     create_floor,
     create_site,
     create_station,
@@ -123,7 +132,7 @@ async def test_too_long_names_are_refused_with_the_field_not_cut_or_left_to_the_
     store: Store,
 ) -> None:
     """SQLite stores any length; PostgreSQL fails the write: refuse it first, readably."""
-    from db.station_settings import update_site_address, update_station
+    from db.topology.station_settings import update_site_address, update_station
 
     site_id = await store.write(create_site, "Solna")
     station_id = await store.write(lambda: create_station("CP1", site_id=site_id))

@@ -9,9 +9,9 @@ import pytest
 import trio
 
 from db import Store
-from db.alarms import log_event
-from db.failures import FailureLog
-from db.models import Event
+from db.engine.failures import FailureLog
+from db.schema.models import Event
+from db.system.alarms import log_event
 
 
 def fill_disk(store: Store) -> None:
@@ -44,7 +44,9 @@ async def test_a_full_disk_fails_each_write_with_the_real_error_logged_once(
                     writers.start_soon(write, n)
     assert len(errors) == 90
     assert {str(exc) for exc in errors} == {"database or disk is full"}
-    lines = [r for r in caplog.records if r.name == "db.writer" and r.levelno >= logging.WARNING]
+    lines = [
+        r for r in caplog.records if r.name == "db.engine.writer" and r.levelno >= logging.WARNING
+    ]
     assert len(lines) == 1, [r.getMessage() for r in lines]
     assert "database or disk is full" in lines[0].getMessage()
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"

@@ -11,8 +11,8 @@ from typing import Any
 import trio
 
 from db import Store
-from db.models import IdTag, User
-from db.nodes import create_site, create_station
+from db.schema.models import IdTag, User
+from db.topology.nodes import create_site, create_station
 from filestore.ftp_server import FtpServer
 from filestore.storage import FileStore
 from gateway import Gateway, GatewayConfig

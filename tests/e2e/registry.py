@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from db import Store, hash_station_password
-from db.models import IdTag, Outlet, Station
+from db.schema.models import IdTag, Outlet, Station
 
 
 async def register_stations(

@@ -9,10 +9,10 @@ import pytest
 import trio
 
 from db import Store
-from db.config_keys import list_keys
 from db.errors import Conflict, Invalid, NotAllowed
-from db.models import ChargingSession, DiagnosticsFile, Reservation, Station
-from db.station_files import record_firmware
+from db.ocpp.config_keys import list_keys
+from db.schema.models import ChargingSession, DiagnosticsFile, Reservation, Station
+from db.topology.station_files import record_firmware
 from gateway.errors import StationOfflineError
 from tests.e2e.config_rig import open_rig, seed, wait_until, wait_until_async
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import trio
 
 from db import Store
-from db.config_keys import key_value
-from db.models import IdTag, Station
-from db.schedules import save_schedule
+from db.ocpp.config_keys import key_value
+from db.schema.models import IdTag, Station
+from db.system.schedules import save_schedule
 from portal.schedule.push import composite_schedule, push_schedule
 from tests.e2e.config_rig import open_rig, seed, wait_until, wait_until_async
 

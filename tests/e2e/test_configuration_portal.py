@@ -9,7 +9,7 @@ import httpx
 import trio
 
 from db import Store
-from db.api_tokens import create_token
+from db.accounts.api_tokens import create_token
 from gateway import Gateway
 from portal import create_app, serve_portal
 from simulator.station import SimulatedStation, StationSettings

@@ -10,13 +10,13 @@ import trio
 
 from db import Store
 from db.errors import Conflict
-from db.models import IdTag, Station
+from db.schema.models import IdTag, Station
 from tests.e2e.config_rig import Rig, open_rig, seed, wait_until_async
 
 
 async def _imported(rig: Rig) -> None:
     """Wait for the gateway's import of the station's configuration (first boot)."""
-    from db.config_keys import key_value
+    from db.ocpp.config_keys import key_value
 
     await wait_until_async(lambda: rig.store.read(key_value, "SIM-1", "SendLocalListMaxLength"))
 
@@ -94,7 +94,7 @@ async def test_the_limits_are_asked_of_the_station_when_unknown(
         async with open_rig(store, tmp_path) as rig:
             station = await rig.station("SIM-1", config={"SendLocalListMaxLength": "25"})
             await _imported(rig)
-            from db.models import ConfigurationKey
+            from db.schema.models import ConfigurationKey
 
             await store.write(lambda: ConfigurationKey.delete().execute())
             result = await rig.act("SIM-1", "send-local-list", updateType="Full")
@@ -142,7 +142,7 @@ async def test_a_failed_chunk_says_what_the_station_holds(store: Store, tmp_path
         async with open_rig(store, tmp_path) as rig:
             station = await rig.station("SIM-1", config={"LocalAuthListMaxLength": "120"})
             await _imported(rig)
-            from db.models import ConfigurationKey
+            from db.schema.models import ConfigurationKey
 
             # the portal believes the station holds 1000 (a stale key): the station refuses
             await store.write(

@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import ChargingSession, MeterSample, Station
+from db.schema.models import ChargingSession, MeterSample, Station
 from gateway import Gateway
 from simulator import SimulatedStation, StationSettings
 from simulator.conformance import ConformanceOptions, run_conformance

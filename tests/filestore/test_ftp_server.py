@@ -11,9 +11,9 @@ import pytest
 import trio
 
 from db import Store
-from db.models import DiagnosticsFile
-from db.nodes import create_site, create_station
-from db.station_files import list_diagnostics, record_diagnostics
+from db.schema.models import DiagnosticsFile
+from db.topology.nodes import create_site, create_station
+from db.topology.station_files import list_diagnostics, record_diagnostics
 from filestore.ftp_server import FtpServer
 from filestore.storage import FileStore
 

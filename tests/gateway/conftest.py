@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from db import Store, hash_station_password
-from db.models import IdTag, Outlet, Station, User
+from db.schema.models import IdTag, Outlet, Station, User
 from gateway import Gateway, GatewayConfig
 
 TEST_CONFIG = GatewayConfig(

@@ -98,7 +98,7 @@ async def open_station(
 
 
 def now_iso() -> str:
-    from db.models import utcnow
+    from db.schema.models import utcnow
 
     return utcnow().isoformat(timespec="milliseconds") + "Z"
 

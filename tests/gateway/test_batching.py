@@ -10,9 +10,9 @@ import pytest
 import trio
 
 from db import Store
-from db.alarms import log_event
-from db.models import Event, MeterSample, utcnow
-from db.ocpp_transactions import MeterIn, MeterResult, SampleIn, record_meter_batch
+from db.ocpp.ocpp_transactions import MeterIn, MeterResult, SampleIn, record_meter_batch
+from db.schema.models import Event, MeterSample, utcnow
+from db.system.alarms import log_event
 from gateway.batching import BatchingStore, WriteBatcher
 
 

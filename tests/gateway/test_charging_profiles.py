@@ -9,7 +9,7 @@ import pathlib
 import fastjsonschema
 import ocpp
 
-from db.schedules import normalise_periods
+from db.system.schedules import normalise_periods
 from gateway.commands.profiles import (
     asked_steps,
     build_profile,

@@ -10,7 +10,7 @@ import trio
 import trio.testing
 
 from db import Store
-from db.models import ConfigurationKey, Station
+from db.schema.models import ConfigurationKey, Station
 from gateway import (
     CallErrorReply,
     CommandTimeoutError,
@@ -302,7 +302,7 @@ async def test_change_configuration_accepted_is_remembered(
 async def test_accepted_reservation_and_local_list_are_remembered(
     gateway: Gateway, port: int, db_write, store: Store
 ) -> None:
-    from db.models import Reservation, utcnow
+    from db.schema.models import Reservation, utcnow
 
     station_id = await db_write(add_station, "CP1")
     reservation = await db_write(

@@ -13,7 +13,7 @@ import trio
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
 from db import Store
-from db.models import Alarm, ChargingSession, Event
+from db.schema.models import Alarm, ChargingSession, Event
 from gateway import Gateway, GatewayConfig
 from gateway.actor import StationActor
 from tests.gateway.conftest import TEST_CONFIG, add_id_tag, add_station

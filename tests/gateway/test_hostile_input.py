@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import ChargingSession, MeterSample
+from db.schema.models import ChargingSession, MeterSample
 from gateway import Gateway
 from tests.gateway.conftest import add_id_tag, add_station
 from tests.gateway.ocpp_client import RawStation, now_iso, open_station
@@ -253,7 +253,7 @@ async def test_a_connector_beyond_the_stations_outlets_is_refused(
 async def test_an_outlet_added_while_connected_is_accepted_without_reconnecting(
     gateway: Gateway, port: int, db_write
 ) -> None:
-    from db.models import Outlet, Station
+    from db.schema.models import Outlet, Station
 
     await db_write(add_station, "CP1", outlets=1)
     with trio.fail_after(10):

@@ -25,7 +25,7 @@ def test_the_gateway_uses_no_model_class_and_no_portal() -> None:
         f"{path.relative_to(GATEWAY.parent)}: {module}.{name}"
         for path in GATEWAY.rglob("*.py")
         for module, name in imports(path)
-        if (module == "db.models" and name != "utcnow")
+        if (module == "db.schema.models" and name != "utcnow")
         or module.split(".")[0] in {"portal", "quart", "werkzeug"}
     ]
     assert offenders == []

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import trio
 
 from db import Store
-from db.models import ConfigurationKey
+from db.schema.models import ConfigurationKey
 from gateway import Gateway, GatewayConfig
 from tests.gateway.conftest import TEST_CONFIG, add_station
 from tests.gateway.ocpp_client import open_station

@@ -8,9 +8,9 @@ from typing import Any
 import trio
 
 from db import Store
-from db.authorization import tag_authorization
-from db.models import Alarm, utcnow
-from db.ocpp_transactions import MeterIn, MeterResult
+from db.ocpp.authorization import tag_authorization
+from db.ocpp.ocpp_transactions import MeterIn, MeterResult
+from db.schema.models import Alarm, utcnow
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.logic import ALARM_FOR_ERROR, HANDLERS, flatten_meter_values
@@ -23,7 +23,7 @@ class Context:
     """A StationContext without a connection: what an actor would provide."""
 
     def __init__(self, store: Store, station_id: int, *, imported: bool = True) -> None:
-        from db.ocpp_transactions import record_meter_batch
+        from db.ocpp.ocpp_transactions import record_meter_batch
 
         self.charge_box_id = "CP1"
         self.state = StationState("CP1", station_id, None)

@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import ConfigurationKey, Station
+from db.schema.models import ConfigurationKey, Station
 from gateway.commands import GetConfiguration, RemoteStartTransaction, Reset, TriggerMessage
 from gateway.errors import CommandTimeoutError, UnsupportedProtocolError
 from portal.errors import status_of

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from db import Store
-from db.models import Alarm, ChargingSession, Event
+from db.schema.models import Alarm, ChargingSession, Event
 from gateway.ocpp15.soap import WSA_NS
 from tests.gateway.conftest import add_id_tag, add_station
 from tests.gateway.ocpp15_rig import CS, checked, envelope, fault_reason, post, running

@@ -8,7 +8,7 @@ import dataclasses
 import trio
 
 from db import Store
-from db.models import Alarm, Station
+from db.schema.models import Alarm, Station
 from tests.gateway.conftest import TEST_CONFIG, add_station
 from tests.gateway.ocpp15_rig import envelope, post, running
 

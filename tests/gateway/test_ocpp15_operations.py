@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from db import Store
-from db.models import ChargingSession, Event, MeterSample, Station
+from db.schema.models import ChargingSession, Event, MeterSample, Station
 from tests.gateway.conftest import add_id_tag, add_station
 from tests.gateway.ocpp15_rig import CS, checked, envelope, post, running
 

@@ -11,7 +11,7 @@ import zeep
 from zeep.plugins import HistoryPlugin
 
 from db import Store
-from db.models import ChargingSession, MeterSample, Station
+from db.schema.models import ChargingSession, MeterSample, Station
 from tests.gateway.conftest import add_id_tag, add_station
 from tests.gateway.ocpp15_rig import WSDL, checked, running
 

@@ -10,7 +10,7 @@ import trio
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
 from db import Store
-from db.models import Alarm, Event
+from db.schema.models import Alarm, Event
 from gateway import Gateway, GatewayConfig
 from tests.gateway.conftest import TEST_CONFIG, add_station
 from tests.gateway.ocpp_client import open_station

@@ -6,7 +6,7 @@ from __future__ import annotations
 import trio
 
 from db import Store
-from db.models import Alarm, Event, Station
+from db.schema.models import Alarm, Event, Station
 from gateway import Gateway
 from tests.gateway.conftest import add_station
 from tests.gateway.ocpp_client import now_iso, open_station

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from db import Store
-from db.models import CertificateRequest, Event
+from db.schema.models import CertificateRequest, Event
 from gateway import Gateway
 from tests.gateway.conftest import TEST_CONFIG, add_station
 from tests.gateway.ocpp_client import open_station

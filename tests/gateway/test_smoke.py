@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import trio
 
-from db.models import ChargingSession
+from db.schema.models import ChargingSession
 from gateway import Gateway
 from tests.gateway.conftest import add_id_tag, add_station
 from tests.gateway.ocpp_client import now_iso, open_station

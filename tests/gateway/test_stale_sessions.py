@@ -10,8 +10,8 @@ import pytest
 import trio
 
 from db import Store
-from db.models import ChargingSession, Event, utcnow
-from db.stale_sessions import STALE_STOP_REASON
+from db.ocpp.stale_sessions import STALE_STOP_REASON
+from db.schema.models import ChargingSession, Event, utcnow
 from gateway import Gateway, GatewayConfig
 from tests.gateway.conftest import TEST_CONFIG, add_id_tag, add_station
 from tests.gateway.ocpp_client import RawStation, now_iso, open_station

@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import (
+from db.schema.models import (
     Alarm,
     ChargingSession,
     Event,

@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import MeterSample
+from db.schema.models import MeterSample
 from gateway import Gateway
 from tests.db.test_writer_failures import fill_disk, free_disk
 from tests.gateway.conftest import add_station

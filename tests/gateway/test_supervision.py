@@ -9,7 +9,7 @@ from trio_websocket import ConnectionClosed
 
 import gateway as gateway_package
 from db import Store
-from db.models import Alarm
+from db.schema.models import Alarm
 from gateway import EventBus, Gateway, GatewayConfig, LiveEvent
 from tests.gateway.conftest import TEST_CONFIG, add_station
 from tests.gateway.ocpp_client import open_station
@@ -85,7 +85,7 @@ async def test_last_seen_is_flushed_in_batches(
             await station.result("Heartbeat", {})
         seen = gateway.snapshot("CP1").last_seen  # type: ignore[union-attr]
         await gateway.supervisor.tick()
-    from db.models import Station
+    from db.schema.models import Station
 
     stored = await store.read(lambda: Station.get_by_id(station_id).last_seen_at)
     assert stored is not None
@@ -160,8 +160,8 @@ async def test_a_configured_station_that_never_connects_raises_not_registered(
     """SPEC §8: "the station has never registered with the portal" (issue 12, fix 5)."""
     import datetime as dt
 
-    from db.models import Station, utcnow
-    from db.settings import update_settings
+    from db.schema.models import Station, utcnow
+    from db.system.settings import update_settings
 
     late = await db_write(add_station, "LATE")
     fresh = await db_write(add_station, "FRESH")

@@ -11,9 +11,9 @@ import pytest
 import trio
 
 from db import Store
-from db.api_tokens import create_token
-from db.demo_data import generate_sessions
-from db.seed import seed_demo
+from db.accounts.api_tokens import create_token
+from db.demo.demo_data import generate_sessions
+from db.demo.seed import seed_demo
 from gateway import Gateway
 from portal import create_app, serve_portal
 from portalclient import PortalClient

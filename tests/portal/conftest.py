@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from db import Store, hash_station_password
-from db.models import ChargingSession, Floor, IdTag, Outlet, Site, Station, User
+from db.schema.models import ChargingSession, Floor, IdTag, Outlet, Site, Station, User
 from gateway import Gateway, GatewayConfig
 from portal import create_app
 from simulator import SimulatedStation, StationSettings

@@ -9,7 +9,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from db import Store
-from db.models import Alarm, Event
+from db.schema.models import Alarm, Event
 from tests.portal.conftest import World, login, post
 
 T0 = dt.datetime(2026, 11, 20, 10, 0, 0)
@@ -161,7 +161,7 @@ async def test_a_bad_date_in_the_filters_is_explained_on_the_page(
 
 def _stranger(world: World) -> int:
     """A Not registered of an id no station has (the gateway raised it)."""
-    from db.alarms import raise_alarm
+    from db.system.alarms import raise_alarm
 
     return raise_alarm("Not registered", "STRANGER", message="connection attempt").alarm_id
 

@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from db import Store
-from db.alarms import raise_alarm
+from db.system.alarms import raise_alarm
 from gateway import Gateway
 from portal import serve_portal
 from tests.portal.browser import BrowserThread, screenshot

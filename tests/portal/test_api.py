@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from db import Store, verify_password
-from db.models import ApiToken, Station
+from db.schema.models import ApiToken, Station
 from gateway import CallErrorReply
 from tests.portal.conftest import World, login, post
 

@@ -8,7 +8,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import ChargingSession, IdTag, Outlet
+from db.schema.models import ChargingSession, IdTag, Outlet
 from gateway import Gateway
 from simulator import SimulatedStation
 from tests.portal.conftest import World, csrf_of, login, simulated_station, start_gateway

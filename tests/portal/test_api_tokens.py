@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from db import Store
-from db.accounts import delete_user, update_user
-from db.models import ApiToken, User, utcnow
+from db.accounts.accounts import delete_user, update_user
+from db.schema.models import ApiToken, User, utcnow
 from tests.portal.conftest import World, login, password_hash, post
 
 

@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import Site
+from db.schema.models import Site
 from gateway import Gateway
 from portal import serve_portal
 from tests.portal.browser import BrowserThread, ensure_chromium, screenshot

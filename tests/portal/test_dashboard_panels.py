@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from db import Store
-from db.models import Alarm, ChargingSession, Outlet, User, utcnow
+from db.schema.models import Alarm, ChargingSession, Outlet, User, utcnow
 from portal.panels import PANELS
 from tests.portal.conftest import World, login
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from db.session_aggregates import CHARTS
+from db.sessions.session_aggregates import CHARTS
 from tests.portal.conftest import World, login
 
 NOVEMBER = "from=2026-11-01&to=2026-11-08"

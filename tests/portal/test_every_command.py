@@ -14,7 +14,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import (
+from db.schema.models import (
     ChargingProfile,
     ConfigurationKey,
     IdTag,

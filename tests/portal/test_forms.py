@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import ConfigurationKey, User
+from db.schema.models import ConfigurationKey, User
 from portal import serve_portal
 from tests.portal.browser import BrowserThread, ensure_chromium, screenshot
 from tests.portal.conftest import PASSWORD, World, login, post

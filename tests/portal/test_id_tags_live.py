@@ -7,7 +7,7 @@ from typing import Any
 import trio
 
 from db import Store
-from db.passwords import STATION_PASSWORD_RULE
+from db.accounts.passwords import STATION_PASSWORD_RULE
 from tests.gateway.ocpp_client import now_iso, open_station
 from tests.portal.conftest import World, csrf_of, login, start_gateway
 

@@ -11,8 +11,8 @@ import pytest
 import trio
 
 from db import Store
-from db.accounts import delete_user, update_user
-from db.models import User
+from db.accounts.accounts import delete_user, update_user
+from db.schema.models import User
 from gateway import Gateway, LiveEvent
 from tests.portal.conftest import World, login, post
 

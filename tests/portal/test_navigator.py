@@ -11,8 +11,8 @@ import pytest
 import trio
 
 from db import Store
-from db.models import Outlet, Station
-from db.navigator import SMALL_TREE
+from db.schema.models import Outlet, Station
+from db.topology.navigator import SMALL_TREE
 from portal import serve_portal
 from tests.portal.browser import BrowserThread, ensure_chromium, screenshot
 from tests.portal.conftest import PASSWORD, World, login

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from db import Store
-from db.models import ChargingSession, IdTag, User
+from db.schema.models import ChargingSession, IdTag, User
 from tests.portal.conftest import World, login, post
 
 EV = {
@@ -214,7 +214,7 @@ def _charging_users(world: World) -> None:
     """EV users without a site who charged at Solna (recently, long ago), one of Kista."""
     import datetime as dt
 
-    from db.models import utcnow
+    from db.schema.models import utcnow
 
     def charged(email: str, site: int | None, days_ago: int, at_site: int, cbid: str) -> None:
         user = User.create(email=email, role="ev-user", site=site)

@@ -8,10 +8,10 @@ from typing import Any
 import trio
 
 from db import Store
-from db.dashboard_queries import today_vs_last_week
-from db.models import IdTag, utcnow
-from db.scope import SYSTEM, Viewer
-from db.session_aggregates import energy_per
+from db.schema.models import IdTag, utcnow
+from db.sessions.dashboard_queries import today_vs_last_week
+from db.sessions.session_aggregates import energy_per
+from db.topology.scope import SYSTEM, Viewer
 from gateway import Gateway
 from tests.gateway.ocpp_client import now_iso, open_station
 from tests.portal.conftest import World, login, start_gateway

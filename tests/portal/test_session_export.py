@@ -14,9 +14,9 @@ import pytest
 import trio
 
 from db import Store
-from db.scope import Node, Viewer
-from db.session_filters import SessionFilter
-from db.session_queries import iter_sessions
+from db.sessions.session_filters import SessionFilter
+from db.sessions.session_queries import iter_sessions
+from db.topology.scope import Node, Viewer
 from portal.export_jobs import ExportBusyError, ExportJobs, stream_csv
 from portal.session_export import EXCEL_MAX_DATA_ROWS, EXPORT_COLUMNS, csv_chunks, write_xlsx
 from portal.session_params import parse_filter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from db import Store
-from db.models import User
+from db.schema.models import User
 from tests.portal.conftest import World, login, post
 
 

@@ -8,7 +8,7 @@ import pytest
 import trio
 
 from db import Store
-from db.stale_sessions import STALE_STOP_REASON
+from db.ocpp.stale_sessions import STALE_STOP_REASON
 from gateway import Gateway
 from tests.gateway.ocpp_client import now_iso, open_station
 from tests.portal.conftest import World, csrf_of, login, start_gateway

@@ -14,7 +14,7 @@ import pytest
 import trio
 
 from db import Store
-from db.models import ChargingSession, MeterSample, OcppMessage, Outlet, User
+from db.schema.models import ChargingSession, MeterSample, OcppMessage, Outlet, User
 from portal import serve_portal
 from tests.portal.browser import ARTIFACTS, BrowserThread, ensure_chromium, screenshot
 from tests.portal.conftest import PASSWORD, World, simulated_station, start_gateway

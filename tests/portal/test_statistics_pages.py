@@ -9,7 +9,7 @@ import openpyxl
 import trio
 
 from db import Store
-from db.models import MeterSample, OcppMessage, utcnow
+from db.schema.models import MeterSample, OcppMessage, utcnow
 from tests.portal.conftest import World, login, post
 
 

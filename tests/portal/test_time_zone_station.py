@@ -11,8 +11,8 @@ import pytest
 import trio
 
 from db import Store
-from db.models import ChargingProfile, Reservation, Site, User, utcnow
-from db.schedules import save_schedule
+from db.schema.models import ChargingProfile, Reservation, Site, User, utcnow
+from db.system.schedules import save_schedule
 from gateway import Gateway
 from gateway.commands.profiles import week_start
 from tests.portal.conftest import World, login, post, simulated_station, start_gateway

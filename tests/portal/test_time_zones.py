@@ -13,7 +13,7 @@ import trio
 from openpyxl import load_workbook
 
 from db import Store
-from db.models import (
+from db.schema.models import (
     Alarm,
     ChargingSchedule,
     ChargingSession,
@@ -24,7 +24,7 @@ from db.models import (
     User,
     utcnow,
 )
-from db.schedules import save_schedule
+from db.system.schedules import save_schedule
 from tests.portal.conftest import World, login, post
 
 STOCKHOLM = "Europe/Stockholm"

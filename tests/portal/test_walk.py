@@ -14,7 +14,7 @@ import pytest
 import trio
 
 from db import Store
-from db.demo_data import generate_sessions
+from db.demo.demo_data import generate_sessions
 from gateway import Gateway
 from portal import serve_portal
 from simulator import SimulatedStation

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from db.models import IdTag, Site, User
+from db.demo.seed import ensure_settings, seed_demo
 from db.provisioning import provision_station
-from db.seed import ensure_settings, seed_demo
-from db.settings import update_settings
+from db.schema.models import IdTag, Site, User
+from db.system.settings import update_settings
 
 __all__ = [
     "LIVE",
@@ -40,7 +40,7 @@ LIVE = (("CP-SOLNA-1", 1), ("CP-SOLNA-2", 2), ("CP-SOLNA-4", 4))
 
 def seed_demo_world(hashed: str) -> None:
     """``init-db --demo``, a second site the site administrator must not see, a user of
-    every role (the sessions come from db.demo_data)."""
+    every role (the sessions come from db.demo.demo_data)."""
     ensure_settings()
     seed_demo()
     update_settings({"map.tile_url": ""})  # an intranet install: no tile server to reach

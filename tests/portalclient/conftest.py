@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from db import Store
-from db.api_tokens import create_token
+from db.accounts.api_tokens import create_token
 from gateway import Gateway
 from portal import create_app, serve_portal
 from portalclient import PortalClient

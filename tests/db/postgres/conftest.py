@@ -7,7 +7,7 @@ import os
 import peewee
 import pytest
 
-from db.connection import make_database
+from db.engine.connection import make_database
 
 
 @pytest.fixture(name="db_url")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from db import Store
-from db.accounts import list_users, visitors_since
-from db.alarm_actions import acknowledge_alarm, check_registrations, clear_by_hand
-from db.alarms import raise_alarm
-from db.id_tags import page_id_tags
-from db.local_list import wanted_entries
-from db.models import Alarm, ChargingSession, IdTag, Station, User, utcnow
-from db.nodes import create_site, create_station
+from db.accounts.accounts import list_users, visitors_since
+from db.accounts.id_tags import page_id_tags
+from db.ocpp.local_list import wanted_entries
+from db.schema.models import Alarm, ChargingSession, IdTag, Station, User, utcnow
+from db.system.alarm_actions import acknowledge_alarm, check_registrations, clear_by_hand
+from db.system.alarms import raise_alarm
+from db.topology.nodes import create_site, create_station
 
 
 def _world() -> dict[str, int]:

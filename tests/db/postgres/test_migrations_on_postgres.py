@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from db.connection import make_database
+from db.engine.connection import make_database
 from tests.db.test_migrations import check_upgraded_equals_declared
 
 pytestmark = pytest.mark.postgres

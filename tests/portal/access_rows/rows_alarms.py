@@ -12,7 +12,7 @@ SOLNA_ALARM_POST = expect(401, 403, 400, 404, 400, 400)
 
 
 def _solna_fuse(world: Any) -> dict[str, Any]:
-    from db.alarms import raise_alarm
+    from db.system.alarms import raise_alarm
 
     change = raise_alarm("Fuse", "SOLNA-1", station_id=world.solna_station, site_id=world.solna)
     return {"alarm": change.alarm_id}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.models import Floor, IdTag, Outlet, Site, Station
+from db.schema.models import Floor, IdTag, Outlet, Site, Station
 from tests.portal.access_rows import Case, expect, same
 
 STAFF_READ = expect(401, 403, 200, 200, 200, 200)
@@ -17,7 +17,7 @@ BUILD = expect(401, 403, 403, 404, 400, 400)
 
 
 def _api_token(world: Any) -> dict[str, Any]:
-    from db.api_tokens import create_token
+    from db.accounts.api_tokens import create_token
 
     return {"api_token": create_token("rig", "support", None, None)[0]}
 

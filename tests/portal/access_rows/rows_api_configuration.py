@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.models import Floor, Outlet
-from db.schedules import save_schedule
+from db.schema.models import Floor, Outlet
+from db.system.schedules import save_schedule
 from filestore.jpeg import demo_floor_plan
 from tests.portal.access_rows import Case, expect
 

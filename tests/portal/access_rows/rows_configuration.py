@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.models import Floor, Service, Station
-from db.nodes import create_station
-from db.services import ensure_default_services
+from db.schema.models import Floor, Service, Station
+from db.topology.nodes import create_station
+from db.topology.services import ensure_default_services
 from filestore.jpeg import demo_floor_plan
 from tests.portal.access_rows import Case, expect, same
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.models import News
+from db.schema.models import News
 from tests.portal.access_rows import Case, expect, same
 
 STAFF_PAGE = expect(302, 403, 200, 200, 200, 200)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.api_tokens import create_token
-from db.models import User
+from db.accounts.api_tokens import create_token
+from db.schema.models import User
 from tests.portal.access_rows import Case, expect
 
 ADMIN_ONLY_GET = expect(302, 403, 403, 403, 403, 200)
@@ -19,7 +19,7 @@ def _victim(world: Any) -> dict[str, Any]:
 
 
 def _tag(world: Any) -> dict[str, Any]:
-    from db.models import IdTag
+    from db.schema.models import IdTag
 
     return {"tmp_tag": IdTag.create(id_tag=f"7{IdTag.select().count():05d}").id_tag}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.schedules import save_schedule
+from db.system.schedules import save_schedule
 from tests.portal.access_rows import Case, expect
 
 STAFF_GET = expect(302, 403, 200, 200, 200, 200)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from db import Store
-from db.api_tokens import create_token
-from db.models import Outlet, Station
+from db.accounts.api_tokens import create_token
+from db.schema.models import Outlet, Station
 from filestore.jpeg import demo_floor_plan, encode_blocks
 from tests.filestore.test_jpeg import declaring
 from tests.portal.conftest import World

@@ -11,9 +11,9 @@ import pytest
 import trio
 
 from db import Store
-from db.models import Floor, Station
-from db.settings import update_settings
-from db.station_files import record_firmware
+from db.schema.models import Floor, Station
+from db.system.settings import update_settings
+from db.topology.station_files import record_firmware
 from filestore.jpeg import demo_floor_plan
 from filestore.storage import FileStore
 from gateway import Gateway

@@ -10,8 +10,8 @@ import pytest
 import trio
 
 from db import Store
-from db.config_keys import key_value
-from db.models import IdTag
+from db.ocpp.config_keys import key_value
+from db.schema.models import IdTag
 from gateway import Gateway
 from portal import create_app, serve_portal
 from tests.e2e.config_rig import wait_until_async

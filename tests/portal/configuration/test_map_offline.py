@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from db import Store
-from db.settings import get_settings, update_settings
+from db.system.settings import get_settings, update_settings
 from gateway import Gateway
 from portal import create_app, serve_portal
 from tests.portal.browser import BrowserThread, screenshot

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from db import Store
-from db.models import Outlet, Setting, Station
+from db.schema.models import Outlet, Setting, Station
 from filestore.jpeg import demo_floor_plan, encode_blocks
 from tests.portal.conftest import World, login, post
 

@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from db import Store, verify_password
-from db.models import ConfigurationKey, Station
+from db.schema.models import ConfigurationKey, Station
 from gateway import Gateway
 from simulator import SimulatedStation
 from simulator.config import StationConfiguration

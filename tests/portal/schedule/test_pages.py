@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from db import Store
-from db.schedules import get_schedule, save_schedule, schedule_view
+from db.system.schedules import get_schedule, save_schedule, schedule_view
 from tests.portal.conftest import World, login, post
 
 

@@ -1,0 +1,1 @@
+"""People and their credentials: users, id tags, API tokens, passwords."""

@@ -1,0 +1,194 @@
+"""Group commit: one writer thread drains queued units of work into one transaction each."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import peewee
+import trio
+
+from db.engine.checkpointer import WalCheckpointer
+from db.engine.failures import FailureLog, real_error
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_STOP = object()
+
+
+class WriterClosedError(RuntimeError):
+    """The writer thread has stopped; nothing more can be written."""
+
+
+@dataclass(eq=False)
+class _Job:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    token: trio.lowlevel.TrioToken
+    done: trio.Event = field(default_factory=trio.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass
+class WriterStatistics:
+    jobs: int = 0
+    batches: int = 0
+    failed_jobs: int = 0
+    largest_batch: int = 0
+    queued: int = 0
+    busy_seconds: float = 0.0  # wall time spent running and committing batches
+    cpu_seconds: float = 0.0  # of which the writer thread was on a CPU
+
+
+class GroupCommitWriter:
+    """Runs synchronous write functions in one thread, many per transaction.
+
+    ``await writer.run(fn, *args)`` returns ``fn(*args)`` only after the transaction
+    holding it has been committed: the answer to a station may be sent then. Each job
+    runs inside its own savepoint, so one failing job rolls back alone and the rest of
+    the batch still commits.
+    """
+
+    def __init__(
+        self,
+        database: peewee.Database,
+        *,
+        max_batch: int = 1000,
+        checkpointer: WalCheckpointer | None = None,
+    ) -> None:
+        self._database = database
+        self._checkpointer = checkpointer
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._stats = WriterStatistics()
+        self.failures = FailureLog(log)  # a full disk: one line a minute, not one per batch
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="db-writer", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the thread (blocking)."""
+        if self._thread is None or self._closed:
+            self._closed = True
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    def statistics(self) -> WriterStatistics:
+        self._stats.queued = self._queue.qsize()
+        return self._stats
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` in the writer thread; return once it is committed."""
+        if self._closed or self._thread is None:
+            raise WriterClosedError("the database writer is not running")
+        job = _Job(fn, args, trio.lowlevel.current_trio_token())
+        self._queue.put(job)
+        await job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[no-any-return]
+
+    # -- the thread ----------------------------------------------------------
+
+    def _loop(self) -> None:
+        try:
+            self._database.connect(reuse_if_open=True)
+            if self._checkpointer is not None:
+                # commits append to the WAL only; the checkpointer thread copies it back
+                self._database.execute_sql("PRAGMA wal_autocheckpoint = 0")
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                batch = [first]
+                stop_after = False
+                while len(batch) < self._max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stop_after = True
+                        break
+                    batch.append(item)
+                self._commit(batch)
+                if self._checkpointer is not None:
+                    self._checkpointer.nudge()
+                if stop_after:
+                    return
+        finally:
+            if not self._database.is_closed():
+                self._database.close()
+
+    def _commit(self, batch: list[_Job]) -> None:
+        started = time.perf_counter()
+        cpu = time.thread_time()
+        try:
+            self._commit_batch(batch)
+        finally:
+            self._stats.busy_seconds += time.perf_counter() - started
+            self._stats.cpu_seconds += time.thread_time() - cpu
+
+    def _commit_batch(self, batch: list[_Job]) -> None:
+        self._stats.batches += 1
+        self._stats.jobs += len(batch)
+        self._stats.largest_batch = max(self._stats.largest_batch, len(batch))
+        try:
+            with self._database.atomic():
+                for job in batch:
+                    self._run_job(job, savepoint=len(batch) > 1)
+        except Exception as exc:  # the commit failed: nothing of the batch is stored
+            cause = real_error(exc)  # not peewee's "cannot rollback" that followed it
+            if isinstance(cause, ValueError) and any(job.error is cause for job in batch):
+                # a unit of work refused its input (db's domain errors are ValueErrors):
+                # the caller gets the exception and answers it; not a database failure
+                log.debug("a write refused its input: %s", cause)
+            else:
+                self.failures.report("database write failed", cause)
+            for job in batch:
+                if job.error is None:
+                    job.error = cause
+        for job in batch:
+            if job.error is not None:
+                self._stats.failed_jobs += 1
+            self._deliver(job)
+
+    def _run_job(self, job: _Job, *, savepoint: bool) -> None:
+        try:
+            if savepoint:
+                with self._database.atomic():
+                    job.result = job.fn(*job.args)
+            else:
+                job.result = job.fn(*job.args)
+        except Exception as exc:
+            job.error = real_error(exc)
+            if not savepoint:
+                raise
+        if job.error is not None and not getattr(
+            self._database.connection(), "in_transaction", True
+        ):
+            # SQLite rolled the whole transaction back (disk full, I/O error): the jobs
+            # before this one are gone too, and none may run outside it
+            raise job.error
+
+    @staticmethod
+    def _deliver(job: _Job) -> None:
+        try:
+            job.token.run_sync_soon(job.done.set)
+        except trio.RunFinishedError:
+            pass

@@ -1,0 +1,1 @@
+"""The schema: peewee models and the numbered migrations that build them."""

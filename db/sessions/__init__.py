@@ -1,0 +1,1 @@
+"""Charging sessions read back: filters, pages, aggregates, dashboard figures."""

@@ -1,0 +1,3 @@
+"""System-wide data: settings, time zones, news, alarms and the event log, charging
+schedules.
+"""

@@ -1,0 +1,1 @@
+"""Sites, floors, stations and outlets: the tree, its rules, scopes and settings."""
