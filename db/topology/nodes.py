@@ -55,22 +55,26 @@ def check_charge_box_id(value: str, *, current_id: int | None = None) -> str:
     return value
 
 
+#: Beyond SQLite's INTEGER no row exists (and the driver would raise OverflowError).
+_MAX_ID = 2**63 - 1
+
+
 def get_site(site_id: int) -> Site:
-    site = Site.get_or_none(Site.id == site_id)
+    site = Site.get_or_none(Site.id == site_id) if abs(site_id) <= _MAX_ID else None
     if site is None:
         raise NotFoundError(f"No site {site_id}.")
     return site
 
 
 def get_floor(floor_id: int) -> Floor:
-    floor = Floor.get_or_none(Floor.id == floor_id)
+    floor = Floor.get_or_none(Floor.id == floor_id) if abs(floor_id) <= _MAX_ID else None
     if floor is None:
         raise NotFoundError(f"No floor {floor_id}.")
     return floor
 
 
 def get_station(station_id: int) -> Station:
-    station = Station.get_or_none(Station.id == station_id)
+    station = Station.get_or_none(Station.id == station_id) if abs(station_id) <= _MAX_ID else None
     if station is None:
         raise NotFoundError(f"No station {station_id}.")
     return station

@@ -11,6 +11,7 @@ from portal.access import Principal, current_principal
 
 __all__ = [
     "ApiError",
+    "check_numbers",
     "forbid_unless",
     "json_body",
     "me",
@@ -54,11 +55,25 @@ def forbid_unless(*roles: str) -> Principal:
 
 
 async def json_body() -> dict[str, Any]:
-    """The request body as a JSON object (400 otherwise)."""
+    """The request body as a JSON object (400 otherwise, and for a number too big to
+    be any id, count or amount of ours)."""
     data = await request.get_json(force=True, silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "bad-request", "the body must be a JSON object")
+    check_numbers(data)
     return data
+
+
+def check_numbers(data: Any, where: str = "") -> None:
+    """400 naming the field when ``data`` holds an integer beyond ±``MAX_INT``."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            check_numbers(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            check_numbers(value, f"{where}[{index}]")
+    elif isinstance(data, int) and not isinstance(data, bool) and abs(data) > MAX_INT:
+        raise ApiError(400, "bad-request", f"{where or 'the body'} is out of range", field=where)
 
 
 def optional_int(name: str) -> int | None:

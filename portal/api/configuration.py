@@ -37,7 +37,7 @@ from db.topology.station_settings import (
 from filestore.jpeg import InvalidImageError
 from filestore.storage import FileNameError
 from portal.access import STAFF_ROLES, guard
-from portal.api.common import ApiError, forbid_unless, json_body, me
+from portal.api.common import ApiError, check_numbers, forbid_unless, json_body, me
 from portal.api.stations import outlet_or_404, station_or_404
 from portal.configuration.control import ACTIONS, run_action
 from portal.configuration.deps import (
@@ -258,6 +258,7 @@ async def station_control(cbid: str, action: str) -> Any:
         raise ApiError(404, "not-found", f"unknown action {action!r}; one of {sorted(ACTIONS)}")
     body = await request.get_json(force=True, silent=True)
     params = body if isinstance(body, dict) else {}
+    check_numbers(params)
     result = await run_action(await control_deps(), cbid, action, params, role=me().role)
     return result.public()
 

@@ -12,6 +12,8 @@ import pytest
 import trio
 from werkzeug.routing import IntegerConverter
 
+from db import Store
+from db.api_tokens import create_token
 from tests.portal.conftest import World, login, post
 
 HUGE = (str(2**63), str(2**64), "9" * 40)
@@ -152,3 +154,50 @@ async def test_a_form_naming_a_huge_site_or_floor_is_refused_clearly(
     await login(client, "admin@example.com")
     answer = await post(client, path.format(station=world.solna_station), form)
     assert answer.status_code in (400, 404)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("post", "/api/v1/stations", {"chargeBoxId": "NEW-9", "siteId": 2**64}, "siteId"),
+        ("post", "/api/v1/stations", {"chargeBoxId": "NEW-9", "floorId": -(2**64)}, "floorId"),
+        (
+            "post",
+            "/api/v1/users",
+            {"email": "x@example.com", "role": "site-admin", "siteId": 2**64},
+            "siteId",
+        ),
+        ("post", "/api/v1/id-tags", {"idTag": "777", "userId": 2**64}, "userId"),
+        ("post", "/api/v1/floors", {"name": "F", "siteId": 2**64}, "siteId"),
+        ("post", "/api/v1/tokens", {"name": "t", "role": "site-admin", "siteId": 2**64}, "siteId"),
+        (
+            "post",
+            "/api/v1/stations/SOLNA-1/control/reset",
+            {"connectorId": [1, 2**64]},
+            "connectorId[1]",
+        ),
+    ],
+)
+async def test_a_huge_number_in_a_json_body_is_refused_naming_the_field(
+    app: Any, store: Store, world: World, method: str, path: str, body: dict[str, Any], field: str
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    _, secret = await store.write(lambda: create_token("rig", "admin", None, None))
+    answer = await getattr(app.test_client(), method)(
+        path, json=body, headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert answer.status_code == 400
+    assert (await answer.get_json())["field"] == field
+
+
+async def test_a_floor_position_for_a_huge_station_id_is_not_found(
+    app: Any, store: Store, world: World
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    _, secret = await store.write(lambda: create_token("rig", "admin", None, None))
+    answer = await app.test_client().put(
+        f"/api/v1/floors/{world.solna_floor}/positions",
+        json={"positions": {str(2**64): [0.5, 0.5]}},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert answer.status_code == 404
