@@ -72,6 +72,8 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
 
     if bool(args.tls_cert) != bool(args.tls_key):
         fail("--tls-cert and --tls-key go together")
+    if args.ftp_max_upload_mb < 1:
+        fail("--ftp-max-upload-mb is 1 or more")
     if bool(args.csr_ca_cert) != bool(args.csr_ca_key):
         fail("--csr-ca-cert and --csr-ca-key go together")
     return ServeOptions(
@@ -83,6 +85,7 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         tls_key=args.tls_key,
         ftp_port=args.ftp_port,
         files_root=args.files_root,
+        ftp_max_upload_mb=args.ftp_max_upload_mb,
         max_pending_handshakes=args.max_pending_handshakes,
         stale_session_grace=args.stale_session_grace,
         csr_ca_cert=args.csr_ca_cert or "",
@@ -247,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", metavar="FILE")
     serve.add_argument("--tls-key", metavar="FILE")
     serve.add_argument("--ftp-port", type=int, default=2121, help="embedded FTP server (-1: none)")
+    serve.add_argument(
+        "--ftp-max-upload-mb",
+        type=int,
+        default=100,
+        metavar="MB",
+        help="the largest diagnostics upload the FTP server keeps",
+    )
     serve.add_argument(
         "--stale-session-grace",
         type=float,

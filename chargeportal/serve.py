@@ -31,6 +31,7 @@ class ServeOptions:
     tls_key: str | None = None
     ftp_port: int | None = 2121  # negative: no FTP server; None: as the system settings say
     files_root: str = "var/files"
+    ftp_max_upload_mb: int = 100  # one diagnostics upload at most (cut off with 552 beyond)
     max_pending_handshakes: int = 512
     stale_session_grace: float = 120.0
     csr_ca_cert: str = ""
@@ -117,6 +118,7 @@ async def serve(
                         "FILES_ROOT": options.files_root,
                         "FTP_PORT": options.ftp_port,
                         "FTP_HOST": options.host,
+                        "FTP_MAX_UPLOAD_BYTES": options.ftp_max_upload_mb * 1024 * 1024,
                     },
                 )
                 portal_port = await nursery.start(

@@ -72,3 +72,35 @@ def test_a_database_password_never_reaches_the_message() -> None:
         == "postgresql://portal:***@db.example/cp"
     )
     assert _without_password("sqlite:///var/cp.sqlite3") == "sqlite:///var/cp.sqlite3"
+
+
+def test_the_ftp_upload_cap_is_an_option_of_serve() -> None:
+    from chargeportal.cli import build_parser, serve_options
+
+    args = build_parser().parse_args(["serve", "--db", "sqlite:///x", "--ftp-max-upload-mb", "3"])
+    assert serve_options(args).ftp_max_upload_mb == 3
+    default = build_parser().parse_args(["serve", "--db", "sqlite:///x"])
+    assert serve_options(default).ftp_max_upload_mb == 100
+
+
+async def test_the_portal_gives_its_ftp_server_the_configured_cap(
+    store: object, tmp_path: Path
+) -> None:
+    from portal import create_app
+    from portal.configuration.deps import EXTENSION
+
+    app = create_app(
+        store,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        config={
+            "SECRET_KEY": "x",
+            "TESTING": True,
+            "FILES_ROOT": str(tmp_path),
+            "FTP_PORT": 0,
+            "FTP_MAX_UPLOAD_BYTES": 3 * 1024 * 1024,
+        },
+    )
+    async with app.test_app():
+        ftp = app.extensions[EXTENSION].ftp
+        assert ftp is not None
+        assert ftp.max_upload_bytes == 3 * 1024 * 1024
