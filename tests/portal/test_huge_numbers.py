@@ -13,7 +13,7 @@ import trio
 from werkzeug.routing import IntegerConverter
 
 from db import Store
-from db.api_tokens import create_token
+from db.accounts.api_tokens import create_token
 from tests.portal.conftest import World, login, post
 
 HUGE = (str(2**63), str(2**64), "9" * 40)
