@@ -30,9 +30,9 @@ run *ARGS: _ensure
     {{venv}}/bin/chargeportal init-db --demo --if-new
     {{venv}}/bin/chargeportal serve {{ARGS}}
 
-# The whole test suite.
+# The whole test suite, spread over the cores (PYTEST_WORKERS=0 runs it in one process).
 test *ARGS: _ensure
-    {{py}} -m pytest -q -p no:cacheprovider {{ARGS}}
+    {{py}} -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" {{ARGS}}
 
 # Format check, lint and type check.
 check: _ensure
