@@ -12,7 +12,7 @@ from db.engine.connection import make_database
 
 
 def worker_database_url(url: str, worker: str) -> str:
-    """The URL of this pytest-xdist worker's own database beside ``url`` (``url`` itself when not parallel)."""
+    """This xdist worker's own database beside ``url`` (``url`` itself when not parallel)."""
     if not worker or worker == "master":
         return url
     parts = urlsplit(url)
@@ -28,7 +28,9 @@ def _ensure_database(url: str, worker_url: str) -> None:
     admin = make_database(url)
     admin.connect()
     try:
-        exists = admin.execute_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        exists = admin.execute_sql(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+        ).fetchone()
         if not exists:
             admin.execute_sql(f'CREATE DATABASE "{name}"')
     finally:
@@ -37,7 +39,7 @@ def _ensure_database(url: str, worker_url: str) -> None:
 
 @pytest.fixture(name="db_url")
 def _db_url() -> str:
-    """A PostgreSQL database emptied for this test (its public schema recreated), one per xdist worker."""
+    """A PostgreSQL database emptied for this test (public schema recreated), one per worker."""
     url = os.environ.get("DATABASE_URL_TEST", "")
     if not url.startswith(("postgres://", "postgresql://")):
         pytest.skip("DATABASE_URL_TEST does not name a PostgreSQL database")
