@@ -90,6 +90,9 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         stale_session_grace=args.stale_session_grace,
         csr_ca_cert=args.csr_ca_cert or "",
         csr_ca_key=args.csr_ca_key or "",
+        role=args.role,
+        workers=args.workers,
+        node_id=args.node_id or "",
     )
 
 
@@ -274,6 +277,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="stations still in their WebSocket handshake at once (the oldest is closed)",
     )
+    serve.add_argument(
+        "--role",
+        choices=("all", "gateway", "portal"),
+        default="all",
+        help="what this process serves (gateway or portal alone: PostgreSQL only)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes sharing the ports with SO_REUSEPORT (above 1: PostgreSQL only)",
+    )
+    serve.add_argument("--node-id", metavar="NAME", help="this node's name in the cluster")
     serve.set_defaults(func=cmd_serve)
 
     init = sub.add_parser("init-db", parents=[common], help="create the schema (+ demo data)")

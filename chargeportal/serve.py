@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import socket
 import sqlite3
 import ssl
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -14,8 +16,8 @@ from pathlib import Path
 import peewee
 import trio
 
-from db import open_store
-from db.engine.connection import DatabaseURLError
+from db import Store, open_store
+from db.engine.connection import DatabaseURLError, is_sqlite
 from db.schema.models import Setting
 
 log = logging.getLogger("chargeportal")
@@ -36,6 +38,10 @@ class ServeOptions:
     stale_session_grace: float = 120.0
     csr_ca_cert: str = ""
     csr_ca_key: str = ""
+    role: str = "all"  # all | gateway | portal (gateway or portal only: PostgreSQL)
+    workers: int = 1  # processes sharing the listening ports (SO_REUSEPORT)
+    reuse_port: bool = False  # set in each worker of several
+    node_id: str = ""  # a cluster node's name (default: host-role-pid-random)
 
 
 def server_ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
@@ -59,13 +65,18 @@ def portal_secret_key() -> str:
     return str(row.value)
 
 
-def _describe(options: ServeOptions, gateway_port: int, portal_port: int | None) -> list[str]:
+def _describe(
+    options: ServeOptions, gateway_port: int | None, portal_port: int | None
+) -> list[str]:
     tls = options.tls_cert is not None
     ws, http = ("wss", "https") if tls else ("ws", "http")
-    lines = [
-        f"database      {options.db}",
-        f"OCPP 1.6-J    {ws}://{options.host}:{gateway_port}/Ocpp/websocket/<chargeBoxId>",
-    ]
+    lines = [f"database      {_without_password(options.db)}"]
+    if options.role != "all" or options.workers > 1:
+        lines.append(f"role          {options.role}")
+    if gateway_port is not None:
+        lines.append(
+            f"OCPP 1.6-J    {ws}://{options.host}:{gateway_port}/Ocpp/websocket/<chargeBoxId>"
+        )
     if portal_port is not None:
         lines.append(f"portal        {http}://{options.host}:{portal_port}/")
         lines.append(
@@ -80,60 +91,133 @@ def _describe(options: ServeOptions, gateway_port: int, portal_port: int | None)
 async def serve(
     options: ServeOptions,
     *,
-    task_status: trio.TaskStatus[tuple[int, int | None]] = trio.TASK_STATUS_IGNORED,
+    task_status: trio.TaskStatus[tuple[int | None, int | None]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Open the database, then run the gateway and the portal until cancelled."""
+    """Open the database, then run this process's role (gateway, portal or both) until
+    cancelled. On PostgreSQL the process is a node of a cluster (``gateway.cluster``)."""
     from gateway import Gateway, GatewayConfig
     from gateway.admission import raise_open_file_limit
+    from gateway.api import GatewayAPI
+    from gateway.transport import reuse_port_sockets
 
+    check_role(options)
     context = server_ssl_context(options.tls_cert, options.tls_key)
     open_files = raise_open_file_limit()  # 1,024 by default: far too few for stations
     log.info("open-file limit %d", open_files)
     async with open_store(options.db) as store:
-        gateway = Gateway(
-            store,
-            config=GatewayConfig(
-                max_pending_handshakes=options.max_pending_handshakes,
-                stale_session_grace=options.stale_session_grace,
-                ca_cert_file=options.csr_ca_cert,
-                ca_key_file=options.csr_ca_key,
-            ),
-        )
-        async with trio.open_nursery() as nursery:
-            gateway_port = await nursery.start(
-                partial(gateway.serve, options.host, options.gateway_port, ssl_context=context)
+        clustered = not is_sqlite(store.database)
+        node = events = None
+        if clustered:
+            from gateway.cluster.events import ClusterEventBus
+            from gateway.cluster.node import new_node_id
+
+            node_id = options.node_id or new_node_id(options.role)
+            events = ClusterEventBus(node_id, forward=options.role != "portal")
+        gateway = None
+        if options.role in ("all", "gateway"):
+            gateway = Gateway(
+                store,
+                config=GatewayConfig(
+                    max_pending_handshakes=options.max_pending_handshakes,
+                    stale_session_grace=options.stale_session_grace,
+                    ca_cert_file=options.csr_ca_cert,
+                    ca_key_file=options.csr_ca_key,
+                    reuse_port=options.reuse_port,
+                ),
+                events=events,
             )
-            portal_port = None
-            try:
-                from portal import create_app, serve_portal
-            except ImportError:  # the portal is optional in a gateway-only install
-                log.warning("portal package not available: serving the gateway only")
-            else:
-                secret = await store.write(portal_secret_key)
-                app = create_app(
+        api: GatewayAPI | None = gateway
+        async with trio.open_nursery() as nursery:
+            if events is not None:
+                from gateway.cluster.node import ClusterConfig, ClusterNode
+                from gateway.cluster.remote import ClusterGateway
+
+                node = ClusterNode(
                     store,
-                    gateway,
-                    config={
-                        "SECRET_KEY": secret,
-                        "FILES_ROOT": options.files_root,
-                        "FTP_PORT": options.ftp_port,
-                        "FTP_HOST": options.host,
-                        "FTP_MAX_UPLOAD_BYTES": options.ftp_max_upload_mb * 1024 * 1024,
-                    },
+                    ClusterConfig(events.node_id, options.role),
+                    gateway=gateway,
+                    events=events,
                 )
-                portal_port = await nursery.start(
-                    partial(
-                        serve_portal,
-                        app,
-                        options.host,
-                        options.portal_port,
-                        certfile=options.tls_cert,
-                        keyfile=options.tls_key,
-                    )
+                if gateway is not None:
+                    gateway.supervisor.cluster = node
+                await nursery.start(node.run)
+                api = ClusterGateway(store, node, gateway)
+            gateway_port = None
+            if gateway is not None:
+                gateway_port = await nursery.start(
+                    partial(gateway.serve, options.host, options.gateway_port, ssl_context=context)
                 )
+            portal_port = None
+            if options.role in ("all", "portal"):
+                assert api is not None
+                portal_port = await _start_portal(nursery, options, store, api, reuse_port_sockets)
             for line in _describe(options, gateway_port, portal_port):
                 print(line, flush=True)
             task_status.started((gateway_port, portal_port))
+
+
+async def _start_portal(
+    nursery: trio.Nursery,
+    options: ServeOptions,
+    store: Store,
+    api: object,
+    reuse_port_sockets: Callable[[str | None, int], list[socket.socket]],
+) -> int | None:
+    try:
+        from portal import create_app, serve_portal
+    except ImportError:  # the portal is optional in a gateway-only install
+        log.warning("portal package not available: serving the gateway only")
+        return None
+    secret = await store.write(portal_secret_key)
+    app = create_app(
+        store,
+        api,  # type: ignore[arg-type]
+        config={
+            "SECRET_KEY": secret,
+            "FILES_ROOT": options.files_root,
+            "FTP_PORT": options.ftp_port,
+            "FTP_HOST": options.host,
+            "FTP_MAX_UPLOAD_BYTES": options.ftp_max_upload_mb * 1024 * 1024,
+        },
+    )
+    sockets = None
+    if options.reuse_port:
+        sockets = await trio.to_thread.run_sync(
+            reuse_port_sockets, options.host, options.portal_port
+        )
+    port: int = await nursery.start(
+        partial(
+            serve_portal,
+            app,
+            options.host,
+            options.portal_port,
+            certfile=options.tls_cert,
+            keyfile=options.tls_key,
+            sockets=sockets,
+        )
+    )
+    return port
+
+
+class RoleError(ValueError):
+    """A role or worker count this database cannot serve."""
+
+
+def check_role(options: ServeOptions) -> None:
+    """SQLite serves one process: ``--role all --workers 1``; the rest needs PostgreSQL."""
+    if options.role not in ROLES:
+        raise RoleError(f"--role is one of {', '.join(ROLES)}, not {options.role!r}")
+    if options.workers < 1:
+        raise RoleError("--workers is 1 or more")
+    if options.db.startswith("sqlite") and (options.role != "all" or options.workers != 1):
+        raise RoleError(
+            "--role gateway/portal and --workers above 1 need PostgreSQL "
+            "(--db postgresql://...): the processes share the database and talk through "
+            "it; with SQLite one process serves everything (--role all --workers 1)"
+        )
+
+
+ROLES = ("all", "gateway", "portal")
 
 
 def _leaf(exc: BaseException) -> BaseException:
@@ -147,6 +231,15 @@ def run_serve(options: ServeOptions) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    try:
+        check_role(options)
+    except RoleError as refused:
+        print(f"chargeportal: error: {refused}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if options.workers > 1:
+        from chargeportal.workers import run_workers
+
+        raise SystemExit(run_workers(options))
     try:
         trio.run(serve, options)
     except BaseException as group:

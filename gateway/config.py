@@ -69,3 +69,5 @@ class GatewayConfig:
     max_pending_handshakes: int = 512
     fd_reserve: int = 256
     max_connections: int | None = None  # None: the soft limit minus fd_reserve
+    # SO_REUSEPORT on the OCPP-J listener: several worker processes share its port
+    reuse_port: bool = False

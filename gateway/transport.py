@@ -28,7 +28,13 @@ import trio
 
 from gateway.admission import Admission
 
-__all__ = ["TcpListener", "TcpStream", "open_listeners", "transport_stream"]
+__all__ = [
+    "TcpListener",
+    "TcpStream",
+    "open_listeners",
+    "reuse_port_sockets",
+    "transport_stream",
+]
 
 #: accept() errors that mean "out of resources": trio.serve_listeners sleeps and retries
 _CAPACITY_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
@@ -191,8 +197,17 @@ async def open_listeners(
     host: str | None,
     ssl_context: ssl.SSLContext | None = None,
     admission: Admission | None = None,
+    *,
+    reuse_port: bool = False,
 ) -> list[TcpListener]:
-    """Bind like ``trio.open_tcp_listeners`` (every address of ``host``), as ``TcpListener``s."""
+    """Bind like ``trio.open_tcp_listeners`` (every address of ``host``), as ``TcpListener``s.
+
+    ``reuse_port``: several processes listen on the same port (SO_REUSEPORT) and the
+    kernel spreads new connections over them (``chargeportal serve --workers N``).
+    """
+    if reuse_port:
+        sockets = await trio.to_thread.run_sync(reuse_port_sockets, host, port)
+        return [TcpListener(sock, ssl_context, admission) for sock in sockets]
     bound = await trio.open_tcp_listeners(port, host=host)
     listeners = []
     for listener in bound:
@@ -201,6 +216,36 @@ async def open_listeners(
         plain = stdlib_socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
         listeners.append(TcpListener(plain, ssl_context, admission))
     return listeners
+
+
+def reuse_port_sockets(host: str | None, port: int) -> list[stdlib_socket.socket]:
+    """Listening sockets on every address of ``host`` with SO_REUSEPORT set (blocking:
+    name resolution), so that other processes may bind the same port beside them."""
+    if not hasattr(stdlib_socket, "SO_REUSEPORT"):
+        raise OSError("SO_REUSEPORT is not available on this system (--workers needs it)")
+    infos = stdlib_socket.getaddrinfo(
+        host, port, type=stdlib_socket.SOCK_STREAM, flags=stdlib_socket.AI_PASSIVE
+    )
+    sockets: list[stdlib_socket.socket] = []
+    seen: set[tuple[object, ...]] = set()
+    try:
+        for family, kind, proto, _name, address in infos:
+            if (family, address) in seen:
+                continue
+            seen.add((family, address))
+            sock = stdlib_socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_REUSEADDR, 1)
+            sock.setsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_REUSEPORT, 1)
+            if family == stdlib_socket.AF_INET6:
+                sock.setsockopt(stdlib_socket.IPPROTO_IPV6, stdlib_socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(4096)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 def transport_stream(request: object) -> TcpStream | None:

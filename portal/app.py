@@ -40,6 +40,7 @@ import importlib
 import logging
 import os
 import secrets
+import socket
 from functools import partial
 from typing import Any
 
@@ -392,11 +393,16 @@ async def serve_portal(
     *,
     certfile: str | None = None,
     keyfile: str | None = None,
+    sockets: list[socket.socket] | None = None,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve ``app`` with hypercorn's trio worker; ``task_status.started(bound port)``."""
+    """Serve ``app`` with hypercorn's trio worker; ``task_status.started(bound port)``.
+
+    ``sockets``: listening sockets made by the caller (SO_REUSEPORT for several worker
+    processes on one port), served instead of binding ``host:port``; hypercorn owns them.
+    """
     config = HypercornConfig()
-    config.bind = [f"{host}:{port}"]
+    config.bind = [f"fd://{sock.detach()}" for sock in sockets] if sockets else [f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     if certfile and keyfile:
