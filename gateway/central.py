@@ -7,6 +7,7 @@ import logging
 import math
 import ssl
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import trio
@@ -22,7 +23,6 @@ from gateway.batching import BatchingStore, WriteBatcher
 from gateway.commands import (
     Command,
     CommandResult,
-    Outcome,
     Prepare,
     Target,
     check_command,
@@ -59,10 +59,16 @@ class Gateway:
     tells a station's live state. The portal never speaks OCPP itself.
     """
 
-    def __init__(self, store: Store, *, config: GatewayConfig | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        config: GatewayConfig | None = None,
+        events: EventBus | None = None,
+    ) -> None:
         self.store = store
         self.config = config or GatewayConfig()
-        self.events = EventBus()
+        self.events = events if events is not None else EventBus()  # a cluster's forwards
         self.registry = Registry()
         self.schemas: SchemaSet = schemas()
         self.supervisor = Supervisor(self)
@@ -131,7 +137,9 @@ class Gateway:
                 max_pending=config.max_pending_handshakes,
                 max_open=config.max_connections or open_file_limit() - config.fd_reserve,
             )
-            listeners = await open_listeners(port, host, ssl_context, self.admission)
+            listeners = await open_listeners(
+                port, host, ssl_context, self.admission, reuse_port=config.reuse_port
+            )
             server = WebSocketServer(
                 self._handler,
                 # typed for trio's own listeners; any trio Listener works (serve_listeners)
@@ -162,6 +170,29 @@ class Gateway:
         its input or the database state), UnknownStationError, StationOfflineError,
         StationBusyError, CommandTimeoutError, CallErrorReply or PayloadValidationError.
         """
+        return await self._send(charge_box_id, command, deadline, timeout, None)
+
+    async def send_and_finish(
+        self,
+        charge_box_id: str,
+        command: Command,
+        *,
+        deadline: float | None,
+        finish: Callable[[CommandResult], object],
+    ) -> CommandResult:
+        """``send``, with ``finish(result)`` run in the same unit of work that records the
+        answer (a command routed from another node: its row is marked done exactly when
+        the outcome is recorded; ``finish`` raising rolls the record back)."""
+        return await self._send(charge_box_id, command, deadline, None, finish)
+
+    async def _send(
+        self,
+        charge_box_id: str,
+        command: Command,
+        deadline: float | None,
+        timeout: float | None,
+        finish: Callable[[CommandResult], object] | None,
+    ) -> CommandResult:
         if deadline is None and timeout is not None:
             deadline = trio.current_time() + timeout if timeout > 0 else math.inf
         actor = await self._connected(charge_box_id)
@@ -188,10 +219,7 @@ class Gateway:
             )
             raise
         oplog(charge_box_id, "command.done", action=ready.action, status=answer.get("status"))
-        outcome = await self._record(ready, target, answer)
-        return CommandResult(
-            ready.action, payload, answer, outcome.message, outcome.ok, outcome.extra
-        )
+        return await self._record(ready, target, payload, answer, finish)
 
     async def call(
         self,
@@ -222,16 +250,37 @@ class Gateway:
             raise UnknownStationError(f"no station {charge_box_id!r}")
         raise StationOfflineError(f"{charge_box_id} is offline: nothing was sent.")
 
-    async def _record(self, command: Command, target: Target, answer: dict[str, Any]) -> Outcome:
-        """The command's own record of the answer, in one unit of work."""
+    async def _record(
+        self,
+        command: Command,
+        target: Target,
+        payload: dict[str, Any],
+        answer: dict[str, Any],
+        finish: Callable[[CommandResult], object] | None = None,
+    ) -> CommandResult:
+        """The command's own record of the answer, in one unit of work (with ``finish``)."""
+
+        def unit() -> CommandResult:
+            outcome = command.apply(target, answer)
+            result = CommandResult(
+                command.action, payload, answer, outcome.message, outcome.ok, outcome.extra
+            )
+            if finish is not None:
+                finish(result)
+            return result
+
         try:
-            outcome: Outcome = await self.store.write(command.apply, target, answer)
+            done: CommandResult = await self.store.write(unit)
         except Exception:
             log.exception(
                 "%s: recording the answer to %s failed", target.charge_box_id, command.action
             )
-            return Outcome("The station answered, but its answer could not be recorded.", False)
-        return outcome
+            message = "The station answered, but its answer could not be recorded."
+            result = CommandResult(command.action, payload, answer, message, False)
+            if finish is not None:
+                await self.store.write(finish, result)
+            return result
+        return done
 
     async def handle_soap15(
         self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str

@@ -10,6 +10,7 @@ __all__ = [
     "GatewayError",
     "PayloadValidationError",
     "StationBusyError",
+    "StationMovedError",
     "StationOfflineError",
     "UnknownActionError",
     "UnknownStationError",
@@ -24,6 +25,11 @@ class GatewayError(Exception):
 
 class StationOfflineError(GatewayError):
     """The station is known but not connected to this gateway."""
+
+
+class StationMovedError(StationOfflineError):
+    """The station left the node a command was routed to before it was sent (scale-out:
+    the sender routes it again while its deadline allows)."""
 
 
 class UnknownStationError(GatewayError):

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Set
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
@@ -18,11 +19,24 @@ from gateway.state import StationState
 if TYPE_CHECKING:
     from gateway.central import Gateway
 
-__all__ = ["Supervisor"]
+__all__ = ["ClusterView", "Supervisor"]
 
 log = logging.getLogger(__name__)
 
 NO_NETWORK = "No network"
+
+
+class ClusterView(Protocol):
+    """What a node of several knows of the others (``gateway.cluster``)."""
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this node runs the cluster-wide duties now."""
+        ...
+
+    def present(self) -> Set[str]:
+        """Stations connected to any live node of the cluster."""
+        ...
 
 
 class Supervisor:
@@ -42,6 +56,11 @@ class Supervisor:
         self.ticks = 0
         self.raised = 0
         self.cleared = 0
+        # Several nodes: each watches its own connections (silent -> closed + alarm, talks
+        # again -> cleared); only the leader raises "disconnected" (nobody holds the
+        # station) and "Not registered", and the alarm flags are read from the database.
+        self.cluster: ClusterView | None = None
+        self._absent_since: dict[str, float] = {}
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         gateway = self._gateway
@@ -59,9 +78,14 @@ class Supervisor:
                 log.exception("supervisor tick failed")
 
     def _offline_since(self, state: StationState) -> float:
-        """When the station went offline (trio clock): its disconnection, else our start."""
+        """When the station went offline (trio clock): its disconnection, else our start
+        (with several nodes: not before it left the node that held it)."""
         since = state.offline_since_mono
-        return since if since is not None else self._started
+        since = since if since is not None else self._started
+        if self.cluster is not None:
+            absent = self._absent_since.setdefault(state.charge_box_id, trio.current_time())
+            since = max(since, absent)
+        return since
 
     def alarmed(self, charge_box_id: str) -> bool:
         """Whether the station has an active "No network" alarm."""
@@ -72,7 +96,13 @@ class Supervisor:
         gateway = self._gateway
         config = gateway.config
         self.ticks += 1
-        await self._watch_registrations()
+        cluster = self.cluster
+        if cluster is not None:  # another node may have raised or cleared since
+            _rows, self._alarmed = await gateway.store.read(known_stations, NO_NETWORK)
+        leader = cluster is None or cluster.is_leader
+        present = cluster.present() if cluster is not None else frozenset()
+        if leader:
+            await self._watch_registrations()
         now_mono = trio.current_time()
         seen: list[tuple[int, object]] = []
         to_close: list[tuple[StationState, str]] = []
@@ -96,7 +126,13 @@ class Supervisor:
                         to_raise.append((state, why))
                 elif alarmed:
                     to_clear.append(state)
-            elif not alarmed and now_mono - self._offline_since(state) > config.offline_grace:
+            elif cbid in present:
+                self._absent_since.pop(cbid, None)  # online at another node
+            elif (
+                not alarmed
+                and leader
+                and now_mono - self._offline_since(state) > config.offline_grace
+            ):
                 to_raise.append((state, "disconnected"))
         for state, why in to_close:
             actor = gateway.registry.actor(state.charge_box_id)
@@ -152,6 +188,8 @@ class Supervisor:
         setting that never connected; clear it once the station is online."""
         gateway = self._gateway
         online = {state.charge_box_id for state in gateway.registry.states() if state.online}
+        if self.cluster is not None:
+            online |= self.cluster.present()
         changes = await gateway.store.write(check_registrations, online)
         now = utcnow()
         for charge_box_id, site_id, change in changes:

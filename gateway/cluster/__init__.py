@@ -1,0 +1,1 @@
+"""Scale-out: several processes on one PostgreSQL (presence, routed commands, events)."""

@@ -1,0 +1,169 @@
+"""Commands, presence and live events between nodes sharing one PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from db import Store
+from db.schema.models import Station
+from gateway.commands import GetConfiguration, Reset, TriggerMessage
+from gateway.errors import (
+    CallErrorReply,
+    CommandTimeoutError,
+    StationOfflineError,
+    UnknownStationError,
+)
+from tests.gateway.cluster.rig import start_node, wait_until
+from tests.gateway.conftest import add_station
+from tests.gateway.ocpp_client import RawStation, open_station
+
+pytestmark = pytest.mark.postgres
+
+BOOT = {"chargePointVendor": "V", "chargePointModel": "M"}
+
+
+async def boot(station: RawStation) -> None:
+    answer = await station.call("BootNotification", BOOT)
+    assert answer[2]["status"] == "Accepted"
+
+
+async def answer_next(station: RawStation, payload: dict, into: list) -> None:
+    call = await station.next_call()
+    into.append(call)
+    await station.answer(call, payload)
+
+
+async def test_a_portal_node_reaches_stations_on_either_gateway_node(store: Store, nursery):
+    await store.write(lambda: [add_station(cbid) for cbid in ("A-1", "B-1", "IDLE")])
+    a = await start_node(nursery, store, "node-a")
+    b = await start_node(nursery, store, "node-b")
+    portal = await start_node(nursery, store, "portal", gateway=False)
+    assert a.port is not None
+    assert b.port is not None
+    async with (
+        open_station(a.port, "A-1") as on_a,
+        open_station(b.port, "B-1") as on_b,
+    ):
+        await boot(on_a)
+        await boot(on_b)
+        await wait_until(lambda: {"A-1", "B-1"} <= set(portal.api.online_stations()))
+        assert portal.cluster.holder("A-1") == "node-a"
+        assert portal.cluster.holder("B-1") == "node-b"
+        seen: list = []
+        async with trio.open_nursery() as answers:
+            answers.start_soon(answer_next, on_a, {"status": "Accepted"}, seen)
+            result = await portal.api.send("A-1", Reset(type="Hard"), timeout=5)
+        assert result.ok
+        assert result.answer == {"status": "Accepted"}
+        assert seen[0][2] == "Reset"
+        assert seen[0][3] == {"type": "Hard"}
+        async with trio.open_nursery() as answers:
+            answers.start_soon(
+                answer_next, on_b, {"configurationKey": [], "unknownKey": ["X"]}, seen
+            )
+            # from a gateway node, for a station on the other node
+            result = await a.api.send("B-1", GetConfiguration(key=("X",)), timeout=5)
+        assert result.answer == {"configurationKey": [], "unknownKey": ["X"]}
+        assert seen[1][2] == "GetConfiguration"
+        async with trio.open_nursery() as answers:
+
+            async def refuse() -> None:
+                call = await on_b.next_call()
+                await on_b.answer_error(call, "NotSupported", "no")
+
+            answers.start_soon(refuse)
+            with pytest.raises(CallErrorReply) as refused:
+                await portal.api.send(
+                    "B-1", TriggerMessage(requested_message="Heartbeat"), timeout=5
+                )
+        assert refused.value.code == "NotSupported"
+        with pytest.raises(StationOfflineError, match="offline"):
+            await portal.api.send("IDLE", Reset(type="Soft"), timeout=5)
+        with pytest.raises(UnknownStationError):
+            await portal.api.send("NOBODY", Reset(type="Soft"), timeout=5)
+        started = trio.current_time()
+        with pytest.raises(CommandTimeoutError) as late:
+            await portal.api.send("A-1", Reset(type="Soft"), timeout=1)  # never answered
+        assert late.value.sent is True
+        assert trio.current_time() - started < 3
+
+
+async def test_live_events_and_state_reach_the_portal_node(store: Store, nursery):
+    await store.write(lambda: add_station("LIVE-1"))
+    a = await start_node(nursery, store, "node-a")
+    portal = await start_node(nursery, store, "portal", gateway=False)
+    assert a.port is not None
+    async with portal.api.events.subscribe() as events:
+        async with open_station(a.port, "LIVE-1") as station:
+            await boot(station)
+            await station.call(
+                "StatusNotification",
+                {"connectorId": 1, "status": "Charging", "errorCode": "NoError"},
+            )
+            kinds = []
+            with trio.fail_after(5):
+                async for event in events:
+                    assert event.charge_box_id == "LIVE-1"
+                    kinds.append(event.kind)
+                    if event.kind == "connector.status":
+                        break
+            assert kinds[0] == "station.online"
+            snapshot = portal.api.snapshot("LIVE-1")
+            assert snapshot is not None
+            assert snapshot.online
+            assert snapshot.connectors[1].status == "Charging"
+        with trio.fail_after(5):
+            async for event in events:
+                if event.kind == "station.offline":
+                    break
+        await wait_until(lambda: not portal.api.is_online("LIVE-1"))
+        snapshot = portal.api.snapshot("LIVE-1")
+        assert snapshot is not None
+        assert not snapshot.online
+
+
+async def test_a_station_taken_over_by_another_node_is_closed_on_the_first(store: Store, nursery):
+    await store.write(lambda: add_station("MOVER"))
+    a = await start_node(nursery, store, "node-a")
+    b = await start_node(nursery, store, "node-b")
+    portal = await start_node(nursery, store, "portal", gateway=False)
+    assert a.port is not None
+    assert b.port is not None
+    async with open_station(a.port, "MOVER") as first:
+        await boot(first)
+        await wait_until(lambda: portal.cluster.holder("MOVER") == "node-a")
+        async with open_station(b.port, "MOVER") as second:
+            await boot(second)
+            with trio.fail_after(5):  # node A closes its socket: the first client sees it
+                while True:
+                    try:
+                        await first.receive()
+                    except Exception:
+                        break
+            await wait_until(lambda: portal.cluster.holder("MOVER") == "node-b")
+            assert a.gateway is not None
+            assert not a.gateway.is_online("MOVER")
+            seen: list = []
+            async with trio.open_nursery() as answers:
+                answers.start_soon(answer_next, second, {"status": "Accepted"}, seen)
+                result = await portal.api.send("MOVER", Reset(type="Soft"), timeout=5)
+            assert result.ok
+
+
+async def test_a_dead_nodes_stations_and_commands_are_released(store: Store, nursery):
+    await store.write(lambda: add_station("ORPHAN"))
+    a = await start_node(nursery, store, "node-a", lease=1.0)
+    b = await start_node(nursery, store, "node-b", lease=1.0)
+    portal = await start_node(nursery, store, "portal", gateway=False, lease=1.0)
+    assert a.port is not None
+    async with open_station(a.port, "ORPHAN") as station:
+        await boot(station)
+        await wait_until(lambda: portal.api.is_online("ORPHAN"))
+        a.stop()  # its lease is no longer renewed; its queued commands will not run
+        with pytest.raises(StationOfflineError):
+            await portal.api.send("ORPHAN", Reset(type="Soft"), timeout=5)
+        await wait_until(lambda: not portal.api.is_online("ORPHAN"), timeout=5)
+    assert b.cluster.is_leader or portal.cluster.is_leader
+    rows = await store.read(lambda: Station.select().count())
+    assert rows == 1
