@@ -473,6 +473,46 @@ class News(BaseModel):
     published_at = pw.DateTimeField(default=utcnow, index=True)
 
 
+class ClusterNode(BaseModel):
+    """A process of a cluster on PostgreSQL and its lease (``db.system.cluster``)."""
+
+    node_id = pw.CharField(max_length=100, primary_key=True)
+    role = pw.CharField(max_length=16)  # all | gateway | portal
+    host = pw.CharField(max_length=255)
+    pid = pw.IntegerField()
+    started_at = pw.DateTimeField()
+    renewed_at = pw.DateTimeField()
+
+
+class StationPresence(BaseModel):
+    """Which node holds a station's connection (its lease renewed with the node's)."""
+
+    charge_box_id = pw.CharField(max_length=64, primary_key=True)
+    node_id = pw.CharField(max_length=100, index=True)
+    connected_at = pw.DateTimeField()
+    renewed_at = pw.DateTimeField()
+
+
+class ClusterCommand(BaseModel):
+    """A command routed to the node holding its station: queued, claimed, then done,
+    failed, expired (never sent) or lost (its node died after taking it)."""
+
+    id = pw.BigAutoField()
+    charge_box_id = pw.CharField(max_length=64)
+    node_id = pw.CharField(max_length=100)
+    action = pw.CharField(max_length=64)
+    body = pw.TextField()  # the command (gateway.cluster.codec)
+    deadline = pw.DoubleField()  # unix time
+    state = pw.CharField(max_length=16)
+    result = pw.TextField(null=True)  # the result or the error, as JSON
+    created_at = pw.DateTimeField()
+    claimed_at = pw.DateTimeField(null=True)
+    finished_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("node_id", "state"), False),)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Setting,
     SchemaVersion,
@@ -499,4 +539,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     Alarm,
     Event,
     News,
+    ClusterNode,
+    StationPresence,
+    ClusterCommand,
 ]

@@ -6,8 +6,12 @@ from __future__ import annotations
 import peewee
 
 TYPES = {
-    "sqlite": {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "time": "DATETIME", "real": "REAL"},
-    "postgres": {"id": "BIGSERIAL PRIMARY KEY", "time": "TIMESTAMP", "real": "DOUBLE PRECISION"},
+    "sqlite": {"id": "INTEGER NOT NULL PRIMARY KEY", "time": "DATETIME", "real": "REAL"},
+    "postgres": {
+        "id": "BIGSERIAL NOT NULL PRIMARY KEY",
+        "time": "TIMESTAMP",
+        "real": "DOUBLE PRECISION",
+    },
 }
 
 
@@ -51,7 +55,7 @@ def up(database: peewee.Database) -> None:
         f'"finished_at" {t["time"]})'
     )
     database.execute_sql(
-        'CREATE INDEX IF NOT EXISTS "cluster_command_node_state" '
+        'CREATE INDEX IF NOT EXISTS "cluster_command_node_id_state" '
         'ON "cluster_command" ("node_id", "state")'
     )
 
