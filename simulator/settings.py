@@ -20,7 +20,7 @@ class CallObserver(Protocol):
 class StationSettings:
     """How a simulated station presents itself and where it connects."""
 
-    url: str
+    url: str  # several central system nodes: "ws://a/...,ws://b/..." (tried in turn)
     charge_box_id: str
     password: str | None = None
     outlets: int = 2

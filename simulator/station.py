@@ -146,6 +146,9 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
         self.rejected_status: int | None = None  # HTTP status of the last refused handshake
         self._aligned_slot: int | None = None
         self._seq = 0
+        # several endpoints (a comma-separated url): the next one after a failed connection
+        self._urls = [u.strip() for u in settings.url.split(",") if u.strip()] or [settings.url]
+        self._url_index = 0
 
     # ----------------------------------------------------------------- clock
     def now(self) -> datetime:
@@ -160,6 +163,11 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
     @property
     def charge_box_id(self) -> str:
         return self.settings.charge_box_id
+
+    @property
+    def endpoint(self) -> str:
+        """The central system URL (without the id) this station connects to now."""
+        return self._urls[self._url_index % len(self._urls)]
 
     @property
     def online(self) -> bool:
@@ -225,6 +233,7 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
                         self.counters["errors"] += 1
                         if isinstance(exc, ConnectionRejected):
                             self.rejected_status = exc.status_code
+                        self._url_index += 1  # another node, when there are several
                         log.debug("%s: connection failed: %r", self.charge_box_id, exc)
                     finally:
                         self._disconnected()
@@ -253,7 +262,7 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
         self._notify()
 
     def _ssl_context(self) -> ssl.SSLContext | None:
-        if not self.settings.url.startswith("wss:"):
+        if not self.endpoint.startswith("wss:"):
             return None
         return ssl.create_default_context(cafile=self.settings.ca_file)
 
@@ -265,7 +274,7 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
         return [(b"Authorization", f"Basic {token}".encode())]
 
     async def _connection(self, accepted: Callable[[], None]) -> None:
-        url = f"{self.settings.url.rstrip('/')}/{self.charge_box_id}"
+        url = f"{self.endpoint.rstrip('/')}/{self.charge_box_id}"
         # trio-websocket 0.12 leaves its reader task waiting when the handshake times out
         # (open_websocket then hangs until the server closes the socket): bound the whole
         # opening with our own scope, lifted once the handshake is done.
