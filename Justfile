@@ -72,3 +72,7 @@ notebooks: setup-notebooks
 # Benchmark (not a test): the browser walk of every role at 1,000 stations and 100,000 badges; writes its section of BENCHMARKS.md.
 bench-portal *ARGS: _ensure
     {{py}} -m benchmarks.portal_walk {{ARGS}}
+
+# Benchmark (not a test): gateway workers 1 vs 2 and a command's round trip across nodes, on PostgreSQL (--db or $DATABASE_URL_BENCH); prints its section of BENCHMARKS.md.
+bench-scale *ARGS: _ensure
+    {{py}} -m benchmarks.scale_out_bench {{ARGS}}

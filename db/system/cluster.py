@@ -87,25 +87,31 @@ def renew_node(node_id: str, online: list[str]) -> tuple[int, int]:
 def station_connected(node_id: str, items: list[tuple[str, float]]) -> list[str]:
     """This node now holds these stations (charge box id, connected at as unix time).
     Another node that held one is told to close its socket (TAKEOVER_CHANNEL). Returns
-    the stations taken over from another node."""
-    taken = []
-    for charge_box_id, since in items:
-        row = _sql(
-            'SELECT "node_id" FROM "station_presence" WHERE "charge_box_id" = %s FOR UPDATE',
-            (charge_box_id,),
-        ).fetchone()
-        _sql(
-            'INSERT INTO "station_presence" ("charge_box_id", "node_id", "connected_at", '
-            f'"renewed_at") VALUES (%s, %s, {NOW}, {NOW}) ON CONFLICT ("charge_box_id") '
-            'DO UPDATE SET "node_id" = EXCLUDED."node_id", '
-            '"connected_at" = EXCLUDED."connected_at", "renewed_at" = EXCLUDED."renewed_at"',
-            (charge_box_id, node_id),
-        )
-        if row is not None and row[0] != node_id:
-            taken.append(charge_box_id)
-            payload = {"node": row[0], "station": charge_box_id, "since": since, "by": node_id}
-            notify(TAKEOVER_CHANNEL, [json.dumps(payload)])
-    return taken
+    the stations taken over from another node. Two statements for any number."""
+    if not items:
+        return []
+    since = dict(items)
+    ids = list(since)
+    previous = _sql(
+        'SELECT "charge_box_id", "node_id" FROM "station_presence" '
+        'WHERE "charge_box_id" = ANY(%s) AND "node_id" <> %s FOR UPDATE',
+        (ids, node_id),
+    ).fetchall()
+    _sql(
+        'INSERT INTO "station_presence" ("charge_box_id", "node_id", "connected_at", '
+        f'"renewed_at") SELECT cbid, %s, {NOW}, {NOW} FROM unnest(%s::text[]) AS cbid '
+        'ON CONFLICT ("charge_box_id") DO UPDATE SET "node_id" = EXCLUDED."node_id", '
+        '"connected_at" = EXCLUDED."connected_at", "renewed_at" = EXCLUDED."renewed_at"',
+        (node_id, ids),
+    )
+    notify(
+        TAKEOVER_CHANNEL,
+        [
+            json.dumps({"node": old, "station": cbid, "since": since[cbid], "by": node_id})
+            for cbid, old in previous
+        ],
+    )
+    return [cbid for cbid, _ in previous]
 
 
 def release_stations(node_id: str, charge_box_ids: list[str]) -> int:
