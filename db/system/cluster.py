@@ -35,12 +35,15 @@ __all__ = [
 NOW = "timezone('utc', now())"
 
 #: NOTIFY channels: a command for a node (payload: node id), an answer (payload: command
-#: id), a takeover (JSON: node, station, when), live events (JSON), a resync request.
+#: id, with its state and result when short), a takeover (JSON: node, station, when),
+#: live events (JSON), a resync request.
 COMMAND_CHANNEL = "chargeportal_command"
 ANSWER_CHANNEL = "chargeportal_answer"
 TAKEOVER_CHANNEL = "chargeportal_takeover"
 EVENT_CHANNEL = "chargeportal_events"
 RESYNC_CHANNEL = "chargeportal_resync"
+#: an answer's NOTIFY carries its state and result when they fit ("id state result")
+MAX_ANSWER = 7_500
 
 
 def _sql(sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any:
@@ -258,7 +261,9 @@ def finish_command(command_id: int, state: str, result: str) -> bool:
         'WHERE "id" = %s AND "state" = \'claimed\'',
         (state, result, command_id),
     )
-    notify(ANSWER_CHANNEL, [str(command_id)])
+    carried = f"{command_id} {state} {result}"  # the sender need not read the row back
+    fits = len(carried.encode()) < MAX_ANSWER
+    notify(ANSWER_CHANNEL, [carried if fits and cursor.rowcount else str(command_id)])
     return bool(cursor.rowcount)
 
 

@@ -49,8 +49,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AnswerHandler", "ClusterConfig", "ClusterNode", "new_node_id"]
 
-#: told the id of a command that was answered (None: maybe several, look again)
-AnswerHandler = Callable[[int | None], None]
+#: told the id of a command that was answered, with (state, result) when the NOTIFY
+#: carried them (None: maybe several were answered, look again)
+AnswerHandler = Callable[[int | None, tuple[str, str] | None], None]
 
 log = logging.getLogger(__name__)
 
@@ -166,13 +167,14 @@ class ClusterNode:
         if self.executor is not None:
             self.executor.wake()
         for handler in self._answer_handlers:
-            handler(None)
+            handler(None, None)
 
     def _notified(self, channel: str, payload: str) -> None:
         if channel == ANSWER_CHANNEL:
-            command_id = int(payload)
+            parts = payload.split(" ", 2)
+            final = (parts[1], parts[2]) if len(parts) == 3 else None
             for handler in self._answer_handlers:
-                handler(command_id)
+                handler(int(parts[0]), final)
         elif channel == EVENT_CHANNEL:
             self.events.receive(payload)
         elif channel == COMMAND_CHANNEL:

@@ -78,7 +78,9 @@ class ClusterGateway:
         self.config = config or (local.config if local is not None else GatewayConfig())
         self._schemas = local.schemas if local is not None else schemas()
         self._waiters: dict[int, trio.Event] = {}
-        self._answered: OrderedDict[int, None] = OrderedDict()  # answers before their waiter
+        # answers heard before their waiter was registered, and answers carried by NOTIFY
+        self._answered: OrderedDict[int, tuple[str, str] | None] = OrderedDict()
+        self._finals: dict[int, tuple[str, str]] = {}
         node.on_answer(self._answer)
         self.routed = 0
         self.rerouted = 0
@@ -178,7 +180,10 @@ class ClusterGateway:
         command_id = routed.command_id
         event = self._waiters[command_id] = trio.Event()
         try:
-            if self._answered.pop(command_id, 0) is None:
+            if command_id in self._answered:
+                early = self._answered.pop(command_id)
+                if early is not None:
+                    self._finals[command_id] = early
                 event.set()
             while True:
                 now = trio.current_time()
@@ -187,6 +192,9 @@ class ClusterGateway:
                     await event.wait()
                 if event.is_set():
                     event = self._waiters[command_id] = trio.Event()
+                final = self._finals.pop(command_id, None)
+                if final is not None:
+                    return self._outcome(charge_box_id, *final, routed.node_id or "?")
                 state, result, node_id = await self.store.read(command_state, command_id)
                 if state in FINAL:
                     return self._outcome(charge_box_id, state, result, node_id)
@@ -211,6 +219,7 @@ class ClusterGateway:
                         )
         finally:
             self._waiters.pop(command_id, None)
+            self._finals.pop(command_id, None)
 
     def _outcome(
         self, charge_box_id: str, state: str, result: str | None, node_id: str
@@ -231,16 +240,18 @@ class ClusterGateway:
             sent=True,
         )
 
-    def _answer(self, command_id: int | None) -> None:
+    def _answer(self, command_id: int | None, final: tuple[str, str] | None) -> None:
         if command_id is None:  # the listener reconnected: everyone looks again
             for event in self._waiters.values():
                 event.set()
             return
         waiter = self._waiters.get(command_id)
         if waiter is not None:
+            if final is not None:
+                self._finals[command_id] = final
             waiter.set()
             return
-        self._answered[command_id] = None  # may be ours, routed a moment ago
+        self._answered[command_id] = final  # may be ours, routed a moment ago
         while len(self._answered) > 1000:
             self._answered.popitem(last=False)
 

@@ -167,3 +167,30 @@ async def test_a_dead_nodes_stations_and_commands_are_released(store: Store, nur
     assert b.cluster.is_leader or portal.cluster.is_leader
     rows = await store.read(lambda: Station.select().count())
     assert rows == 1
+
+
+async def test_a_node_dying_with_a_command_in_flight_is_a_timeout_that_may_have_reached_it(
+    store: Store, nursery
+):
+    await store.write(lambda: add_station("INFLIGHT"))
+    a = await start_node(nursery, store, "node-a", lease=1.0)
+    portal = await start_node(nursery, store, "portal", gateway=False, lease=1.0)
+    assert a.port is not None
+    async with open_station(a.port, "INFLIGHT") as station:
+        await boot(station)
+        await wait_until(lambda: portal.api.is_online("INFLIGHT"))
+        async with trio.open_nursery() as inner:
+
+            async def kill_once_received() -> None:
+                await station.next_call()  # node A sent it: the station has it
+                a.stop()  # ... and node A dies before any answer
+
+            inner.start_soon(kill_once_received)
+            with pytest.raises(CommandTimeoutError, match="may have received it") as lost:
+                await portal.api.send("INFLIGHT", Reset(type="Soft"), timeout=30)
+    assert lost.value.sent is True
+    states = await store.read(
+        lambda: [r[0] for r in Station._meta.database.execute_sql(
+            'SELECT "state" FROM "cluster_command"').fetchall()]
+    )  # fmt: skip
+    assert states == ["lost"]
