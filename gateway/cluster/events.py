@@ -113,13 +113,34 @@ def pack_events(
 
 
 class SnapshotMirror:
-    """The newest snapshot of each station heard from other nodes."""
+    """The newest snapshot of each station heard from other nodes.
+
+    A station that moved from node A to node B: A's late "offline" snapshot must not
+    replace B's online one (events of two nodes arrive in any order).
+    """
 
     def __init__(self) -> None:
         self.snapshots: dict[str, StationSnapshot] = {}
+        self.origins: dict[str, str] = {}
 
     def get(self, charge_box_id: str) -> StationSnapshot | None:
         return self.snapshots.get(charge_box_id)
+
+    def put(self, snapshot: StationSnapshot, origin: str) -> bool:
+        """Keep ``snapshot`` unless it is an offline one of a node that no longer holds
+        the station; whether it was kept."""
+        cbid = snapshot.charge_box_id
+        current = self.snapshots.get(cbid)
+        if (
+            not snapshot.online
+            and current is not None
+            and current.online
+            and self.origins.get(cbid) != origin
+        ):
+            return False
+        self.snapshots[cbid] = snapshot
+        self.origins[cbid] = origin
+        return True
 
 
 class ClusterEventBus(EventBus):
@@ -169,7 +190,8 @@ class ClusterEventBus(EventBus):
         snapshots = {
             cbid: decode_snapshot(cbid, item) for cbid, item in (data.get("s") or {}).items()
         }
-        self.mirror.snapshots.update(snapshots)
+        for snapshot in snapshots.values():
+            self.mirror.put(snapshot, origin)
         for item in data.get("e") or ():
             event = decode_event(item)
             self.received += 1

@@ -146,7 +146,8 @@ class ClusterNode:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             await nursery.start(listener.run)
-            await nursery.start(self.leadership.run)
+            if self.gateway is not None:  # the leader supervises stations: it has a gateway
+                await nursery.start(self.leadership.run)
             nursery.start_soon(self._renew_loop)
             nursery.start_soon(self._sweep_loop)
             await self._refresh_presence()
@@ -158,7 +159,8 @@ class ClusterNode:
                 await nursery.start(self._watch_local_stations)
                 await nursery.start(self.events.run_forwarder, self.store, self.gateway.snapshot)
             self.events.on_remote = self._remote_event
-            await self.store.write(notify, RESYNC_CHANNEL, [self.node_id])
+            if config.role != "gateway":  # a portal here: the others' stations as they are
+                await self.store.write(notify, RESYNC_CHANNEL, [self.node_id])
             log.info("cluster node %s (%s) running", self.node_id, config.role)
             task_status.started()
 
@@ -305,8 +307,10 @@ class ClusterNode:
             return
         if online:
             self._present[cbid] = origin
-        else:
+        elif self._present.get(cbid, origin) == origin:
             self._present.pop(cbid, None)
+        else:
+            return  # the node it left says offline; another node holds it now
         self._present_marks[cbid] = (trio.current_time(), origin if online else None)
 
     async def _refresh_presence(self) -> None:

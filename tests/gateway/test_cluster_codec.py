@@ -113,3 +113,29 @@ def test_a_burst_of_events_is_coalesced_into_payloads_under_the_limit() -> None:
     payloads = pack_events("node", kept, None)
     assert len(payloads) > 1
     assert all(len(p.encode()) < MAX_PAYLOAD for p in payloads)
+
+
+def test_a_late_offline_from_the_node_a_station_left_does_not_grey_it_out() -> None:
+    from gateway.cluster.events import ClusterEventBus
+
+    def payload(node: str, online: bool) -> str:
+        snapshot = StationSnapshot(
+            "MOVER", 1, None, online, "Available", "NoError", {}, None, None, None, None,
+            None, False, node,
+        )  # fmt: skip
+        kind = "station.online" if online else "station.offline"
+        (text,) = pack_events(node, [LiveEvent(kind, "MOVER")], lambda _: snapshot)
+        return text
+
+    portal = ClusterEventBus("portal", forward=False)
+    portal.receive(payload("node-a", True))
+    portal.receive(payload("node-b", True))  # the station moved to node B
+    portal.receive(payload("node-a", False))  # A's late news of the old connection
+    mirrored = portal.mirror.get("MOVER")
+    assert mirrored is not None
+    assert mirrored.online
+    assert mirrored.remote == "node-b"
+    portal.receive(payload("node-b", False))  # B's own offline counts
+    mirrored = portal.mirror.get("MOVER")
+    assert mirrored is not None
+    assert not mirrored.online
