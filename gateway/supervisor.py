@@ -97,8 +97,12 @@ class Supervisor:
         config = gateway.config
         self.ticks += 1
         cluster = self.cluster
-        if cluster is not None:  # another node may have raised or cleared since
-            _rows, self._alarmed = await gateway.store.read(known_stations, NO_NETWORK)
+        if cluster is not None:  # another node may have raised or cleared since, and
+            # stations first seen by another node are watched here too
+            rows, self._alarmed = await gateway.store.read(known_stations, NO_NETWORK)
+            for charge_box_id, station_id, site_id in rows:
+                if gateway.registry.state(charge_box_id) is None:
+                    gateway.registry.state_for(charge_box_id, station_id, site_id)
         leader = cluster is None or cluster.is_leader
         present = cluster.present() if cluster is not None else frozenset()
         if leader:

@@ -43,12 +43,13 @@ async def start_node(
     *,
     gateway: bool = True,
     lease: float = 2.0,
+    config: GatewayConfig = NODE_CONFIG,
 ) -> Node:
     role = "gateway" if gateway else "portal"
 
     async def run(task_status: trio.TaskStatus[Node]) -> None:
         events = ClusterEventBus(name, forward=gateway, window=0.02)
-        local = Gateway(store, config=NODE_CONFIG, events=events) if gateway else None
+        local = Gateway(store, config=config, events=events) if gateway else None
         cluster = ClusterNode(
             store,
             ClusterConfig(

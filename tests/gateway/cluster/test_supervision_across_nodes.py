@@ -1,0 +1,51 @@
+""" "No network" with several nodes: a station held by another node is not offline; a
+station nobody holds any more is, once, raised by the leader."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import trio
+
+from db import Store
+from db.schema.models import Alarm
+from tests.gateway.cluster.rig import NODE_CONFIG, start_node, wait_until
+from tests.gateway.conftest import add_station
+from tests.gateway.ocpp_client import open_station
+
+pytestmark = pytest.mark.postgres
+
+WATCHFUL = dataclasses.replace(NODE_CONFIG, supervisor_interval=0.2, offline_grace=0.5)
+
+
+def no_network_alarms() -> list[str]:
+    return [
+        a.charge_box_id
+        for a in Alarm.select().where(Alarm.kind == "No network", Alarm.cleared_at.is_null())
+    ]
+
+
+async def test_only_stations_no_node_holds_get_no_network(store: Store, nursery) -> None:
+    await store.write(lambda: [add_station(cbid) for cbid in ("HELD", "NEVER")])
+    a = await start_node(nursery, store, "node-a", lease=1.0, config=WATCHFUL)
+    b = await start_node(nursery, store, "node-b", lease=1.0, config=WATCHFUL)
+    assert b.port is not None
+    async with open_station(b.port, "HELD") as station:
+        await station.result(
+            "BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"}
+        )
+        await wait_until(lambda: a.cluster.holder("HELD") == "node-b")
+        await trio.sleep(1.5)  # several supervisor ticks past the grace on both nodes
+        alarmed = await store.read(no_network_alarms)
+        assert "HELD" not in alarmed  # node A does not hold it, node B does: not offline
+        assert alarmed.count("NEVER") <= 1
+    b.stop()  # B dies: nobody holds HELD any more
+    with trio.fail_after(10):
+        while True:  # the leader's next ticks, once B's lease has expired
+            if "HELD" in await store.read(no_network_alarms):
+                break
+            await trio.sleep(0.1)
+    assert a.cluster.is_leader
+    alarmed = await store.read(no_network_alarms)
+    assert alarmed.count("HELD") == 1
