@@ -194,3 +194,36 @@ async def test_a_node_dying_with_a_command_in_flight_is_a_timeout_that_may_have_
             'SELECT "state" FROM "cluster_command"').fetchall()]
     )  # fmt: skip
     assert states == ["lost"]
+
+
+def _set_holder(charge_box_id: str, node_id: str) -> None:
+    Station._meta.database.execute_sql(
+        'UPDATE "station_presence" SET "node_id" = %s WHERE "charge_box_id" = %s',
+        (node_id, charge_box_id),
+    )
+
+
+async def test_a_command_routed_to_a_node_the_station_left_is_routed_again(store: Store, nursery):
+    await store.write(lambda: add_station("MOVED"))
+    a = await start_node(nursery, store, "node-a")
+    b = await start_node(nursery, store, "node-b")
+    portal = await start_node(nursery, store, "portal", gateway=False)
+    assert b.port is not None
+    assert a.cluster.executor is not None
+    async with open_station(b.port, "MOVED") as station:
+        await boot(station)
+        await wait_until(lambda: portal.cluster.holder("MOVED") == "node-b")
+        await store.write(_set_holder, "MOVED", "node-a")  # as if it had just left A
+        seen: list = []
+        async with trio.open_nursery() as inner:
+            inner.start_soon(answer_next, station, {"status": "Accepted"}, seen)
+
+            async def back_to_b() -> None:
+                await wait_until(lambda: a.cluster.executor.moved >= 1)  # A sent nothing
+                await store.write(_set_holder, "MOVED", "node-b")
+
+            inner.start_soon(back_to_b)
+            result = await portal.api.send("MOVED", Reset(type="Soft"), timeout=5)
+    assert result.ok
+    assert len(seen) == 1  # the station got it once, from node B
+    assert portal.api.rerouted >= 1
