@@ -20,6 +20,7 @@ __all__ = [
     "MAX_CONNECTOR_ID",
     "MAX_METER_WH",
     "MAX_SAMPLE_VALUE_LENGTH",
+    "MAX_SIGNED_VALUE_LENGTH",
     "check_payload",
     "connector_id_of",
 ]
@@ -29,8 +30,10 @@ INT32 = 2**31 - 1
 MAX_CONNECTOR_ID = 2**15 - 1
 #: meter registers (Wh): exact in a float, far inside BIGINT even after subtraction
 MAX_METER_WH = 2**53
-#: meter_sample.value is VARCHAR(64)
+#: a plain reading is a number: nothing real is longer
 MAX_SAMPLE_VALUE_LENGTH = 64
+#: meter_sample.value is VARCHAR(4096): signed readings (OCMF, format SignedData) fit
+MAX_SIGNED_VALUE_LENGTH = 4096
 
 #: integer fields by name -> (lowest, highest); any other integer must fit INT32
 _INT_RANGES: dict[str, tuple[int, int]] = {
@@ -75,9 +78,11 @@ def _check_sample(field: str, sample: dict[str, Any]) -> None:
     value = sample.get("value")
     if not isinstance(value, str):
         return  # the schema refused it already
-    if len(value) > MAX_SAMPLE_VALUE_LENGTH:
-        raise _violation(f"{field}.value", f"longer than {MAX_SAMPLE_VALUE_LENGTH} characters")
-    if sample.get("format") == "SignedData":
+    signed = sample.get("format") == "SignedData"
+    longest = MAX_SIGNED_VALUE_LENGTH if signed else MAX_SAMPLE_VALUE_LENGTH
+    if len(value) > longest:
+        raise _violation(f"{field}.value", f"longer than {longest} characters")
+    if signed:
         return
     try:
         number = float(value)

@@ -22,6 +22,34 @@ def sample(value: str) -> dict[str, Any]:
     return {"timestamp": now_iso(), "sampledValue": [{"value": value}]}
 
 
+def signed_sample(value: str) -> dict[str, Any]:
+    return {
+        "timestamp": now_iso(),
+        "sampledValue": [{"value": value, "format": "SignedData", "context": "Transaction.End"}],
+    }
+
+
+#: an OCMF signed reading as eichrecht meters send it: far longer than any plain number
+OCMF = (
+    "OCMF|"
+    + json.dumps(
+        {
+            "FV": "1.0",
+            "GI": "SIMULATED METER",
+            "GS": "0815",
+            "PG": "T1",
+            "RD": [
+                {"TM": "2026-12-03T10:00:00,000+0000 S", "TX": "E", "RV": 12.345, "RI": "1-b:1.8.0"}
+            ],
+        }
+    )
+    + '|{"SA":"ECDSA-secp256r1-SHA256","SD":"'
+    + "3045022100"
+    + "ab" * 70
+    + '"}'
+)
+
+
 def start(**overrides: Any) -> dict[str, Any]:
     return {"connectorId": 1, "idTag": "TAG1", "meterStart": 0, "timestamp": now_iso()} | overrides
 
@@ -152,6 +180,13 @@ CASES: list[tuple[str, str, dict[str, Any] | str, str, str]] = [
         "meter value too long to store",
         "MeterValues",
         {"connectorId": 1, "meterValue": [sample("1" * 65)]},
+        "Property",
+        "value",
+    ),
+    (
+        "signed meter value too long to store",
+        "MeterValues",
+        {"connectorId": 1, "meterValue": [signed_sample("O" * 4097)]},
         "Property",
         "value",
     ),
@@ -289,3 +324,18 @@ async def test_a_station_refused_again_and_again_is_answered_ever_later(
             await station.result("Heartbeat", {})
             await assert_refused(station, "StatusNotification", bad, "Property", "connectorId")
             assert actor.refusals_delayed == 5
+
+
+async def test_a_signed_meter_value_is_stored_whole(
+    gateway: Gateway, port: int, db_write, store: Store
+) -> None:
+    """Eichrecht stations send OCMF readings of several hundred characters (format SignedData)."""
+    assert 300 < len(OCMF) < 4096
+    await db_write(add_station, "CP1")
+    with trio.fail_after(10):
+        async with open_station(port, "CP1") as station:
+            await station.result(
+                "MeterValues", {"connectorId": 1, "meterValue": [signed_sample(OCMF)]}
+            )
+    stored = await store.read(lambda: [(s.format, s.value) for s in MeterSample.select()])
+    assert stored == [("SignedData", OCMF)]

@@ -17,3 +17,4 @@ test_fuzz_on_postgres = (
 test_values_on_postgres = (
     test_hostile_input.test_out_of_range_values_are_answered_with_the_right_code_and_no_traceback
 )
+test_signed_value_on_postgres = test_hostile_input.test_a_signed_meter_value_is_stored_whole
