@@ -270,7 +270,7 @@ class MeterSample(BaseModel):
     connector_id = pw.SmallIntegerField()
     timestamp = pw.DateTimeField()
     measurand = pw.CharField(default="Energy.Active.Import.Register", max_length=64)
-    # plain readings are short numbers; signed ones (OCMF) hundreds of characters (m0009)
+    # plain readings are short numbers; signed ones (OCMF) hundreds of characters (m0010)
     value = pw.CharField(max_length=4096)
     unit = pw.CharField(default="Wh", max_length=16)
     context = pw.CharField(default="Sample.Periodic", max_length=32)
