@@ -203,11 +203,17 @@ async def test_two_gateways_one_portal_and_a_gateway_killed(
     for cbid in (on_a[0], on_b[0]):
         station_id = await trio.to_thread.run_sync(_station_id, pg_url, cbid)
         await trio.to_thread.run_sync(_with_rows, pg_url, station_id)
+        station = stations[cbid]
         for case in CASES:
-            with trio.fail_after(30):  # a Reset before: the station reboots and comes back
-                await stations[cbid].wait_for(lambda cbid=cbid: stations[cbid].online)
+            with trio.fail_after(30):  # after a Reset: rebooted, back, its presence written
+                await station.wait_for(lambda station=station: station.online)
                 await _until(api, {cbid})
-            before = _received(stations[cbid], BY_KEBAB[case.action].action)
+                while True:  # a table, not an event
+                    if cbid in await trio.to_thread.run_sync(_holders, pg_url):
+                        break
+                    await trio.sleep(0.1)
+            before = _received(station, BY_KEBAB[case.action].action)
+            connects = station.connect_count
             answer = await api.post(
                 f"/api/v1/stations/{cbid}/commands/{case.action}",
                 json=case.payload,
@@ -215,7 +221,12 @@ async def test_two_gateways_one_portal_and_a_gateway_killed(
             )
             body = answer.json()
             assert answer.status_code == 200 or body.get("error") == "call-error", (case, body)
-            assert _received(stations[cbid], BY_KEBAB[case.action].action) == before + 1, case
+            assert _received(station, BY_KEBAB[case.action].action) == before + 1, case
+            if case.action == "reset":
+                with trio.fail_after(30):
+                    await station.wait_for(
+                        lambda station=station, connects=connects: station.connect_count > connects
+                    )
 
     # sessions on the other stations (the commands changed the first two's lists and
     # availability), then one gateway dies mid-session
@@ -230,6 +241,9 @@ async def test_two_gateways_one_portal_and_a_gateway_killed(
             for connector in (1, 2):
                 await station.wait_status(connector, "Charging")
         await trio.sleep(2.5)  # meter values flow
+    # frozen first: the transaction messages it has read stay unanswered; then killed
+    os.killpg(gw_a.pid, signal.SIGSTOP)
+    await trio.sleep(1.5)
     os.killpg(gw_a.pid, signal.SIGKILL)
     gw_a.wait(10)
     await trio.sleep(2.0)  # meter values pile up unacknowledged while they reconnect
@@ -240,6 +254,8 @@ async def test_two_gateways_one_portal_and_a_gateway_killed(
                 await station.unplug(connector)
         for station in stations.values():
             await station.wait_idle()
+    moved = [charging[cbid] for cbid in on_a if cbid in charging]
+    assert sum(station.txq.resent for station in moved) >= 1  # re-sent to gateway B
     holders = await trio.to_thread.run_sync(_holders, pg_url)
     assert set(holders.values()) == {"gw-b"}
     started = {
