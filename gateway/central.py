@@ -288,6 +288,12 @@ class Gateway:
         """Answer one HTTP POST to ``/Ocpp/CentralSystemService15`` (OCPP 1.5 SOAP)."""
         return await self.soap15.handle(body, headers, remote)
 
+    def leads_cluster(self) -> bool:
+        """Whether cluster-wide duties (daily jobs, alarms of stations nobody holds) run in
+        this process: always in one process; with several nodes, on the leader only."""
+        cluster = self.supervisor.cluster
+        return cluster is None or cluster.is_leader
+
     def is_online(self, charge_box_id: str) -> bool:
         return self.registry.actor(charge_box_id) is not None
 

@@ -107,6 +107,9 @@ class ClusterGateway:
 
         return SoapAnswer(503, b"OCPP 1.5 is served by processes with --role all or gateway")
 
+    def leads_cluster(self) -> bool:
+        return self.node.is_leader
+
     def is_online(self, charge_box_id: str) -> bool:
         local = self.local
         if local is not None and local.is_online(charge_box_id):
