@@ -112,7 +112,7 @@ async def serve(
             from gateway.cluster.node import new_node_id
 
             node_id = options.node_id or new_node_id(options.role)
-            events = ClusterEventBus(node_id, forward=options.role != "portal")
+            events = ClusterEventBus(node_id)
         gateway = None
         if options.role in ("all", "gateway"):
             gateway = Gateway(

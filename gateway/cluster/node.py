@@ -98,9 +98,7 @@ class ClusterNode:
         self.config = config
         self.node_id = config.node_id
         self.gateway = gateway
-        self.events = events or ClusterEventBus(
-            config.node_id, forward=gateway is not None, window=config.event_window
-        )
+        self.events = events or ClusterEventBus(config.node_id, window=config.event_window)
         self.leadership = Leadership(store.database, interval=config.leader_every)
         self.executor = CommandExecutor(gateway, store, config.node_id) if gateway else None
         self._present: dict[str, str] = {}  # station -> node, as last read (portal)
@@ -157,7 +155,10 @@ class ClusterNode:
                 await nursery.start(self.executor.run)
                 nursery.start_soon(self._presence_writer)
                 await nursery.start(self._watch_local_stations)
-                await nursery.start(self.events.run_forwarder, self.store, self.gateway.snapshot)
+
+            if self.events.forward:  # a portal's own events too (alarm acknowledged…)
+                snapshot_of = self.gateway.snapshot if self.gateway is not None else None
+                await nursery.start(self.events.run_forwarder, self.store, snapshot_of)
             self.events.on_remote = self._remote_event
             if config.role != "gateway":  # a portal here: the others' stations as they are
                 await self.store.write(notify, RESYNC_CHANNEL, [self.node_id])

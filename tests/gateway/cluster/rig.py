@@ -48,7 +48,7 @@ async def start_node(
     role = "gateway" if gateway else "portal"
 
     async def run(task_status: trio.TaskStatus[Node]) -> None:
-        events = ClusterEventBus(name, forward=gateway, window=0.02)
+        events = ClusterEventBus(name, window=0.02)
         local = Gateway(store, config=config, events=events) if gateway else None
         cluster = ClusterNode(
             store,

@@ -228,3 +228,20 @@ async def test_a_command_routed_to_a_node_the_station_left_is_routed_again(store
     assert result.ok
     assert len(seen) == 1  # the station got it once, from node B
     assert portal.api.rerouted >= 1
+
+
+async def test_what_one_portal_publishes_reaches_the_other_portals(store: Store, nursery):
+    from gateway.events import LiveEvent
+
+    first = await start_node(nursery, store, "portal-1", gateway=False)
+    second = await start_node(nursery, store, "portal-2", gateway=False)
+    async with second.api.events.subscribe() as events:
+        first.api.events.publish(LiveEvent("alarm.cleared", "CP9", {"alarmId": 7}, site_id=2))
+        with trio.fail_after(5):
+            event = await events.receive()
+    assert (event.kind, event.charge_box_id, event.data, event.site_id) == (
+        "alarm.cleared",
+        "CP9",
+        {"alarmId": 7},
+        2,
+    )
