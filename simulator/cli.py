@@ -13,7 +13,7 @@ from typing import Any
 import trio
 
 from simulator.conformance import ConformanceOptions, format_results, run_conformance
-from simulator.fleet import Fleet
+from simulator.fleet import PROTOCOLS, Fleet
 from simulator.load import MODES, LoadOptions, run_load, run_load_processes
 from simulator.scenario import Scenario, ScenarioError, load_scenario
 from simulator.stats import format_table
@@ -21,6 +21,7 @@ from simulator.stats import format_table
 __all__ = ["main"]
 
 DEFAULT_URL = "ws://127.0.0.1:9000/Ocpp/websocket"
+DEFAULT_URL_15 = "http://127.0.0.1:8000/Ocpp/CentralSystemService15"
 
 
 def _outlets(text: str) -> int:
@@ -32,13 +33,25 @@ def _outlets(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="chargeportal-sim", description="Simulated OCPP 1.6-J charging stations."
+        prog="chargeportal-sim",
+        description="Simulated charging stations: OCPP 1.6-J, or OCPP 1.5 over SOAP.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--url", default=DEFAULT_URL, help="central system endpoint (no id)")
+        p.add_argument(
+            "--protocol",
+            choices=PROTOCOLS,
+            default="ocpp1.6",
+            help="ocpp1.6 (JSON over WebSocket) or ocpp1.5 (SOAP over HTTP; each station "
+            "serves its ChargePointService on one local listener of the process)",
+        )
+        p.add_argument(
+            "--url",
+            default=DEFAULT_URL,
+            help=f"central system endpoint (no id); ocpp1.5 default {DEFAULT_URL_15}",
+        )
         p.add_argument("--password", help="Basic auth password (security profile 1/2)")
         p.add_argument("--ca-file", help="CA bundle for wss:// (security profile 2)")
 
@@ -120,8 +133,12 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 async def _run(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
-    url = args.url if args.url != DEFAULT_URL or not scenario.url else scenario.url
-    fleet = Fleet(url, scenario, ca_file=args.ca_file)
+    url = (
+        args.url
+        if args.url not in (DEFAULT_URL, DEFAULT_URL_15) or not scenario.url
+        else scenario.url
+    )
+    fleet = Fleet(url, scenario, ca_file=args.ca_file, protocol=args.protocol)
     summary: dict[str, Any] = {}
     try:
         async with trio.open_nursery() as nursery:
@@ -157,6 +174,7 @@ async def _load(args: argparse.Namespace, argv: list[str]) -> int:
         call_timeout=args.timeout,
         plugged=args.plugged,
         scenario=load_scenario(args.scenario) if args.scenario else None,
+        protocol=args.protocol,
     )
     if args.processes > 1:
         summary = await run_load_processes(options, args.processes, _child_argv(argv))
@@ -199,6 +217,7 @@ async def _conformance(args: argparse.Namespace) -> int:
         ca_file=args.ca_file,
         id_tag=args.tag,
         timeout=args.timeout,
+        protocol=args.protocol,
     )
     results = await run_conformance(options)
     print(format_results(results))
@@ -209,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``chargeportal-sim`` and ``python -m simulator``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if args.protocol == "ocpp1.5" and args.url == DEFAULT_URL:
+        args.url = DEFAULT_URL_15
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
     try:
         if args.command == "run":

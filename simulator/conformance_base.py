@@ -16,6 +16,7 @@ class ConformanceOptions:
     id_tag: str | None = None  # a tag the central system accepts (optional)
     timeout: float = 10.0
     outlets: int = 2
+    protocol: str = "ocpp1.6"  # or "ocpp1.5" (SOAP)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import random
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TextIO
 
 import trio
@@ -14,11 +15,16 @@ import trio.lowlevel
 
 from simulator.driver import apply_fault, drive_sessions, pick_fault_targets
 from simulator.scenario import FaultPlan, Scenario
+from simulator.soap.service import ChargePointService
+from simulator.soap.station import SoapStation
 from simulator.station import CallObserver, SimulatedStation, StationSettings
 
-__all__ = ["Fleet"]
+__all__ = ["PROTOCOLS", "Fleet"]
 
 log = logging.getLogger("simulator.fleet")
+
+#: What a fleet speaks: OCPP 1.6-J (WebSocket) or OCPP 1.5 (SOAP over HTTP).
+PROTOCOLS = ("ocpp1.6", "ocpp1.5")
 
 Behaviour = Callable[[SimulatedStation, random.Random], Awaitable[None]]
 
@@ -36,11 +42,17 @@ class Fleet:
         heartbeat_interval: float | None = None,
         history: int = 0,
         call_timeout: float = 30.0,
+        protocol: str = "ocpp1.6",
     ) -> None:
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol is one of {', '.join(PROTOCOLS)}")
         self.scenario = scenario
         self.rng = random.Random(scenario.seed)
-        self.stations = [
-            SimulatedStation(
+        # OCPP 1.5: one ChargePointService listener (and HTTP client) for the whole fleet
+        self.service = ChargePointService(ca_file=ca_file) if protocol == "ocpp1.5" else None
+        kind = partial(SoapStation, service=self.service) if self.service else SimulatedStation
+        self.stations: list[SimulatedStation] = [
+            kind(
                 StationSettings(
                     url,
                     cbid,
@@ -74,6 +86,8 @@ class Fleet:
         self.started_at = trio.current_time()
         step = self.scenario.ramp_seconds / max(1, len(self.stations))
         async with trio.open_nursery() as nursery:
+            if self.service is not None:
+                await nursery.start(self.service.run)
             for plan in self.scenario.faults:
                 nursery.start_soon(self._fault, plan)
             task_status.started()

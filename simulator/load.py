@@ -48,6 +48,7 @@ class LoadOptions:
     boot_timeout: float = 120.0  # longest wait for the boot storm before measuring anyway
     plugged: bool = False  # a car on every outlet (Preparing) from the start
     scenario: Scenario | None = None
+    protocol: str = "ocpp1.6"  # or "ocpp1.5" (SOAP)
 
 
 async def _meter_loop(station: SimulatedStation, rng: random.Random, think: float) -> None:
@@ -97,6 +98,7 @@ async def run_load(options: LoadOptions) -> dict[str, Any]:
         ca_file=options.ca_file,
         heartbeat_interval=options.heartbeat,
         call_timeout=options.call_timeout,
+        protocol=options.protocol,
     )
 
     async def idle(station: SimulatedStation, rng: random.Random) -> None:

@@ -54,3 +54,6 @@ class FaultSettings:
     download_fails: bool = False
     install_fails: bool = False
     upload_fails: bool = False
+    # OCPP 1.5 link: the next N answers to an action are lost on their way back (the
+    # central system got the request; the station times out and re-sends it)
+    lost_replies: dict[str, int] = field(default_factory=dict)

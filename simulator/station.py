@@ -144,6 +144,7 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
         self._local_ids = 0
         self.pending_profiles: dict[int, dict[str, Any]] = {}
         self.rejected_status: int | None = None  # HTTP status of the last refused handshake
+        self.boot_answer: dict[str, Any] | None = None  # the last BootNotification answer
         self._aligned_slot: int | None = None
         self._seq = 0
         # several endpoints (a comma-separated url): the next one after a failed connection
@@ -304,24 +305,28 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
                 self._conn_scope = conn.cancel_scope
                 conn.start_soon(self._receive_loop, ws, conn.cancel_scope)
                 await self._boot_if_needed()
-                self._set_state("accepted")
-                self._online.set()
-                accepted()
-                for outlet in (self.connector0, *self.outlets):
-                    # on every (re)connection: each connector's present status, first
-                    outlet.changes.clear()
-                    outlet.reported = None
-                    outlet.observed = (outlet.status, outlet.error_code)
-                    outlet.changes.append((-1, *outlet.observed, self.timestamp()))
-                self._kick()
-                conn.start_soon(self._sender_loop)
-                conn.start_soon(self._heartbeat_loop)
+                self._went_online(conn, accepted)
                 if self.config.get_int("WebSocketPingInterval") > 0:
                     conn.start_soon(self._ping_loop, ws)
                 await trio.sleep_forever()
         finally:
             self._ws = None
             self._lose_pending()
+
+    def _went_online(self, conn: trio.Nursery, accepted: Callable[[], None]) -> None:
+        """Accepted on this connection: report every connector, start sender and heartbeat."""
+        self._set_state("accepted")
+        self._online.set()
+        accepted()
+        for outlet in (self.connector0, *self.outlets):
+            # on every (re)connection: each connector's present status, first
+            outlet.changes.clear()
+            outlet.reported = None
+            outlet.observed = (outlet.status, outlet.error_code)
+            outlet.changes.append((-1, *outlet.observed, self.timestamp()))
+        self._kick()
+        conn.start_soon(self._sender_loop)
+        conn.start_soon(self._heartbeat_loop)
 
     def _disconnected(self) -> None:
         self._ws = None
@@ -345,6 +350,7 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
             if self.settings.serial_number:
                 payload["chargePointSerialNumber"] = self.settings.serial_number
             answer = await self._call_now("BootNotification", payload)
+            self.boot_answer = answer
             interval = float(answer.get("interval") or 0)
             if answer.get("status") == "Accepted":
                 if self.settings.heartbeat_interval:
