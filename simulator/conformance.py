@@ -1,4 +1,5 @@
-"""Named conformance checks of any OCPP 1.6-J central system, seen from a station."""
+"""Named conformance checks of any OCPP 1.6-J (or 1.5 SOAP) central system, seen from a
+station."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
+from lxml import etree
 
 from simulator.conformance_base import (
     CheckFailedError,
@@ -17,9 +19,12 @@ from simulator.conformance_base import (
 )
 from simulator.conformance_raw import error_cases, refused
 from simulator.conformance_sessions import CheckSkippedError, refused_start, stale_transaction
+from simulator.conformance_soap import soap_error_cases, soap_refused
 from simulator.errors import SimulatorError
 from simulator.protocol import Call
 from simulator.schemas import SchemaViolationError, validate
+from simulator.soap.convert import COMMANDS_15
+from simulator.soap.station import SoapStation
 from simulator.station import SimulatedStation, StationSettings
 
 __all__ = ["CheckResult", "ConformanceOptions", "Operator", "format_results", "run_conformance"]
@@ -58,13 +63,14 @@ class _Checks:
         return answer
 
     async def boot(self) -> str:
-        frames = [json.loads(t) for d, t in self.station.frames if d == "in"]
-        boot = next((f for f in frames if f[0] == 3), None)
+        boot = self.station.boot_answer
         _expect(boot is not None, "no BootNotification answer")
         assert boot is not None
-        _valid("BootNotification", boot[2])
-        _expect(boot[2]["status"] == "Accepted", f"status {boot[2]['status']}")
-        return f"interval {boot[2]['interval']} s, subprotocol ocpp1.6"
+        _valid("BootNotification", boot)
+        _expect(boot["status"] == "Accepted", f"status {boot['status']}")
+        if self.o.protocol == "ocpp1.5":
+            return f"heartbeatInterval {boot['interval']} s, SOAP 1.2"
+        return f"interval {boot['interval']} s, subprotocol ocpp1.6"
 
     async def heartbeat(self) -> str:
         answer = await self.call("Heartbeat", {})
@@ -241,13 +247,13 @@ async def _commands(
     results: list[CheckResult],
 ) -> None:
     if operator is None:
-        seen = sorted(
-            {json.loads(t)[2] for d, t in station.frames if d == "in" and t.startswith("[2")}
-        )
+        seen = sorted(_commands_seen(station))
         detail = f"received {', '.join(seen)}" if seen else "no operator given: nothing to send"
         results.append(CheckResult("commands-answered", "PASS" if seen else "SKIP", detail))
         return
     for action, payload, good in _COMMANDS:
+        if o.protocol == "ocpp1.5" and action not in COMMANDS_15:
+            continue  # 1.6-only (TriggerMessage)
         name = f"command-{action}"
         if action == "ChangeAvailability":
             name += f"-{payload['type']}"
@@ -273,12 +279,25 @@ async def _commands(
     )
 
 
+def _commands_seen(station: SimulatedStation) -> set[str]:
+    """Actions the central system sent to the station (1.6 CALL frames or 1.5 bodies)."""
+    if isinstance(station, SoapStation):
+        return {
+            etree.QName(etree.fromstring(t)).localname.removesuffix("Request")
+            for d, t in station.frames
+            if d == "in" and "Envelope" not in t
+        }
+    return {json.loads(t)[2] for d, t in station.frames if d == "in" and t.startswith("[2")}
+
+
 async def run_conformance(
     options: ConformanceOptions, *, operator: Operator | None = None
 ) -> list[CheckResult]:
     """Run every check; an operator makes the central system send commands (optional)."""
     results: list[CheckResult] = []
-    station = SimulatedStation(
+    soap = options.protocol == "ocpp1.5"
+    kind = SoapStation if soap else SimulatedStation
+    station = kind(
         StationSettings(
             options.url,
             options.charge_box_id,
@@ -287,6 +306,7 @@ async def run_conformance(
             ca_file=options.ca_file,
             history=500,
             connect_timeout=options.timeout,
+            call_timeout=options.timeout,
             reboot_delay=0.2,
             config={"MeterValueSampleInterval": "0"},
         ),
@@ -321,7 +341,7 @@ async def run_conformance(
                 results.append(CheckResult(name, "SKIP", str(exc)))
             except (CheckFailedError, SimulatorError, KeyError, TypeError) as exc:
                 results.append(CheckResult(name, "FAIL", str(exc) or repr(exc)))
-        await error_cases(options, results)
+        await (soap_error_cases if soap else error_cases)(options, results)
         # the raw connection used the same id: the central system may have replaced ours
         with trio.move_on_after(options.timeout):
             await trio.sleep(0.2)
@@ -329,5 +349,5 @@ async def run_conformance(
             await station.wait_idle()
         await _commands(options, station, operator, results)
         nursery.cancel_scope.cancel()
-    await refused(options, results)
+    await (soap_refused if soap else refused)(options, results)
     return results

@@ -12,6 +12,7 @@ from lxml import etree
 
 from db import Store
 from db.schema.models import ChargingSession, MeterSample, Station
+from simulator.conformance import ConformanceOptions, run_conformance
 from tests.e2e.registry import register_stations, register_tags
 from tests.e2e.soap_rig import open_rig, poll_until
 from tests.gateway.ocpp15_rig import body_of, checked
@@ -299,3 +300,37 @@ async def test_the_cli_load_run_in_15_mode_boots_a_fleet_on_one_listener(
     assert meter["ok"] > 0
     assert meter["error"] == meter["timeout"] == meter["lost"] == 0
     assert protocols == dict.fromkeys(ids, "1.5")
+
+
+async def test_the_15_conformance_run_passes_against_the_gateway(store: Store, tmp_path: Path):
+    await register_stations(store, ["S15CONF"], outlets=2, password="station-pass-1")
+    await register_tags(store, ["CONF15"])
+    async with open_rig(store, tmp_path) as rig:
+
+        async def operator(action: str, payload: dict) -> dict:
+            return await rig.gateway.call("S15CONF", action, payload)
+
+        options = ConformanceOptions(
+            rig.url,
+            "S15CONF",
+            password="station-pass-1",
+            id_tag="CONF15",
+            protocol="ocpp1.5",
+        )
+        with trio.fail_after(60):
+            results = await run_conformance(options, operator=operator)
+    failed = [r for r in results if r.outcome != "PASS"]
+    assert failed == []
+    names = {r.name for r in results}
+    assert {
+        "boot",
+        "full-transaction",
+        "resent-transaction-messages",
+        "fault-schema-invalid",
+        "fault-endpoint-survives",
+        "unknown-station-refused",
+        "wrong-password-refused",
+        "command-Reset",
+        "reset-reboots-and-boots",
+    } <= names
+    assert "command-TriggerMessage" not in names  # 1.6-only

@@ -1,0 +1,178 @@
+"""OCPP 1.5 (SOAP) conformance checks on the wire: faults for bad requests, refused
+stations; the endpoint must answer the next request after each."""
+
+from __future__ import annotations
+
+import ssl
+import uuid
+from typing import Any
+
+import httpx
+import trio
+from lxml import etree
+
+from simulator.conformance_base import CheckResult, ConformanceOptions
+from simulator.soap.codec import CS_NS, encode
+from simulator.soap.envelope import (
+    CONTENT_TYPE,
+    EnvelopeError,
+    parse,
+    request_envelope,
+)
+from simulator.soap.station import SoapStation
+from simulator.station import StationSettings
+
+__all__ = ["soap_error_cases", "soap_refused"]
+
+
+def _request(o: ConformanceOptions, body: str | etree._Element, cbid: str | None = None) -> bytes:
+    element = etree.fromstring(body) if isinstance(body, str) else body
+    return request_envelope(
+        to=o.url,
+        charge_box_id=o.charge_box_id if cbid is None else cbid,
+        action="Conformance",
+        message_id=f"urn:uuid:{uuid.uuid4()}",
+        endpoint="",
+        body=element,
+    )
+
+
+_CS = f'xmlns:cs="{CS_NS}"'
+_SOAP11 = (
+    '<?xml version="1.0"?><e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/">'
+    f"<e:Body><cs:heartbeatRequest {_CS}/></e:Body></e:Envelope>"
+)
+
+
+def _cases(o: ConformanceOptions) -> list[tuple[str, bytes, set[str]]]:
+    """(check, request, fault subcodes that pass; empty: any fault)."""
+    heartbeat = encode(CS_NS, "heartbeatRequest", {})
+    return [
+        ("fault-not-xml", b"this is not XML <", {"FormationViolation"}),
+        ("fault-not-soap12", _SOAP11.encode(), set()),
+        (
+            "fault-unknown-operation",
+            _request(o, f"<cs:fooBarRequest {_CS}/>"),
+            {"NotSupported", "NotImplemented"},
+        ),
+        (
+            "fault-schema-invalid",
+            _request(
+                o,
+                f"<cs:bootNotificationRequest {_CS}><cs:chargePointVendor>V"
+                "</cs:chargePointVendor></cs:bootNotificationRequest>",
+            ),
+            {"FormationViolation", "OccurenceConstraintViolation", "ProtocolError"},
+        ),
+        (
+            "fault-bad-enumeration",
+            _request(
+                o,
+                f"<cs:statusNotificationRequest {_CS}><cs:connectorId>1</cs:connectorId>"
+                "<cs:status>Bogus</cs:status><cs:errorCode>NoError</cs:errorCode>"
+                "</cs:statusNotificationRequest>",
+            ),
+            {"FormationViolation", "PropertyConstraintViolation"},
+        ),
+        ("fault-missing-identity", _request(o, heartbeat, cbid=""), set()),
+        (
+            "fault-oversized-request",
+            _request(
+                o,
+                f"<cs:dataTransferRequest {_CS}><cs:vendorId>V</cs:vendorId>"
+                f"<cs:data>{'x' * 2_000_000}</cs:data></cs:dataTransferRequest>",
+            ),
+            set(),
+        ),
+    ]
+
+
+def _auth(o: ConformanceOptions) -> tuple[str, str] | None:
+    return (o.charge_box_id, o.password) if o.password else None
+
+
+async def _post(client: httpx.AsyncClient, o: ConformanceOptions, data: bytes) -> Any:
+    reply = await client.post(
+        o.url, content=data, headers={"Content-Type": CONTENT_TYPE}, auth=_auth(o)
+    )
+    return reply.status_code, parse(reply.content, CS_NS)
+
+
+async def soap_error_cases(o: ConformanceOptions, results: list[CheckResult]) -> None:
+    """Each bad request gets a SOAP 1.2 Fault (HTTP 4xx) with a readable reason, and the
+    endpoint still answers a good request afterwards."""
+    verify: Any = ssl.create_default_context(cafile=o.ca_file) if o.ca_file else True
+    async with httpx.AsyncClient(timeout=o.timeout, verify=verify) as client:
+        for name, data, codes in _cases(o):
+            try:
+                with trio.fail_after(o.timeout):
+                    status, received = await _post(client, o, data)
+            except (httpx.HTTPError, trio.TooSlowError, EnvelopeError) as exc:
+                results.append(CheckResult(name, "FAIL", f"no SOAP answer: {exc!r}"[:120]))
+                continue
+            fault = received.fault
+            if fault is None:
+                results.append(CheckResult(name, "FAIL", f"HTTP {status}, not a Fault"))
+            elif codes and fault.code not in codes:
+                results.append(
+                    CheckResult(name, "FAIL", f"expected {sorted(codes)}, got {fault.code}")
+                )
+            elif not fault.reason or not 400 <= status < 500:
+                results.append(CheckResult(name, "FAIL", f"HTTP {status}, reason {fault.reason!r}"))
+            else:
+                results.append(CheckResult(name, "PASS", f"HTTP {status} {fault.code}"))
+        try:
+            with trio.fail_after(o.timeout):
+                status, received = await _post(
+                    client, o, _request(o, encode(CS_NS, "heartbeatRequest", {}))
+                )
+            body = received.body
+            ok = body is not None and body.tag == f"{{{CS_NS}}}heartbeatResponse"
+            detail = "Heartbeat answered after the faults" if ok else f"HTTP {status}"
+        except (httpx.HTTPError, trio.TooSlowError, EnvelopeError) as exc:
+            ok, detail = False, repr(exc)[:120]
+        results.append(CheckResult("fault-endpoint-survives", "PASS" if ok else "FAIL", detail))
+
+
+async def soap_refused(o: ConformanceOptions, results: list[CheckResult]) -> None:
+    """An unknown chargeBoxIdentity and a wrong password get Faults, not a boot."""
+
+    async def boot(cbid: str, password: str | None) -> str:
+        station = SoapStation(
+            StationSettings(
+                o.url,
+                cbid,
+                password=password,
+                ca_file=o.ca_file,
+                history=50,
+                connect_timeout=o.timeout,
+                call_timeout=o.timeout,
+                backoff_initial=60,
+            )
+        )
+        with trio.move_on_after(o.timeout):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(station.run)
+                await station.wait_for(
+                    lambda: (
+                        station.rejected_status is not None
+                        or station.state in ("accepted", "rejected", "pending")
+                        or station.counters["errors"] > 0
+                    )
+                )
+                nursery.cancel_scope.cancel()
+        if station.rejected_status is not None:
+            return f"Fault, HTTP {station.rejected_status}"
+        return station.state
+
+    unknown = f"UNKNOWN{uuid.uuid4().hex[:8].upper()}"
+    got = await boot(unknown, o.password or "wrong-password-1")
+    results.append(
+        CheckResult("unknown-station-refused", "FAIL" if got == "accepted" else "PASS", got)
+    )
+    if o.password:
+        got = await boot(o.charge_box_id, o.password + "-wrong")
+        outcome = "FAIL" if got == "accepted" else "PASS"
+        results.append(CheckResult("wrong-password-refused", outcome, got))
+    else:
+        results.append(CheckResult("wrong-password-refused", "SKIP", "no --password given"))
