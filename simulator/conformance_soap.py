@@ -87,14 +87,17 @@ def _cases(o: ConformanceOptions) -> list[tuple[str, bytes, set[str]]]:
     ]
 
 
-def _auth(o: ConformanceOptions) -> tuple[str, str] | None:
-    return (o.charge_box_id, o.password) if o.password else None
+def _auth(o: ConformanceOptions) -> httpx.BasicAuth | None:
+    return httpx.BasicAuth(o.charge_box_id, o.password) if o.password else None
 
 
 async def _post(client: httpx.AsyncClient, o: ConformanceOptions, data: bytes) -> Any:
-    reply = await client.post(
-        o.url, content=data, headers={"Content-Type": CONTENT_TYPE}, auth=_auth(o)
-    )
+    auth = _auth(o)
+    headers = {"Content-Type": CONTENT_TYPE}
+    if auth is None:
+        reply = await client.post(o.url, content=data, headers=headers)
+    else:
+        reply = await client.post(o.url, content=data, headers=headers, auth=auth)
     return reply.status_code, parse(reply.content, CS_NS)
 
 
