@@ -72,6 +72,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="RESULTS_JSON",
         help="measure nothing: rewrite the report from a saved results.json (with --notes)",
     )
+    parser.add_argument(
+        "--no-soap15",
+        action="store_true",
+        help="skip soap15_bench (OCPP 1.5 SOAP stations beside 1.6-J)",
+    )
     sessions = parser.add_mutually_exclusive_group()
     sessions.add_argument("--no-sessions", action="store_true", help="skip sessions_bench")
     sessions.add_argument(
@@ -137,6 +142,16 @@ def sessions_bench(quick: bool) -> str | None:
     if done.returncode != 0:
         return f"`{shlex.join(cmd[1:])}` failed:\n\n```\n{done.stderr[-2000:]}\n```"
     return done.stdout.strip()
+
+
+def soap15_bench(quick: bool, output: Path) -> None:
+    """OCPP 1.5 SOAP stations beside 1.6-J ones (its own section of the report)."""
+    size = ["--stations", "5", "--seconds", "2", "--ramp", "0.5"] if quick else []
+    cmd = [sys.executable, "-m", "benchmarks.soap15_bench", *size, "--output", str(output)]
+    try:
+        subprocess.run(cmd, cwd=ROOT, check=True, timeout=300 if quick else 900)
+    except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as exc:
+        print(f"[bench] soap15_bench failed: {exc}", file=sys.stderr)
 
 
 def _write_report(path: Path, report: str) -> None:
@@ -207,6 +222,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.notes:
         results["analysis"] = args.notes.read_text().strip()
     _write_report(args.output, render(results))
+    if not args.no_soap15:  # after the report: its section is kept when the rest is rewritten
+        print("[bench] soap15_bench", file=sys.stderr, flush=True)
+        soap15_bench(args.quick, args.output)
     (cfg.workdir / "results.json").write_text(json.dumps(results, indent=1))
     print(json.dumps(results))
     print(f"[bench] wrote {args.output}", file=sys.stderr)

@@ -22,6 +22,7 @@ def test_quick_benchmark_measures_both_sides_and_writes_the_report(tmp_path: Pat
             "benchmarks",
             "--quick",
             "--no-sessions",
+            "--no-soap15",
             "--workdir",
             str(tmp_path / "work"),
             "--output",
