@@ -90,6 +90,7 @@ class Gateway:
             max_ids=self.config.refused_ids_remembered,
         )
         self._handler = ConnectionHandler(self)
+        self.auth_throttle = self._handler.throttle  # 1.6 and 1.5 passwords count together
         self.soap15 = CentralSystem15(self)  # OCPP 1.5: served over the portal's HTTP
         self._commands = 0
         self._command_errors = 0

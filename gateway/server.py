@@ -103,6 +103,11 @@ class ConnectionHandler:
             window=config.auth_failure_window,
         )
 
+    @property
+    def throttle(self) -> StationAuthThrottle:
+        """Failed station passwords (shared with the OCPP 1.5 endpoint)."""
+        return self._throttle
+
     async def __call__(self, request: WebSocketRequest) -> None:
         # An exception escaping here would tear down serve_websocket and every station.
         admission = self._gateway.admission

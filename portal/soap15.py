@@ -31,4 +31,7 @@ async def central_system_service_15() -> Response:
     ]
     remote = request.remote_addr or "-"
     answer = await get_gateway().handle_soap15(body, headers, remote)
-    return Response(answer.body, status=answer.status, content_type=answer.content_type)
+    response = Response(answer.body, status=answer.status, content_type=answer.content_type)
+    for name, value in answer.headers:
+        response.headers[name] = value
+    return response

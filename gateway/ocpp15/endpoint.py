@@ -45,12 +45,16 @@ class SoapAnswer:
     status: int
     body: bytes
     content_type: str = "application/soap+xml; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()  # extra HTTP headers (Retry-After)
 
 
 class _RefusedError(Exception):
-    def __init__(self, status: int, subcode: str, reason: str) -> None:
+    def __init__(
+        self, status: int, subcode: str, reason: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         super().__init__(reason)
         self.status, self.subcode, self.reason = status, subcode, reason
+        self.headers = headers
 
 
 def _first_contact(station_id: int) -> str:
@@ -113,7 +117,9 @@ class CentralSystem15:
             self.faults += 1
             code = "Sender" if refused.status < 500 else "Receiver"
             return SoapAnswer(
-                refused.status, fault(code, refused.subcode, refused.reason, relates_to=relates_to)
+                refused.status,
+                fault(code, refused.subcode, refused.reason, relates_to=relates_to),
+                headers=refused.headers,
             )
         except Exception:
             self.faults += 1
@@ -131,18 +137,39 @@ class CentralSystem15:
             raise _RefusedError(
                 400, "IdentityMismatch", "chargeBoxIdentity header missing or invalid"
             )
+        throttle = gateway.auth_throttle
+        address = remote.rpartition(":")[0] if remote.count(":") == 1 else remote
+        wait, new_burst = throttle.retry_after(charge_box_id, address)
+        if wait > 0:  # refused before any database read or password hash, as over 1.6
+            oplog(charge_box_id, "soap.refused", why="throttled", peer=remote)
+            detail = f"; throttled for {wait:.0f} s" if new_burst else ""
+            gateway.refusals.bad_password(charge_box_id, None, None, remote, detail)
+            raise _RefusedError(
+                429,
+                "SecurityError",
+                f"Too many failed password attempts: retry in {int(wait) + 1} s",
+                headers=(("Retry-After", str(int(wait) + 1)),),
+            )
         record = await gateway.station_lookup.submit(charge_box_id)
         if record is None:
             oplog(charge_box_id, "soap.refused", why="not registered", peer=remote)
             gateway.refusals.not_registered(charge_box_id, remote)
             raise _RefusedError(404, "IdentityMismatch", "Not registered")
-        if record.password_hash and not await self._password_ok(
-            record.password_hash, charge_box_id, headers
-        ):
-            oplog(charge_box_id, "soap.refused", why="auth", peer=remote)
-            # a security event per interval, as for a refused 1.6 password
-            gateway.refusals.bad_password(charge_box_id, record.id, record.site_id, remote, "")
-            raise _RefusedError(401, "SecurityError", "Unauthorized: HTTP Basic password required")
+        if record.password_hash:
+            ok, presented = await self._password_ok(record.password_hash, charge_box_id, headers)
+            if not ok:
+                oplog(charge_box_id, "soap.refused", why="auth", peer=remote)
+                if presented:  # a wrong password (or user): counted towards the throttle
+                    throttle.failed(charge_box_id, address)
+                # a security event per interval, as for a refused 1.6 password
+                gateway.refusals.bad_password(charge_box_id, record.id, record.site_id, remote, "")
+                raise _RefusedError(
+                    401,
+                    "SecurityError",
+                    "Unauthorized: HTTP Basic password required",
+                    headers=(("WWW-Authenticate", 'Basic realm="OCPP", charset="UTF-8"'),),
+                )
+            throttle.succeeded(charge_box_id)
         station = self._stations.get(charge_box_id)
         if station is None or station.state.station_id != record.id:
             state = gateway.registry.state_for(charge_box_id, record.id, record.site_id)
@@ -169,17 +196,20 @@ class CentralSystem15:
 
     async def _password_ok(
         self, password_hash: str, charge_box_id: str, headers: list[tuple[bytes, bytes]]
-    ) -> bool:
+    ) -> tuple[bool, bool]:
+        """(right password, whether credentials were presented at all)."""
         credentials = parse_basic_auth(headers)
-        if credentials is None or credentials[0] != charge_box_id:
-            return False
+        if credentials is None:
+            return False, False
+        if credentials[0] != charge_box_id:
+            return False, True
         key = (password_hash.encode(), hashlib.sha256(credentials[1].encode()).digest())
         if key in self._verified:
-            return True
+            return True, True
         ok = await trio.to_thread.run_sync(verify_password, password_hash, credentials[1])
         if ok:
             self._verified.add(key)
-        return bool(ok)
+        return bool(ok), True
 
     async def _answer(
         self, station: SoapStation, operation: str, body: bytes, message_id: str

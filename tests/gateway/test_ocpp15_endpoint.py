@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from lxml import etree
 from db import Store
 from db.schema.models import Alarm, ChargingSession, Event
 from gateway.ocpp15.soap import WSA_NS
-from tests.gateway.conftest import add_id_tag, add_station
+from tests.gateway.conftest import TEST_CONFIG, add_id_tag, add_station
 from tests.gateway.ocpp15_rig import CS, checked, envelope, fault_reason, post, running
 
 HEARTBEAT = "<cs:heartbeatRequest/>"
@@ -60,6 +61,29 @@ async def test_a_station_with_a_password_must_send_it(store: Store) -> None:
     assert kinds == ["station.security"]  # the refused password, as for 1.6
     assert "password" in fault_reason(without.content)
     checked(right.content)
+
+
+async def test_wrong_passwords_are_throttled_as_over_16_then_even_the_right_one_waits(
+    store: Store,
+) -> None:
+    await store.write(lambda: add_station("CP15", password="s3cret-pass"))
+    await store.write(lambda: add_station("CP15B", password="s3cret-pass"))
+    config = replace(TEST_CONFIG, auth_failures_per_station=3, auth_failures_per_address=100)
+    async with running(store, config) as rig:
+        wrong = [
+            await post(rig.url, envelope(HEARTBEAT), auth=("CP15", f"guess-{i}")) for i in range(3)
+        ]
+        throttled = await post(rig.url, envelope(HEARTBEAT), auth=("CP15", "s3cret-pass"))
+        other = await post(
+            rig.url, envelope(HEARTBEAT, charge_box_id="CP15B"), auth=("CP15B", "s3cret-pass")
+        )
+        checks = rig.gateway.auth_throttle.statistics()
+    assert [r.status_code for r in wrong] == [401, 401, 401]
+    assert throttled.status_code == 429
+    assert int(throttled.headers["retry-after"]) > 0
+    assert "too many failed" in fault_reason(throttled.content).lower()
+    assert other.status_code == 200  # another station is not locked out
+    assert checks["blockedAttempts"] == 1
 
 
 @pytest.mark.parametrize(
