@@ -55,9 +55,10 @@ class GatewayAPI(Protocol):
         ...
 
     async def handle_soap15(
-        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str
+        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str, own_url: str = ""
     ) -> SoapAnswer:
-        """Answer one HTTP POST to the OCPP 1.5 endpoint (the portal only carries bytes)."""
+        """Answer one HTTP POST to the OCPP 1.5 endpoint (the portal only carries bytes;
+        ``own_url``: the endpoint as the station reached it)."""
         ...
 
     def leads_cluster(self) -> bool:

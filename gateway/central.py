@@ -284,10 +284,11 @@ class Gateway:
         return done
 
     async def handle_soap15(
-        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str
+        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str, own_url: str = ""
     ) -> SoapAnswer:
-        """Answer one HTTP POST to ``/Ocpp/CentralSystemService15`` (OCPP 1.5 SOAP)."""
-        return await self.soap15.handle(body, headers, remote)
+        """Answer one HTTP POST to ``/Ocpp/CentralSystemService15`` (OCPP 1.5 SOAP);
+        ``own_url``: that endpoint as the station reached it (From/ReplyTo of commands)."""
+        return await self.soap15.handle(body, headers, remote, own_url)
 
     def leads_cluster(self) -> bool:
         """Whether cluster-wide duties (daily jobs, alarms of stations nobody holds) run in

@@ -30,7 +30,8 @@ async def central_system_service_15() -> Response:
         (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items()
     ]
     remote = request.remote_addr or "-"
-    answer = await get_gateway().handle_soap15(body, headers, remote)
+    own_url = f"{request.scheme}://{request.host}{request.path}"
+    answer = await get_gateway().handle_soap15(body, headers, remote, own_url)
     response = Response(answer.body, status=answer.status, content_type=answer.content_type)
     for name, value in answer.headers:
         response.headers[name] = value

@@ -29,8 +29,11 @@ def _element(action: str, suffix: str) -> str:
     return f"{action[0].lower()}{action[1:]}{suffix}"
 
 
-def request_envelope(endpoint: str, charge_box_id: str, action: str, body: etree._Element) -> bytes:
-    """The SOAP 1.2 request with the WS-Addressing headers the 1.5 WSDL asks for."""
+def request_envelope(
+    endpoint: str, charge_box_id: str, action: str, body: etree._Element, reply_to: str = ""
+) -> bytes:
+    """The SOAP 1.2 request with the WS-Addressing headers the 1.5 WSDL asks for; From and
+    ReplyTo name our own endpoint (``reply_to``) when it is known."""
     nsmap = {"s": SOAP12_NS, "a": WSA_NS, "cp": CP_NS}
     root = etree.Element(f"{{{SOAP12_NS}}}Envelope", nsmap=nsmap)
     header = etree.SubElement(root, f"{{{SOAP12_NS}}}Header")
@@ -38,6 +41,10 @@ def request_envelope(endpoint: str, charge_box_id: str, action: str, body: etree
     etree.SubElement(header, f"{{{WSA_NS}}}Action").text = f"/{action}"
     etree.SubElement(header, f"{{{WSA_NS}}}MessageID").text = f"urn:uuid:{uuid.uuid4()}"
     etree.SubElement(header, f"{{{WSA_NS}}}To").text = endpoint
+    if reply_to:
+        for name in ("From", "ReplyTo"):
+            wrapper = etree.SubElement(header, f"{{{WSA_NS}}}{name}")
+            etree.SubElement(wrapper, f"{{{WSA_NS}}}Address").text = reply_to
     etree.SubElement(root, f"{{{SOAP12_NS}}}Body").append(body)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
@@ -67,6 +74,8 @@ async def call_station(
     action: str,
     payload: dict[str, Any],
     deadline: float,
+    *,
+    reply_to: str = "",
 ) -> dict[str, Any]:
     """POST ``action`` to the station's endpoint; its answer in the 1.6 shape."""
     body = encode(CP_NS, _element(action, "Request"), command_to_15(action, payload))
@@ -74,7 +83,7 @@ async def call_station(
         validate_body(body)
     except SchemaError as exc:
         raise PayloadValidationError([f"{action} for OCPP 1.5: {exc}"]) from None
-    data = request_envelope(endpoint, charge_box_id, action, body)
+    data = request_envelope(endpoint, charge_box_id, action, body, reply_to)
     started = trio.current_time()
     with trio.move_on_at(deadline):
         timeout = None if math.isinf(deadline) else max(deadline - started, 0.001)

@@ -3,9 +3,17 @@ the logic's 1.6 answers back into 1.5 (field names, enumerations, meter values).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-__all__ = ["COMMANDS_15", "answer_to_15", "answer_to_16", "command_to_15", "request_to_16"]
+__all__ = [
+    "COMMANDS_15",
+    "answer_to_15",
+    "answer_to_16",
+    "command_to_15",
+    "list_hash",
+    "request_to_16",
+]
 
 #: 1.5 connector status -> 1.6 (1.5's "Occupied" is a connector in use).
 _STATUS = {"Occupied": "Charging"}
@@ -82,11 +90,31 @@ _UNLOCK = {"Accepted": "Unlocked", "Rejected": "UnlockFailed"}
 _LIST_STATUS = {"HashError": "Failed"}
 
 
+def list_hash(entries: list[dict[str, Any]]) -> str:
+    """SendLocalList's 1.5 ``hash``: SHA-1 (hex) of the list as sent, one line per entry in
+    order, ``idTag|status|expiryDate|parentIdTag`` (absent parts empty). The simulator's
+    1.5 station computes the same and answers HashError when they differ."""
+    lines = []
+    for entry in entries:
+        info = entry.get("idTagInfo") or {}
+        parts = (
+            entry.get("idTag", ""),
+            info.get("status", ""),
+            info.get("expiryDate", ""),
+            info.get("parentIdTag", ""),
+        )
+        lines.append("|".join(str(p) for p in parts))
+    return hashlib.sha1("\n".join(lines).encode()).hexdigest()
+
+
 def command_to_15(action: str, payload: dict[str, Any]) -> dict[str, Any]:
     """A command's 1.6 payload in the 1.5 shape (the schema check follows)."""
     out = dict(payload)
-    if action == "SendLocalList" and "localAuthorizationList" in out:
-        out["localAuthorisationList"] = out.pop("localAuthorizationList")
+    if action == "SendLocalList":
+        entries = out.pop("localAuthorizationList", None) or []
+        if entries:
+            out["localAuthorisationList"] = entries
+        out["hash"] = list_hash(entries)
     return out
 
 

@@ -86,9 +86,10 @@ class CentralSystem15:
             await trio.sleep_forever()
 
     async def handle(
-        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str
+        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str, own_url: str = ""
     ) -> SoapAnswer:
-        """Answer one HTTP POST to :data:`PATH` (never raises)."""
+        """Answer one HTTP POST to :data:`PATH` (never raises); ``own_url`` is this endpoint
+        as the station reached it: the From/ReplyTo of the commands sent to that station."""
         self.requests += 1
         relates_to = ""
         try:
@@ -111,7 +112,7 @@ class CentralSystem15:
             except SchemaError as exc:
                 raise _RefusedError(400, "FormationViolation", f"{operation}: {exc}") from None
             station = await self._station(envelope.charge_box_id, headers, remote)
-            station.heard(remote, envelope.reply_from)
+            station.heard(remote, envelope.reply_from, own_url)
             return await self._answer(station, operation, body, envelope.message_id)
         except _RefusedError as refused:
             self.faults += 1

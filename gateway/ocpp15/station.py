@@ -66,10 +66,11 @@ class SoapStation:
         self.config = hub.config
         self.config_imported = config_imported
         self.endpoint = ""  # the station's own ChargePointService (wsa:From)
+        self.own_url = ""  # our endpoint as the station reaches it (From of our commands)
         self.ended = ""
         self._one_at_a_time = trio.Lock()
 
-    def heard(self, remote: str, endpoint: str) -> None:
+    def heard(self, remote: str, endpoint: str, own_url: str = "") -> None:
         """A request arrived: the station is online and seen now."""
         state = self.state
         now = utcnow()
@@ -82,6 +83,8 @@ class SoapStation:
         state.offline_since_mono = None
         if endpoint:
             self.endpoint = endpoint
+        if own_url:
+            self.own_url = own_url
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         self._hub.events.publish(
@@ -133,7 +136,12 @@ class SoapStation:
         with trio.move_on_at(deadline):
             async with self._one_at_a_time:
                 return await call_station(
-                    self.endpoint, self.charge_box_id, action, payload, deadline
+                    self.endpoint,
+                    self.charge_box_id,
+                    action,
+                    payload,
+                    deadline,
+                    reply_to=self.own_url,
                 )
         waited = trio.current_time() - started
         raise CommandTimeoutError(

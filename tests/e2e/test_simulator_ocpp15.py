@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import httpx
 import trio
 from lxml import etree
 
@@ -16,6 +17,9 @@ from simulator.conformance import ConformanceOptions, run_conformance
 from tests.e2e.registry import register_stations, register_tags
 from tests.e2e.soap_rig import open_rig, poll_until
 from tests.gateway.ocpp15_rig import body_of, checked
+
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+CP = "urn://Ocpp/Cp/2012/06/"
 
 
 def sessions(cbid: str) -> list[dict]:
@@ -334,3 +338,77 @@ async def test_the_15_conformance_run_passes_against_the_gateway(store: Store, t
         "reset-reboots-and-boots",
     } <= names
     assert "command-TriggerMessage" not in names  # 1.6-only
+
+
+async def test_a_local_list_reaches_a_15_station_with_its_hash_and_a_bad_hash_is_refused(
+    store: Store, tmp_path: Path
+):
+    await register_stations(store, ["S15LST"], outlets=1)
+    async with open_rig(store, tmp_path) as rig:
+        with trio.fail_after(30):
+            st = await rig.station("S15LST", outlets=1)
+            await st.wait_idle()
+            entries = [
+                {"idTag": "LIST1", "idTagInfo": {"status": "Accepted"}},
+                {"idTag": "LIST2", "idTagInfo": {"status": "Blocked"}},
+            ]
+            answer = await rig.gateway.call(
+                "S15LST",
+                "SendLocalList",
+                {"listVersion": 3, "updateType": "Full", "localAuthorizationList": entries},
+            )
+            version = await rig.gateway.call("S15LST", "GetLocalListVersion", {})
+
+            async def command(body: str, cbid: str = "S15LST") -> etree._Element:
+                data = (
+                    f'<?xml version="1.0"?><s:Envelope xmlns:s="{SOAP12}" xmlns:cp="{CP}">'
+                    f"<s:Header><cp:chargeBoxIdentity>{cbid}</cp:chargeBoxIdentity></s:Header>"
+                    f"<s:Body>{body}</s:Body></s:Envelope>"
+                ).encode()
+                async with httpx.AsyncClient() as client:
+                    reply = await client.post(rig.service.url, content=data)
+                return body_of(reply.content)
+
+            tampered = await command(
+                "<cp:sendLocalListRequest><cp:updateType>Full</cp:updateType>"
+                "<cp:listVersion>4</cp:listVersion><cp:localAuthorisationList>"
+                "<cp:idTag>EVIL</cp:idTag><cp:idTagInfo><cp:status>Accepted</cp:status>"
+                "</cp:idTagInfo></cp:localAuthorisationList><cp:hash>0000</cp:hash>"
+                "</cp:sendLocalListRequest>"
+            )
+            unknown_station = await command("<cp:clearCacheRequest/>", cbid="NOBODY")
+            not_15 = await command("<cp:triggerMessageRequest/>")
+    assert answer == {"status": "Accepted"}
+    assert version == {"listVersion": 3}
+    assert set(st.local_auth.local_list) == {"LIST1", "LIST2"}
+    assert tampered.findtext(f"{{{CP}}}status") == "HashError"
+    assert "EVIL" not in st.local_auth.local_list
+    for fault in (unknown_station, not_15):
+        assert fault.tag == f"{{{SOAP12}}}Fault"
+    assert unknown_station.findtext(f".//{{{SOAP12}}}Subcode/{{{SOAP12}}}Value") == (
+        "IdentityMismatch"
+    )
+    assert not_15.findtext(f".//{{{SOAP12}}}Subcode/{{{SOAP12}}}Value") == "NotSupported"
+
+
+async def test_the_central_system_down_sends_the_station_offline_and_back(
+    store: Store, tmp_path: Path
+):
+    """Unreachable central system: the station queues, probes, and delivers once back."""
+    await register_stations(store, ["S15DOWN"], outlets=1, mode="OPEN")
+    async with open_rig(store, tmp_path) as rig:
+        with trio.fail_after(30):
+            st = await rig.station("S15DOWN", outlets=1, call_timeout=2.0)
+            await st.wait_idle()
+            real = st.settings.url
+            st.settings.url = "http://127.0.0.1:9/Ocpp/CentralSystemService15"  # nothing there
+            await st.plug_in(1, free=True)
+            await st.wait_for(lambda: not st.online)
+            assert len(st.txq) >= 1  # StartTransaction waits
+            st.settings.url = real
+            await st.wait_for(lambda: st.online)
+            await st.wait_status(1, "Charging")
+            await st.wait_idle()
+            rows = await poll_until(lambda: sessions("S15DOWN"), store)
+    assert len(rows) == 1
+    assert st.boot_count == 1  # back online by a probe, not a new boot

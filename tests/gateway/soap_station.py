@@ -12,7 +12,7 @@ from quart import Response, request
 from quart_trio import QuartTrio
 
 from gateway.ocpp15.schema import CP_NS, validate_body
-from gateway.ocpp15.soap import SOAP12_NS, add_answer_headers, parse_envelope
+from gateway.ocpp15.soap import SOAP12_NS, WSA_NS, add_answer_headers, parse_envelope
 from gateway.ocpp15.xmlcodec import decode, encode
 from portal import serve_portal
 
@@ -28,12 +28,19 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "unknownKey": ["Nope"],
     },
     "ClearCache": {"status": "Accepted"},
+    "ReserveNow": {"status": "Occupied"},
+    "CancelReservation": {"status": "Rejected"},
+    "UpdateFirmware": {},
+    "GetDiagnostics": {"fileName": "CP15-diagnostics.log"},
+    "DataTransfer": {"status": "Accepted", "data": "pong"},
+    "GetLocalListVersion": {"listVersion": 7},
 }
 
 
 @dataclass
 class SoapStation:
     received: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    addressing: list[dict[str, str]] = field(default_factory=list)  # WS-Addressing per command
     delay: float = 0.0
     port: int = 0
 
@@ -46,7 +53,15 @@ class SoapStation:
 
         @app.post("/cp")
         async def service() -> Response:
-            envelope = parse_envelope(await request.get_data(), CP_NS)
+            data = await request.get_data()
+            envelope = parse_envelope(data, CP_NS)
+            header = etree.fromstring(data).find(f"{{{SOAP12_NS}}}Header")
+            self.addressing.append(
+                {
+                    etree.QName(h).localname: (h.findtext(f"{{{WSA_NS}}}Address") or h.text or "")
+                    for h in (header if header is not None else [])
+                }
+            )
             validate_body(envelope.body)  # the gateway's request, against the official schema
             element = etree.QName(envelope.body).localname
             operation = element[0].upper() + element[1 : -len("Request")]

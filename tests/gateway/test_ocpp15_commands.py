@@ -10,7 +10,13 @@ import trio
 
 from db import Store
 from db.schema.models import ConfigurationKey, Station
-from gateway.commands import GetConfiguration, RemoteStartTransaction, Reset, TriggerMessage
+from gateway.commands import (
+    GetConfiguration,
+    RemoteStartTransaction,
+    Reset,
+    TriggerMessage,
+    command_from_ocpp,
+)
 from gateway.errors import CommandTimeoutError, UnsupportedProtocolError
 from portal.errors import status_of
 from tests.gateway.conftest import TEST_CONFIG, add_id_tag, add_station
@@ -119,3 +125,87 @@ async def test_a_first_boot_imports_the_configuration_over_soap(
             while ("HeartbeatInterval", "300") not in await store.read(keys):  # noqa: ASYNC110 - the database
                 await trio.sleep(0.05)
     assert [op for _, op, _ in station.received] == ["GetConfiguration"]
+
+
+#: (command, its 1.6 payload, what the 1.5 station must receive, the answer as recorded)
+PER_COMMAND = [
+    (
+        "ReserveNow",
+        {
+            "connectorId": 1,
+            "expiryDate": "2030-01-01T10:00:00Z",
+            "idTag": "TAG1",
+            "reservationId": 42,
+        },
+        {
+            "connectorId": 1,
+            "expiryDate": "2030-01-01T10:00:00Z",
+            "idTag": "TAG1",
+            "reservationId": 42,
+        },
+        {"status": "Occupied"},
+    ),
+    ("CancelReservation", {"reservationId": 42}, {"reservationId": 42}, {"status": "Rejected"}),
+    (
+        "UpdateFirmware",
+        {
+            "location": "http://files.example.com/fw-2.bin",
+            "retrieveDate": "2030-01-01T02:00:00Z",
+            "retries": 3,
+            "retryInterval": 60,
+        },
+        {
+            "retrieveDate": "2030-01-01T02:00:00Z",
+            "location": "http://files.example.com/fw-2.bin",
+            "retries": 3,
+            "retryInterval": 60,
+        },
+        {},
+    ),
+    (
+        "GetDiagnostics",
+        {"location": "ftp://u:p@files.example.com/diag/", "retries": 1},
+        {"location": "ftp://u:p@files.example.com/diag/", "retries": 1},
+        {"fileName": "CP15-diagnostics.log"},
+    ),
+    (
+        "ChangeAvailability",
+        {"connectorId": 0, "type": "Inoperative"},
+        {"connectorId": 0, "type": "Inoperative"},
+        {"status": "Scheduled"},
+    ),
+    (
+        "DataTransfer",
+        {"vendorId": "Acme", "messageId": "Ping", "data": "ping"},
+        {"vendorId": "Acme", "messageId": "Ping", "data": "ping"},
+        {"status": "Accepted", "data": "pong"},
+    ),
+    ("UnlockConnector", {"connectorId": 2}, {"connectorId": 2}, {"status": "Unlocked"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("action", "payload", "received", "answer"), PER_COMMAND, ids=[c[0] for c in PER_COMMAND]
+)
+async def test_each_command_reaches_a_15_station_in_15_shape_and_its_answer_in_16_shape(
+    store: Store,
+    nursery: trio.Nursery,
+    action: str,
+    payload: dict,
+    received: dict,
+    answer: dict,
+) -> None:
+    await store.write(lambda: add_station("CP15"))
+    await store.write(lambda: add_id_tag("TAG1"))
+    station = SoapStation()
+    await nursery.start(station.run)
+    async with running(store) as rig:
+        assert (await post(rig.url, _from(station.url))).status_code == 200
+        result = await rig.gateway.send("CP15", command_from_ocpp(action, payload), timeout=5)
+    assert station.received == [("CP15", action, received)]  # schema-checked by the station
+    assert result.answer == answer
+    # our request names us: From and ReplyTo are the endpoint the station reached
+    addressing = station.addressing[0]
+    assert addressing["Action"] == f"/{action}"
+    assert addressing["From"] == addressing["ReplyTo"] == rig.url
+    assert addressing["chargeBoxIdentity"] == "CP15"
