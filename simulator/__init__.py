@@ -1,4 +1,5 @@
-"""Station simulator: OCPP 1.6-J charge points for tests, load runs and conformance checks."""
+"""Station simulator: OCPP 1.6-J (and OCPP 1.5 SOAP) charge points for tests, load runs and
+conformance checks."""
 
 from simulator.conformance import CheckResult, ConformanceOptions, run_conformance
 from simulator.errors import (
@@ -14,6 +15,7 @@ from simulator.load import LoadOptions, run_load
 from simulator.meter import Ev
 from simulator.outlet import FAULTS, Fault, Status
 from simulator.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from simulator.soap.station import SoapStation
 from simulator.station import CallObserver, FaultSettings, SimulatedStation, StationSettings
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "ScenarioError",
     "SimulatedStation",
     "SimulatorError",
+    "SoapStation",
     "StationOfflineError",
     "StationSettings",
     "Status",

@@ -28,6 +28,7 @@ def test_public_names_are_pinned():
             "ScenarioError",
             "SimulatedStation",
             "SimulatorError",
+            "SoapStation",
             "StationOfflineError",
             "StationSettings",
             "Status",
