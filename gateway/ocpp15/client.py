@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 import certifi
-
 import httpx
 import trio
 from lxml import etree
