@@ -191,8 +191,8 @@ def write_section(path: Path, text: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soap15_bench", description=__doc__)
     parser.add_argument("--stations", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=15.0, help="each measured window")
-    parser.add_argument("--heartbeat", type=float, default=5.0, help="heartbeat interval")
+    parser.add_argument("--seconds", type=float, default=20.0, help="each measured window")
+    parser.add_argument("--heartbeat", type=float, default=30.0, help="heartbeat interval")
     parser.add_argument("--ramp", type=float, default=10.0, help="spread the boots over")
     parser.add_argument("--boot-timeout", type=float, default=90.0)
     parser.add_argument("--protocols", default="ocpp1.6,ocpp1.5")
