@@ -99,10 +99,10 @@ class ClusterGateway:
         check_command(self._schemas, action, payload)
 
     async def handle_soap15(
-        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str
+        self, body: bytes, headers: list[tuple[bytes, bytes]], remote: str, own_url: str = ""
     ) -> SoapAnswer:
         if self.local is not None:
-            return await self.local.handle_soap15(body, headers, remote)
+            return await self.local.handle_soap15(body, headers, remote, own_url)
         from gateway.ocpp15.endpoint import SoapAnswer
 
         return SoapAnswer(503, b"OCPP 1.5 is served by processes with --role all or gateway")
