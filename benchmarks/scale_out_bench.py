@@ -126,6 +126,40 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(root: int, database: str) -> dict[str, float]:
+    """CPU seconds used so far by the process tree under ``root`` and by the PostgreSQL
+    backends serving ``database``."""
+    parents: dict[int, int] = {}
+    backends = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if cmdline.startswith("postgres:") and f" {database} " in cmdline:
+            backends += _cpu_seconds(int(entry.name))
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return {"gateway": sum(_cpu_seconds(pid) for pid in tree), "postgres": backends}
+
+
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -177,7 +211,15 @@ def throughput(server: str, workers: int, args: argparse.Namespace, log: Path) -
         gateway = start_gateway(url, port, workers, log)
         try:
             wait_nodes(url, workers, gateway)
+            name = urlparse(url).path.lstrip("/")
+            before = cpu_of(gateway.pid, name)
             result = load(port, args.stations, args.seconds, args.procs)
+            after = cpu_of(gateway.pid, name)
+            persisted = result["persisted_per_s"] * args.seconds or 1
+            for side in ("gateway", "postgres"):  # warm-up and drain included: an upper bound
+                used = after[side] - before[side]
+                result[f"{side}_cpu_s"] = round(used, 2)
+                result[f"{side}_cpu_ms_per_msg"] = round(1000 * used / persisted, 3)
         finally:
             stop(gateway)
     return {"workers": workers, **result}
@@ -263,13 +305,14 @@ def render(results: dict[str, Any]) -> str:
         f"every 2 s, {one['window_s']:g} s window (`serve --role gateway --workers N`):",
         "",
         "| workers | persisted msgs/s | heartbeat p50 | heartbeat p99 | MeterValues p99 "
-        "| failures |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| failures | CPU ms/msg gateway | CPU ms/msg PostgreSQL |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in results["throughput"]:
         lines.append(
             f"| {row['workers']} | {row['persisted_per_s']:,.0f} | {row['heartbeat_p50_ms']} ms "
-            f"| {row['heartbeat_p99_ms']} ms | {row['meter_p99_ms']} ms | {row['failures']} |"
+            f"| {row['heartbeat_p99_ms']} ms | {row['meter_p99_ms']} ms | {row['failures']} "
+            f"| {row.get('gateway_cpu_ms_per_msg')} | {row.get('postgres_cpu_ms_per_msg')} |"
         )
     lines += [
         "",
