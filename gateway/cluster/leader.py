@@ -26,8 +26,11 @@ LEADER_LOCK = 0x43_50_4C_45_41_44  # "CPLEAD": the advisory lock key of the lead
 class Leadership:
     """Tries to become leader every ``interval`` seconds; checks it still is."""
 
-    def __init__(self, database: peewee.Database, *, interval: float = 5.0) -> None:
+    def __init__(
+        self, database: peewee.Database, *, interval: float = 5.0, name: str = "chargeportal-leader"
+    ) -> None:
         self._database = database
+        self._name = name
         self._interval = interval
         self.is_leader = False
         self.changed = trio.Event()  # set (and replaced) whenever is_leader changes
@@ -47,7 +50,7 @@ class Leadership:
         while True:
             conn: Any = None
             try:
-                conn = await trio.to_thread.run_sync(connect_like, self._database)
+                conn = await trio.to_thread.run_sync(connect_like, self._database, self._name)
                 while True:
                     query = (
                         "SELECT 1"

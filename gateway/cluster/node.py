@@ -99,7 +99,9 @@ class ClusterNode:
         self.node_id = config.node_id
         self.gateway = gateway
         self.events = events or ClusterEventBus(config.node_id, window=config.event_window)
-        self.leadership = Leadership(store.database, interval=config.leader_every)
+        self.leadership = Leadership(
+            store.database, interval=config.leader_every, name=f"cp-leader {config.node_id}"
+        )
         self.executor = CommandExecutor(gateway, store, config.node_id) if gateway else None
         self._present: dict[str, str] = {}  # station -> node, as last read (portal)
         self._present_marks: dict[str, tuple[float, str | None]] = {}
@@ -139,7 +141,11 @@ class ClusterNode:
         if self.gateway is not None:
             channels += [COMMAND_CHANNEL, TAKEOVER_CHANNEL, RESYNC_CHANNEL]
         listener = PgListener(
-            self.store.database, channels, self._notified, on_connect=self._connected
+            self.store.database,
+            channels,
+            self._notified,
+            on_connect=self._connected,
+            name=f"cp-listen {self.node_id}",
         )
         async with trio.open_nursery() as nursery:
             self._nursery = nursery

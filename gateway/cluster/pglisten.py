@@ -22,12 +22,15 @@ log = logging.getLogger(__name__)
 Handler = Callable[[str, str], None]
 
 
-def connect_like(database: peewee.Database, *, autocommit: bool = True) -> Any:
-    """A new psycopg2 connection to the same database as peewee's ``database``."""
+def connect_like(database: peewee.Database, name: str = "", *, autocommit: bool = True) -> Any:
+    """A new psycopg2 connection to the same database as peewee's ``database``, named
+    ``name`` in ``pg_stat_activity.application_name`` (what monitoring sees)."""
     import psycopg2
     import psycopg2.extensions
 
     params = dict(database.connect_params)
+    if name:
+        params["application_name"] = name[:63]
     conn = psycopg2.connect(dbname=database.database, **params)
     if autocommit:
         conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
@@ -47,8 +50,10 @@ class PgListener:
         handler: Handler,
         *,
         on_connect: Callable[[], Awaitable[None]] | None = None,
+        name: str = "chargeportal-listen",
     ) -> None:
         self._database = database
+        self._name = name
         self._channels = channels
         self._handler = handler
         self._on_connect = on_connect
@@ -61,7 +66,7 @@ class PgListener:
         while True:
             conn = None
             try:
-                conn = await trio.to_thread.run_sync(connect_like, self._database)
+                conn = await trio.to_thread.run_sync(connect_like, self._database, self._name)
                 cursor = conn.cursor()
                 for channel in self._channels:
                     cursor.execute(f'LISTEN "{channel}"')

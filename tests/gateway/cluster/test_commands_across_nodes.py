@@ -245,3 +245,33 @@ async def test_what_one_portal_publishes_reaches_the_other_portals(store: Store,
         {"alarmId": 7},
         2,
     )
+
+
+def _terminate(prefix: str) -> int:
+    """Have the server end the backends whose application_name starts with ``prefix``."""
+    rows = Station._meta.database.execute_sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE %s",
+        (prefix + "%",),
+    ).fetchall()
+    return len(rows)
+
+
+async def test_lost_listen_and_leader_connections_come_back(store: Store, nursery):
+    await store.write(lambda: add_station("SURVIVOR"))
+    a = await start_node(nursery, store, "node-a", lease=1.0)
+    portal = await start_node(nursery, store, "portal", gateway=False, lease=1.0)
+    assert a.port is not None
+    async with open_station(a.port, "SURVIVOR") as station:
+        await boot(station)
+        await wait_until(lambda: portal.api.is_online("SURVIVOR"))
+        await wait_until(lambda: a.cluster.is_leader)
+        assert await store.read(_terminate, "cp-listen ") == 2  # both nodes' LISTEN
+        assert await store.read(_terminate, "cp-leader node-a") == 1
+        await wait_until(lambda: not a.cluster.is_leader)  # it noticed its lock went
+        seen: list = []
+        async with trio.open_nursery() as inner:
+            inner.start_soon(answer_next, station, {"status": "Accepted"}, seen)
+            result = await portal.api.send("SURVIVOR", Reset(type="Soft"), timeout=10)
+        assert result.ok
+        assert len(seen) == 1
+        await wait_until(lambda: a.cluster.is_leader)  # and took it again
