@@ -1,4 +1,4 @@
-"""The ``chargeportal`` command line: serve, init-db, station, user, idtag, token, demo-data."""
+"""The ``chargeportal`` command line: serve, init-db, station, user, idtag, token, cluster…"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import peewee
 
+from chargeportal.cli_cluster import add_cluster_commands
 from chargeportal.cli_common import PROG, fail, in_transaction, open_migrated
 from chargeportal.cli_tokens import add_token_commands
 from db.demo.seed import create_first_admin, ensure_settings, seed_demo
@@ -351,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     idtag.add_parser("list", parents=[common]).set_defaults(func=cmd_idtag_list)
 
     add_token_commands(sub, common)
+    add_cluster_commands(sub, common)
 
     demo = sub.add_parser("demo-data", parents=[common], help="fill a realistic year of sessions")
     demo.add_argument("--sessions", type=int, default=100_000, metavar="N")

@@ -17,6 +17,7 @@ __all__ = [
     "ClaimedCommand",
     "Routed",
     "claim_commands",
+    "cluster_status",
     "command_state",
     "expire_command",
     "finish_command",
@@ -42,6 +43,8 @@ ANSWER_CHANNEL = "chargeportal_answer"
 TAKEOVER_CHANNEL = "chargeportal_takeover"
 EVENT_CHANNEL = "chargeportal_events"
 RESYNC_CHANNEL = "chargeportal_resync"
+#: the advisory lock of the cluster's leader ("CPLEAD"; gateway.cluster.leader)
+LEADER_LOCK = 0x43_50_4C_45_41_44
 #: an answer's NOTIFY carries its state and result when they fit ("id state result")
 MAX_ANSWER = 7_500
 
@@ -294,3 +297,48 @@ def command_state(command_id: int) -> tuple[str, str | None, str]:
         (command_id,),
     ).fetchone()
     return str(row[0]), row[1], str(row[2])
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    node_id: str
+    role: str
+    host: str
+    pid: int
+    renewed_ago: float  # seconds, on the database's clock
+    stations: int
+    leader: bool
+
+
+def cluster_status(since_seconds: float = 3600) -> tuple[list[NodeStatus], dict[str, int], float]:
+    """Every node (its stations, whether it leads), the commands of the last
+    ``since_seconds`` per state, and the age of the oldest queued command (seconds)."""
+    leaders = {
+        str(name).removeprefix("cp-leader ")
+        for (name,) in _sql(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s",
+            (LEADER_LOCK >> 32, LEADER_LOCK & 0xFFFFFFFF),
+        ).fetchall()
+    }
+    nodes = [
+        NodeStatus(node_id, role, host, int(pid), float(ago), int(stations), node_id in leaders)
+        for node_id, role, host, pid, ago, stations in _sql(
+            'SELECT n."node_id", n."role", n."host", n."pid", '
+            f'EXTRACT(EPOCH FROM ({NOW} - n."renewed_at")), '
+            '(SELECT count(*) FROM "station_presence" p WHERE p."node_id" = n."node_id") '
+            'FROM "cluster_node" n ORDER BY n."node_id"'
+        ).fetchall()
+    ]
+    states = dict(
+        _sql(
+            'SELECT "state", count(*) FROM "cluster_command" '
+            f'WHERE "created_at" > {NOW} - make_interval(secs => %s) GROUP BY "state"',
+            (since_seconds,),
+        ).fetchall()
+    )
+    oldest = _sql(
+        f'SELECT EXTRACT(EPOCH FROM ({NOW} - min("created_at"))) FROM "cluster_command" '
+        "WHERE \"state\" = 'queued'"
+    ).fetchone()[0]
+    return nodes, {k: int(v) for k, v in states.items()}, float(oldest or 0.0)

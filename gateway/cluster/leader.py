@@ -14,13 +14,12 @@ from typing import Any
 import peewee
 import trio
 
+from db.system.cluster import LEADER_LOCK
 from gateway.cluster.pglisten import connect_like
 
 __all__ = ["LEADER_LOCK", "Leadership"]
 
 log = logging.getLogger(__name__)
-
-LEADER_LOCK = 0x43_50_4C_45_41_44  # "CPLEAD": the advisory lock key of the leader
 
 
 class Leadership:

@@ -4,6 +4,9 @@ station nobody holds any more is, once, raised by the leader."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
+from pathlib import Path
 
 import pytest
 import trio
@@ -16,6 +19,7 @@ from tests.gateway.ocpp_client import open_station
 
 pytestmark = pytest.mark.postgres
 
+ROOT = Path(__file__).resolve().parents[3]
 WATCHFUL = dataclasses.replace(NODE_CONFIG, supervisor_interval=0.2, offline_grace=0.5)
 
 
@@ -49,3 +53,33 @@ async def test_only_stations_no_node_holds_get_no_network(store: Store, nursery)
     assert a.cluster.is_leader
     alarmed = await store.read(no_network_alarms)
     assert alarmed.count("HELD") == 1
+
+
+async def test_cluster_status_names_the_nodes_their_stations_and_the_leader(
+    store: Store, nursery, db_url: str
+) -> None:
+    await store.write(lambda: add_station("COUNTED"))
+    a = await start_node(nursery, store, "node-a")
+    await start_node(nursery, store, "portal-x", gateway=False)
+    assert a.port is not None
+    async with open_station(a.port, "COUNTED") as station:
+        await station.result(
+            "BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"}
+        )
+        await wait_until(lambda: a.cluster.holder("COUNTED") == "node-a")
+        await wait_until(lambda: a.cluster.is_leader)
+        shown = await trio.run_process(
+            [sys.executable, "-m", "chargeportal", "cluster", "status", "--db", db_url],
+            capture_stdout=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    out = shown.stdout.decode().splitlines()
+    assert out[0] == "2 node(s)"
+    node_a = next(line for line in out if "node-a" in line)
+    assert "gateway" in node_a
+    assert "1 station(s)" in node_a
+    assert node_a.endswith("[leader]")
+    portal = next(line for line in out if "portal-x" in line)
+    assert "0 station(s)" in portal
+    assert "leader" not in portal
+    assert out[-1].startswith("commands in the last 60 min:")
