@@ -9,7 +9,7 @@ from typing import Any, Self
 
 from db.accounts.passwords import hash_station_password
 from db.errors import Conflict, Invalid
-from db.ocpp.config_keys import is_readonly
+from db.ocpp.config_keys import check_key_value, is_readonly
 from db.ocpp.ocpp_records import set_configuration_value, store_configuration
 from db.ocpp.station_control import remote_start_refusal
 from db.schema.models import utcnow
@@ -135,6 +135,12 @@ class ChangeConfiguration(Command):
             raise Invalid("A configuration value has at most 500 characters.", field="value")
         if is_password_key(self.key):
             check_station_password(self.value)
+            return
+        try:  # an integer or boolean key gets a value of its type, or the station is not asked
+            value = check_key_value(self.key, self.value)
+        except ValueError as exc:
+            raise Invalid(str(exc), field="value") from None
+        object.__setattr__(self, "value", value)  # frozen: normalised once, as constructed
 
     async def prepare(self, ctx: Prepare) -> Self:
         if await ctx.read(is_readonly, ctx.target.charge_box_id, self.key):

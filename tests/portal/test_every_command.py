@@ -175,3 +175,46 @@ async def test_a_command_through_the_json_api(
     if case.after is not None:
         after = case.after
         assert await store.read(lambda: after(world.solna_station)) == case.expected
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "sent"),
+    [("HeartbeatInterval", "ten", None), ("LocalAuthListEnabled", "yes", None),
+     ("LocalAuthListEnabled", " TRUE ", "true"), ("HeartbeatInterval", " 0300", "300")],
+)  # fmt: skip
+async def test_change_configuration_checks_a_known_keys_type_before_sending(
+    client: Any, gateway: Gateway, world: World, key: str, value: str, sent: str | None
+) -> None:
+    """The JSON API checks integer and boolean keys as the Configuration tab does."""
+    await login(client, "admin@example.com")
+    port = gateway.port
+    assert port is not None
+    received: list[Any] = []
+    with trio.fail_after(20):
+        async with open_station(port, "SOLNA-1") as station, trio.open_nursery() as nursery:
+            await station.result("Heartbeat", {})
+
+            async def answer() -> None:
+                call = await station.next_call()
+                received.append(call)
+                await station.answer(call, {"status": "Accepted"})
+
+            nursery.start_soon(answer)
+            token = await csrf_of(client)
+            response = await client.post(
+                "/api/v1/stations/SOLNA-1/commands/change-configuration",
+                json={"key": key, "value": value},
+                headers={"X-CSRF-Token": token},
+            )
+            body = await response.get_json()
+            if sent is None:
+                nursery.cancel_scope.cancel()
+    if sent is None:
+        assert response.status_code == 400, body
+        assert body["field"] == "value", body
+        assert key in body["message"], body
+        assert received == []
+    else:
+        assert response.status_code == 200, body
+        [(_, _, _, payload)] = received
+        assert payload == {"key": key, "value": sent}
