@@ -142,12 +142,11 @@ def _rows_the_cases_change(station: int) -> None:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.action)
-async def test_a_command_through_the_json_api(
-    case: Case, client: Any, gateway: Gateway, world: World, store: Store
-) -> None:
-    await store.write(_rows_the_cases_change, world.solna_station)
-    await login(client, "admin@example.com")
+async def post_command(
+    client: Any, gateway: Gateway, kebab: str, payload: dict[str, Any], answer: dict[str, Any]
+) -> tuple[Any, Any, list[Any]]:
+    """POST one command for SOLNA-1 (online as a raw station answering ``answer``): the
+    response, its JSON body and the calls the station received."""
     port = gateway.port
     assert port is not None
     received: list[Any] = []
@@ -155,19 +154,32 @@ async def test_a_command_through_the_json_api(
         async with open_station(port, "SOLNA-1") as station, trio.open_nursery() as nursery:
             await station.result("Heartbeat", {})
 
-            async def answer() -> None:
+            async def respond() -> None:
                 call = await station.next_call()
                 received.append(call)
-                await station.answer(call, case.answer)
+                await station.answer(call, answer)
 
-            nursery.start_soon(answer)
+            nursery.start_soon(respond)
             token = await csrf_of(client)
             response = await client.post(
-                f"/api/v1/stations/SOLNA-1/commands/{case.action}",
-                json=case.payload,
+                f"/api/v1/stations/SOLNA-1/commands/{kebab}",
+                json=payload,
                 headers={"X-CSRF-Token": token},
             )
             body = await response.get_json()
+            nursery.cancel_scope.cancel()  # a refused command reaches no station
+    return response, body, received
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.action)
+async def test_a_command_through_the_json_api(
+    case: Case, client: Any, gateway: Gateway, world: World, store: Store
+) -> None:
+    await store.write(_rows_the_cases_change, world.solna_station)
+    await login(client, "admin@example.com")
+    response, body, received = await post_command(
+        client, gateway, case.action, case.payload, case.answer
+    )
     assert response.status_code == 200, body
     assert body == case.answer
     [(_, _, action, payload)] = received
@@ -187,28 +199,13 @@ async def test_change_configuration_checks_a_known_keys_type_before_sending(
 ) -> None:
     """The JSON API checks integer and boolean keys as the Configuration tab does."""
     await login(client, "admin@example.com")
-    port = gateway.port
-    assert port is not None
-    received: list[Any] = []
-    with trio.fail_after(20):
-        async with open_station(port, "SOLNA-1") as station, trio.open_nursery() as nursery:
-            await station.result("Heartbeat", {})
-
-            async def answer() -> None:
-                call = await station.next_call()
-                received.append(call)
-                await station.answer(call, {"status": "Accepted"})
-
-            nursery.start_soon(answer)
-            token = await csrf_of(client)
-            response = await client.post(
-                "/api/v1/stations/SOLNA-1/commands/change-configuration",
-                json={"key": key, "value": value},
-                headers={"X-CSRF-Token": token},
-            )
-            body = await response.get_json()
-            if sent is None:
-                nursery.cancel_scope.cancel()
+    response, body, received = await post_command(
+        client,
+        gateway,
+        "change-configuration",
+        {"key": key, "value": value},
+        {"status": "Accepted"},
+    )
     if sent is None:
         assert response.status_code == 400, body
         assert body["field"] == "value", body
