@@ -317,7 +317,8 @@ def cluster_status(since_seconds: float = 3600) -> tuple[list[NodeStatus], dict[
         str(name).removeprefix("cp-leader ")
         for (name,) in _sql(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s",
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (LEADER_LOCK >> 32, LEADER_LOCK & 0xFFFFFFFF),
         ).fetchall()
     }

@@ -248,9 +248,11 @@ async def test_what_one_portal_publishes_reaches_the_other_portals(store: Store,
 
 
 def _terminate(prefix: str) -> int:
-    """Have the server end the backends whose application_name starts with ``prefix``."""
+    """Have the server end this database's backends whose application_name starts with
+    ``prefix`` (other tests' databases on the same server are left alone)."""
     rows = Station._meta.database.execute_sql(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE %s",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name LIKE %s",
         (prefix + "%",),
     ).fetchall()
     return len(rows)
