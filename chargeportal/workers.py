@@ -31,12 +31,14 @@ def _free_port(host: str) -> int:
 
 
 def worker_options(options: ServeOptions, index: int) -> ServeOptions:
-    """One worker's options: the shared ports, one FTP server (the first worker's)."""
+    """One worker's options: the shared ports, one FTP server (the first worker's), a
+    node name of its own (``--node-id gw1`` → ``gw1-w0``, ``gw1-w1``…)."""
     return dataclasses.replace(
         options,
         workers=1,
         reuse_port=True,
         ftp_port=options.ftp_port if index == 0 else -1,
+        node_id=f"{options.node_id}-w{index}" if options.node_id else "",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import signal
 import socket
@@ -169,3 +170,16 @@ def _connect_all(port: int, ids: list[str], url: str) -> dict[str, str]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def test_each_worker_is_a_node_of_its_own() -> None:
+    from chargeportal.serve import ServeOptions
+    from chargeportal.workers import worker_options
+
+    options = ServeOptions(db="postgresql://x/y", workers=3, node_id="gw1", ftp_port=2121)
+    workers = [worker_options(options, index) for index in range(3)]
+    assert [w.node_id for w in workers] == ["gw1-w0", "gw1-w1", "gw1-w2"]
+    assert [w.ftp_port for w in workers] == [2121, -1, -1]  # one FTP server
+    assert all(w.workers == 1 and w.reuse_port for w in workers)
+    unnamed = worker_options(dataclasses.replace(options, node_id=""), 1)
+    assert unnamed.node_id == ""  # host-role-pid-random, made by the worker itself
