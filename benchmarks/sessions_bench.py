@@ -186,42 +186,52 @@ def chart_times(path: Path) -> list[dict[str, Any]]:
 
 def export_child(path: Path, fmt: str, limit: int | None, out: Path) -> dict[str, Any]:
     """Run in a fresh process: export every session (or the first ``limit``) to ``out``."""
-    from itertools import islice
-
+    from db.sessions.session_export_rows import export_chunks
     from db.sessions.session_filters import SessionFilter
-    from db.sessions.session_queries import iter_sessions
     from db.topology.scope import Node, Viewer
-    from portal.session_export import csv_chunks, write_xlsx
+    from portal.session_export import EXPORT_COLUMNS, csv_from_chunks, write_xlsx_chunks
 
     database = _open(path)
-    rows = iter_sessions(SessionFilter(), Viewer("admin"), Node())
-    if limit is not None:
-        rows = islice(rows, limit)
     started = time.perf_counter()
+    # what an export job does: typed keyset chunks, the next one read while this is written
+    chunks = export_chunks(SessionFilter(), Viewer("admin"), Node(), EXPORT_COLUMNS, prefetch=True)
+    if limit is not None:
+        chunks = _first_rows(chunks, limit)
     if fmt == "xlsx":
-        count = write_xlsx(rows, out)
+        count = write_xlsx_chunks(chunks, out)
     else:
         counted = [0]
 
         def counting(source: Any) -> Any:
-            for row in source:
-                counted[0] += 1
-                yield row
+            for chunk in source:
+                counted[0] += len(chunk)
+                yield chunk
 
         with out.open("wb") as handle:
-            for chunk in csv_chunks(counting(rows)):
-                handle.write(chunk)
+            for data in csv_from_chunks(counting(chunks)):
+                handle.write(data)
         count = counted[0]
     seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     database.close()
     return {
         "format": fmt,
         "rows": count,
         "seconds": round(seconds, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "rows_per_s": round(count / seconds) if seconds else 0,
         "peak_rss_mb": _peak_rss_mb(),
         "file_mb": round(out.stat().st_size / 1e6, 1),
     }
+
+
+def _first_rows(chunks: Any, limit: int) -> Any:
+    left = limit
+    for chunk in chunks:
+        yield chunk[:left]
+        left -= len(chunk)
+        if left <= 0:
+            return
 
 
 def _peak_rss_mb() -> float:

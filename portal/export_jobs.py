@@ -15,21 +15,24 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import trio
 
 from db.engine.store import Store
+from db.schema.models import utcnow
+from db.sessions.session_export_rows import export_chunks, export_page
 from db.sessions.session_filters import SessionFilter
-from db.sessions.session_queries import count_sessions, iter_sessions, page_sessions
+from db.sessions.session_queries import count_sessions
 from db.topology.scope import Node, Viewer
 from portal.session_export import (
     EXCEL_MAX_DATA_ROWS,
     EXPORT_COLUMNS,
     ExportCancelledError,
-    csv_chunks,
-    write_xlsx,
+    csv_from_chunks,
+    write_xlsx_chunks,
 )
 
 __all__ = ["ExportBusyError", "ExportJob", "ExportJobs", "stream_csv", "stream_file"]
@@ -154,10 +157,11 @@ class ExportJobs:
                     raise ExportCancelledError
 
             def work() -> None:
-                rows = iter_sessions(flt, viewer, node)
+                # typed tuples in keyset chunks, the next chunk read while this one is written
+                chunks = export_chunks(flt, viewer, node, columns, zone=zone, prefetch=True)
                 if job.fmt == "xlsx":
-                    write_xlsx(
-                        rows,
+                    write_xlsx_chunks(
+                        chunks,
                         path,
                         columns=columns,
                         sheet_rows=self.sheet_rows,
@@ -166,8 +170,10 @@ class ExportJobs:
                     )
                     return
                 with path.open("wb") as out:
-                    for chunk in csv_chunks(_counted(rows, progress), columns=columns, zone=zone):
-                        out.write(chunk)
+                    for data in csv_from_chunks(
+                        _counted_chunks(chunks, progress), columns=columns, zone=zone
+                    ):
+                        out.write(data)
 
             await store.read(work)
             job.path = path
@@ -198,13 +204,12 @@ class ExportJobs:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _counted(rows: Any, progress: Any, every: int = 5000) -> Any:
+def _counted_chunks(chunks: Any, progress: Any) -> Any:
     done = 0
-    for row in rows:
-        yield row
-        done += 1
-        if done % every == 0:
-            progress(done)
+    for chunk in chunks:
+        yield chunk
+        done += len(chunk)
+        progress(done)
     progress(done)
 
 
@@ -228,20 +233,21 @@ async def stream_csv(
     node: Node,
     *,
     columns: Sequence[str] = EXPORT_COLUMNS,
-    chunk: int = 5000,
+    chunk: int = 20000,
     zone: str | None = None,
 ) -> AsyncIterator[bytes]:
     """CSV bytes as they are read: one keyset page per ``store.read``, no open cursor;
     times on the wall clock of ``zone`` (None: UTC, the API's default)."""
     current = replace(flt, after=None, limit=chunk)
+    now = utcnow()  # one 'now' for every page: running sessions' durations agree
     header = True
     while True:
-        page = await store.read(page_sessions, current, viewer, node)
-        for data in csv_chunks(
-            page.rows, columns=columns, header=header, rows_per_chunk=chunk, zone=zone
-        ):
+        rows, after = await store.read(
+            partial(export_page, current, viewer, node, columns, zone=zone, now=now)
+        )
+        for data in csv_from_chunks([rows], columns=columns, header=header, zone=zone):
             yield data
         header = False
-        if page.next_after is None:
+        if after is None:
             return
-        current = replace(current, after=page.next_after)
+        current = replace(current, after=after)

@@ -1,8 +1,9 @@
-"""Exports of the sessions table: .xlsx (openpyxl write-only, split across sheets) and CSV.
+"""Exports of the sessions table: .xlsx (streamed sheet XML, split across sheets) and CSV.
 
-Memory stays flat whatever the row count: rows come from ``iter_sessions`` in keyset
-chunks, openpyxl's write-only worksheets spool their XML to temporary files, and the
-finished workbook is streamed from disk in chunks.
+Memory stays flat whatever the row count: rows come in keyset chunks of typed tuples
+(``db.sessions.session_export_rows.export_chunks``; table dicts are adapted), each chunk
+is written as it arrives (``portal.xlsx_stream``, ADR 0011; CSV through the ``csv``
+module's C writer), and the finished workbook is streamed from disk in chunks.
 """
 
 from __future__ import annotations
@@ -14,20 +15,21 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-
+from db.sessions.session_filters import format_duration
 from db.system.timezones import UTC_NAME, utc_to_local
 from portal.session_params import COLUMNS
+from portal.xlsx_stream import Column, XlsxStream
 
 __all__ = [
     "EXCEL_MAX_DATA_ROWS",
     "EXPORT_COLUMNS",
     "ExportCancelledError",
     "csv_chunks",
+    "csv_from_chunks",
     "export_value",
+    "typed_rows",
     "write_xlsx",
+    "write_xlsx_chunks",
 ]
 
 #: Excel's own limit: 1,048,576 rows per sheet, one of them the header.
@@ -83,6 +85,51 @@ def _header(columns: Sequence[str], zone: str | None = None) -> list[str]:
     ]
 
 
+def _kind(key: str) -> str:
+    """How a column is written: time, duration (seconds), number (kWh), integer or text."""
+    if COLUMNS[key].kind == "time":
+        return "time"
+    if key == "duration":
+        return "duration"
+    if key in ("energy", "meter"):
+        return "number"
+    if key in ("id", "outlet"):
+        return "integer"
+    return "text"
+
+
+def _xlsx_columns(columns: Sequence[str], zone: str | None) -> list[Column]:
+    formats = {"time": TIME_FORMAT, "number": ENERGY_FORMAT, "duration": DURATION_FORMAT}
+    out = []
+    for key, label in zip(columns, _header(columns, zone), strict=True):
+        kind = _kind(key)
+        width = 21 if kind == "time" else max(10, len(COLUMNS[key].label) + 2)
+        out.append(Column(label, kind, width, formats.get(kind, "General")))
+    return out
+
+
+def typed_rows(
+    rows: Iterable[dict[str, Any]], columns: Sequence[str], zone: str | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Table rows (``iter_sessions``) as export tuples: local times, duration in seconds."""
+    for row in rows:
+        yield tuple(
+            row.get("duration") if key == "duration" else export_value(row, key, zone)
+            for key in columns
+        )
+
+
+def _batched(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def write_xlsx(
     rows: Iterable[dict[str, Any]],
     target: str | Path | BinaryIO,
@@ -94,108 +141,69 @@ def write_xlsx(
     progress_every: int = 5000,
     zone: str | None = None,
 ) -> int:
-    """Write ``rows`` to an .xlsx workbook at ``target``; returns the number of data rows.
-    Times are Excel datetimes on the wall clock of ``zone`` (None: UTC), named in the header.
+    """Write table rows (dicts, as ``iter_sessions`` gives them) to an .xlsx workbook;
+    see ``write_xlsx_chunks``."""
+    return write_xlsx_chunks(
+        _batched(typed_rows(rows, columns, zone), min(progress_every, 200)),
+        target,
+        columns=columns,
+        sheet_rows=sheet_rows,
+        sheet_title=sheet_title,
+        progress=progress,
+        zone=zone,
+    )
+
+
+def write_xlsx_chunks(
+    chunks: Iterable[Sequence[tuple[Any, ...]]],
+    target: str | Path | BinaryIO,
+    *,
+    columns: Sequence[str] = EXPORT_COLUMNS,
+    sheet_rows: int = EXCEL_MAX_DATA_ROWS,
+    sheet_title: str = "Sessions",
+    progress: Callable[[int], None] | None = None,
+    zone: str | None = None,
+) -> int:
+    """Write chunks of export tuples (``export_chunks``) to an .xlsx workbook at ``target``;
+    returns the number of data rows. Times are Excel datetimes on the wall clock of
+    ``zone`` (None: UTC; the tuples already hold them so), named in the header.
 
     A sheet holds at most ``sheet_rows`` data rows under its header, then the export
-    continues on ``Sessions 2``, ``Sessions 3``… ``progress(n)`` is called every
-    ``progress_every`` rows; raising ``ExportCancelledError`` from it stops the export.
+    continues on ``Sessions 2``, ``Sessions 3``… ``progress(n)`` is called after each
+    chunk; raising ``ExportCancelledError`` from it stops the export.
     """
     if sheet_rows < 1:
         raise ValueError("sheet_rows must be positive")
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    time_keys = {i for i, k in enumerate(columns) if COLUMNS[k].kind == "time"}
-    energy_keys = {i for i, k in enumerate(columns) if k in ("energy", "meter")}
-    duration_keys = {i for i, k in enumerate(columns) if k == "duration"}
-    sheet = None
-    sheet_count = 0
+    book = XlsxStream(target, _xlsx_columns(columns, zone))
+    sheets = 0
     in_sheet = sheet_rows
     written = 0
-
-    def new_sheet() -> Any:
-        nonlocal sheet_count
-        sheet_count += 1
-        ws = workbook.create_sheet(
-            sheet_title if sheet_count == 1 else f"{sheet_title} {sheet_count}"
-        )
-        ws.freeze_panes = "A2"
-        for index, key in enumerate(columns):
-            width = 21 if index in time_keys else max(10, len(COLUMNS[key].label) + 2)
-            ws.column_dimensions[_letter(index)].width = width
-        header = []
-        for label in _header(columns, zone):
-            cell = WriteOnlyCell(ws, value=label)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        return ws
-
-    styled: dict[int, WriteOnlyCell] = {}
-    for row in rows:
-        if in_sheet >= sheet_rows:
-            sheet = new_sheet()
-            in_sheet = 0
-            # one styled cell per column, reused: a write-only row is serialised on append
-            styled = {}
-            for index in time_keys | energy_keys | duration_keys:
-                styled[index] = WriteOnlyCell(sheet)
-                styled[index].number_format = (
-                    TIME_FORMAT
-                    if index in time_keys
-                    else DURATION_FORMAT
-                    if index in duration_keys
-                    else ENERGY_FORMAT
-                )
-        assert sheet is not None
-        values: list[Any] = []
-        for index, key in enumerate(columns):
-            value = export_value(row, key, zone) if index not in duration_keys else _days(row)
-            if value is not None and index in styled:
-                cell = styled[index]
-                cell.value = value
-                value = cell
-            elif isinstance(value, str) and value.startswith("="):
-                # text from stations and people stays text: never a formula Excel would run
-                text = WriteOnlyCell(sheet, value=value)
-                text.data_type = "s"
-                value = text
-            values.append(value)
-        sheet.append(values)
-        in_sheet += 1
-        written += 1
-        if progress is not None and written % progress_every == 0:
-            progress(written)
-    if sheet is None:
-        new_sheet()  # an empty export still opens, with its header
-    workbook.save(target)
+    try:
+        for chunk in chunks:
+            start = 0
+            while start < len(chunk):
+                if in_sheet >= sheet_rows:
+                    sheets += 1
+                    book.add_sheet(sheet_title if sheets == 1 else f"{sheet_title} {sheets}")
+                    in_sheet = 0
+                part = chunk[start : start + sheet_rows - in_sheet]
+                book.write(part)
+                in_sheet += len(part)
+                start += len(part)
+            written += len(chunk)
+            if progress is not None:
+                progress(written)
+        if sheets == 0:
+            book.add_sheet(sheet_title)  # an empty export still opens, with its header
+    finally:
+        book.close()
     if progress is not None:
         progress(written)
     return written
 
 
-def _days(row: dict[str, Any]) -> float | None:
-    """The duration as Excel stores one: a fraction of a day (whole seconds, as shown)."""
-    seconds = row.get("duration")
-    return None if seconds is None else int(seconds) / 86400
-
-
-def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
-
-
 #: a text cell starting with one of these is a formula to a spreadsheet (CSV injection)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value  # shown as text, not evaluated
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="milliseconds")[:-2]  # yyyy-mm-dd hh:mm:ss.s
-    return value
 
 
 def csv_chunks(
@@ -208,19 +216,69 @@ def csv_chunks(
 ) -> Iterator[bytes]:
     """UTF-8 CSV (with BOM, so Excel reads it right) in chunks of ``rows_per_chunk`` rows;
     times on the wall clock of ``zone`` (None: UTC), named in the header."""
+    return csv_from_chunks(
+        _batched(typed_rows(rows, columns, zone), rows_per_chunk),
+        columns=columns,
+        header=header,
+        zone=zone,
+    )
+
+
+def _csv_text(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as text, not evaluated
+    return value
+
+
+def _csv_time(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="milliseconds")[:-2]  # yyyy-mm-dd hh:mm:ss.s
+    return _csv_text(value)
+
+
+def csv_from_chunks(
+    chunks: Iterable[Sequence[tuple[Any, ...]]],
+    *,
+    columns: Sequence[str] = EXPORT_COLUMNS,
+    header: bool = True,
+    zone: str | None = None,
+) -> Iterator[bytes]:
+    """CSV bytes, one piece per chunk of export tuples (``export_chunks``): the ``csv``
+    module's C writer over the tuples, only times, durations and text converted."""
+    exprs = []
+    for i, key in enumerate(columns):
+        v = f"v[{i}]"
+        kind = _kind(key)
+        if kind == "time":
+            exprs.append(
+                f"({v}.isoformat(' ', 'milliseconds')[:-2] if {v}.__class__ is DT else TIME({v}))"
+            )
+        elif kind == "duration":
+            exprs.append(f"DURATION({v})")
+        elif kind == "text":  # a text that a spreadsheet would run as a formula gets a quote
+            exprs.append(f'("\'" + {v} if {v}.__class__ is str and {v}[:1] in FORMULA else {v})')
+        else:
+            exprs.append(v)  # numbers: as they are
+    scope: dict[str, Any] = {
+        "DT": dt.datetime,
+        "TIME": _csv_time,
+        "DURATION": format_duration,
+        "FORMULA": frozenset(_FORMULA_START),
+    }
+    # one expression per row over the tuple, then the C writer
+    convert: Callable[[tuple[Any, ...]], tuple[Any, ...]] = eval(
+        f"lambda v: ({', '.join(exprs)}{',' if exprs else ''})", scope
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if header:
         buffer.write("\ufeff")
         writer.writerow(_header(columns, zone))
-    pending = 0
-    for row in rows:
-        writer.writerow([_csv_value(export_value(row, key, zone)) for key in columns])
-        pending += 1
-        if pending >= rows_per_chunk:
+    for chunk in chunks:
+        writer.writerows(map(convert, chunk))
+        if buffer.tell():
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
-            pending = 0
     if buffer.tell():
         yield buffer.getvalue().encode()

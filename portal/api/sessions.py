@@ -12,14 +12,15 @@ from typing import Any
 from quart import Blueprint, current_app, request
 from quart.wrappers import Response
 
+from db.sessions.session_export_rows import export_chunks
 from db.sessions.session_filters import FilterError, SessionFilter
-from db.sessions.session_queries import count_sessions, iter_sessions, page_sessions, session_detail
+from db.sessions.session_queries import count_sessions, page_sessions, session_detail
 from db.system.timezones import iso_utc
 from portal.access import ALL_ROLES, guard
 from portal.api.common import ApiError, me
 from portal.context import get_store, scope_node
 from portal.export_jobs import MEDIA_TYPES, export_filename, stream_csv, stream_file
-from portal.session_export import EXCEL_MAX_DATA_ROWS, EXPORT_COLUMNS, write_xlsx
+from portal.session_export import EXCEL_MAX_DATA_ROWS, EXPORT_COLUMNS, write_xlsx_chunks
 from portal.session_params import COLUMNS, parse_filter
 from portal.statistics import cached_count
 
@@ -92,8 +93,8 @@ async def sessions_export_xlsx() -> Any:
 
     def work() -> tuple[int, int]:
         try:
-            rows = iter_sessions(flt, viewer, node)
-            total = write_xlsx(rows, path, columns=columns, sheet_rows=sheet_rows)
+            chunks = export_chunks(flt, viewer, node, columns, prefetch=True)
+            total = write_xlsx_chunks(chunks, path, columns=columns, sheet_rows=sheet_rows)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
