@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -233,6 +234,19 @@ def cmd_demo_data(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_stats_rebuild(args: argparse.Namespace) -> None:
+    from db.sessions.hourly_charts import rebuild
+
+    database = _open(args)
+    try:
+        started = time.perf_counter()
+        slots = rebuild(database)
+    finally:
+        database.close()
+    seconds = time.perf_counter() - started
+    print(f"hourly session aggregates rebuilt: {slots} site-hours, {seconds:.1f} s")
+
+
 # --- the parser ----------------------------------------------------------------
 
 
@@ -359,6 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=365, metavar="N")
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(func=cmd_demo_data)
+
+    stats = sub.add_parser("stats", help="chart aggregates").add_subparsers(
+        dest="stats_command", required=True, metavar="ACTION"
+    )
+    stats.add_parser(
+        "rebuild", parents=[common], help="recompute the hourly aggregates from the sessions"
+    ).set_defaults(func=cmd_stats_rebuild)
     return parser
 
 
