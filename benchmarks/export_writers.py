@@ -1,4 +1,4 @@
-"""Export writers compared on our rows (ADR 0011): which .xlsx writer, and the CSV path.
+"""Export writers compared on our rows (ADR 0012): which .xlsx writer, and the CSV path.
 
 ``python -m benchmarks.export_writers DB --rows N [--only NAME ...]`` reads the first N
 sessions of a demo database (``benchmarks.sessions_bench --keep-db`` makes one) as

@@ -2,7 +2,7 @@
 
 Memory stays flat whatever the row count: rows come in keyset chunks of typed tuples
 (``db.sessions.session_export_rows.export_chunks``; table dicts are adapted), each chunk
-is written as it arrives (``portal.xlsx_stream``, ADR 0011; CSV through the ``csv``
+is written as it arrives (``portal.xlsx_stream``, ADR 0012; CSV through the ``csv``
 module's C writer), and the finished workbook is streamed from disk in chunks.
 """
 

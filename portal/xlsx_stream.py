@@ -1,4 +1,4 @@
-"""A streaming .xlsx writer: sheet XML goes straight into the zip, row by row (ADR 0011).
+"""A streaming .xlsx writer: sheet XML goes straight into the zip, row by row (ADR 0012).
 
 Only what an export needs: typed columns (time, duration, number, integer, text), a
 bold frozen header, column widths, several sheets, inline strings. Each sheet is one

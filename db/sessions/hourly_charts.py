@@ -1,4 +1,4 @@
-"""Diagram data from the hourly aggregates (migration m0009), folded into local buckets.
+"""Diagram data from the hourly aggregates (migration m0011), folded into local buckets.
 
 ``session_hour_site`` / ``session_hour_outlet`` hold closed sessions per UTC hour (kept
 by triggers in the session's own transaction); running sessions are few and read live.
@@ -208,7 +208,7 @@ def occupied_seconds(
 def rebuild(database: peewee.Database) -> int:
     """Recompute the aggregates from the stored sessions, in one transaction (the SQL of
     the migration that made them); returns the number of site-hours."""
-    from db.schema.migrations.m0009_session_hour_stats import fill
+    from db.schema.migrations.m0011_session_hour_stats import fill
 
     with database.atomic():
         fill(database)

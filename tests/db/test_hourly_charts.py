@@ -12,7 +12,7 @@ import pytest
 
 from db import Store
 from db.demo.demo_data import generate_sessions
-from db.schema.migrations.m0009_session_hour_stats import fill
+from db.schema.migrations.m0011_session_hour_stats import fill
 from db.schema.models import ChargingSession as S
 from db.schema.models import Station
 from db.sessions import hourly_charts

@@ -1,4 +1,4 @@
-"""The streamed .xlsx writer gives the workbook openpyxl wrote before (ADR 0011): same
+"""The streamed .xlsx writer gives the workbook openpyxl wrote before (ADR 0012): same
 sheets, cells, types, number formats, header, frozen pane and widths."""
 
 from __future__ import annotations
