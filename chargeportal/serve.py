@@ -19,6 +19,7 @@ import trio
 from db import Store, open_store
 from db.engine.connection import DatabaseURLError, is_sqlite
 from db.schema.models import Setting
+from db.system.cluster import NodeIdInUseError
 
 log = logging.getLogger("chargeportal")
 
@@ -247,7 +248,7 @@ def run_serve(options: ServeOptions) -> None:
         if isinstance(exc, KeyboardInterrupt):
             print("stopped", file=sys.stderr)
             return
-        if isinstance(exc, DatabaseURLError | FileNotFoundError | ssl.SSLError):
+        if isinstance(exc, DatabaseURLError | FileNotFoundError | ssl.SSLError | NodeIdInUseError):
             print(f"chargeportal: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
         if isinstance(exc, OSError):  # e.g. the port is in use

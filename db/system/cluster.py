@@ -15,6 +15,7 @@ from db.engine.connection import database_proxy
 
 __all__ = [
     "ClaimedCommand",
+    "NodeIdInUseError",
     "Routed",
     "claim_commands",
     "cluster_status",
@@ -59,7 +60,24 @@ def notify(channel: str, payloads: list[str]) -> None:
         _sql("SELECT pg_notify(%s, %s)", (channel, payload))
 
 
-def register_node(node_id: str, role: str, host: str, pid: int) -> None:
+class NodeIdInUseError(RuntimeError):
+    """Another live process already runs under this node id."""
+
+
+def register_node(node_id: str, role: str, host: str, pid: int, lease: float = 15.0) -> None:
+    """This process is node ``node_id`` (its lease starts now). Refused while another
+    process holds that id with a current lease (two processes must never share one)."""
+    row = _sql(
+        'SELECT "host", "pid" FROM "cluster_node" WHERE "node_id" = %s '
+        f'AND "renewed_at" > {NOW} - make_interval(secs => %s) FOR UPDATE',
+        (node_id, lease),
+    ).fetchone()
+    if row is not None and (row[0], int(row[1])) != (host, pid):
+        raise NodeIdInUseError(
+            f"node id {node_id!r} is in use by pid {row[1]} on {row[0]} (its lease is "
+            f"current): give each process its own --node-id, or wait {lease:g} s after it "
+            "stopped"
+        )
     _sql(
         'INSERT INTO "cluster_node" ("node_id", "role", "host", "pid", "started_at", '
         f'"renewed_at") VALUES (%s, %s, %s, %s, {NOW}, {NOW}) '

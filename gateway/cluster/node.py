@@ -133,7 +133,12 @@ class ClusterNode:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         config = self.config
         await self.store.write(
-            register_node, self.node_id, config.role, socket.gethostname(), os.getpid()
+            register_node,
+            self.node_id,
+            config.role,
+            socket.gethostname(),
+            os.getpid(),
+            config.lease,
         )
         channels = [ANSWER_CHANNEL]
         if config.role != "gateway":  # a portal here: it shows what every node sees

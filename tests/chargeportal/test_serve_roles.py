@@ -183,3 +183,38 @@ def test_each_worker_is_a_node_of_its_own() -> None:
     assert all(w.workers == 1 and w.reuse_port for w in workers)
     unnamed = worker_options(dataclasses.replace(options, node_id=""), 1)
     assert unnamed.node_id == ""  # host-role-pid-random, made by the worker itself
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_second_process_under_a_node_id_in_use_is_refused(pg_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHARGEPORTAL_TIME_ZONE": "UTC"}
+    serve = [sys.executable, "-m", "chargeportal", "serve", "--db", pg_url, "--role", "gateway"]
+    first = subprocess.Popen(
+        [*serve, "--gateway-port", str(_free_port()), "--node-id", "twin"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 40
+        while "twin" not in _nodes(pg_url):
+            assert time.monotonic() < deadline
+            assert first.poll() is None
+            time.sleep(0.2)
+        second = subprocess.run(
+            [*serve, "--gateway-port", str(_free_port()), "--node-id", "twin"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2
+        lines = second.stderr.strip().splitlines()
+        assert lines[-1].startswith("chargeportal: error: node id 'twin' is in use by pid")
+        assert "Traceback" not in second.stderr
+        assert first.poll() is None  # the first one goes on
+    finally:
+        os.killpg(first.pid, signal.SIGTERM)
+        first.wait(20)
