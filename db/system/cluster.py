@@ -61,22 +61,31 @@ def notify(channel: str, payloads: list[str]) -> None:
 
 
 class NodeIdInUseError(RuntimeError):
-    """Another live process already runs under this node id."""
+    """Another process holds this node id with a current lease."""
+
+    def __init__(self, message: str, host: str, pid: int) -> None:
+        super().__init__(message)
+        self.host, self.pid = host, pid
 
 
-def register_node(node_id: str, role: str, host: str, pid: int, lease: float = 15.0) -> None:
+def register_node(
+    node_id: str, role: str, host: str, pid: int, lease: float = 15.0, *, force: bool = False
+) -> None:
     """This process is node ``node_id`` (its lease starts now). Refused while another
-    process holds that id with a current lease (two processes must never share one)."""
+    process holds that id with a current lease (two processes must never share one),
+    unless ``force`` (the caller knows that process is gone: same host, pid not running)."""
     row = _sql(
         'SELECT "host", "pid" FROM "cluster_node" WHERE "node_id" = %s '
         f'AND "renewed_at" > {NOW} - make_interval(secs => %s) FOR UPDATE',
         (node_id, lease),
     ).fetchone()
-    if row is not None and (row[0], int(row[1])) != (host, pid):
+    if not force and row is not None and (row[0], int(row[1])) != (host, pid):
         raise NodeIdInUseError(
             f"node id {node_id!r} is in use by pid {row[1]} on {row[0]} (its lease is "
             f"current): give each process its own --node-id, or wait {lease:g} s after it "
-            "stopped"
+            "stopped",
+            row[0],
+            int(row[1]),
         )
     _sql(
         'INSERT INTO "cluster_node" ("node_id", "role", "host", "pid", "started_at", '

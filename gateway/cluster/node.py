@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Set
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import trio
@@ -31,6 +32,7 @@ from db.system.cluster import (
     EVENT_CHANNEL,
     RESYNC_CHANNEL,
     TAKEOVER_CHANNEL,
+    NodeIdInUseError,
     notify,
     present_stations,
     register_node,
@@ -75,6 +77,17 @@ class ClusterConfig:
     answer_grace: float = 5.0  # a command's sender waits this long past its deadline
     lost_after: float = 60.0  # ... and gives a claimed command up this long past it
     leader_every: float = 5.0  # a follower tries to become leader this often
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this pid runs on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _epoch(moment: dt.datetime | None) -> float:
@@ -132,14 +145,24 @@ class ClusterNode:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         config = self.config
-        await self.store.write(
-            register_node,
-            self.node_id,
-            config.role,
-            socket.gethostname(),
-            os.getpid(),
-            config.lease,
-        )
+        host = socket.gethostname()
+        try:
+            await self.store.write(
+                register_node, self.node_id, config.role, host, os.getpid(), config.lease
+            )
+        except NodeIdInUseError as taken:
+            if taken.host != host or _running(taken.pid):
+                raise
+            # our own predecessor on this host died (a restarted worker): its lease is ours
+            log.warning("node %s: pid %d is gone, taking its lease over", self.node_id, taken.pid)
+            await self.store.write(
+                partial(register_node, force=True),
+                self.node_id,
+                config.role,
+                host,
+                os.getpid(),
+                config.lease,
+            )
         channels = [ANSWER_CHANNEL]
         if config.role != "gateway":  # a portal here: it shows what every node sees
             channels.append(EVENT_CHANNEL)

@@ -83,3 +83,28 @@ async def test_cluster_status_names_the_nodes_their_stations_and_the_leader(
     assert "0 station(s)" in portal
     assert "leader" not in portal
     assert out[-1].startswith("commands in the last 60 min:")
+
+
+async def test_a_restarted_process_takes_over_the_lease_of_its_dead_predecessor(
+    store: Store,
+) -> None:
+    """A worker restarted after kill -9 under the same node id (same host, old pid gone)
+    gets its node back at once; a live process under that id is refused."""
+    import socket
+
+    from db.system.cluster import NodeIdInUseError, register_node
+    from gateway.cluster.node import ClusterConfig, ClusterNode
+
+    host = socket.gethostname()
+    dead_pid = 999_999_999  # above any pid_max: no such process
+    await store.write(register_node, "w0", "gateway", host, dead_pid)
+    node = ClusterNode(store, ClusterConfig("w0", "portal"))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(node.run)  # not refused: its predecessor is gone
+        nursery.cancel_scope.cancel()
+    await store.write(register_node, "w1", "gateway", host, os.getppid())  # alive
+    with pytest.RaisesGroup(
+        pytest.RaisesExc(NodeIdInUseError, match="'w1' is in use"), flatten_subgroups=True
+    ):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(ClusterNode(store, ClusterConfig("w1", "portal")).run)
