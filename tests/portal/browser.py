@@ -91,6 +91,15 @@ class BrowserThread:
         return await self.run(make)
 
 
+def log_in(page: Any, email: str, password: str) -> None:
+    """Log in through the login form and wait for the logged-in page."""
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector('[data-testid="logout"]', state="attached")
+
+
 def screenshot(page: Any, name: str) -> None:
     """Save a full-page screenshot under tests/artifacts/ (ignored by git)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,13 @@
-"""Portal fixtures: a real Gateway (not serving unless a test starts it), the app, a
-seeded world of two sites with a user of every role, and login/CSRF helpers."""
+"""Portal fixtures: a real Gateway (listening only for tests that ask for
+``serving_gateway``), the app, a seeded world of two sites with a user of every role,
+login/CSRF helpers, and for browser tests Chromium and the portal served over http."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -16,8 +17,9 @@ import pytest
 from db import Store, hash_station_password
 from db.schema.models import ChargingSession, Floor, IdTag, Outlet, Site, Station, User
 from gateway import Gateway, GatewayConfig
-from portal import create_app
+from portal import create_app, serve_portal
 from simulator import SimulatedStation, StationSettings
+from tests.portal.browser import BrowserThread, ensure_chromium
 
 PASSWORD = "Secret123"
 _CSRF = re.compile(r'name="(?:csrf-token|csrf_token)" (?:content|value)="([^"]+)"')
@@ -133,19 +135,33 @@ def seed_world(hashed: str) -> World:
     )
 
 
-@pytest.fixture(name="gateway")
-def _gateway(store: Store) -> Gateway:
-    """The real gateway, not listening (tests that need stations use ``start_gateway``)."""
-    return Gateway(store)
+def _test_config(command_timeout: float = 5.0) -> GatewayConfig:
+    return GatewayConfig(command_timeout=command_timeout, supervisor_interval=3600)
 
 
-async def start_gateway(store: Store, nursery: Any, *, command_timeout: float = 5.0) -> Gateway:
-    """The real gateway listening on 127.0.0.1:0; ``gateway.test_url`` is its OCPP-J URL."""
-    config = GatewayConfig(command_timeout=command_timeout, supervisor_interval=3600)
-    gateway = Gateway(store, config=config)
+async def _listen(gateway: Gateway, nursery: Any) -> Gateway:
     port = await nursery.start(gateway.serve, "127.0.0.1", 0)
     gateway.test_url = f"ws://127.0.0.1:{port}/Ocpp/websocket"  # type: ignore[attr-defined]
     return gateway
+
+
+@pytest.fixture(name="gateway")
+def _gateway(store: Store) -> Gateway:
+    """The real gateway the ``app`` uses, not listening unless the test also asks for
+    ``serving_gateway``."""
+    return Gateway(store, config=_test_config())
+
+
+@pytest.fixture(name="serving_gateway")
+async def _serving_gateway(gateway: Gateway, nursery: Any) -> Gateway:
+    """``gateway`` (the one the ``app`` uses) listening on 127.0.0.1:0 for simulated
+    stations; ``serving_gateway.test_url`` is its OCPP-J URL."""
+    return await _listen(gateway, nursery)
+
+
+async def start_gateway(store: Store, nursery: Any, *, command_timeout: float = 5.0) -> Gateway:
+    """Another real gateway listening on 127.0.0.1:0; ``gateway.test_url`` is its OCPP-J URL."""
+    return await _listen(Gateway(store, config=_test_config(command_timeout)), nursery)
 
 
 def simulated_station(gateway: Gateway, cbid: str, outlets: int = 2) -> SimulatedStation:
@@ -164,6 +180,26 @@ def simulated_station(gateway: Gateway, cbid: str, outlets: int = 2) -> Simulate
 @pytest.fixture(name="app")
 def _app(store: Store, gateway: Gateway) -> Any:
     return create_app(store, gateway, config={"SECRET_KEY": "test-secret", "TESTING": True})
+
+
+@pytest.fixture(name="base_url")
+async def _base_url(app: Any, nursery: Any) -> str:
+    """The ``app`` served over plain http on 127.0.0.1:0, for a browser."""
+    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(name="chromium", scope="module")
+def _chromium() -> Iterator[BrowserThread]:
+    """Debian's Chromium driven by Playwright from its own thread (one per module)."""
+    if ensure_chromium() is None:
+        pytest.skip("Chromium is missing and cannot be installed (needs root and apt-get)")
+    thread = BrowserThread()
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.close()
 
 
 @pytest.fixture(name="world")

@@ -10,11 +10,9 @@ import trio
 
 from db import Store
 from db.system.alarms import raise_alarm
-from gateway import Gateway
 from portal import serve_portal
 from tests.portal.browser import BrowserThread, screenshot
 from tests.portal.conftest import PASSWORD, World
-from tests.portal.test_browser import _chromium, _serving_gateway  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +28,6 @@ def _alarms(world: World) -> dict[str, int]:
 async def test_an_operator_acknowledges_and_clears_by_hand_in_the_browser(
     chromium: BrowserThread,
     app: Any,
-    gateway: Gateway,
     store: Store,
     world: World,
     nursery: trio.Nursery,

@@ -4,7 +4,6 @@ and a site administrator who cannot see another site. Screenshots: tests/artifac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,42 +12,14 @@ import trio
 from db import Store
 from db.schema.models import Site
 from gateway import Gateway
-from portal import serve_portal
-from tests.portal.browser import BrowserThread, ensure_chromium, screenshot
-from tests.portal.conftest import PASSWORD, World, simulated_station, start_gateway
+from tests.portal.browser import BrowserThread, log_in, screenshot
+from tests.portal.conftest import PASSWORD, World, simulated_station
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(name="chromium", scope="module")
-def _chromium() -> Iterator[BrowserThread]:
-    if ensure_chromium() is None:
-        pytest.skip("Chromium is missing and cannot be installed (needs root and apt-get)")
-    thread = BrowserThread()
-    thread.start()
-    try:
-        yield thread
-    finally:
-        thread.close()
-
-
-@pytest.fixture(name="gateway")
-async def _serving_gateway(store: Store, nursery: trio.Nursery) -> Gateway:
-    return await start_gateway(store, nursery)
-
-
-@pytest.fixture(name="base_url")
-async def _base_url(app: Any, nursery: trio.Nursery) -> str:
-    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
-    return f"http://127.0.0.1:{port}"
-
-
 def _log_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector('[data-testid="logout"]', state="attached")
+    log_in(page, email, PASSWORD)
 
 
 async def test_login_works_in_a_real_browser_over_plain_http(
@@ -89,10 +60,14 @@ async def test_login_works_in_a_real_browser_over_plain_http(
 
 
 async def test_a_station_turns_blue_in_the_navigator_when_it_starts_charging(
-    chromium: BrowserThread, base_url: str, gateway: Gateway, world: World, nursery: trio.Nursery
+    chromium: BrowserThread,
+    base_url: str,
+    serving_gateway: Gateway,
+    world: World,
+    nursery: trio.Nursery,
 ) -> None:
     page = await chromium.new_page(base_url)
-    station = simulated_station(gateway, "SOLNA-1")
+    station = simulated_station(serving_gateway, "SOLNA-1")
     link = 'a.station[data-cbid="SOLNA-1"]'
     with trio.fail_after(60):
         await nursery.start(station.run)
@@ -127,10 +102,14 @@ async def test_a_station_turns_blue_in_the_navigator_when_it_starts_charging(
 
 
 async def test_an_admin_provisions_an_ev_user_whose_badge_then_authorizes(
-    chromium: BrowserThread, base_url: str, gateway: Gateway, world: World, nursery: trio.Nursery
+    chromium: BrowserThread,
+    base_url: str,
+    serving_gateway: Gateway,
+    world: World,
+    nursery: trio.Nursery,
 ) -> None:
     page = await chromium.new_page(base_url)
-    station = simulated_station(gateway, "SOLNA-1")
+    station = simulated_station(serving_gateway, "SOLNA-1")
     with trio.fail_after(60):
         await nursery.start(station.run)
         await station.wait_online()

@@ -5,7 +5,6 @@ e-mail addresses as typed, news confirmed, firmware progress under the answer.""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,8 +12,7 @@ import trio
 
 from db import Store
 from db.schema.models import ConfigurationKey, User
-from portal import serve_portal
-from tests.portal.browser import BrowserThread, ensure_chromium, screenshot
+from tests.portal.browser import BrowserThread, log_in, screenshot
 from tests.portal.conftest import PASSWORD, World, login, post
 
 
@@ -121,31 +119,14 @@ async def test_the_firmware_progress_is_below_the_answer_it_announces(
     assert card.index('class="result-slot"') < card.index('data-testid="firmware-status"')
 
 
-@pytest.fixture(name="chromium", scope="module")
-def _chromium() -> Iterator[BrowserThread]:
-    if ensure_chromium() is None:
-        pytest.skip("Chromium is missing and cannot be installed (needs root and apt-get)")
-    thread = BrowserThread()
-    thread.start()
-    try:
-        yield thread
-    finally:
-        thread.close()
-
-
 @pytest.mark.browser
 async def test_in_a_browser_forms_show_only_what_applies(
-    chromium: BrowserThread, app: Any, world: World, nursery: trio.Nursery
+    chromium: BrowserThread, base_url: str, world: World
 ) -> None:
-    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
-    page = await chromium.new_page(f"http://127.0.0.1:{port}")
+    page = await chromium.new_page(base_url)
 
     def steps() -> dict[str, Any]:
-        page.goto("/login")
-        page.fill("input[name=email]", "admin@example.com")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector('[data-testid="logout"]', state="attached")
+        log_in(page, "admin@example.com", PASSWORD)
         page.goto("/provisioning/users/new")
         shown = {}
         for role in ("admin", "site-admin", "support", "ev-user"):

@@ -4,7 +4,6 @@ the search box, scoped to what the user may see."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,8 +12,7 @@ import trio
 from db import Store
 from db.schema.models import Outlet, Station
 from db.topology.navigator import SMALL_TREE
-from portal import serve_portal
-from tests.portal.browser import BrowserThread, ensure_chromium, screenshot
+from tests.portal.browser import BrowserThread, log_in, screenshot
 from tests.portal.conftest import PASSWORD, World, login
 
 
@@ -115,34 +113,17 @@ async def test_the_search_finds_stations_floors_and_sites_with_their_ancestors(
     assert "Nothing matches" in nothing
 
 
-@pytest.fixture(name="chromium", scope="module")
-def _chromium() -> Iterator[BrowserThread]:
-    if ensure_chromium() is None:
-        pytest.skip("Chromium is missing and cannot be installed (needs root and apt-get)")
-    thread = BrowserThread()
-    thread.start()
-    try:
-        yield thread
-    finally:
-        thread.close()
-
-
 @pytest.mark.browser
 async def test_in_a_browser_the_tree_filters_opens_lazily_and_remembers(
-    chromium: BrowserThread, app: Any, store: Store, world: World, nursery: trio.Nursery
+    chromium: BrowserThread, base_url: str, store: Store, world: World
 ) -> None:
     names = [f"Big {n}" for n in range(1, SMALL_TREE + 2)]
     await store.write(_add_stations, world.kista, names)
-    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
-    page = await chromium.new_page(f"http://127.0.0.1:{port}")
+    page = await chromium.new_page(base_url)
     kista = f'details[data-key="site:{world.kista}"]'
 
     def steps() -> dict[str, Any]:
-        page.goto("/login")
-        page.fill("input[name=email]", "admin@example.com")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector('[data-testid="logout"]', state="attached")
+        log_in(page, "admin@example.com", PASSWORD)
         page.goto("/alarms/")
         before = page.locator('a.station[data-cbid="BIG-7"]').count()
         page.click(f"{kista} > summary", position={"x": 4, "y": 8})  # the marker

@@ -5,7 +5,6 @@ tests/artifacts/statistics-*.png, session-show.png, diagrams-*.png, dashboard-pa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,29 +14,11 @@ import trio
 
 from db import Store
 from db.schema.models import ChargingSession, MeterSample, OcppMessage, Outlet, User
-from portal import serve_portal
-from tests.portal.browser import ARTIFACTS, BrowserThread, ensure_chromium, screenshot
-from tests.portal.conftest import PASSWORD, World, simulated_station, start_gateway
+from gateway import Gateway
+from tests.portal.browser import ARTIFACTS, BrowserThread, log_in, screenshot
+from tests.portal.conftest import PASSWORD, World, simulated_station
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(name="chromium", scope="module")
-def _chromium() -> Iterator[BrowserThread]:
-    if ensure_chromium() is None:
-        pytest.skip("Chromium is missing and cannot be installed (needs root and apt-get)")
-    thread = BrowserThread()
-    thread.start()
-    try:
-        yield thread
-    finally:
-        thread.close()
-
-
-@pytest.fixture(name="base_url")
-async def _base_url(app: Any, nursery: trio.Nursery) -> str:
-    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
-    return f"http://127.0.0.1:{port}"
 
 
 def _more_sessions(world: World) -> int:
@@ -90,11 +71,7 @@ def _more_sessions(world: World) -> int:
 
 
 def _log_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector('[data-testid="logout"]', state="attached")
+    log_in(page, email, PASSWORD)
 
 
 async def test_filter_show_export_and_timeline_in_a_browser(
@@ -229,18 +206,20 @@ async def test_dragging_the_timeline_moves_the_chart_range(
 
 
 async def test_dashboard_status_panel_follows_a_station_live(
-    chromium: BrowserThread, store: Store, world: World, app: Any, nursery: trio.Nursery
+    chromium: BrowserThread,
+    base_url: str,
+    serving_gateway: Gateway,
+    store: Store,
+    world: World,
+    nursery: trio.Nursery,
 ) -> None:
     """A simulated station starts charging: the panel's counts change without a reload,
     and the session shows up in the latest sessions with its live energy."""
-    gateway = await start_gateway(store, nursery)
-    app.extensions["chargeportal"].gateway = gateway
-    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
-    page = await chromium.new_page(f"http://127.0.0.1:{port}")
+    page = await chromium.new_page(base_url)
     await store.write(
         lambda: User.update(dashboard_panels="station-status,latest-sessions").execute()
     )
-    station = simulated_station(gateway, "SOLNA-1")
+    station = simulated_station(serving_gateway, "SOLNA-1")
     with trio.fail_after(90):
         await nursery.start(station.run)
         await station.wait_online()

@@ -5,7 +5,6 @@ container; what a role may not see answers 403/404 without a stack trace."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -16,36 +15,12 @@ import trio
 from db import Store
 from db.demo.demo_data import generate_sessions
 from gateway import Gateway
-from portal import serve_portal
 from simulator import SimulatedStation
-from tests.portal.browser import ARTIFACTS, BrowserThread, ensure_chromium
-from tests.portal.conftest import PASSWORD, password_hash, simulated_station, start_gateway
+from tests.portal.browser import ARTIFACTS, BrowserThread
+from tests.portal.conftest import PASSWORD, password_hash, simulated_station
 from tests.portal.walk import LIVE, ROLES, RoleWalk, Walker, forbidden_answer, seed_demo_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(name="chromium", scope="module")
-def _chromium() -> Iterator[BrowserThread]:
-    if ensure_chromium() is None:
-        pytest.skip("Chromium is missing and cannot be installed (needs root and apt-get)")
-    thread = BrowserThread()
-    thread.start()
-    try:
-        yield thread
-    finally:
-        thread.close()
-
-
-@pytest.fixture(name="gateway")
-async def _serving_gateway(store: Store, nursery: trio.Nursery) -> Gateway:
-    return await start_gateway(store, nursery)
-
-
-@pytest.fixture(name="base_url")
-async def _base_url(app: Any, nursery: trio.Nursery) -> str:
-    port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
-    return f"http://127.0.0.1:{port}"
 
 
 async def _live_stations(gateway: Gateway, nursery: trio.Nursery) -> list[SimulatedStation]:
@@ -91,13 +66,13 @@ async def test_every_role_walks_every_page_at_every_level_without_a_problem(
     chromium: BrowserThread,
     base_url: str,
     store: Store,
-    gateway: Gateway,
+    serving_gateway: Gateway,
     nursery: trio.Nursery,
 ) -> None:
     await store.write(seed_demo_world, password_hash())
     await store.write(partial(generate_sessions, store.database, 3000, days=90))
     with trio.fail_after(60):
-        await _live_stations(gateway, nursery)
+        await _live_stations(serving_gateway, nursery)
     page = await chromium.new_page(base_url)
     walker = await chromium.run(Walker, page)
     walks: dict[str, RoleWalk] = {}

@@ -20,7 +20,6 @@ from gateway import Gateway
 from portal import create_app, serve_portal
 from tests.portal.browser import BrowserThread, screenshot
 from tests.portal.conftest import PASSWORD, World, simulated_station
-from tests.portal.test_browser import _chromium, _serving_gateway  # noqa: F401 - fixtures
 from tests.portal.tiles import HangingTileServer
 
 pytestmark = pytest.mark.browser
@@ -43,7 +42,7 @@ def _app(store: Store, gateway: Gateway, tmp_path: Path) -> Any:
 async def test_walk_every_level_and_tab_and_use_the_live_parts(
     chromium: BrowserThread,
     app: Any,
-    gateway: Gateway,
+    serving_gateway: Gateway,
     store: Store,
     world: World,
     nursery: trio.Nursery,
@@ -63,7 +62,7 @@ async def test_walk_every_level_and_tab_and_use_the_live_parts(
     await nursery.start(tiles.run)
     await store.write(update_settings, {"map.tile_url": tiles.url})
     port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
-    station = simulated_station(gateway, "SOLNA-1")
+    station = simulated_station(serving_gateway, "SOLNA-1")
     station.settings.reboot_delay = 0.1
     page = await chromium.new_page(f"http://127.0.0.1:{port}")
     with trio.fail_after(90):

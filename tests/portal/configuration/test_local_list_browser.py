@@ -17,7 +17,6 @@ from portal import create_app, serve_portal
 from tests.e2e.config_rig import wait_until_async
 from tests.portal.browser import BrowserThread, screenshot
 from tests.portal.conftest import PASSWORD, World, simulated_station
-from tests.portal.test_browser import _chromium, _serving_gateway  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +30,7 @@ def _app(store: Store, gateway: Gateway, tmp_path: Path) -> Any:
 async def test_the_control_tab_shows_a_long_list_going_out_in_messages(
     chromium: BrowserThread,
     app: Any,
-    gateway: Gateway,
+    serving_gateway: Gateway,
     store: Store,
     world: World,
     nursery: trio.Nursery,
@@ -43,7 +42,7 @@ async def test_the_control_tab_shows_a_long_list_going_out_in_messages(
         ).execute()
     )
     port = await nursery.start(serve_portal, app, "127.0.0.1", 0)
-    station = simulated_station(gateway, "SOLNA-1")
+    station = simulated_station(serving_gateway, "SOLNA-1")
     with trio.fail_after(60):
         await nursery.start(station.run)
         await station.wait_online()

@@ -16,7 +16,6 @@ from gateway import Gateway
 from portal import create_app, serve_portal
 from tests.portal.browser import BrowserThread, screenshot
 from tests.portal.conftest import PASSWORD, World, login
-from tests.portal.test_browser import _chromium, _serving_gateway  # noqa: F401 - fixtures
 from tests.portal.tiles import HangingTileServer
 
 
@@ -51,7 +50,6 @@ def _browser_app(store: Store, gateway: Gateway, tmp_path: Path) -> Any:
 async def test_hanging_map_tiles_never_hold_the_address_tab_up(
     chromium: BrowserThread,
     browser_app: Any,
-    gateway: Gateway,
     store: Store,
     world: World,
     nursery: trio.Nursery,
