@@ -180,9 +180,12 @@ class FtpServer:
                 await trio.to_thread.run_sync(thread.join)
 
     def _loop(self, server: FTPServer) -> None:
+        # The IOLoop turned directly: pyftpdlib's serve_forever() logs ">>> starting FTP
+        # server" at every call, i.e. ten times a second with a non-blocking loop.
+        log.info("FTP server listening on %s:%s", self.host, self.port)
         try:
             while not self._stop.is_set():
-                server.serve_forever(timeout=0.1, blocking=False, handle_exit=False)
+                server.ioloop.loop(timeout=0.1, blocking=False)
         finally:
             server.close_all()
 

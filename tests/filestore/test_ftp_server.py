@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ftplib
 import io
+import logging
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -171,3 +172,27 @@ async def test_an_upload_larger_than_the_cap_is_cut_off_and_removed(
     assert sorted(p.name for p in files.diagnostics_dir("CP1").iterdir()) == ["small.log"]
     stats = server.statistics()
     assert (stats.uploads_too_large, stats.files_received) == (1, 1)
+
+
+async def test_the_server_announces_its_start_once_however_busy_it_is(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pyftpdlib's serve_forever logs ">>> starting FTP server" at every call, and the
+    loop thread used to call it every 0.1 s: anyone raising the pyftpdlib logger to
+    INFO saw the line many times per page load (nothing restarted the server)."""
+    caplog.set_level(logging.INFO, logger="pyftpdlib")
+    caplog.set_level(logging.INFO, logger="filestore")
+    files = FileStore(tmp_path)
+    files.save_firmware("fw.bin", b"x" * 10)
+    server = FtpServer(files, port=0)
+    with trio.fail_after(15):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.run)
+            for _ in range(3):  # every command is at least one turn of the loop
+                url = server.grant_download("CP1", "fw.bin")
+                assert await trio.to_thread.run_sync(_download, url) == b"x" * 10
+            nursery.cancel_scope.cancel()
+    address = f"127.0.0.1:{server.port}"
+    starts = [m for r in caplog.records if "FTP server" in (m := r.getMessage()) and address in m]
+    assert len(starts) == 1, starts
+    assert server.statistics().files_sent == 3
