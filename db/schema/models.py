@@ -181,6 +181,10 @@ class User(BaseModel):
     last_login_at = pw.DateTimeField(null=True)
 
 
+# Addresses compare without case (login, "already used"): migration m0012's index.
+User.add_index(pw.SQL('CREATE INDEX IF NOT EXISTS "user_email_lower" ON "user" (LOWER("email"))'))
+
+
 class IdTag(BaseModel):
     """An OCPP idTag (RFID badge as decimal string, or app token)."""
 

@@ -11,9 +11,11 @@ from db.accounts.accounts import (
     InvalidFieldError,
     create_user,
     delete_user,
+    get_user_by_email,
     list_users,
     normalise_email,
     normalise_rfid,
+    same_email,
     update_user,
 )
 from db.schema.models import ChargingSession, IdTag, Site, User, utcnow
@@ -62,6 +64,25 @@ async def test_email_whatever_its_spelling_and_rfid_exactly_are_unique(store: St
     # an idTag is stored as given: 255 is another badge than 0xFF
     await store.write(create_user, _ev("bob@example.com", "255"))
     assert await store.read(lambda: User.select().count()) == 2
+
+
+def _login_query_plan(email: str) -> str:
+    """SQLite's plan of the query that finds a user by e-mail at login."""
+    sql, params = User.select().where(same_email(email)).sql()
+    rows = User._meta.database.execute_sql(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+    return " | ".join(str(row[-1]) for row in rows)
+
+
+async def test_login_finds_an_address_in_any_case_through_its_index(store: Store) -> None:
+    await store.write(create_user, _ev("Anna.Berg@Example.com"))
+    await store.write(create_user, _ev("erik@example.com"))
+    for typed in ("anna.berg@example.com", "ANNA.BERG@EXAMPLE.COM", " Anna.Berg@example.COM "):
+        found = await store.read(get_user_by_email, typed)
+        assert found is not None, typed
+        assert found.email == "Anna.Berg@Example.com"  # as it was typed in
+    assert await store.read(get_user_by_email, "anna.berg@example.org") is None
+    plan = await store.read(_login_query_plan, "ANNA.BERG@example.com")
+    assert "USING INDEX user_email_lower" in plan, plan  # not a scan of the users table
 
 
 async def test_a_site_administrator_needs_an_existing_site(store: Store) -> None:

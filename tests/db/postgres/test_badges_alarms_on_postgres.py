@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from db import Store
-from db.accounts.accounts import list_users, visitors_since
+from db.accounts.accounts import get_user_by_email, list_users, same_email, visitors_since
 from db.accounts.id_tags import page_id_tags
 from db.ocpp.local_list import wanted_entries
 from db.schema.models import Alarm, ChargingSession, IdTag, Station, User, utcnow
@@ -70,3 +70,20 @@ async def test_badges_users_list_and_alarms_on_postgres(store: Store) -> None:
         lambda: {(a.charge_box_id, a.cleared_at is None, a.ack_comment) for a in Alarm.select()}
     )
     assert states == {("CP1", False, "hm"), ("STRANGER", False, "")}
+
+
+def _login_plan() -> str:
+    database = User._meta.database
+    sql, params = User.select().where(same_email("OWNER@example.com")).sql()
+    with database.atomic():  # a few rows: the planner would rather scan, unless told not to
+        database.execute_sql("SET LOCAL enable_seqscan = off")
+        rows = database.execute_sql(f"EXPLAIN {sql}", params).fetchall()
+    return " | ".join(row[0] for row in rows)
+
+
+async def test_login_ignores_case_and_can_use_the_lower_email_index(store: Store) -> None:
+    await store.write(_world)
+    found = await store.read(get_user_by_email, "owner@EXAMPLE.com")
+    assert found is not None
+    assert found.email == "Owner@Example.com"
+    assert "user_email_lower" in await store.write(_login_plan)
