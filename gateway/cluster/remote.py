@@ -84,6 +84,7 @@ class ClusterGateway:
         node.on_answer(self._answer)
         self.routed = 0
         self.rerouted = 0
+        self.polls = 0  # command rows read back (an answer NOTIFY usually spares it)
 
     # --- GatewayAPI -------------------------------------------------------------------
 
@@ -191,13 +192,15 @@ class ClusterGateway:
             while True:
                 now = trio.current_time()
                 give_up = deadline + config.answer_grace
-                with trio.move_on_at(min(give_up, now + 1.0)):
+                # past the grace a live node is still finishing it: look once a second
+                with trio.move_on_at(min(give_up, now + 1.0) if now < give_up else now + 1.0):
                     await event.wait()
                 if event.is_set():
                     event = self._waiters[command_id] = trio.Event()
                 final = self._finals.pop(command_id, None)
                 if final is not None:
                     return self._outcome(charge_box_id, *final, routed.node_id or "?")
+                self.polls += 1
                 state, result, node_id = await self.store.read(command_state, command_id)
                 if state in FINAL:
                     return self._outcome(charge_box_id, state, result, node_id)
@@ -263,6 +266,7 @@ class ClusterGateway:
             "cluster": self.node.statistics(),
             "routed": self.routed,
             "rerouted": self.rerouted,
+            "polls": self.polls,
         }
         if self.local is not None:
             stats.update(self.local.statistics())

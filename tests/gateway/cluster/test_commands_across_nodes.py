@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import trio
 
@@ -277,3 +279,40 @@ async def test_lost_listen_and_leader_connections_come_back(store: Store, nurser
         assert result.ok
         assert len(seen) == 1
         await wait_until(lambda: a.cluster.is_leader)  # and took it again
+
+
+async def test_a_sender_waiting_past_the_grace_for_a_live_node_polls_once_a_second(
+    store: Store, nursery
+):
+    """A node that took a command and is slow to finish it (alive, renewing its lease):
+    the sender keeps waiting without hammering the database, then gives the row up."""
+    import os
+    import socket
+
+    from db.system.cluster import claim_commands, register_node, renew_node
+
+    await store.write(lambda: add_station("SLOWNODE"))
+    portal = await start_node(nursery, store, "portal", gateway=False)
+    host = socket.gethostname()
+    await store.write(register_node, "slow", "gateway", host, os.getpid())
+    await store.write(renew_node, "slow", ["SLOWNODE"])  # it holds the station
+    await wait_until(lambda: portal.cluster.holder("SLOWNODE") == "slow")
+    api = portal.api
+    api.node.config = dataclasses.replace(api.node.config, answer_grace=0.2, lost_after=2.5)
+
+    async def slow_node() -> None:  # claims, renews its lease, never finishes
+        while True:  # the row, as soon as the sender wrote it
+            if await store.write(claim_commands, "slow"):
+                break
+            await trio.sleep(0.05)
+        while True:
+            await store.write(renew_node, "slow", ["SLOWNODE"])
+            await trio.sleep(0.3)
+
+    async with trio.open_nursery() as inner:
+        inner.start_soon(slow_node)
+        with pytest.raises(CommandTimeoutError, match="stopped answering") as gave_up:
+            await api.send("SLOWNODE", Reset(type="Soft"), timeout=0.5)
+        inner.cancel_scope.cancel()
+    assert gave_up.value.sent is True
+    assert api.polls <= 8  # ~3 s of waiting: about one read a second, not a busy loop
