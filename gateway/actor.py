@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -15,7 +16,7 @@ from db.engine.failures import FailureLog, is_storage_failure
 from db.ocpp.ocpp_records import outlet_count
 from db.ocpp.ocpp_transactions import MeterIn, MeterResult
 from db.schema.models import utcnow
-from gateway.batching import BatchingStore, WriteBatcher
+from gateway.batching import BatchingStore, WriteBatcher, urgent_writes
 from gateway.call_context import CallContext
 from gateway.config import GatewayConfig
 from gateway.errors import (
@@ -41,6 +42,9 @@ from gateway.state import StationState
 __all__ = ["StationActor"]
 
 log = logging.getLogger(__name__)
+
+#: seconds after a command during which the station's writes go ahead of bulk telemetry
+URGENT_WINDOW = 30.0
 
 
 class Hub(Protocol):
@@ -82,6 +86,7 @@ class StationActor:
         "replaced",
         "state",
         "store",
+        "urgent_until",
     )
 
     def __init__(
@@ -113,6 +118,7 @@ class StationActor:
         self.outbox = Outbox(self.charge_box_id, ws, hub.config, hub.schemas, self.end)
         self._received = 0
         self._refused_streak = 0  # CALLs refused in a row (bad input), for the backoff
+        self.urgent_until = -math.inf  # until then its writes go first (it answers a command)
 
     # -- context for station logic ---------------------------------------------------
 
@@ -216,7 +222,12 @@ class StationActor:
         self, action: str, payload: dict[str, Any], deadline: float | None = None
     ) -> dict[str, Any]:
         """Queue a CALL; wait for the station's CALLRESULT payload (or raise): see
-        ``Outbox.call`` (one deadline covers queue, send and answer)."""
+        ``Outbox.call`` (one deadline covers queue, send and answer).
+
+        For ``URGENT_WINDOW`` seconds after a command what the station sends (its
+        StatusNotification, StartTransaction, the MeterValues between them) is written
+        ahead of the fleet's telemetry: a person waits for the outlet to show it."""
+        self.urgent_until = trio.current_time() + URGENT_WINDOW
         return await self.outbox.call(action, payload, deadline)
 
     async def import_configuration(self) -> bool:
@@ -280,6 +291,12 @@ class StationActor:
             await self._refused()
             return pack_call_error(exc.unique_id or "-1", exc.code, exc.description, exc.details)
         if isinstance(frame, Call):
+            if trio.current_time() < self.urgent_until:  # answering a command
+                token = urgent_writes.set(True)
+                try:
+                    return await self._handle_call(frame, message)
+                finally:
+                    urgent_writes.reset(token)
             return await self._handle_call(frame, message)
         self.outbox.deliver(frame)
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 import trio
@@ -11,7 +12,11 @@ import trio
 from db import Store
 from db.engine.failures import FailureLog, is_storage_failure
 
-__all__ = ["WriteBatcher"]
+__all__ = ["BatchingStore", "WriteBatcher", "urgent_writes"]
+
+#: True while a station answers a command (``StationActor``): its writes go ahead of the
+#: bulk telemetry, each in the database writer's urgent lane instead of a large batch
+urgent_writes: ContextVar[bool] = ContextVar("urgent_writes", default=False)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,8 @@ class WriteBatcher(Generic[In, Out]):
     ) -> None:
         # store.write by default; store.read batches lookups the same way (no commit)
         self._run = via if via is not None else store.write
+        self._run_urgent = store.write_urgent if via is None else None
+        self.urgent = 0  # items written ahead of the batches (urgent_writes)
         self._write_batch = write_batch
         self._max_batch = max_batch
         self._pending: list[tuple[In, _Slot[Out]]] = []
@@ -73,6 +80,10 @@ class WriteBatcher(Generic[In, Out]):
         self.quarantined = 0
 
     async def submit(self, item: In) -> Out:
+        if self._run_urgent is not None and urgent_writes.get():
+            # alone, in the writer's urgent lane: not behind the batch being gathered
+            self.urgent += 1
+            return (await self._run_urgent(self._write_batch, [item]))[0]  # type: ignore[no-any-return]
         if not self._running:  # not started (e.g. a unit test): write directly
             return (await self._run(self._write_batch, [item]))[0]  # type: ignore[no-any-return]
         slot: _Slot[Out] = _Slot()
@@ -216,6 +227,7 @@ class WriteBatcher(Generic[In, Out]):
             "quarantined": self.quarantined,
             "suspects": len(self._suspects),
             "pending": len(self._pending),
+            "urgent": self.urgent,
         }
 
 

@@ -271,7 +271,8 @@ class Gateway:
             return result
 
         try:
-            done: CommandResult = await self.store.write(unit)
+            # a person waits for this answer: ahead of the fleet's telemetry
+            done: CommandResult = await self.store.write_urgent(unit)
         except Exception:
             log.exception(
                 "%s: recording the answer to %s failed", target.charge_box_id, command.action

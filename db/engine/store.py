@@ -54,6 +54,11 @@ class Store:
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run(fn, *args)
 
+    async def write_urgent(self, fn: Callable[..., T], *args: Any) -> T:
+        """``write`` ahead of the bulk queue: operator commands and a station's answers
+        to them, so that a busy fleet's telemetry does not delay what a person waits for."""
+        return await self.writer.run(fn, *args, urgent=True)
+
     def _in_connection(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         self.database.connect(reuse_if_open=True)
         return fn(*args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import threading
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _STOP = object()
+_URGENT = object()  # wakes the thread: a job is waiting in the urgent lane
 
 
 class WriterClosedError(RuntimeError):
@@ -46,6 +48,7 @@ class WriterStatistics:
     queued: int = 0
     busy_seconds: float = 0.0  # wall time spent running and committing batches
     cpu_seconds: float = 0.0  # of which the writer thread was on a CPU
+    urgent_jobs: int = 0  # jobs that went ahead of the bulk queue
 
 
 class GroupCommitWriter:
@@ -55,6 +58,10 @@ class GroupCommitWriter:
     holding it has been committed: the answer to a station may be sent then. Each job
     runs inside its own savepoint, so one failing job rolls back alone and the rest of
     the batch still commits.
+
+    ``run(..., urgent=True)`` (operator commands and what a station sends in answer to
+    one) goes ahead of everything queued: urgent jobs are committed in a transaction of
+    their own before the next bulk batch (they wait at most for the batch being written).
     """
 
     def __init__(
@@ -68,6 +75,7 @@ class GroupCommitWriter:
         self._checkpointer = checkpointer
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._urgent: collections.deque[_Job] = collections.deque()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._stats = WriterStatistics()
@@ -92,12 +100,18 @@ class GroupCommitWriter:
         self._stats.queued = self._queue.qsize()
         return self._stats
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` in the writer thread; return once it is committed."""
+    async def run(self, fn: Callable[..., T], *args: Any, urgent: bool = False) -> T:
+        """Run ``fn(*args)`` in the writer thread; return once it is committed
+        (``urgent``: ahead of the bulk queue)."""
         if self._closed or self._thread is None:
             raise WriterClosedError("the database writer is not running")
         job = _Job(fn, args, trio.lowlevel.current_trio_token())
-        self._queue.put(job)
+        if urgent:
+            self._stats.urgent_jobs += 1
+            self._urgent.append(job)
+            self._queue.put(_URGENT)
+        else:
+            self._queue.put(job)
         await job.done.wait()
         if job.error is not None:
             raise job.error
@@ -115,7 +129,8 @@ class GroupCommitWriter:
                 first = self._queue.get()
                 if first is _STOP:
                     return
-                batch = [first]
+                self._commit_urgent()
+                batch = [] if first is _URGENT else [first]
                 stop_after = False
                 while len(batch) < self._max_batch:
                     try:
@@ -125,15 +140,27 @@ class GroupCommitWriter:
                     if item is _STOP:
                         stop_after = True
                         break
+                    if item is _URGENT:
+                        self._commit_urgent()  # still ahead of the bulk batch being gathered
+                        continue
                     batch.append(item)
-                self._commit(batch)
+                if batch:
+                    self._commit(batch)
                 if self._checkpointer is not None:
                     self._checkpointer.nudge()
                 if stop_after:
+                    self._commit_urgent()
                     return
         finally:
             if not self._database.is_closed():
                 self._database.close()
+
+    def _commit_urgent(self) -> None:
+        batch: list[_Job] = []
+        while self._urgent and len(batch) < self._max_batch:
+            batch.append(self._urgent.popleft())
+        if batch:
+            self._commit(batch)
 
     def _commit(self, batch: list[_Job]) -> None:
         started = time.perf_counter()
