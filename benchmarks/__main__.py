@@ -126,11 +126,12 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
 
 
 def sessions_bench(quick: bool) -> str | None:
-    """The statistics engineer's sessions benchmark, when it exists (its own output)."""
+    """The statistics engineer's sessions benchmark, when it exists (its own output; its
+    raw results as the last line, JSON, for the issue 19 table)."""
     if not (ROOT / "benchmarks" / "sessions_bench.py").exists():
         return None
     cmd = [
-        *(sys.executable, "-m", "benchmarks.sessions_bench"),
+        *(sys.executable, "-m", "benchmarks.sessions_bench", "--json"),
         *(["--quick"] if quick else ["--keep-db"]),  # a filled 1,000,000-row database is reused
     ]
     try:
@@ -142,6 +143,19 @@ def sessions_bench(quick: bool) -> str | None:
     if done.returncode != 0:
         return f"`{shlex.join(cmd[1:])}` failed:\n\n```\n{done.stderr[-2000:]}\n```"
     return done.stdout.strip()
+
+
+def split_sessions_output(text: str | None) -> tuple[str | None, dict[str, Any] | None]:
+    """sessions_bench's Markdown and, when its last line is JSON, its raw results."""
+    if not text:
+        return text, None
+    head, _, last = text.rpartition("\n")
+    if last.startswith("{"):
+        try:
+            return head.strip(), json.loads(last)
+        except ValueError:
+            pass
+    return text, None
 
 
 def soap15_bench(quick: bool, output: Path) -> None:
@@ -218,6 +232,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     elif not args.no_sessions:
         print("[bench] sessions_bench", file=sys.stderr, flush=True)
         results["sessions"] = sessions_bench(args.quick)
+    results["sessions"], results["sessions_results"] = split_sessions_output(
+        results.get("sessions")
+    )
     results["elapsed_s"] = time.monotonic() - started
     if args.notes:
         results["analysis"] = args.notes.read_text().strip()

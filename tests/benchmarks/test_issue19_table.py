@@ -1,0 +1,69 @@
+"""`just bench` reports issue 19's rows beside their targets, from the run's own figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks.__main__ import split_sessions_output
+from benchmarks.report import _issue19
+
+
+def _results() -> dict[str, Any]:
+    chart = {"aggregated": True, "d30_ms": 12, "sql30_ms": 90}
+    return {
+        "command": "python -m benchmarks",
+        "sessions_results": {
+            "exports": [
+                {"format": "xlsx", "rows": 100_000, "seconds": 5.0, "peak_rss_mb": 150.0},
+                {"format": "xlsx", "rows": 1_000_000, "seconds": 41.2, "peak_rss_mb": 210.0},
+                {"format": "csv", "rows": 1_000_000, "seconds": 12.5, "peak_rss_mb": 190.0},
+            ],
+            "charts": [
+                chart | {"chart": "energy per day", "d365_ms": 80},
+                chart | {"chart": "sessions by weekday (Europe/Stockholm)", "d365_ms": 150},
+                {"chart": "energy by station (top 20)", "aggregated": False, "d365_ms": 1800},
+            ],
+        },
+        "hold": [
+            {"kind": "gateway", "stations": 10_000, "boot_storm_s": 12.3},
+            {"kind": "baseline", "stations": 10_000, "boot_storm_s": 27.0},
+        ],
+        "sustain": [
+            {
+                "kind": "gateway",
+                "stations": 5000,
+                "remote_start": {"sent": 200, "ok": 200, "p50_ms": 600.0, "p99_ms": 1500.0},
+            }
+        ],
+    }
+
+
+def test_every_row_is_reported_beside_its_target() -> None:
+    rows = _issue19(_results())[2:]
+    assert len(rows) == 5
+    xlsx, csv, chart, storm, remote = rows
+    assert "41.2 s" in xlsx
+    assert xlsx.endswith("| yes |")
+    assert "12.5 s" in csv
+    assert csv.endswith("| no |")
+    # the worst aggregated year-long chart, in a zone; the SQL-only chart is not one of them
+    assert "150 ms worst (sessions by weekday (Europe/Stockholm))" in chart
+    assert chart.endswith("| yes |")
+    assert "12.3 s (10,000 stations)" in storm
+    assert storm.endswith("| no |")
+    assert "p99 1,500 ms" in remote or "p99 1500" in remote
+    assert remote.endswith("| yes |")
+
+
+def test_rows_not_measured_say_so() -> None:
+    rows = _issue19({"command": "x", "hold": [], "sustain": []})[2:]
+    assert all(r.endswith("| — |") for r in rows)
+    assert all("| — |" in r.split("|", 3)[3] for r in rows)  # the measured column
+
+
+def test_the_sessions_bench_output_splits_into_markdown_and_results() -> None:
+    text, results = split_sessions_output('Demo data: …\n\n| a |\n{"exports": []}')
+    assert text == "Demo data: …\n\n| a |"
+    assert results == {"exports": []}
+    assert split_sessions_output("no json") == ("no json", None)
+    assert split_sessions_output(None) == (None, None)
