@@ -471,6 +471,28 @@ class Event(BaseModel):
     message = pw.TextField(default="")
 
 
+class AlarmDigest(BaseModel):
+    """One user's daily alarm e-mail (SPEC §7) for one local day of the system zone: the
+    durable record that makes it go out once, whichever process sends it and however often
+    the server restarts. ``status``: pending (due at ``next_attempt_at``), sending (claimed
+    by ``claimed_by`` until ``lease_until``), sent, skipped (nothing to say) or failed."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", index=False)
+    day = pw.CharField(max_length=10)  # YYYY-MM-DD, local day of the system zone
+    status = pw.CharField(max_length=8, index=True)
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = pw.DateTimeField()
+    lease_until = pw.DateTimeField(null=True)
+    claimed_by = pw.CharField(default="", max_length=64)
+    covered_until = pw.DateTimeField(null=True)  # the alarms it listed were as of then
+    detail = pw.TextField(default="")  # the server's answer, or why it was not sent
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "day"), True),)
+
+
 class News(BaseModel):
     title = pw.CharField(max_length=200)
     body = pw.TextField(default="")
@@ -543,6 +565,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     CertificateRequest,
     Alarm,
     Event,
+    AlarmDigest,
     News,
     ClusterNode,
     StationPresence,
