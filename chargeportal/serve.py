@@ -169,7 +169,11 @@ async def _start_portal(
     except ImportError:  # the portal is optional in a gateway-only install
         log.warning("portal package not available: serving the gateway only")
         return None
+    from db.system.mail_settings import default_key_file
+    from portal.mail import AlarmMailer
+
     secret = await store.write(portal_secret_key)
+    key_file = default_key_file()
     app = create_app(
         store,
         api,  # type: ignore[arg-type]
@@ -179,6 +183,7 @@ async def _start_portal(
             "FTP_PORT": options.ftp_port,
             "FTP_HOST": options.host,
             "FTP_MAX_UPLOAD_BYTES": options.ftp_max_upload_mb * 1024 * 1024,
+            "SMTP_KEY_FILE": key_file,
         },
     )
     sockets = None
@@ -197,6 +202,11 @@ async def _start_portal(
             sockets=sockets,
         )
     )
+    # The daily alarm e-mail (SPEC §7) in its own task, never in a request's way. Every
+    # portal process runs one: each digest is claimed in the database, so it goes out once.
+    scheme = "https" if options.tls_cert else "http"
+    mailer = AlarmMailer(store, key_file=key_file, portal_url=f"{scheme}://{options.host}:{port}")
+    await nursery.start(mailer.run)
     return port
 
 
