@@ -22,6 +22,7 @@ __all__ = [
     "command_state",
     "expire_command",
     "finish_command",
+    "leave_cluster",
     "lose_command",
     "node_alive",
     "notify",
@@ -180,14 +181,31 @@ def sweep(lease: float, keep_days: float = 1.0) -> dict[str, int]:
     """Release what dead nodes held: their nodes and presence rows go, their queued
     commands fail (nothing was sent), their claimed ones are lost (the station may have
     received them; nobody will know). Old finished command rows are deleted."""
-    dead = [
-        row[0]
-        for row in _sql(
-            'DELETE FROM "cluster_node" '
-            f'WHERE "renewed_at" <= {NOW} - make_interval(secs => %s) RETURNING "node_id"',
-            (lease,),
-        ).fetchall()
-    ]
+    dead = _sql(
+        'DELETE FROM "cluster_node" '
+        f'WHERE "renewed_at" <= {NOW} - make_interval(secs => %s) RETURNING "node_id"',
+        (lease,),
+    ).fetchall()
+    counts = {"deadNodes": len(dead), **_release_orphans()}
+    counts["deletedCommands"] = int(
+        _sql(
+            'DELETE FROM "cluster_command" WHERE "finished_at" IS NOT NULL '
+            f'AND "finished_at" < {NOW} - make_interval(days => %s)',
+            (int(keep_days),),
+        ).rowcount
+    )
+    return counts
+
+
+def leave_cluster(node_id: str) -> dict[str, int]:
+    """A node stopping cleanly: its row, its stations' rows and its commands are released
+    now rather than when its lease expires."""
+    _sql('DELETE FROM "cluster_node" WHERE "node_id" = %s', (node_id,))
+    return _release_orphans()
+
+
+def _release_orphans() -> dict[str, int]:
+    """Presence rows and unfinished commands of nodes that are no more."""
     presence = _sql(
         'DELETE FROM "station_presence" p WHERE NOT EXISTS (SELECT 1 FROM "cluster_node" n '
         'WHERE n."node_id" = p."node_id")'
@@ -213,17 +231,10 @@ def sweep(lease: float, keep_days: float = 1.0) -> dict[str, int]:
         'WHERE n."node_id" = c."node_id") RETURNING "id"'
     ).fetchall()
     notify(ANSWER_CHANNEL, [str(row[0]) for row in (*failed, *lost)])
-    old = _sql(
-        'DELETE FROM "cluster_command" WHERE "finished_at" IS NOT NULL '
-        f'AND "finished_at" < {NOW} - make_interval(days => %s)',
-        (int(keep_days),),
-    ).rowcount
     return {
-        "deadNodes": len(dead),
         "releasedStations": int(presence),
         "failedCommands": len(failed),
         "lostCommands": len(lost),
-        "deletedCommands": int(old),
     }
 
 

@@ -33,6 +33,7 @@ from db.system.cluster import (
     RESYNC_CHANNEL,
     TAKEOVER_CHANNEL,
     NodeIdInUseError,
+    leave_cluster,
     notify,
     present_stations,
     register_node,
@@ -124,6 +125,9 @@ class ClusterNode:
         self._nursery: trio.Nursery | None = None
         self.takeovers = 0
         self.sweeps: dict[str, int] = {}
+        # on a clean stop, release this node's rows at once (False: leave them to the
+        # lease, as a crash would)
+        self.release_on_stop = True
 
     # --- what the rest of the process asks ------------------------------------------
 
@@ -175,6 +179,19 @@ class ClusterNode:
             on_connect=self._connected,
             name=f"cp-listen {self.node_id}",
         )
+        try:
+            await self._run(listener, task_status)
+        finally:
+            if self.release_on_stop:
+                with trio.CancelScope(shield=True), trio.move_on_after(5):
+                    try:
+                        counts = await self.store.write(leave_cluster, self.node_id)
+                        log.info("node %s left the cluster: %s", self.node_id, counts)
+                    except Exception:
+                        log.exception("node %s: releasing its rows failed", self.node_id)
+
+    async def _run(self, listener: PgListener, task_status: trio.TaskStatus[None]) -> None:
+        config = self.config
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             await nursery.start(listener.run)

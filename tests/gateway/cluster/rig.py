@@ -31,8 +31,10 @@ class Node:
     port: int | None
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
 
-    def stop(self) -> None:
-        """As if the process died: its tasks end, its connections close."""
+    def stop(self, *, crash: bool = True) -> None:
+        """As if the process died (its tasks end, its connections close, its rows wait for
+        its lease to expire) or, ``crash=False``, stopped cleanly (its rows released)."""
+        self.cluster.release_on_stop = not crash
         self.scope.cancel()
 
 

@@ -316,3 +316,26 @@ async def test_a_sender_waiting_past_the_grace_for_a_live_node_polls_once_a_seco
         inner.cancel_scope.cancel()
     assert gave_up.value.sent is True
     assert api.polls <= 8  # ~3 s of waiting: about one read a second, not a busy loop
+
+
+async def test_a_node_stopping_cleanly_releases_its_stations_at_once(store: Store, nursery):
+    await store.write(lambda: add_station("LEAVING"))
+    a = await start_node(nursery, store, "node-a", lease=30.0)  # a lease that outlives the test
+    portal = await start_node(nursery, store, "portal", gateway=False, lease=30.0)
+    assert a.port is not None
+    async with open_station(a.port, "LEAVING") as station:
+        await boot(station)
+        await wait_until(lambda: portal.cluster.holder("LEAVING") == "node-a")
+        a.stop(crash=False)
+        with trio.fail_after(5):  # not 30 s: nothing waits for the lease
+            while True:
+                try:
+                    await portal.api.send("LEAVING", Reset(type="Soft"), timeout=10)
+                except StationOfflineError:
+                    break
+                await trio.sleep(0.1)
+    nodes = await store.read(
+        lambda: [r[0] for r in Station._meta.database.execute_sql(
+            'SELECT "node_id" FROM "cluster_node"').fetchall()]
+    )  # fmt: skip
+    assert nodes == ["portal"]
