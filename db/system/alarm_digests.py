@@ -27,6 +27,7 @@ __all__ = [
     "DigestContent",
     "claim_digest",
     "digest_content",
+    "digest_summary",
     "finish_digest",
     "next_wakeup",
     "plan_digests",
@@ -236,6 +237,29 @@ def _as_datetime(value: object) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
     return dt.datetime.fromisoformat(str(value))
+
+
+def digest_summary() -> dict[str, object]:
+    """The latest day's digests for System → General: that day, how many per status, and
+    the latest problem (a failure, or a retry's reason)."""
+    day = AlarmDigest.select(pw.fn.MAX(AlarmDigest.day)).scalar()
+    if day is None:
+        return {"day": "", "counts": {}, "problem": ""}
+    rows = AlarmDigest.select(AlarmDigest.status, pw.fn.COUNT(AlarmDigest.id).alias("n")).where(
+        AlarmDigest.day == day
+    )
+    counts = {row.status: int(row.n) for row in rows.group_by(AlarmDigest.status)}
+    trouble = (
+        AlarmDigest.select(AlarmDigest.detail)
+        .where(
+            (AlarmDigest.day == day)
+            & (AlarmDigest.status.in_(("failed", "pending")))
+            & (AlarmDigest.detail != "")
+        )
+        .order_by(AlarmDigest.updated_at.desc())
+        .first()
+    )
+    return {"day": day, "counts": counts, "problem": trouble.detail if trouble else ""}
 
 
 def purge_digests(before_day: str) -> int:

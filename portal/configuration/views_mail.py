@@ -11,6 +11,7 @@ import portal.configuration.views_system  # noqa: F401  (registers the loader wr
 from db.config_errors import ConfigurationError
 from db.errors import DomainError
 from db.schema.models import utcnow
+from db.system.alarm_digests import digest_summary
 from db.system.alarms import log_event
 from db.system.mail_settings import (
     MAIL_SETTINGS,
@@ -40,6 +41,7 @@ def key_file() -> str:
 async def _general_with_mail(node: NodeRef) -> dict[str, Any]:
     context = await _system_general(node)
     context["mail"] = await get_store().read(mail_settings_view)
+    context["mail_last"] = await get_store().read(digest_summary)
     return context
 
 

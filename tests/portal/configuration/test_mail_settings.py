@@ -177,3 +177,33 @@ async def test_without_a_server_the_test_button_says_so(client: Any, world: Worl
     assert "Nothing can be sent: no SMTP server is configured." in await response.get_data(
         as_text=True
     )
+
+
+async def test_the_general_tab_shows_how_the_last_digests_went(
+    client: Any, store: Store, world: World
+) -> None:
+    import datetime as dt
+
+    from db.schema.models import User
+    from db.system.alarm_digests import claim_digest, finish_digest, plan_digests
+
+    def two_digests() -> None:
+        User.update(email_at_alarm=True).where(
+            User.id.in_([world.users["admin"], world.users["site-admin"]])
+        ).execute()
+        now = dt.datetime(2026, 12, 3, 7, 0)
+        plan_digests("2026-12-03", now)
+        lease = dt.timedelta(minutes=10)
+        first, second = claim_digest("w", now, lease), claim_digest("w", now, lease)
+        assert first is not None
+        assert second is not None
+        finish_digest(first, "w", "sent", "250 OK", now)
+        finish_digest(second, "w", "failed", "recipient refused: 550 No such user", now)
+
+    await login(client, world.emails["admin"])
+    page = await (await client.get("/configuration/general")).get_data(as_text=True)
+    assert "Last alarm e-mail:\n    none yet." in page
+    await store.write(two_digests)
+    page = await (await client.get("/configuration/general")).get_data(as_text=True)
+    assert "2026-12-03: 1 sent, 1 failed" in page
+    assert "recipient refused: 550 No such user" in page
