@@ -97,6 +97,7 @@ def _load(server: Server, protocol: str, mode: str, args: argparse.Namespace, ou
         *("--mode", mode, "--duration", str(args.seconds), "--ramp", str(args.ramp)),
         *("--heartbeat", str(args.heartbeat), "--boot-timeout", str(args.boot_timeout)),
         *("--timeout", "30", "--settle", "2", "--json-out", str(out), "--quiet"),
+        *("--processes", str(args.processes)),
     ]
     cpu_before = server.cpu_seconds()
     started = time.monotonic()
@@ -147,7 +148,8 @@ def section(results: dict[str, Any]) -> str:
         f"load average {_fmt(results['loadavg_before'])} before the run. "
         f"{results['stations']:,} stations of 1 outlet, each protocol against its own fresh "
         "`chargeportal serve` (SQLite); the stations are `chargeportal-sim load` "
-        f"(`--protocol`, heartbeat every {_fmt(results['heartbeat'])} s). Heartbeat "
+        f"(`--protocol`, {results.get('processes', 1)} processes, heartbeat every "
+        f"{_fmt(results['heartbeat'])} s). Heartbeat "
         "latencies: idle stations; persisted messages/s: every station keeps one MeterValues "
         f"outstanding (`--mode meter`), measured over {_fmt(results['seconds'])} s after the "
         "boot storm (the gateway answers only once a message is stored).",
@@ -196,6 +198,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ramp", type=float, default=10.0, help="spread the boots over")
     parser.add_argument("--boot-timeout", type=float, default=90.0)
     parser.add_argument("--protocols", default="ocpp1.6,ocpp1.5")
+    parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench" / "soap15")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args(argv)
@@ -221,6 +224,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "stations": args.stations,
         "seconds": args.seconds,
         "heartbeat": args.heartbeat,
+        "processes": args.processes,
         "rows": [],
     }
     for protocol in args.protocols.split(","):
