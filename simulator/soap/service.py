@@ -57,10 +57,17 @@ def _operation(element: etree._Element) -> str | None:
 class ChargePointService:
     """The HTTP server of the stations' ChargePointService, and their shared HTTP client."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, ca_file: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ca_file: str | None = None,
+        max_connections: int = 64,
+    ) -> None:
         self.host = host
         self.port = port
         self.ca_file = ca_file
+        self.max_connections = max_connections  # to the central system, for all stations
         self.url = ""  # http://host:port/ChargePointService once running
         self.stations: dict[str, CommandTarget] = {}
         self.client: httpx.AsyncClient | None = None
@@ -81,11 +88,18 @@ class ChargePointService:
         config.errorlog = logging.getLogger("simulator.soap.http")
         config.graceful_timeout = 0.5
         config.keep_alive_timeout = 60
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        # A pool of kept-alive connections shared by the process's stations: a thousand
+        # stations opening a socket each overflowed a loaded server's accept backlog (every
+        # refused connect sent a station offline). No httpx timeouts: each call's own
+        # deadline (the station's call timeout) bounds the wait, pool included.
+        limits = httpx.Limits(
+            max_connections=self.max_connections, max_keepalive_connections=self.max_connections
+        )
         verify: ssl.SSLContext | bool = True
         if self.ca_file:
             verify = ssl.create_default_context(cafile=self.ca_file)
-        async with httpx.AsyncClient(limits=limits, verify=verify) as client:
+        timeout = httpx.Timeout(None)
+        async with httpx.AsyncClient(limits=limits, verify=verify, timeout=timeout) as client:
             self.client = client
             try:
                 async with trio.open_nursery() as nursery:
