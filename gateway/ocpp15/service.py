@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
-from spyne import Application, ComplexModel, DateTime, ServiceBase, rpc
+from spyne import Application, ComplexModel, DateTime, ServiceBase, const, rpc
 from spyne.protocol.soap import Soap12
 from spyne.server.wsgi import WsgiApplication
 
@@ -18,6 +19,10 @@ from gateway.ocpp15.models import CS_NS, OPERATIONS
 __all__ = ["ELEMENT_TO_OPERATION", "REQUEST_KEY", "call_wsgi", "from_model", "to_model", "wsgi_app"]
 
 logging.getLogger("spyne").setLevel(logging.CRITICAL)  # a traceback per bad request otherwise
+# spyne runs a full gc.collect() when a request ends (at most once a second, "to return file
+# descriptors"): in a gateway holding thousands of stations each one stopped every station
+# (1.6 too) for the whole collection. The gateway tunes its own collector: never here.
+const.MIN_GC_INTERVAL = math.inf
 
 #: Key of the per-request answerer in the WSGI environ.
 REQUEST_KEY = "ocpp15.answer"
