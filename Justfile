@@ -1,5 +1,8 @@
 # Charge Portal task runner: the same commands locally and in CI.
 set shell := ["bash", "-euo", "pipefail", "-c"]
+# Recipe arguments reach commands as "$@", each word as given: `just test -m "not slow"`
+# keeps "not slow" one argument (interpolating the ARGS variable split it in two).
+set positional-arguments := true
 
 venv := ".venv"
 py := venv / "bin/python"
@@ -28,11 +31,11 @@ _ensure:
 # Create the database with demo data and an admin (printed once), then serve gateway + portal.
 run *ARGS: _ensure
     {{venv}}/bin/chargeportal init-db --demo --if-new
-    {{venv}}/bin/chargeportal serve {{ARGS}}
+    {{venv}}/bin/chargeportal serve "$@"
 
 # The whole test suite, spread over the cores (PYTEST_WORKERS=0 runs it in one process).
 test *ARGS: _ensure
-    {{py}} -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" {{ARGS}}
+    {{py}} -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" "$@"
 
 # Format check, lint and type check.
 check: _ensure
@@ -47,11 +50,11 @@ fmt: _ensure
 
 # Run simulated stations against a central system (default: the local gateway).
 sim *ARGS: _ensure
-    {{venv}}/bin/chargeportal-sim {{ARGS}}
+    {{venv}}/bin/chargeportal-sim "$@"
 
 # Benchmarks: gateway vs baseline, sessions table; writes BENCHMARKS.md.
 bench *ARGS: _ensure
-    {{py}} -m benchmarks {{ARGS}}
+    {{py}} -m benchmarks "$@"
 
 # Add the notebooks extra (jupyterlab, ipywidgets, pandas, matplotlib) to .venv.
 setup-notebooks: _ensure
@@ -71,8 +74,8 @@ notebooks: setup-notebooks
 
 # Benchmark (not a test): the browser walk of every role at 1,000 stations and 100,000 badges; writes its section of BENCHMARKS.md.
 bench-portal *ARGS: _ensure
-    {{py}} -m benchmarks.portal_walk {{ARGS}}
+    {{py}} -m benchmarks.portal_walk "$@"
 
 # Benchmark (not a test): gateway workers 1 vs 2 and a command's round trip across nodes, on PostgreSQL (--db or $DATABASE_URL_BENCH); prints its section of BENCHMARKS.md.
 bench-scale *ARGS: _ensure
-    {{py}} -m benchmarks.scale_out_bench {{ARGS}}
+    {{py}} -m benchmarks.scale_out_bench "$@"
