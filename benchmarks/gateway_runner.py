@@ -12,6 +12,7 @@ Run: ``python -m benchmarks.gateway_runner --db sqlite:///FILE --port P``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import logging
@@ -24,7 +25,7 @@ import trio
 
 from benchmarks.probes import Probes, memory_top, object_census
 from db import open_store
-from gateway import Gateway
+from gateway import Gateway, GatewayConfig
 from gateway.events import next_batch
 
 __all__ = ["main"]
@@ -176,7 +177,10 @@ async def gc_experiment(variant: str, interval: float = 10.0) -> None:
 
 async def amain(args: argparse.Namespace) -> None:
     async with open_store(args.db) as store:
-        gateway = Gateway(store)
+        config = GatewayConfig()
+        if os.environ.get("BENCH_FRAME_LOG") == "off":  # A/B of the station message log
+            config = dataclasses.replace(config, frame_log=False)
+        gateway = Gateway(store, config=config)
         control = Control(gateway)
         async with trio.open_nursery() as nursery:
             await nursery.start(control.watch_events)

@@ -23,12 +23,14 @@ from gateway.errors import (
     GatewayError,
 )
 from gateway.events import EventBus, LiveEvent
+from gateway.frame_log import FrameLog
 from gateway.importer import ConfigImporter
 from gateway.logic import HANDLERS
 from gateway.logic.stale import resume_idle_watches
 from gateway.ocpp16.actions import ALL_ACTIONS
 from gateway.ocpp16.framing import (
     Call,
+    CallError,
     OcppError,
     pack_call_error,
     pack_call_result,
@@ -57,6 +59,7 @@ class Hub(Protocol):
     meter_writer: WriteBatcher[MeterIn, MeterResult]
     importer: ConfigImporter
     storage_failures: FailureLog
+    frame_log: FrameLog
 
 
 class StationActor:
@@ -68,6 +71,7 @@ class StationActor:
     """
 
     __slots__ = (
+        "_answering",
         "_cancel_scope",
         "_hub",
         "_nursery",
@@ -115,12 +119,25 @@ class StationActor:
         self.crashed: BaseException | None = None
         self._cancel_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
-        self.outbox = Outbox(self.charge_box_id, ws, hub.config, hub.schemas, self.end)
+        self.outbox = Outbox(
+            self.charge_box_id, ws, hub.config, hub.schemas, self.end, self.log_frame
+        )
         self._received = 0
+        self._answering = ("", "")  # (unique id, action) of the CALL being answered
         self._refused_streak = 0  # CALLs refused in a row (bad input), for the backoff
         self.urgent_until = -math.inf  # until then its writes go first (it answers a command)
 
     # -- context for station logic ---------------------------------------------------
+
+    def log_frame(
+        self, direction: str, kind: str, unique_id: str, action: str, text: str | bytes
+    ) -> None:
+        """Keep a frame in the station's message log (a list append: no waiting)."""
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        self._hub.frame_log.frame(
+            self.state.station_id, self.charge_box_id, direction, kind, unique_id, action, text
+        )
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         self._hub.events.publish(
@@ -277,6 +294,7 @@ class StationActor:
             state.last_seen_mono = trio.current_time()
             reply = await self._dispatch(message)
             if reply is not None:
+                self.log_frame("out", _reply_kind(reply), *self._answering, reply)
                 try:
                     await self._ws.send_message(reply)
                 except ConnectionClosed:
@@ -288,9 +306,13 @@ class StationActor:
             frame = parse_frame(message)
         except OcppError as exc:
             log.info("%s: bad frame: %s", self.charge_box_id, exc)
+            self._answering = (exc.unique_id or "-1", "")
+            self.log_frame("in", "Malformed", exc.unique_id or "", "", message)
             await self._refused()
             return pack_call_error(exc.unique_id or "-1", exc.code, exc.description, exc.details)
         if isinstance(frame, Call):
+            self._answering = (frame.unique_id, frame.action)
+            self.log_frame("in", "Call", frame.unique_id, frame.action, message)
             if trio.current_time() < self.urgent_until:  # answering a command
                 token = urgent_writes.set(True)
                 try:
@@ -298,6 +320,8 @@ class StationActor:
                 finally:
                     urgent_writes.reset(token)
             return await self._handle_call(frame, message)
+        kind = "CallError" if isinstance(frame, CallError) else "CallResult"
+        self.log_frame("in", kind, frame.unique_id, self.outbox.action_of(frame.unique_id), message)
         self.outbox.deliver(frame)
         return None
 
@@ -360,3 +384,8 @@ class StationActor:
             )
         self._refused_streak = 0
         return pack_call_result(call.unique_id, reply)
+
+
+def _reply_kind(reply: str) -> str:
+    """CallResult or CallError, from the packed reply's message type id (``[3,`` / ``[4,``)."""
+    return "CallError" if reply[1:2] == "4" else "CallResult"

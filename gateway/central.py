@@ -31,6 +31,7 @@ from gateway.commands import (
 from gateway.config import GatewayConfig
 from gateway.errors import StationOfflineError, UnknownStationError
 from gateway.events import EventBus
+from gateway.frame_log import FrameLog
 from gateway.importer import ConfigImporter
 from gateway.ocpp15.endpoint import CentralSystem15, SoapAnswer
 from gateway.ocpp16.schemas import SchemaSet, schemas
@@ -81,6 +82,7 @@ class Gateway:
             store, find_stations, via=store.read
         )
         self.importer = ConfigImporter()
+        self.frame_log = FrameLog(store, self.config)  # the station message log
         # station messages the database could not store: one log line per kind a minute
         self.storage_failures = FailureLog(logging.getLogger("gateway.storage"))
         self.refusals = RefusalLog(
@@ -130,6 +132,7 @@ class Gateway:
             await nursery.start(self.station_store.units.run)
             await nursery.start(self.station_lookup.run)
             await nursery.start(self.importer.run)
+            await nursery.start(self.frame_log.run)
             await nursery.start(self.supervisor.run)
             await nursery.start(self.refusals.run)
             await nursery.start(self.soap15.run)
@@ -328,6 +331,7 @@ class Gateway:
             "stationBatches": self.station_store.units.statistics(),
             "stationLookups": self.station_lookup.statistics(),
             "configImports": self.importer.statistics(),
+            "frameLog": self.frame_log.statistics(),
             "writer": {
                 "jobs": writer.jobs,
                 "batches": writer.batches,

@@ -30,6 +30,16 @@ class GatewayConfig:
     ping_interval: float = 60.0
     pong_timeout: float = 30.0
     keep_transaction_messages: bool = True  # raw Start/Stop frames in OcppMessage
+    # The station message log (OcppFrame): every OCPP-J frame both ways, written in
+    # batches every flush interval off the answer path; per station the newest N are kept,
+    # none older than the days; the supervisor trims every clean interval. Off: frames are
+    # not kept (connection events still are).
+    frame_log: bool = True
+    frame_log_per_station: int = 1000
+    frame_log_days: float = 14.0
+    frame_log_flush_interval: float = 0.5
+    frame_log_max_buffered: int = 100_000  # frames waiting beyond this are dropped
+    frame_log_clean_interval: float = 300.0
     # The database writer thread needs the GIL back after every statement; while the
     # event loop is busy each hand-back can take the interpreter's switch interval
     # (5 ms by default). A shorter interval keeps commits (and answers) quick under load.

@@ -84,6 +84,7 @@ class Outbox:
         "_config",
         "_current",
         "_end",
+        "_log_frame",
         "_nursery",
         "_queue",
         "_schemas",
@@ -100,12 +101,14 @@ class Outbox:
         config: GatewayConfig,
         schemas: SchemaSet,
         end: Callable[[], None],
+        log_frame: Callable[[str, str, str, str, str], None] | None = None,
     ) -> None:
         self.charge_box_id = charge_box_id
         self._ws = ws
         self._config = config
         self._schemas = schemas
         self._end = end  # ends the connection (a frame cut off half-way)
+        self._log_frame = log_frame  # the station's message log
         self._queue: deque[_Command] = deque()
         self._sending = False  # a send loop task is running
         self._closed = False
@@ -206,9 +209,10 @@ class Outbox:
         try:
             with trio.move_on_at(command.deadline):
                 command.stage = "sending"
-                await self._ws.send_message(
-                    pack_call(command.unique_id, command.action, command.payload)
-                )
+                text = pack_call(command.unique_id, command.action, command.payload)
+                if self._log_frame is not None:
+                    self._log_frame("out", "Call", command.unique_id, command.action, text)
+                await self._ws.send_message(text)
                 command.stage = "sent"
                 self.sent_calls += 1
                 await command.done.wait()
@@ -232,6 +236,11 @@ class Outbox:
             self._current.finish(error=offline)
         while self._queue:
             self._queue.popleft().finish(error=offline)
+
+    def action_of(self, unique_id: str) -> str:
+        """The action of the outstanding CALL with this id ("" when none is)."""
+        command = self._current
+        return command.action if command is not None and command.unique_id == unique_id else ""
 
     def deliver(self, frame: CallResult | CallError) -> None:
         """A CALLRESULT or CALLERROR from the station, for the outstanding CALL."""

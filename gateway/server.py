@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import trio
@@ -73,6 +73,20 @@ def _leaf(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     return exc
+
+
+def _why(actor: StationActor, ws: Any) -> str:
+    """Why a connection ended, for the connection log: the gateway's reason, the crash,
+    or the close code (and reason) of the WebSocket."""
+    if actor.ended:
+        return actor.ended
+    if actor.crashed is not None:
+        return f"internal error: {type(_leaf(actor.crashed)).__name__}"
+    closed = getattr(ws, "closed", None)
+    if closed is None:
+        return "gateway stopped"
+    text = f"connection closed ({closed.code} {closed.name})"
+    return f"{text}: {closed.reason}" if closed.reason else text
 
 
 def _ping_interval(record: StationRecord, default: float) -> float:
@@ -224,6 +238,13 @@ class ConnectionHandler:
             now=now,
         )
         actor.publish("station.online", {"remote": state.remote, "replaced": previous is not None})
+        gateway.frame_log.connection(
+            record.id,
+            record.charge_box_id,
+            "connected",
+            "replaced the previous connection" if previous is not None else "",
+            state.remote,
+        )
         try:
 
             def unit() -> list[tuple[int, int, int, int | None, str]]:
@@ -245,6 +266,9 @@ class ConnectionHandler:
         finally:
             if gateway.registry.unregister(actor):
                 actor.disconnected()
+                gateway.frame_log.connection(
+                    record.id, record.charge_box_id, "disconnected", _why(actor, ws), state.remote
+                )
                 actor.publish(
                     "station.offline",
                     {"crashed": actor.crashed is not None, "reason": actor.ended},

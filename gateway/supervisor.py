@@ -107,6 +107,7 @@ class Supervisor:
         present = cluster.present() if cluster is not None else frozenset()
         if leader:
             await self._watch_registrations()
+        await gateway.frame_log.clean()  # the station message log's retention (its own stations)
         now_mono = trio.current_time()
         seen: list[tuple[int, object]] = []
         to_close: list[tuple[StationState, str]] = []

@@ -318,6 +318,40 @@ class OcppMessage(BaseModel):
         indexes = ((("session", "received_at"), False),)
 
 
+class OcppFrame(BaseModel):
+    """Every OCPP-J frame of a station, both ways (Call, CallResult, CallError), as on the
+    wire: the station's message log. Written in batches beside the station's own writes,
+    kept per station up to a count and an age (``GatewayConfig.frame_log_*``, m0009)."""
+
+    # not a foreign key: a frame logged just as its station is removed must not fail the
+    # batch it rides in; db.topology.nodes.remove_station deletes a station's frames
+    station_id = pw.IntegerField()
+    charge_box_id = pw.CharField(max_length=64)
+    at = pw.DateTimeField(index=True)  # age retention
+    direction = pw.CharField(max_length=4)  # in | out
+    message_type = pw.CharField(max_length=10)  # Call | CallResult | CallError | Malformed
+    unique_id = pw.CharField(max_length=64)
+    action = pw.CharField(max_length=48)  # a reply's: the action of the Call it answers
+    payload = pw.TextField()  # the whole frame text
+
+    class Meta:
+        indexes = ((("station_id", "id"), False),)
+
+
+class ConnectionEvent(BaseModel):
+    """A station's connection opened or closed (OCPP-J), with why: the online intervals."""
+
+    station_id = pw.IntegerField()  # not a foreign key, as OcppFrame
+    charge_box_id = pw.CharField(max_length=64)
+    at = pw.DateTimeField(index=True)
+    kind = pw.CharField(max_length=12)  # connected | disconnected
+    reason = pw.CharField(max_length=255)
+    remote = pw.CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("station_id", "at"), False),)
+
+
 # --- station configuration and control (SPEC §9.4, §10) ----------------------
 
 
@@ -555,6 +589,8 @@ ALL_MODELS: list[type[BaseModel]] = [
     ChargingSession,
     MeterSample,
     OcppMessage,
+    OcppFrame,
+    ConnectionEvent,
     ConfigurationKey,
     Reservation,
     ChargingSchedule,

@@ -17,8 +17,10 @@ from db.errors import Conflict
 from db.schema.models import (
     Alarm,
     ChargingSession,
+    ConnectionEvent,
     Floor,
     MeterSample,
+    OcppFrame,
     OcppMessage,
     Outlet,
     Site,
@@ -221,6 +223,9 @@ def remove_station(station_id: int) -> str:
     MeterSample.update(station_id=None).where(
         MeterSample.session.is_null(), MeterSample.station_id == station.id
     ).execute()
+    # the message log is diagnostics keyed by the station's id (which SQLite may reuse)
+    OcppFrame.delete().where(OcppFrame.station_id == station.id).execute()
+    ConnectionEvent.delete().where(ConnectionEvent.station_id == station.id).execute()
     station.delete_instance()
     return cbid
 
