@@ -1,7 +1,9 @@
-"""Figures support asks for: sessions per day/hour/site, top stations, periods, MTTR."""
+"""Figures support asks for: sessions per day/hour/site, top stations, periods, MTTR,
+online share from connection intervals, worst outlets."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from portalclient.frames import _pandas
@@ -11,6 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "compare_periods",
+    "online_intervals",
     "online_share",
     "per",
     "time_to_recovery",
@@ -74,23 +77,66 @@ def time_to_recovery(history: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("median_minutes", ascending=False).reset_index()
 
 
-def online_share(
-    alarms: pd.DataFrame, stations: int, since: pd.Timestamp, until: pd.Timestamp
+def online_intervals(
+    connections: pd.DataFrame,
+    stations: Iterable[str],
+    since: pd.Timestamp,
+    until: pd.Timestamp,
+    *,
+    online_now: Iterable[str] = (),
+    last_seen: Mapping[str, pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
-    """Per day: the share of station-time not inside a "No network" alarm (1.0: all online)."""
+    """Per station, the intervals ``[start, end)`` it was connected within ``[since, until)``,
+    from its connection events (``connections_frame``: ``at``, ``chargeBoxId``, ``kind``).
+
+    A station whose first event in the window is a disconnection was connected from
+    ``since``; one without events was connected throughout if it is in ``online_now``.
+    A connection still open at the end lasts to ``until`` if the station is online now,
+    else to its ``last_seen`` time (a gateway stopped without logging the disconnection).
+    """
+    pd = _pandas()
+    online_now = set(online_now)
+    last_seen = last_seen or {}
+    by_station = {
+        cbid: group.sort_values(["at", "id"] if "id" in group.columns else "at")
+        for cbid, group in (connections.groupby("chargeBoxId") if len(connections) else [])
+    }
+    rows = []
+    for cbid in stations:
+        events = by_station.get(cbid)
+        kinds = [] if events is None else list(zip(events["at"], events["kind"], strict=True))
+        connected = kinds[0][1] == "disconnected" if kinds else cbid in online_now
+        start = since if connected else None
+        for at, kind in kinds:
+            if kind == "connected" and start is None:
+                start = max(at, since)
+            elif kind == "disconnected" and start is not None:
+                rows.append((cbid, start, min(at, until)))
+                start = None
+        if start is not None:
+            end = until if cbid in online_now else last_seen.get(cbid, until)
+            end = until if pd.isna(end) else min(max(end, start), until)
+            rows.append((cbid, start, end))
+    return pd.DataFrame(rows, columns=["chargeBoxId", "start", "end"])
+
+
+def online_share(
+    intervals: pd.DataFrame, stations: int, since: pd.Timestamp, until: pd.Timestamp
+) -> pd.DataFrame:
+    """Per day: the share of station-time inside connection intervals (``online_intervals``)
+    out of ``stations`` x the part of the day within ``[since, until)`` (1.0: all online)."""
     pd = _pandas()
     days = pd.date_range(since.floor("D"), until.ceil("D"), freq="D", tz="UTC")
-    down = pd.Series(0.0, index=days[:-1])
-    offline = alarms[alarms["kind"] == "No network"] if len(alarms) else alarms
-    for raised, cleared in zip(
-        offline.get("raised_at", []), offline.get("cleared_at", []), strict=True
-    ):
-        end = until if pd.isna(cleared) else cleared
-        for day in down.index:
-            overlap = min(end, day + pd.Timedelta(days=1)) - max(raised, day)
-            down[day] += max(overlap.total_seconds(), 0.0)
-    share = 1 - down / (max(stations, 1) * 86400)
-    return pd.DataFrame({"day": down.index.date, "online_share": share.clip(0, 1).to_numpy()})
+    up = pd.Series(0.0, index=days[:-1])
+    span = pd.Series(0.0, index=days[:-1])
+    for day in up.index:
+        lo, hi = max(day, since), min(day + pd.Timedelta(days=1), until)
+        span[day] = max((hi - lo).total_seconds(), 0.0)
+        for start, end in zip(intervals["start"], intervals["end"], strict=True):
+            overlap = min(end, hi) - max(start, lo)
+            up[day] += max(overlap.total_seconds(), 0.0)
+    share = up / (max(stations, 1) * span.where(span > 0))
+    return pd.DataFrame({"day": up.index.date, "online_share": share.clip(0, 1).to_numpy()})
 
 
 def worst_outlets(alarms: pd.DataFrame, n: int = 10) -> pd.DataFrame:

@@ -112,10 +112,42 @@ class PortalClient:
         """The station's OCPP configuration keys as last read."""
         return list(self.get(f"/stations/{_seg(charge_box_id)}/configuration")["items"])
 
-    def messages(self, charge_box_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
-        """The station's newest kept OCPP messages (transaction messages), oldest first."""
+    def messages(
+        self,
+        charge_box_id: str,
+        *,
+        limit: int = 200,
+        before: int | None = None,
+        action: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The station's newest OCPP-J frames, both ways (``messageType`` Call, CallResult,
+        CallError, Malformed; ``payload`` the frame as on the wire), oldest first; ``before``
+        a frame id pages to older ones, ``action`` keeps one action's calls and replies."""
         path = f"/stations/{_seg(charge_box_id)}/messages"
-        return list(self.get(path, limit=limit)["items"])
+        params: dict[str, Any] = {"limit": limit}
+        if before is not None:
+            params["before"] = before
+        if action:
+            params["action"] = action
+        return list(self.get(path, **params)["items"])
+
+    def connections(
+        self, charge_box_id: str | None = None, **filters: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Connection events (``kind`` connected | disconnected, ``reason``, ``at``) of one
+        station, or of every station in scope; filters ``from``, ``to`` (ISO times), ``site``."""
+        path = (
+            "/connections"
+            if charge_box_id is None
+            else f"/stations/{_seg(charge_box_id)}/connections"
+        )
+        params = dict(filters)
+        while True:
+            page = self.get(path, **params)
+            yield from page["items"]
+            if page.get("next") is None:
+                return
+            params["after"] = page["next"]
 
     def session_messages(self, session_id: int) -> list[dict[str, Any]]:
         """Every kept OCPP message of one charging session, in order."""

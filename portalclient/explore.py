@@ -1,15 +1,25 @@
-"""Views of what a support user investigates: a readable message timeline, a key diff."""
+"""Views of what a support user investigates: a readable message timeline, a key diff,
+one outlet's sessions, status history and last meter values."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portalclient.frames import _pandas
+from portalclient.frames import _frame, _pandas, messages_frame, meter_values_frame
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["config_diff", "connectors_frame", "message_timeline", "summarize"]
+    from portalclient.client import PortalClient
+
+__all__ = [
+    "config_diff",
+    "connectors_frame",
+    "message_timeline",
+    "outlet_view",
+    "status_history",
+    "summarize",
+]
 
 _ARROWS = {"in": "station → portal", "out": "portal → station"}
 
@@ -35,14 +45,17 @@ def summarize(action: str, payload: Any, width: int = 90) -> str:
 
 
 def message_timeline(messages: pd.DataFrame) -> pd.DataFrame:
-    """The messages as a timeline: when, which way, what, and a one-line summary."""
+    """The messages as a timeline: when, which way, what (``type``: Call, CallResult,
+    CallError, Malformed, where the log says), and a one-line summary."""
     pd = _pandas()
     if messages.empty:
-        return pd.DataFrame(columns=["time", "direction", "action", "summary"])
+        return pd.DataFrame(columns=["time", "direction", "type", "action", "summary"])
+    kinds = messages["messageType"] if "messageType" in messages.columns else [""] * len(messages)
     return pd.DataFrame(
         {
             "time": messages["receivedAt"],
             "direction": [_ARROWS.get(d, d) for d in messages["direction"]],
+            "type": list(kinds),
             "action": messages["action"],
             "summary": [
                 summarize(a, p)
@@ -70,3 +83,59 @@ def config_diff(keys: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     both["differs"] = both["value"].fillna("∅") != both["reference"].fillna("∅")
     both = both.reset_index(names="key")
     return both.sort_values(["differs", "key"], ascending=[False, True]).reset_index(drop=True)
+
+
+_STATUS_COLUMNS = ["time", "status", "errorCode", "info", "vendorErrorCode"]
+
+
+def status_history(messages: pd.DataFrame, connector_id: int) -> pd.DataFrame:
+    """One connector's StatusNotifications, oldest first, from a station's messages
+    (``messages_frame``; the station's own time where it sent one)."""
+    pd = _pandas()
+    if messages.empty:
+        return pd.DataFrame(columns=_STATUS_COLUMNS)
+    mine = messages[
+        (messages["action"] == "StatusNotification")
+        & (messages.get("messageType", "Call") == "Call")
+        & (messages["direction"] == "in")
+    ]
+    rows = [
+        {
+            "time": pd.to_datetime(p.get("timestamp") or at, utc=True, format="ISO8601"),
+            "status": p.get("status"),
+            "errorCode": p.get("errorCode"),
+            "info": p.get("info", ""),
+            "vendorErrorCode": p.get("vendorErrorCode", ""),
+        }
+        for at, p in zip(mine["receivedAt"], mine["payload"], strict=True)
+        if isinstance(p, dict) and p.get("connectorId") == connector_id
+    ]
+    return pd.DataFrame.from_records(rows, columns=_STATUS_COLUMNS)
+
+
+def outlet_view(
+    client: PortalClient, charge_box_id: str, connector_id: int, *, sessions: int = 20
+) -> dict[str, pd.DataFrame]:
+    """One outlet as support looks at it: its ``sessions`` newest sessions, its status
+    history (from the station's kept StatusNotifications) and the ``meter`` values of its
+    last session."""
+    rows = []
+    for row in client.iter_sessions(
+        station=charge_box_id, outlet=connector_id, sort="-start", page_size=sessions
+    ):
+        if row.get("station") == charge_box_id:  # ``station`` filters by substring
+            rows.append(row)
+        if len(rows) == sessions:
+            break
+    columns = ["id", "start", "end", "energy", "id_tag", "state"]
+    table = _frame(rows)
+    table = table.reindex(columns=columns) if len(table) else _frame([], columns)
+    notifications = messages_frame(client, charge_box_id, limit=1000, action="StatusNotification")
+    meter = meter_values_frame(client, int(table["id"].iloc[0])) if len(table) else _frame([])
+    if meter.empty:
+        meter = _frame([], ["timestamp", "measurand", "value", "unit", "phase", "context"])
+    return {
+        "sessions": table,
+        "status": status_history(notifications, connector_id),
+        "meter": meter,
+    }

@@ -18,6 +18,7 @@ __all__ = [
     "SESSION_COLUMNS",
     "alarms_frame",
     "configuration_frame",
+    "connections_frame",
     "events_frame",
     "iter_session_frames",
     "messages_frame",
@@ -100,12 +101,27 @@ def _decoded(payload: Any) -> Any:
             return payload
     if isinstance(payload, list) and len(payload) >= 3 and payload[0] in (2, 3):
         return payload[-1]  # [2, id, action, payload] or [3, id, payload]
+    if isinstance(payload, list) and len(payload) == 5 and payload[0] == 4:
+        return dict(
+            zip(("errorCode", "errorDescription", "errorDetails"), payload[2:], strict=True)
+        )
     return payload
 
 
-def messages_frame(client: PortalClient, charge_box_id: str, *, limit: int = 200) -> pd.DataFrame:
-    """The station's newest kept OCPP messages, oldest first, payloads decoded."""
-    return _with_payload(client.messages(charge_box_id, limit=limit))
+def messages_frame(
+    client: PortalClient, charge_box_id: str, *, limit: int = 200, **filters: Any
+) -> pd.DataFrame:
+    """The station's newest OCPP-J frames both ways, oldest first, payloads decoded (a
+    CallError's: ``errorCode``, ``errorDescription``, ``errorDetails``); ``before``, ``action``."""
+    return _with_payload(client.messages(charge_box_id, limit=limit, **filters))
+
+
+def connections_frame(
+    client: PortalClient, charge_box_id: str | None = None, **filters: Any
+) -> pd.DataFrame:
+    """Connection events (``at``, ``chargeBoxId``, ``kind``, ``reason``, ``remote``), in order."""
+    columns = ["id", "at", "chargeBoxId", "kind", "reason", "remote"]
+    return _frame(client.connections(charge_box_id, **filters), columns)
 
 
 def session_messages_frame(client: PortalClient, session_id: int) -> pd.DataFrame:

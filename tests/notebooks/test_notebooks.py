@@ -45,8 +45,12 @@ def _charge_once(client: PortalClient) -> None:
     assert answer["answer"] == {"status": "Accepted"}, answer
     session_id = None
     for _ in range(150):
-        kept = client.messages("CP-SOLNA-2")
-        starts = [m["session"] for m in kept if m["action"] == "StartTransaction"]
+        kept = client.messages("CP-SOLNA-2", action="StartTransaction")
+        starts = [  # the answer's transactionId is the session's id
+            json.loads(m["payload"])[2]["transactionId"]
+            for m in kept
+            if m["messageType"] == "CallResult"
+        ]
         if starts and len(client.meter_values(starts[-1])) >= 2:
             session_id = starts[-1]
             break

@@ -35,9 +35,53 @@ ALARMS = pd.DataFrame(
 )
 
 
-def test_online_share_counts_no_network_time_per_day() -> None:
-    share = analysis.online_share(ALARMS, 2, _t("2026-01-01"), _t("2026-01-03"))
-    assert list(share["online_share"]) == [0.75, 1.0]
+def _events(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": range(1, len(rows) + 1),
+            "at": [_t(at) for at, _, _ in rows],
+            "chargeBoxId": [cbid for _, cbid, _ in rows],
+            "kind": [kind for _, _, kind in rows],
+        }
+    )
+
+
+CONNECTIONS = _events(
+    ("2026-01-01T06:00", "A", "disconnected"),  # connected before the window
+    ("2026-01-01T18:00", "A", "connected"),
+    ("2026-01-01T20:00", "A", "connected"),  # a replacement: still one interval
+    ("2026-01-02T12:00", "A", "disconnected"),
+    ("2026-01-01T12:00", "B", "connected"),  # still connected, online now
+    ("2026-01-02T06:00", "D", "connected"),  # never disconnected, offline now
+)
+SINCE, UNTIL = _t("2026-01-01"), _t("2026-01-03")
+
+
+def test_online_intervals_follow_the_connection_events() -> None:
+    intervals = analysis.online_intervals(
+        CONNECTIONS,
+        ["A", "B", "C", "D", "E"],
+        SINCE,
+        UNTIL,
+        online_now=["B", "C"],
+        last_seen={"D": _t("2026-01-02T09:00")},
+    )
+    assert intervals.values.tolist() == [
+        ["A", SINCE, _t("2026-01-01T06:00")],
+        ["A", _t("2026-01-01T18:00"), _t("2026-01-02T12:00")],
+        ["B", _t("2026-01-01T12:00"), UNTIL],
+        ["C", SINCE, UNTIL],  # no events in the window, online now: all along
+        ["D", _t("2026-01-02T06:00"), _t("2026-01-02T09:00")],
+    ]  # E: no events, offline now: never
+
+
+def test_online_share_is_connected_station_time_per_day() -> None:
+    intervals = analysis.online_intervals(CONNECTIONS, ["A", "B"], SINCE, UNTIL, online_now=["B"])
+    share = analysis.online_share(intervals, 2, SINCE, UNTIL)
+    # day 1: A 6 h + 6 h, B 12 h of 48 h; day 2: A 12 h, B 24 h of 48 h
+    assert list(share["online_share"]) == [0.5, 0.75]
+    half_day = analysis.online_share(intervals, 2, SINCE, _t("2026-01-01T12:00"))
+    assert list(half_day["online_share"]) == [0.25]  # A 6 h of 2 x 12 h
 
 
 def test_worst_outlets_rank_connector_alarms() -> None:
