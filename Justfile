@@ -59,18 +59,27 @@ bench *ARGS: _ensure
 # Add the notebooks extra (jupyterlab, ipywidgets, pandas, matplotlib) to .venv.
 setup-notebooks: _ensure
     {{py}} -m pip install --quiet -e '.[dev,postgres,notebooks]'
+    touch {{venv}}/.notebooks-installed
 
 # JupyterLab on notebooks/ for support staff (CHARGEPORTAL_URL, CHARGEPORTAL_TOKEN: see README).
-notebooks: setup-notebooks
+notebooks *ARGS: _ensure
     #!/usr/bin/env bash
     set -euo pipefail
+    # the extra once (and again when pyproject.toml changes), not on every start
+    if [ ! -f {{venv}}/.notebooks-installed ] || [ pyproject.toml -nt {{venv}}/.notebooks-installed ]; then
+        just setup-notebooks
+    fi
     export CHARGEPORTAL_URL="${CHARGEPORTAL_URL:-http://127.0.0.1:8000}"
     if [ -z "${CHARGEPORTAL_TOKEN:-}" ]; then
-        echo "CHARGEPORTAL_TOKEN is not set: make one with" >&2
-        echo "  .venv/bin/chargeportal token add --name \"$USER notebooks\" --role support" >&2
+        echo "CHARGEPORTAL_TOKEN is not set: the notebooks will say so. Make one with" >&2
+        echo "  .venv/bin/chargeportal token add --name \"${USER:-$(id -un)} notebooks\" --role support" >&2
+        echo "and start again with CHARGEPORTAL_TOKEN=<its secret> just notebooks" >&2
     fi
     export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-    exec {{venv}}/bin/jupyter lab notebooks/
+    # JupyterLab refuses to start as root (containers, CI boxes) without --allow-root
+    root=()
+    if [ "$(id -u)" = 0 ]; then root=(--allow-root); fi
+    exec {{venv}}/bin/jupyter lab "${root[@]}" notebooks/ {{ARGS}}
 
 # Benchmark (not a test): the browser walk of every role at 1,000 stations and 100,000 badges; writes its section of BENCHMARKS.md.
 bench-portal *ARGS: _ensure

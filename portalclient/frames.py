@@ -137,13 +137,37 @@ def meter_values_frame(client: PortalClient, session_id: int) -> pd.DataFrame:
     return frame
 
 
+ALARM_COLUMNS = [
+    "id",
+    "kind",
+    "charge_box_id",
+    "site",
+    "connector_id",
+    "message",
+    "raised_at",
+    "cleared_at",
+    "count",
+    "acknowledged_at",
+    "acknowledged_by",
+    "ack_comment",
+    "clearable",
+]
+EVENT_COLUMNS = ["id", "time", "kind", "charge_box_id", "site", "severity", "message"]
+
+
+def _keeping(rows: Iterable[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """The rows' own columns; ``columns`` when there is none (filters work on empty too)."""
+    rows = list(rows)
+    return _frame(rows, None if rows else columns)
+
+
 def alarms_frame(client: PortalClient, state: str = "active", **filters: Any) -> pd.DataFrame:
     """Active alarms (``state="active"``) or the history (``"cleared"``)."""
-    return _frame(client.alarms(state, **filters))
+    return _keeping(client.alarms(state, **filters), ALARM_COLUMNS)
 
 
 def events_frame(client: PortalClient, **filters: Any) -> pd.DataFrame:
-    return _frame(client.events(**filters))
+    return _keeping(client.events(**filters), EVENT_COLUMNS)
 
 
 def iter_session_frames(

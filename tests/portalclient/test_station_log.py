@@ -117,3 +117,15 @@ async def test_the_outlet_view_shows_its_sessions_status_history_and_last_meter_
     assert "Preparing" not in set(two["status"]["status"])
     assert two["sessions"].empty
     assert two["meter"].empty
+
+
+async def test_empty_alarm_and_event_frames_keep_their_columns(portal: Portal) -> None:
+    pytest.importorskip("pandas", reason="pandas comes with the [notebooks] extra")
+    from portalclient import frames
+
+    client = portal.client("support")
+    history = await blocking(lambda: frames.alarms_frame(client, "cleared"))
+    assert history.empty
+    assert history[history["charge_box_id"] == "SOLNA-1"].empty  # a notebook's filter
+    events = await blocking(lambda: frames.events_frame(client, q="nobody"))
+    assert {"time", "kind", "charge_box_id"} <= set(events.columns)
