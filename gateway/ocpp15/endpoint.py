@@ -96,6 +96,7 @@ class CentralSystem15:
         as the station reached it: the From/ReplyTo of the commands sent to that station."""
         self.requests += 1
         relates_to = ""
+        heard: tuple[SoapStation, str] | None = None  # (station, operation) for its log
         try:
             if len(body) > self._gateway.config.max_message_size:
                 limit = self._gateway.config.max_message_size
@@ -117,15 +118,21 @@ class CentralSystem15:
                 raise _RefusedError(400, "FormationViolation", f"{operation}: {exc}") from None
             station = await self._station(envelope.charge_box_id, headers, remote)
             station.heard(remote, envelope.reply_from, own_url)
-            return await self._answer(station, operation, body, envelope.message_id)
+            heard = (station, operation)
+            self._log(heard, "in", "Call", relates_to, body)
+            answer = await self._answer(station, operation, body, envelope.message_id)
+            self._log(heard, "out", "CallResult", relates_to, answer.body)
+            return answer
         except _RefusedError as refused:
             self.faults += 1
             code = "Sender" if refused.status < 500 else "Receiver"
-            return SoapAnswer(
+            answer = SoapAnswer(
                 refused.status,
                 fault(code, refused.subcode, refused.reason, relates_to=relates_to),
                 headers=refused.headers,
             )
+            self._log(heard, "out", "CallError", relates_to, answer.body)
+            return answer
         except Exception:
             self.faults += 1
             log.exception("OCPP 1.5 request failed")
@@ -215,6 +222,28 @@ class CentralSystem15:
         if ok:
             self._verified.add(key)
         return bool(ok), True
+
+    def _log(
+        self,
+        heard: tuple[SoapStation, str] | None,
+        direction: str,
+        kind: str,
+        message_id: str,
+        body: bytes,
+    ) -> None:
+        """The station's message log keeps its SOAP requests and our answers as sent."""
+        if heard is None:
+            return  # not from a known, authenticated station
+        station, operation = heard
+        self._gateway.frame_log.frame(
+            station.state.station_id,
+            station.charge_box_id,
+            direction,
+            kind,
+            message_id,
+            operation,
+            body.decode("utf-8", "replace"),
+        )
 
     async def _answer(
         self, station: SoapStation, operation: str, body: bytes, message_id: str

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -13,12 +15,14 @@ from db.schema.models import utcnow
 from gateway.batching import BatchingStore, WriteBatcher
 from gateway.config import GatewayConfig
 from gateway.errors import (
+    CallErrorReply,
     CommandTimeoutError,
     GatewayError,
     StationOfflineError,
     UnsupportedProtocolError,
 )
 from gateway.events import EventBus, LiveEvent
+from gateway.frame_log import FrameLog
 from gateway.ocpp15.client import call_station
 from gateway.ocpp15.convert import COMMANDS_15
 from gateway.state import StationState
@@ -35,6 +39,7 @@ class SoapHub(Protocol):
     events: EventBus
     config: GatewayConfig
     meter_writer: WriteBatcher[MeterIn, MeterResult]
+    frame_log: FrameLog
 
 
 class SoapStation:
@@ -135,19 +140,35 @@ class SoapStation:
         started = trio.current_time()
         with trio.move_on_at(deadline):
             async with self._one_at_a_time:
-                return await call_station(
-                    self.endpoint,
-                    self.charge_box_id,
-                    action,
-                    payload,
-                    deadline,
-                    reply_to=self.own_url,
-                )
+                # the message log keeps our command and its answer in their 1.6-J shapes
+                ref = f"urn:uuid:{uuid.uuid4()}"
+                self._log("Call", ref, action, json.dumps([2, ref, action, payload]))
+                try:
+                    answer = await call_station(
+                        self.endpoint,
+                        self.charge_box_id,
+                        action,
+                        payload,
+                        deadline,
+                        reply_to=self.own_url,
+                    )
+                except CallErrorReply as refused:
+                    error = [4, ref, refused.code, refused.description, refused.details]
+                    self._log("CallError", ref, action, json.dumps(error))
+                    raise
+                self._log("CallResult", ref, action, json.dumps([3, ref, answer]))
+                return answer
         waited = trio.current_time() - started
         raise CommandTimeoutError(
             f"{self.charge_box_id}: {action} still queued at its deadline",
             sent=False,
             waited=waited,
+        )
+
+    def _log(self, kind: str, ref: str, action: str, text: str) -> None:
+        direction = "out" if kind == "Call" else "in"
+        self._hub.frame_log.frame(
+            self.state.station_id, self.charge_box_id, direction, kind, ref, action, text
         )
 
     def replace(self) -> None:

@@ -1,5 +1,6 @@
-"""The station message log over real sockets: every frame both ways, connection events
-with their reason, retention per station and by age, and the switch that turns it off."""
+"""The station message log over real sockets: every frame both ways (OCPP-J and 1.5 SOAP),
+connection events with their reason, retention per station and by age, and the switch
+that turns it off."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from db import Store
 from db.ocpp.frame_log import connection_events, station_frames, write_log
 from db.schema.models import utcnow
 from gateway import Gateway
+from gateway.commands import Reset
 from gateway.frame_log import FrameLog
 from tests.gateway.conftest import TEST_CONFIG, add_station
+from tests.gateway.ocpp15_rig import envelope, post, running
 from tests.gateway.ocpp_client import open_station
+from tests.gateway.soap_station import SoapStation
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Wallbox"}
 
@@ -165,3 +169,41 @@ async def test_frames_beyond_the_buffer_are_dropped_and_counted(store: Store) ->
     await log.flush()
     assert (log.written, log.dropped) == (3, 2)
     assert len(await store.read(station_frames, 1, 100)) == 3
+
+
+async def test_an_ocpp15_stations_requests_answers_and_commands_are_kept(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    """SOAP requests and our answers as sent (XML); our commands in their 1.6-J shapes."""
+    station_id = await store.write(lambda: add_station("CP15", outlets=1))
+    station = SoapStation()
+    await nursery.start(station.run)
+    heartbeat = envelope("<cs:heartbeatRequest/>").replace(
+        b"http://127.0.0.1:1/cp", station.url.encode()
+    )
+    beyond = envelope(
+        "<cs:statusNotificationRequest><cs:connectorId>3</cs:connectorId>"
+        "<cs:status>Available</cs:status><cs:errorCode>NoError</cs:errorCode>"
+        "</cs:statusNotificationRequest>",
+        message_id="urn:uuid:2",
+    ).replace(b"http://127.0.0.1:1/cp", station.url.encode())
+    async with running(store) as rig:
+        assert (await post(rig.url, heartbeat)).status_code == 200
+        assert (await post(rig.url, beyond)).status_code == 400
+        await rig.gateway.send("CP15", Reset(type="Soft"), timeout=5)
+        rows = await frames_of(rig.gateway, store, station_id)
+    seen = [(r["direction"], r["message_type"], r["action"]) for r in rows]
+    assert seen == [
+        ("in", "Call", "Heartbeat"),
+        ("out", "CallResult", "Heartbeat"),
+        ("in", "Call", "StatusNotification"),
+        ("out", "CallError", "StatusNotification"),
+        ("out", "Call", "Reset"),
+        ("in", "CallResult", "Reset"),
+    ]
+    assert "heartbeatRequest" in rows[0]["payload"]
+    assert "heartbeatResponse" in rows[1]["payload"]
+    assert "Fault" in rows[3]["payload"]
+    assert rows[2]["unique_id"] == "urn:uuid:2"
+    assert json.loads(rows[4]["payload"])[2:] == ["Reset", {"type": "Soft"}]
+    assert json.loads(rows[5]["payload"])[2] == {"status": "Accepted"}
