@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portalclient.frames import _frame, _pandas, messages_frame, meter_values_frame
+from portalclient.frames import (
+    METER_COLUMNS,
+    _frame,
+    _pandas,
+    messages_frame,
+    meter_values_frame,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,7 +139,7 @@ def outlet_view(
     notifications = messages_frame(client, charge_box_id, limit=1000, action="StatusNotification")
     meter = meter_values_frame(client, int(table["id"].iloc[0])) if len(table) else _frame([])
     if meter.empty:
-        meter = _frame([], ["timestamp", "measurand", "value", "unit", "phase", "context"])
+        meter = _frame([], METER_COLUMNS)
     return {
         "sessions": table,
         "status": status_history(notifications, connector_id),

@@ -128,12 +128,20 @@ def session_messages_frame(client: PortalClient, session_id: int) -> pd.DataFram
     return _with_payload(client.session_messages(session_id))
 
 
+def _keeping(rows: Iterable[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """The rows' own columns; ``columns`` when there is none (filters work on empty too)."""
+    rows = list(rows)
+    return _frame(rows, None if rows else columns)
+
+
+METER_COLUMNS = ["timestamp", "measurand", "value", "unit", "phase", "context"]
+
+
 def meter_values_frame(client: PortalClient, session_id: int) -> pd.DataFrame:
     """One session's samples; ``value`` as a number where it is one."""
     pd = _pandas()
-    frame = _frame(client.meter_values(session_id))
-    if "value" in frame.columns:
-        frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    frame = _keeping(client.meter_values(session_id), METER_COLUMNS)
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     return frame
 
 
@@ -153,12 +161,6 @@ ALARM_COLUMNS = [
     "clearable",
 ]
 EVENT_COLUMNS = ["id", "time", "kind", "charge_box_id", "site", "severity", "message"]
-
-
-def _keeping(rows: Iterable[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    """The rows' own columns; ``columns`` when there is none (filters work on empty too)."""
-    rows = list(rows)
-    return _frame(rows, None if rows else columns)
 
 
 def alarms_frame(client: PortalClient, state: str = "active", **filters: Any) -> pd.DataFrame:
