@@ -79,7 +79,7 @@ notebooks *ARGS: _ensure
     # JupyterLab refuses to start as root (containers, CI boxes) without --allow-root
     root=()
     if [ "$(id -u)" = 0 ]; then root=(--allow-root); fi
-    exec {{venv}}/bin/jupyter lab "${root[@]}" notebooks/ {{ARGS}}
+    exec {{venv}}/bin/jupyter lab "${root[@]}" notebooks/ "$@"
 
 # Benchmark (not a test): the browser walk of every role at 1,000 stations and 100,000 badges; writes its section of BENCHMARKS.md.
 bench-portal *ARGS: _ensure

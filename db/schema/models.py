@@ -321,7 +321,7 @@ class OcppMessage(BaseModel):
 class OcppFrame(BaseModel):
     """Every OCPP-J frame of a station, both ways (Call, CallResult, CallError), as on the
     wire: the station's message log. Written in batches beside the station's own writes,
-    kept per station up to a count and an age (``GatewayConfig.frame_log_*``, m0011)."""
+    kept per station up to a count and an age (``GatewayConfig.frame_log_*``, m0014)."""
 
     # not a foreign key: a frame logged just as its station is removed must not fail the
     # batch it rides in; db.topology.nodes.remove_station deletes a station's frames
