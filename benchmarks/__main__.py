@@ -49,6 +49,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--procs", type=int, help="load-generator processes")
     parser.add_argument("--hold-seconds", type=float)
     parser.add_argument("--sustain-seconds", type=float)
+    parser.add_argument(
+        "--remote-starts", type=int, help="RemoteStartTransaction commands per sustained run"
+    )
     parser.add_argument("--only", choices=["gateway", "baseline"], help="measure one side")
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the servers (raw stacks in the workdir)"
@@ -119,6 +122,8 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         cfg.hold_seconds = min(600.0, args.hold_seconds)
     if args.sustain_seconds:
         cfg.sustain_seconds = min(600.0, args.sustain_seconds)
+    if args.remote_starts is not None:
+        cfg.remote_starts = max(0, args.remote_starts)
     if args.only:
         cfg.kinds = [args.only]
     cfg.profile = args.profile

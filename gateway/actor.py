@@ -46,7 +46,7 @@ __all__ = ["StationActor"]
 log = logging.getLogger(__name__)
 
 #: seconds after a command during which the station's writes go ahead of bulk telemetry
-URGENT_WINDOW = 30.0
+URGENT_WINDOW = 10.0
 
 
 class Hub(Protocol):
@@ -242,8 +242,8 @@ class StationActor:
         ``Outbox.call`` (one deadline covers queue, send and answer).
 
         For ``URGENT_WINDOW`` seconds after a command what the station sends (its
-        StatusNotification, StartTransaction, the MeterValues between them) is written
-        ahead of the fleet's telemetry: a person waits for the outlet to show it."""
+        StatusNotification, StartTransaction; not its MeterValues, see ``Gateway``) is
+        written ahead of the fleet's telemetry: a person waits for the outlet to show it."""
         self.urgent_until = trio.current_time() + URGENT_WINDOW
         return await self.outbox.call(action, payload, deadline)
 

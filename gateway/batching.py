@@ -56,10 +56,11 @@ class WriteBatcher(Generic[In, Out]):
         via: Callable[..., Awaitable[Any]] | None = None,
         source: Callable[[In], Hashable] | None = None,
         quarantine: float = 60.0,
+        urgent_lane: bool = True,
     ) -> None:
         # store.write by default; store.read batches lookups the same way (no commit)
         self._run = via if via is not None else store.write
-        self._run_urgent = store.write_urgent if via is None else None
+        self._run_urgent = store.write_urgent if via is None and urgent_lane else None
         self.urgent = 0  # items written ahead of the batches (urgent_writes)
         self._write_batch = write_batch
         self._max_batch = max_batch

@@ -73,8 +73,10 @@ class Gateway:
         self.registry = Registry()
         self.schemas: SchemaSet = schemas()
         self.supervisor = Supervisor(self)
+        # telemetry stays in the batches even from a station answering a command: answered
+        # ahead of the queue it would send its next one at once and flood the urgent lane
         self.meter_writer: WriteBatcher[MeterIn, MeterResult] = WriteBatcher(
-            store, record_meter_batch, source=_station_of
+            store, record_meter_batch, source=_station_of, urgent_lane=False
         )
         self.station_store = BatchingStore(store)  # what actors write through
         # a boot storm's station lookups: one query per batch, not one thread job each
