@@ -32,8 +32,27 @@ def current_version(database: peewee.Database) -> int:
 
 
 def migrate(database: peewee.Database, target: int | None = None) -> list[int]:
-    """Bring the schema up (or down) to ``target`` (default: newest). Returns versions run."""
+    """Bring the schema up (or down) to ``target`` (default: newest). Returns versions run.
+
+    On PostgreSQL several processes may start at once (``serve --workers``): a session
+    advisory lock lets one migrate while the others wait, then find the work done.
+    """
     database.connect(reuse_if_open=True)
+    postgres = isinstance(database, peewee.PostgresqlDatabase)
+    if postgres:
+        database.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    try:
+        return _migrate(database, target)
+    finally:
+        if postgres:
+            database.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+#: the advisory lock held while one process migrates a PostgreSQL database ("CPMIGR")
+MIGRATION_LOCK = 0x43_50_4D_49_47_52
+
+
+def _migrate(database: peewee.Database, target: int | None) -> list[int]:
     done: list[int] = []
     with database.bind_ctx([SchemaVersion]):
         if not database.table_exists(SchemaVersion._meta.table_name):
