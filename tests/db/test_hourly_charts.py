@@ -161,3 +161,30 @@ async def test_rebuild_gives_the_aggregates_the_triggers_kept(store: Store, demo
     rebuilt = await store.read(snapshot)
     assert rebuilt == kept
     assert len(kept) > 100
+
+
+async def test_a_bulk_demo_fill_rebuilds_the_aggregates_and_keeps_the_triggers(
+    store: Store,
+) -> None:
+    from db.demo.demo_data import AGGREGATES_AFTER
+
+    totals = 'SELECT SUM("sessions"), SUM("energy_wh") FROM "session_hour_site"'
+
+    def fill_then_count() -> tuple[Any, Any]:
+        generate_sessions(store.database, AGGREGATES_AFTER, days=30, now=NOW, seed=2)
+        counted = store.database.execute_sql(
+            'SELECT COUNT(*), SUM("energy_wh") FROM "charging_session" '
+            'WHERE "end_time" IS NOT NULL AND "authentication" != 2'
+        ).fetchone()
+        return store.database.execute_sql(totals).fetchone(), counted
+
+    aggregated, counted = await store.write(fill_then_count)
+    assert tuple(int(v) for v in aggregated) == tuple(int(v) for v in counted)
+
+    def close_one_more() -> Any:  # the triggers are back: a new session is counted at once
+        session = S.select().where(S.end_time.is_null(False)).first()
+        S.delete().where(S.id == session.id).execute()
+        return store.database.execute_sql(totals).fetchone()
+
+    after = await store.write(close_one_more)
+    assert int(after[0]) == int(aggregated[0]) - 1
