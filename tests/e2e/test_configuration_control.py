@@ -123,10 +123,18 @@ async def test_configuration_is_read_and_changed(store: Store, tmp_path: Path) -
             assert changed.answer == {"status": "Accepted"}
             keys = {k["key"]: k for k in await store.read(list_keys, ids["SIM-1"])}
             assert keys["HeartbeatInterval"]["value"] == "120"
+            # a known integer key gets a number or the station is not asked
+            with pytest.raises(Invalid, match="HeartbeatInterval takes a whole number"):
+                await rig.act(
+                    "SIM-1", "change-configuration", key="HeartbeatInterval", value="often"
+                )
+            # a value only the station can judge (a measurand it does not meter)
             refused = await rig.act(
-                "SIM-1", "change-configuration", key="HeartbeatInterval", value="often"
+                "SIM-1", "change-configuration", key="MeterValuesSampledData", value="Sunshine"
             )
             assert (refused.answer, refused.ok) == ({"status": "Rejected"}, False)
+            keys = {k["key"]: k for k in await store.read(list_keys, ids["SIM-1"])}
+            assert keys["HeartbeatInterval"]["value"] == "120"
             with pytest.raises(Invalid, match="ChargingStationModel is read-only"):
                 await rig.act(
                     "SIM-1", "change-configuration", key="ChargingStationModel", value="X"
