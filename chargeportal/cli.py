@@ -14,6 +14,7 @@ from chargeportal.cli_common import PROG, fail, in_transaction, open_migrated
 from chargeportal.cli_tokens import add_token_commands
 from db.demo.seed import create_first_admin, ensure_settings, seed_demo
 from db.engine.connection import DatabaseURLError, default_database_url, make_database
+from db.ocpp.security_profiles import PROFILE_NAMES, set_security_profile
 from db.provisioning import (
     ID_TAG_STATUSES,
     create_id_tag,
@@ -29,6 +30,8 @@ from db.topology.station_settings import set_station_password
 
 if TYPE_CHECKING:
     from chargeportal.serve import ServeOptions
+
+PROFILE_HELP = "OCPP security profile: " + ", ".join(f"{k} {v}" for k, v in PROFILE_NAMES.items())
 
 # the shared helpers under the names this module always used
 _open = open_migrated
@@ -78,6 +81,8 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         fail("--ftp-max-upload-mb is 1 or more")
     if bool(args.csr_ca_cert) != bool(args.csr_ca_key):
         fail("--csr-ca-cert and --csr-ca-key go together")
+    if args.tls_client_ca and not args.tls_cert:
+        fail("--tls-client-ca needs --tls-cert and --tls-key (profile 3 is over TLS)")
     return ServeOptions(
         db=args.db,
         host=args.host,
@@ -95,6 +100,7 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         role=args.role,
         workers=args.workers,
         node_id=args.node_id or "",
+        tls_client_ca=args.tls_client_ca or "",
     )
 
 
@@ -105,20 +111,32 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_station_add(args: argparse.Namespace) -> None:
-    created = _in_transaction(
-        args,
-        lambda: provision_station(
+    def work() -> Any:
+        created = provision_station(
             args.cbid,
             site=args.site,
             floor=args.floor,
             outlets=args.outlets,
             password=args.password,
             mode=args.mode,
-        ),
-    )
+        )
+        if args.security_profile is not None:
+            set_security_profile(int(created.obj.get_id()), args.security_profile)
+        return created
+
+    created = _in_transaction(args, work)
     for note in created.notes:
         print(note)
     print(f"station {args.cbid} added with {args.outlets} outlet(s)")
+
+
+def cmd_station_set(args: argparse.Namespace) -> None:
+    if args.security_profile is None:
+        fail("nothing to set: give --security-profile")
+    profile = _in_transaction(
+        args, lambda: set_security_profile(station_id_of(args.cbid), args.security_profile)
+    )
+    print(f"station {args.cbid}: security profile {profile} ({PROFILE_NAMES[profile]})")
 
 
 def cmd_station_list(args: argparse.Namespace) -> None:
@@ -284,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--csr-ca-cert", metavar="FILE", help="CA signing stations' CSRs (PEM)")
     serve.add_argument("--csr-ca-key", metavar="FILE", help="its private key (PEM)")
+    serve.add_argument(
+        "--tls-client-ca",
+        metavar="FILE",
+        help="CA bundle (PEM) verifying stations' client certificates: security profile 3",
+    )
     serve.add_argument("--files-root", default="var/files", metavar="DIR")
     serve.add_argument(
         "--max-pending-handshakes",
@@ -324,7 +347,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--outlets", type=int, default=1, metavar="N")
     add.add_argument("--password", metavar="PW", help="OCPP Basic auth password")
     add.add_argument("--mode", choices=("OPEN", "RFID"), default="RFID")
+    add.add_argument("--security-profile", type=int, choices=(0, 1, 2, 3), help=PROFILE_HELP)
     add.set_defaults(func=cmd_station_add)
+    sset = station.add_parser("set", parents=[common], help="change a station's settings")
+    sset.add_argument("cbid", metavar="CBID")
+    sset.add_argument("--security-profile", type=int, choices=(0, 1, 2, 3), help=PROFILE_HELP)
+    sset.set_defaults(func=cmd_station_set)
     station.add_parser("list", parents=[common]).set_defaults(func=cmd_station_list)
     remove = station.add_parser("remove", parents=[common])
     remove.add_argument("cbid", metavar="CBID")

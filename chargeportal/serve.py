@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import peewee
 import trio
@@ -43,19 +42,19 @@ class ServeOptions:
     workers: int = 1  # processes sharing the listening ports (SO_REUSEPORT)
     reuse_port: bool = False  # set in each worker of several
     node_id: str = ""  # a cluster node's name (default: host-role-pid-random)
+    tls_client_ca: str = ""  # security profile 3: CA bundle for client certificates
 
 
-def server_ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
-    """TLS for stations (OCPP security profile 2) and browsers, when a certificate is given."""
+def server_ssl_context(
+    cert: str | None, key: str | None, client_ca: str | None = None
+) -> ssl.SSLContext | None:
+    """TLS for stations (OCPP security profile 2; 3 with ``client_ca``), when a
+    certificate is given (the portal's hypercorn reads the same files itself)."""
     if not cert or not key:
         return None
-    for path in (cert, key):
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"no such file: {path}")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert, key)
-    return context
+    from gateway.tls import station_tls_context
+
+    return station_tls_context(cert, key, client_ca or None)
 
 
 def portal_secret_key() -> str:
@@ -102,7 +101,7 @@ async def serve(
     from gateway.transport import reuse_port_sockets
 
     check_role(options)
-    context = server_ssl_context(options.tls_cert, options.tls_key)
+    context = server_ssl_context(options.tls_cert, options.tls_key, options.tls_client_ca)
     open_files = raise_open_file_limit()  # 1,024 by default: far too few for stations
     log.info("open-file limit %d", open_files)
     async with open_store(options.db) as store:
@@ -123,6 +122,7 @@ async def serve(
                     stale_session_grace=options.stale_session_grace,
                     ca_cert_file=options.csr_ca_cert,
                     ca_key_file=options.csr_ca_key,
+                    client_ca_file=options.tls_client_ca,
                     reuse_port=options.reuse_port,
                 ),
                 events=events,

@@ -144,7 +144,12 @@ class Gateway:
                 max_open=config.max_connections or open_file_limit() - config.fd_reserve,
             )
             listeners = await open_listeners(
-                port, host, ssl_context, self.admission, reuse_port=config.reuse_port
+                port,
+                host,
+                ssl_context,
+                self.admission,
+                self._tls_refused,
+                reuse_port=config.reuse_port,
             )
             server = WebSocketServer(
                 self._handler,
@@ -159,6 +164,12 @@ class Gateway:
             self.port = listeners[0].port
             log.info("OCPP 1.6-J gateway listening on %s:%s", host, self.port)
             task_status.started(self.port)
+
+    def _tls_refused(self, remote: str, why: str) -> None:
+        """A TLS handshake failed (e.g. an expired or unknown client certificate)."""
+        self._handler.refused["tls"] = self._handler.refused.get("tls", 0) + 1
+        oplog("-", "handshake.refused", why="tls", detail=why, peer=remote)
+        self.refusals.tls_refused(remote, why)
 
     async def send(
         self,

@@ -59,6 +59,9 @@ class GatewayConfig:
     ca_cert_file: str = ""
     ca_key_file: str = ""
     certificate_days: int = 365
+    # Security profile 3: the CA bundle client certificates are verified against (the
+    # listener's TLS context holds it; here it tells that profile 3 can be offered).
+    client_ca_file: str = ""
     meter_event_interval: float = 5.0  # at most one session.meter event per connector per ...
     # Unauthenticated clients write nothing themselves: refused unknown ids, replacements
     # and refused passwords are counted in memory and written coalesced every interval.

@@ -6,8 +6,11 @@ own. An unknown charge box id is refused at once and only counted in memory; eve
 its message telling the number of attempts and the last one. At most ``max_ids``
 distinct ids are remembered (attempts beyond that are summed into one event row per
 interval) and at most ``writes_per_flush`` ids are written per interval. Replacements
-(two clients fighting over one id) and refused station passwords become at most one
-event row per station per interval, with a count.
+(two clients fighting over one id), refused station passwords and connections refused
+for their security profile (a downgrade, a certificate naming another station) become
+at most one event row per station per interval, with a count; TLS handshakes the TLS
+layer refused (expired certificate, unknown CA: no station id known yet) one row per
+address per interval.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ class RefusalLog:
         self._overflow = _Overflow()
         self._replaced: dict[str, _Attempts] = {}
         self._bad_passwords: dict[str, _Attempts] = {}
+        self._profiles: dict[str, _Attempts] = {}  # by charge box id
+        self._tls: dict[str, _Attempts] = {}  # by peer address
         self.flushes = 0
         self.rows_written = 0
 
@@ -115,6 +120,30 @@ class RefusalLog:
             entry.detail = detail
         self._count(entry, remote)
 
+    def security_refused(
+        self, charge_box_id: str, station_id: int, site_id: int | None, remote: str, why: str
+    ) -> None:
+        """A connection below the station's security profile, or with a certificate that
+        does not name it: one security event per station per interval."""
+        entry = self._profiles.get(charge_box_id)
+        if entry is None:
+            if len(self._profiles) >= self.max_ids:
+                return
+            entry = self._profiles[charge_box_id] = _Attempts()
+        entry.station_id, entry.site_id, entry.detail = station_id, site_id, why
+        self._count(entry, remote)
+
+    def tls_refused(self, remote: str, why: str) -> None:
+        """A TLS handshake refused (bad client certificate, not TLS at all): by address."""
+        address = remote.rpartition(":")[0] or remote
+        entry = self._tls.get(address)
+        if entry is None:
+            if len(self._tls) >= self.max_ids:
+                return
+            entry = self._tls[address] = _Attempts()
+        entry.detail = why
+        self._count(entry, remote)
+
     @staticmethod
     def _count(entry: _Attempts, remote: str) -> None:
         entry.pending += 1
@@ -141,9 +170,11 @@ class RefusalLog:
         unknown = self._take(self._unknown)
         replaced = self._take(self._replaced)
         passwords = self._take(self._bad_passwords)
+        profiles = self._take(self._profiles)
+        handshakes = self._take(self._tls)
         overflow, self._overflow = self._overflow, _Overflow()
         self._forget()
-        if not (unknown or replaced or passwords or overflow.attempts):
+        if not (unknown or replaced or passwords or profiles or handshakes or overflow.attempts):
             return
         now = utcnow()
 
@@ -201,6 +232,27 @@ class RefusalLog:
                     now=now,
                 )
                 rows += 1
+            for charge_box_id, entry, pending, detail in profiles:
+                log_event(
+                    "station.security",
+                    charge_box_id,
+                    station_id=entry.station_id,
+                    site_id=entry.site_id,
+                    severity="warning",
+                    message=f"{pending} connection{'s' if pending > 1 else ''} refused: {detail};"
+                    f" the last from {entry.remote}"[:500],
+                    now=now,
+                )
+                rows += 1
+            for address, _entry, pending, detail in handshakes:
+                log_event(
+                    "station.security",
+                    severity="warning",
+                    message=f"{pending} TLS handshake{'s' if pending > 1 else ''} refused from"
+                    f" {address}: {detail}"[:500],
+                    now=now,
+                )
+                rows += 1
             return changes, rows
 
         try:
@@ -236,7 +288,13 @@ class RefusalLog:
     def _forget(self) -> None:
         """Drop keys not seen for ``forget_after`` seconds (their alarms stay in the database)."""
         horizon = trio.current_time() - self.forget_after
-        for table in (self._unknown, self._replaced, self._bad_passwords):
+        for table in (
+            self._unknown,
+            self._replaced,
+            self._bad_passwords,
+            self._profiles,
+            self._tls,
+        ):
             stale: list[str] = [
                 k for k, e in table.items() if not e.pending and e.last_mono < horizon
             ]

@@ -15,11 +15,13 @@ from trio_websocket import WebSocketRequest
 from db.accounts.passwords import verify_password
 from db.ocpp.ocpp_records import StationRecord, record_connected, record_protocol
 from db.ocpp.ocpp_transactions import running_sessions
+from db.ocpp.security_profiles import PROFILE_NAMES, ProfileChange, record_profile_connection
 from db.schema.models import utcnow
 from db.system.alarms import log_event
 from gateway.actor import StationActor
 from gateway.auth_throttle import StationAuthThrottle
 from gateway.oplog import oplog
+from gateway.tls import ClientCertificate, peer_certificate
 from gateway.transport import transport_stream
 
 if TYPE_CHECKING:
@@ -107,7 +109,14 @@ class ConnectionHandler:
         self._gateway = gateway
         self._verified: set[tuple[str, bytes]] = set()
         self._auth_limiter = trio.CapacityLimiter(2)
-        self.refused = {"path": 0, "subprotocol": 0, "unknown": 0, "auth": 0, "throttled": 0}
+        self.refused = {
+            "path": 0,
+            "subprotocol": 0,
+            "unknown": 0,
+            "auth": 0,
+            "throttled": 0,
+            "profile": 0,
+        }
         self.crashed = 0
         self.password_checks = 0  # argon2 verifications run
         config = gateway.config
@@ -189,6 +198,18 @@ class ConnectionHandler:
             gateway.refusals.not_registered(charge_box_id, remote)  # counted, written later
             await request.reject(404, body=b"Not registered")
             return
+        stream = getattr(getattr(request, "_connection", None), "_stream", None)
+        tls = hasattr(stream, "getpeercert")  # trio.SSLStream or gateway.tls.TlsStream
+        certificate = peer_certificate(stream) if tls else None
+        if certificate is not None and not certificate.names_station(charge_box_id):
+            named = certificate.common_name or certificate.subject
+            await self._refuse_profile(
+                request, record, remote, f"its client certificate names {named!r}, not this id"
+            )
+            return
+        if certificate is not None:  # profile 3: the certificate proves who it is
+            await self._admit(request, record, 3, certificate)
+            return
         ok, presented = await self._authenticated(record, request)
         if not ok:
             self.refused["auth"] += 1
@@ -204,14 +225,54 @@ class ConnectionHandler:
             return
         if presented:
             self._throttle.succeeded(charge_box_id)
+        profile = (2 if tls else 1) if presented and record.password_hash else 0
+        if profile < record.security_profile:
+            floor = record.security_profile
+            why = f"profile {profile} ({PROFILE_NAMES[profile]})"
+            if floor == 3:
+                why = f"no client certificate, {why}" if tls else f"not TLS, {why}"
+            await self._refuse_profile(
+                request,
+                record,
+                remote,
+                f"{why}, below the station's security profile {floor} ({PROFILE_NAMES[floor]})",
+            )
+            return
+        await self._admit(request, record, profile, None)
+
+    async def _refuse_profile(
+        self, request: WebSocketRequest, record: StationRecord, remote: str, why: str
+    ) -> None:
+        """A connection the station's security profile does not allow: 403, a security event."""
+        self.refused["profile"] += 1
+        _refused(request, record.charge_box_id, "security profile", why)
+        self._gateway.refusals.security_refused(
+            record.charge_box_id, record.id, record.site_id, remote, why
+        )
+        await request.reject(403, body=b"Security profile not met")
+
+    async def _admit(
+        self,
+        request: WebSocketRequest,
+        record: StationRecord,
+        profile: int,
+        certificate: ClientCertificate | None,
+    ) -> None:
+        charge_box_id = record.charge_box_id
         ws = await request.accept(subprotocol=SUBPROTOCOL)
-        oplog(charge_box_id, "station.connected", peer=peer_text(ws.remote))
+        oplog(charge_box_id, "station.connected", peer=peer_text(ws.remote), profile=profile)
         try:
-            await self._serve(record, ws)
+            await self._serve(record, ws, profile, certificate)
         finally:
             oplog(charge_box_id, "station.disconnected", peer=peer_text(ws.remote))
 
-    async def _serve(self, record: StationRecord, ws) -> None:  # type: ignore[no-untyped-def]
+    async def _serve(  # type: ignore[no-untyped-def]
+        self,
+        record: StationRecord,
+        ws,
+        profile: int = 0,
+        certificate: ClientCertificate | None = None,
+    ) -> None:
         gateway = self._gateway
         state = gateway.registry.state_for(record.charge_box_id, record.id, record.site_id)
         actor = StationActor(
@@ -247,12 +308,42 @@ class ConnectionHandler:
         )
         try:
 
-            def unit() -> list[tuple[int, int, int, int | None, str]]:
+            def unit() -> tuple[list[tuple[int, int, int, int | None, str]], ProfileChange | None]:
                 record_connected(record.id, now)
                 record_protocol(record.id, "1.6")
-                return running_sessions(record.charge_box_id) if fresh else []
+                change = None
+                if certificate is not None or record.security_profile_pending is not None:
+                    change = record_profile_connection(
+                        record.id,
+                        record.charge_box_id,
+                        record.site_id,
+                        profile,
+                        record.security_profile_pending,
+                        None
+                        if certificate is None
+                        else (certificate.subject, certificate.not_after),
+                        now,
+                    )
+                return (running_sessions(record.charge_box_id) if fresh else []), change
 
-            actor.learn_running(await gateway.station_store.write(unit))
+            running, change = await gateway.station_store.write(unit)
+            if change is not None:
+                oplog(
+                    record.charge_box_id,
+                    "security.profile",
+                    upgraded=change.upgraded,
+                    profile=change.profile,
+                    wanted=change.wanted,
+                )
+                actor.publish(
+                    "security.profile",
+                    {
+                        "upgraded": change.upgraded,
+                        "profile": change.profile,
+                        "wanted": change.wanted,
+                    },
+                )
+            actor.learn_running(running)
             await actor.run()
         except Exception as exc:
             self.crashed += 1

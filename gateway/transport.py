@@ -27,6 +27,7 @@ import ssl
 import trio
 
 from gateway.admission import Admission
+from gateway.tls import TlsFailure, TlsStream
 
 __all__ = [
     "TcpListener",
@@ -146,9 +147,11 @@ class TcpListener(trio.abc.Listener[trio.abc.Stream]):
         sock: stdlib_socket.socket,
         ssl_context: ssl.SSLContext | None = None,
         admission: Admission | None = None,
+        on_tls_failure: TlsFailure | None = None,
     ) -> None:
         sock.setblocking(False)
         self.socket = sock
+        self._on_tls_failure = on_tls_failure
         self._admission = admission
         self.port: int = sock.getsockname()[1]
         self._ssl_context = ssl_context
@@ -180,9 +183,10 @@ class TcpListener(trio.abc.Listener[trio.abc.Stream]):
                 continue
             if self._ssl_context is None:
                 return stream
-            return trio.SSLStream(
-                stream, self._ssl_context, server_side=True, https_compatible=True
-            )
+            tls = trio.SSLStream(stream, self._ssl_context, server_side=True, https_compatible=True)
+            if self._on_tls_failure is None:
+                return tls
+            return TlsStream(tls, self._on_tls_failure)  # type: ignore[arg-type]
 
     async def aclose(self) -> None:
         if not self._closed:
@@ -197,6 +201,7 @@ async def open_listeners(
     host: str | None,
     ssl_context: ssl.SSLContext | None = None,
     admission: Admission | None = None,
+    on_tls_failure: TlsFailure | None = None,
     *,
     reuse_port: bool = False,
 ) -> list[TcpListener]:
@@ -207,14 +212,14 @@ async def open_listeners(
     """
     if reuse_port:
         sockets = await trio.to_thread.run_sync(reuse_port_sockets, host, port)
-        return [TcpListener(sock, ssl_context, admission) for sock in sockets]
+        return [TcpListener(sock, ssl_context, admission, on_tls_failure) for sock in sockets]
     bound = await trio.open_tcp_listeners(port, host=host)
     listeners = []
     for listener in bound:
         sock = listener.socket
         # hand the descriptor over from trio's socket wrapper to a plain socket object
         plain = stdlib_socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
-        listeners.append(TcpListener(plain, ssl_context, admission))
+        listeners.append(TcpListener(plain, ssl_context, admission, on_tls_failure))
     return listeners
 
 
@@ -255,5 +260,5 @@ def transport_stream(request: object) -> TcpStream | None:
     (pinned by tests/gateway/test_admission.py).
     """
     stream = getattr(getattr(request, "_connection", None), "_stream", None)
-    stream = getattr(stream, "transport_stream", stream)  # trio.SSLStream
+    stream = getattr(stream, "transport_stream", stream)  # trio.SSLStream, TlsStream
     return stream if isinstance(stream, TcpStream) else None

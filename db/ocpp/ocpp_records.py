@@ -51,6 +51,8 @@ class StationRecord:
     # the station's own WebSocketPingInterval and HeartbeatInterval keys, when known
     ping_interval: int | None = None
     heartbeat_interval: int | None = None
+    security_profile: int = 0  # connections below it are refused (OCPP 1.6 security)
+    security_profile_pending: int | None = None  # an upgrade the station accepted
 
 
 # --- stations --------------------------------------------------------------------
@@ -69,6 +71,7 @@ _FIND_STATIONS = (
     ' (SELECT MAX(o."connector_id") FROM "outlet" o WHERE o."station_id" = s."id")'
     + _key_value("WebSocketPingInterval")
     + _key_value("HeartbeatInterval")
+    + ', s."security_profile", s."security_profile_pending"'
     + ' FROM "station" s LEFT OUTER JOIN "site" t ON t."id" = s."site_id"'
     ' WHERE s."charge_box_id" IN '
 )
@@ -87,6 +90,8 @@ def _station_record(row: tuple[Any, ...]) -> StationRecord:
         outlets=row[8] or 0,
         ping_interval=_whole(row[9]),
         heartbeat_interval=_whole(row[10]),
+        security_profile=row[11] or 0,
+        security_profile_pending=row[12],
     )
 
 

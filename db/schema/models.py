@@ -116,6 +116,17 @@ class Station(BaseModel):
     firmware_status = pw.CharField(default="", max_length=32)
     diagnostics_status = pw.CharField(default="", max_length=32)
     created_at = pw.DateTimeField(default=utcnow)
+    # OCPP 1.6 security profile (0 none, 1 password, 2 TLS + password, 3 TLS + client
+    # certificate): connections below it are refused. ``security_profile_pending``: an
+    # upgrade the station accepted (ChangeConfiguration SecurityProfile), stored as the
+    # profile once it reconnects with it, dropped when it falls back (m0014).
+    security_profile = pw.SmallIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
+    security_profile_pending = pw.SmallIntegerField(null=True)
+    # the station's client certificate: the last one it presented, or that our CA signed
+    certificate_subject = pw.CharField(
+        default="", max_length=255, constraints=[pw.SQL("DEFAULT ''")]
+    )
+    certificate_expires_at = pw.DateTimeField(null=True)
 
 
 def new_uuid() -> str:

@@ -198,21 +198,28 @@ def check_station_password(password: str) -> str:
 
 
 def set_station_password(station_id: int, password: str | None) -> None:
-    """Set (16–40 printable ASCII, OCPP 1.6 security) or clear the station's password."""
+    """Set (16–40 printable ASCII, OCPP 1.6 security) or clear the station's password.
+
+    A station with a password has at least security profile 1; one whose password is
+    cleared drops from 1 or 2 to 0 (profile 3 needs no password)."""
     station = get_station(station_id)
     if password is None or password == "":
         station.password_hash = None
+        if station.security_profile in (1, 2):  # profiles 1-2 are a password
+            station.security_profile = 0
     else:
         station.password_hash = hash_station_password(check_station_password(password))
+        station.security_profile = max(station.security_profile, 1)
     station.save()
 
 
 def set_password_hash_of(charge_box_id: str, password_hash: str) -> None:
     """Store the hash of a password the station accepted (AuthorizationKey); hash it
     outside the writer thread (argon2 is slow on purpose)."""
-    Station.update(password_hash=password_hash).where(
-        Station.id == station_by_cbid(charge_box_id).id
-    ).execute()
+    station = station_by_cbid(charge_box_id)
+    Station.update(
+        password_hash=password_hash, security_profile=max(station.security_profile, 1)
+    ).where(Station.id == station.id).execute()
 
 
 def update_station_address(station_id: int, values: dict[str, Any]) -> None:
@@ -318,6 +325,10 @@ def station_view(station: Station) -> dict[str, Any]:
         "protocol": station.protocol,
         "soap_endpoint": station.soap_endpoint,
         "has_password": bool(station.password_hash),
+        "security_profile": station.security_profile,
+        "security_profile_pending": station.security_profile_pending,
+        "certificate_subject": station.certificate_subject,
+        "certificate_expires_at": station.certificate_expires_at,
         "vendor": station.vendor,
         "model": station.model,
         "firmware_version": station.firmware_version,

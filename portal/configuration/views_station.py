@@ -12,6 +12,7 @@ from db.errors import DomainError, NotAllowed
 from db.ocpp.certificate_requests import certificate_requests_of
 from db.ocpp.config_keys import check_key_value, is_risky_key, list_keys
 from db.ocpp.local_list import wanted_entries
+from db.ocpp.security_profiles import PROFILE_NAMES
 from db.ocpp.station_control import reservations_of, running_transactions
 from db.topology.nodes import PROTOCOLS, get_station
 from db.topology.station_files import list_diagnostics, list_firmware
@@ -54,6 +55,7 @@ async def _general(node: NodeRef) -> dict[str, Any]:
     return {
         "station": station,
         "protocols": PROTOCOLS,
+        "profile_names": PROFILE_NAMES,
         "state": station_state(get_gateway(), station["charge_box_id"]),
     }
 

@@ -192,3 +192,26 @@ def test_stats_rebuild_recomputes_the_chart_aggregates(capsys, db_url) -> None:
     assert database.execute_sql(total).fetchone() == kept
     assert kept[0] > 250  # the closed, counted demo sessions
     database.close()
+
+
+def test_station_security_profile_is_set_on_add_and_with_station_set(capsys, db_url) -> None:
+    assert run(capsys, db_url, "station", "add", "SP3", "--security-profile", "3")[0] == 0
+    status, _, err = run(capsys, db_url, "station", "set", "SP3", "--security-profile", "2")
+    assert status == 2
+    assert "Security profile 2 needs a station password" in err
+    secret = "a-long-station-secret"
+    assert run(capsys, db_url, "station", "passwd", "SP3", "--password", secret)[0] == 0
+    status, out, _ = run(capsys, db_url, "station", "set", "SP3", "--security-profile", "2")
+    assert (status, out.strip()) == (0, "station SP3: security profile 2 (TLS + password)")
+    open_database(db_url)
+    assert Station.get(Station.charge_box_id == "SP3").security_profile == 2
+    assert run(capsys, db_url, "station", "passwd", "SP3", "--password", "")[0] == 0
+    assert Station.get(Station.charge_box_id == "SP3").security_profile == 0  # no password
+
+
+def test_a_password_on_add_means_security_profile_1(capsys, db_url) -> None:
+    assert (
+        run(capsys, db_url, "station", "add", "SP1", "--password", "a-long-station-secret")[0] == 0
+    )
+    open_database(db_url)
+    assert Station.get(Station.charge_box_id == "SP1").security_profile == 1

@@ -97,10 +97,21 @@ def test_an_older_database_with_data_is_migrated_in_place(tmp_path: pytest.TempP
             'INSERT INTO "site" (name, identification, description, country, city, street,'
             " street_number, created_at) VALUES ('Solna', '', '', '', '', '', '', '2026-01-01')"
         )
-        Station.create(charge_box_id="CP1", site=1)
+        # the station table of that day: only its columns (later migrations add more)
+        values: dict[str, object] = {"charge_box_id": "CP1", "site_id": 1, "password_hash": "h"}
+        for column in database.get_columns("station"):
+            if column.name not in values and column.name != "id" and not column.null:
+                values[column.name] = "2026-01-01" if "DATE" in column.data_type.upper() else ""
+        names = ", ".join(f'"{name}"' for name in values)
+        marks = ", ".join("?" for _ in values)
+        database.execute_sql(
+            f'INSERT INTO "station" ({names}) VALUES ({marks})', list(values.values())
+        )
     migrate(database)
     assert current_version(database) == available_migrations()[-1][0]
     assert database.execute_sql('SELECT "time_zone" FROM "site"').fetchall() == [("",)]
+    # a station with a password was refused without it: security profile 1 (m0014)
+    assert database.execute_sql('SELECT "security_profile" FROM "station"').fetchall() == [(1,)]
     database.close()
 
 

@@ -1,0 +1,143 @@
+"""Station security profiles (OCPP 1.6 security whitepaper): the stored profile, upgrades
+in flight, the station's client certificate, and certificates about to expire."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from db.config_errors import ConfigurationError
+from db.schema.models import Station
+from db.system.alarms import log_event
+from db.topology.nodes import get_station
+
+__all__ = [
+    "PROFILE_NAMES",
+    "ProfileChange",
+    "check_profile",
+    "expiring_certificates",
+    "record_profile_connection",
+    "record_station_certificate",
+    "security_of",
+    "set_pending_profile",
+    "set_security_profile",
+]
+
+PROFILE_NAMES = {
+    0: "no authentication",
+    1: "password (HTTP Basic)",
+    2: "TLS + password",
+    3: "TLS + client certificate",
+}
+
+
+def check_profile(value: Any) -> int:
+    """A security profile 0–3 from a form, the API or the command line."""
+    try:
+        profile = int(str(value).strip())
+    except ValueError:
+        profile = -1
+    if profile not in PROFILE_NAMES:
+        raise ConfigurationError("The security profile is 0, 1, 2 or 3.", field="securityProfile")
+    return profile
+
+
+def set_security_profile(station_id: int, value: Any) -> int:
+    """The operator sets the profile stored for a station (the lowest it may connect
+    with); profiles 1 and 2 need the station's password first."""
+    profile = check_profile(value)
+    station = get_station(station_id)
+    if profile in (1, 2) and not station.password_hash:
+        raise ConfigurationError(
+            f"Security profile {profile} needs a station password: set one first.",
+            field="securityProfile",
+        )
+    station.security_profile = profile
+    station.security_profile_pending = None
+    station.save()
+    return profile
+
+
+def set_pending_profile(station_id: int, profile: int | None) -> None:
+    """The station accepted SecurityProfile ``profile``: stored once it reconnects with it."""
+    Station.update(security_profile_pending=profile).where(Station.id == station_id).execute()
+
+
+def record_station_certificate(station_id: int, subject: str, not_after: dt.datetime) -> None:
+    Station.update(certificate_subject=subject[:255], certificate_expires_at=not_after).where(
+        Station.id == station_id
+    ).execute()
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """What a connection did to a pending upgrade: ``upgraded`` or fell back."""
+
+    upgraded: bool
+    profile: int
+    wanted: int
+
+
+def record_profile_connection(
+    station_id: int,
+    charge_box_id: str,
+    site_id: int | None,
+    achieved: int,
+    pending: int | None,
+    certificate: tuple[str, dt.datetime] | None,
+    now: dt.datetime,
+) -> ProfileChange | None:
+    """A connection was admitted with profile ``achieved``: keep the certificate it showed,
+    and settle a pending upgrade: reached -> the new profile is stored (lower ones are
+    refused from now on); not reached -> the station fell back (the whitepaper: it returns
+    to its previous profile when it cannot connect with the new one), the upgrade is
+    dropped. Either way an event says so."""
+    if certificate is not None:
+        record_station_certificate(station_id, *certificate)
+    if pending is None:
+        return None
+    change = ProfileChange(achieved >= pending, achieved, pending)
+    fields: dict[Any, Any] = {Station.security_profile_pending: None}
+    if change.upgraded:
+        fields[Station.security_profile] = pending
+        message = f"security profile {pending} ({PROFILE_NAMES[pending]}) in use"
+    else:
+        message = (
+            f"upgrade to security profile {pending} failed: the station reconnected with"
+            f" profile {achieved} ({PROFILE_NAMES[achieved]}); the upgrade was dropped"
+        )
+    Station.update(fields).where(Station.id == station_id).execute()
+    log_event(
+        "station.security",
+        charge_box_id,
+        station_id=station_id,
+        site_id=site_id,
+        severity="info" if change.upgraded else "warning",
+        message=message,
+        now=now,
+    )
+    return change
+
+
+def security_of(station_id: int) -> dict[str, Any]:
+    """The station's profile, upgrade in flight and certificate, for the portal and API."""
+    station = get_station(station_id)
+    return {
+        "securityProfile": station.security_profile,
+        "securityProfileName": PROFILE_NAMES.get(station.security_profile, "?"),
+        "securityProfilePending": station.security_profile_pending,
+        "hasPassword": bool(station.password_hash),
+        "certificateSubject": station.certificate_subject,
+        "certificateExpiresAt": station.certificate_expires_at,
+    }
+
+
+def expiring_certificates(horizon: dt.datetime) -> list[tuple[int, str, int | None, dt.datetime]]:
+    """(station id, charge box id, site id, expiry) of certificates expiring before ``horizon``."""
+    query = Station.select(
+        Station.id, Station.charge_box_id, Station.site, Station.certificate_expires_at
+    ).where(
+        Station.certificate_expires_at.is_null(False) & (Station.certificate_expires_at < horizon)
+    )
+    return [(s.id, s.charge_box_id, s.site_id, s.certificate_expires_at) for s in query]
