@@ -81,6 +81,8 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         fail("--ftp-max-upload-mb is 1 or more")
     if bool(args.csr_ca_cert) != bool(args.csr_ca_key):
         fail("--csr-ca-cert and --csr-ca-key go together")
+    if args.csr_sign_command and args.csr_ca_cert:
+        fail("--csr-sign-command or --csr-ca-cert/--csr-ca-key, not both")
     if args.tls_client_ca and not args.tls_cert:
         fail("--tls-client-ca needs --tls-cert and --tls-key (profile 3 is over TLS)")
     return ServeOptions(
@@ -101,6 +103,7 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         workers=args.workers,
         node_id=args.node_id or "",
         tls_client_ca=args.tls_client_ca or "",
+        csr_sign_command=args.csr_sign_command or "",
     )
 
 
@@ -302,6 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--csr-ca-cert", metavar="FILE", help="CA signing stations' CSRs (PEM)")
     serve.add_argument("--csr-ca-key", metavar="FILE", help="its private key (PEM)")
+    serve.add_argument(
+        "--csr-sign-command",
+        metavar="CMD",
+        help="external CA for stations' CSRs instead: reads the CSR (PEM) on stdin, prints"
+        " the certificate chain (PEM) on stdout",
+    )
     serve.add_argument(
         "--tls-client-ca",
         metavar="FILE",

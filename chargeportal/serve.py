@@ -43,6 +43,7 @@ class ServeOptions:
     reuse_port: bool = False  # set in each worker of several
     node_id: str = ""  # a cluster node's name (default: host-role-pid-random)
     tls_client_ca: str = ""  # security profile 3: CA bundle for client certificates
+    csr_sign_command: str = ""  # an external CA: CSR on stdin, chain on stdout
 
 
 def server_ssl_context(
@@ -123,6 +124,7 @@ async def serve(
                     ca_cert_file=options.csr_ca_cert,
                     ca_key_file=options.csr_ca_key,
                     client_ca_file=options.tls_client_ca,
+                    ca_sign_command=options.csr_sign_command,
                     reuse_port=options.reuse_port,
                 ),
                 events=events,

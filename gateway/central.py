@@ -20,6 +20,7 @@ from db.ocpp.ocpp_transactions import MeterIn, MeterResult, record_meter_batch
 from gateway.actor import StationActor
 from gateway.admission import Admission, open_file_limit
 from gateway.batching import BatchingStore, WriteBatcher
+from gateway.cert_expiry import CertificateWatch
 from gateway.commands import (
     Command,
     CommandResult,
@@ -73,6 +74,7 @@ class Gateway:
         self.registry = Registry()
         self.schemas: SchemaSet = schemas()
         self.supervisor = Supervisor(self)
+        self.certificates = CertificateWatch(self)
         # telemetry stays in the batches even from a station answering a command: answered
         # ahead of the queue it would send its next one at once and flood the urgent lane
         self.meter_writer: WriteBatcher[MeterIn, MeterResult] = WriteBatcher(
@@ -100,6 +102,9 @@ class Gateway:
         self._command_errors = 0
         self.port: int | None = None
         self.admission: Admission | None = None  # while serving
+        # OCPP security profiles the listener serves: 2 over TLS, 3 when it verifies
+        # client certificates (ChangeConfiguration SecurityProfile checks it)
+        self.profiles_offered: frozenset[int] = frozenset({0, 1})
 
     async def serve(
         self,
@@ -136,6 +141,7 @@ class Gateway:
             await nursery.start(self.importer.run)
             await nursery.start(self.frame_log.run)
             await nursery.start(self.supervisor.run)
+            await nursery.start(self.certificates.run)
             await nursery.start(self.refusals.run)
             await nursery.start(self.soap15.run)
             config = self.config
@@ -143,6 +149,9 @@ class Gateway:
                 max_pending=config.max_pending_handshakes,
                 max_open=config.max_connections or open_file_limit() - config.fd_reserve,
             )
+            if ssl_context is not None:
+                verifies = ssl_context.verify_mode != ssl.CERT_NONE
+                self.profiles_offered = frozenset({0, 1, 2, 3} if verifies else {0, 1, 2})
             listeners = await open_listeners(
                 port,
                 host,
@@ -218,7 +227,13 @@ class Gateway:
         if protocol != "1.6":
             command.payload(protocol)  # UnsupportedProtocolError before anything is prepared
         ready = await command.prepare(
-            Prepare(target, self.store.read, self.store.write, trio.to_thread.run_sync)
+            Prepare(
+                target,
+                self.store.read,
+                self.store.write,
+                trio.to_thread.run_sync,
+                self.profiles_offered,
+            )
         )
         payload = ready.payload(target.protocol)
         check_command(self.schemas, ready.action, payload)  # 1.5: also the 1.5 schema later

@@ -12,24 +12,51 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["InvalidCsrError", "check_csr", "sign_csr"]
+__all__ = ["InvalidCsrError", "check_csr", "check_signed_chain", "leaf_of", "sign_csr"]
 
 
 class InvalidCsrError(ValueError):
     """Not a PEM certificate signing request, or its signature does not verify."""
 
 
-def check_csr(csr_pem: str) -> str:
-    """The CSR's subject (RFC 4514) when it parses and its signature verifies."""
+def check_csr(csr_pem: str, charge_box_id: str | None = None) -> str:
+    """The CSR's subject (RFC 4514) when it parses, its signature verifies and (with
+    ``charge_box_id``) its commonName is that station's id: a certificate must name the
+    station it is presented for (security profile 3)."""
     try:
         csr = x509.load_pem_x509_csr(csr_pem.encode())
     except ValueError:
         raise InvalidCsrError("not a PEM certificate signing request") from None
     if not csr.is_signature_valid:
         raise InvalidCsrError("the request's signature does not verify")
+    if charge_box_id is not None:
+        names = [str(a.value) for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        if charge_box_id not in names:
+            named = names[0] if names else "no commonName"
+            raise InvalidCsrError(f"the request names {named!r}, not {charge_box_id}")
     return csr.subject.rfc4514_string()
+
+
+def check_signed_chain(csr_pem: str, chain_pem: str) -> None:
+    """An external CA's answer is a PEM chain whose first certificate is for the CSR's key."""
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    try:
+        leaf = x509.load_pem_x509_certificates(chain_pem.encode())[0]
+    except (ValueError, IndexError):
+        raise ValueError("the signing command printed no PEM certificate") from None
+    if leaf.public_key() != csr.public_key():
+        raise ValueError("the signing command's certificate is not for the request's key")
+
+
+def leaf_of(chain_pem: str) -> tuple[str, dt.datetime] | None:
+    """(subject, expiry as naive UTC) of a PEM chain's first certificate; None: unreadable."""
+    try:
+        leaf = x509.load_pem_x509_certificates(chain_pem.encode())[0]
+    except (ValueError, IndexError):
+        return None
+    return leaf.subject.rfc4514_string(), leaf.not_valid_after_utc.replace(tzinfo=None)
 
 
 def sign_csr(

@@ -59,9 +59,15 @@ class GatewayConfig:
     ca_cert_file: str = ""
     ca_key_file: str = ""
     certificate_days: int = 365
+    # or an external command (the key stays with it): the CSR on stdin, the chain on stdout
+    ca_sign_command: str = ""
     # Security profile 3: the CA bundle client certificates are verified against (the
     # listener's TLS context holds it; here it tells that profile 3 can be offered).
     client_ca_file: str = ""
+    # a "Certificate expiring" alarm this many days before a station's client
+    # certificate expires, checked every interval (and at start)
+    certificate_warning_days: float = 30.0
+    certificate_check_interval: float = 3600.0
     meter_event_interval: float = 5.0  # at most one session.meter event per connector per ...
     # Unauthenticated clients write nothing themselves: refused unknown ids, replacements
     # and refused passwords are counted in memory and written coalesced every interval.

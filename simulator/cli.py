@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     conf.add_argument("--tag", help="an idTag the central system accepts")
     conf.add_argument("--timeout", type=float, default=10.0)
+    conf.add_argument("--client-cert", help="security profile 3: the station's certificate (PEM)")
+    conf.add_argument("--client-key", help="its private key (PEM)")
     return parser
 
 
@@ -218,6 +220,8 @@ async def _conformance(args: argparse.Namespace) -> int:
         id_tag=args.tag,
         timeout=args.timeout,
         protocol=args.protocol,
+        client_cert=args.client_cert,
+        client_key=args.client_key,
     )
     results = await run_conformance(options)
     print(format_results(results))

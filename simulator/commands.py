@@ -171,6 +171,10 @@ def _get_configuration(station: SimulatedStation, payload: dict[str, Any]) -> Re
 @handles("ChangeConfiguration")
 def _change_configuration(station: SimulatedStation, payload: dict[str, Any]) -> Reply:
     key, value = payload["key"], payload["value"]
+    if key.lower() == "securityprofile":
+        from simulator.security import change_profile  # it imports this module
+
+        return change_profile(station, value)
     status = station.config.change(key, value)
     after: After = None
     if status in ("Accepted", "RebootRequired"):

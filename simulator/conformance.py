@@ -20,6 +20,7 @@ from simulator.conformance_base import (
 from simulator.conformance_raw import error_cases, refused
 from simulator.conformance_sessions import CheckSkippedError, refused_start, stale_transaction
 from simulator.conformance_soap import soap_error_cases, soap_refused
+from simulator.conformance_tls import profile3
 from simulator.errors import SimulatorError
 from simulator.protocol import Call
 from simulator.schemas import SchemaViolationError, validate
@@ -304,6 +305,8 @@ async def run_conformance(
             password=options.password,
             outlets=options.outlets,
             ca_file=options.ca_file,
+            client_cert=options.client_cert,
+            client_key=options.client_key,
             history=500,
             connect_timeout=options.timeout,
             call_timeout=options.timeout,
@@ -350,4 +353,6 @@ async def run_conformance(
         await _commands(options, station, operator, results)
         nursery.cancel_scope.cancel()
     await (soap_refused if soap else refused)(options, results)
+    if not soap:  # security profile 3 is a TLS client certificate on the WebSocket
+        await profile3(options, results)
     return results

@@ -17,6 +17,8 @@ class ConformanceOptions:
     timeout: float = 10.0
     outlets: int = 2
     protocol: str = "ocpp1.6"  # or "ocpp1.5" (SOAP)
+    client_cert: str | None = None  # security profile 3: the station's certificate (PEM)
+    client_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

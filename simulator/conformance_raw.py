@@ -43,8 +43,10 @@ ERROR_CASES: list[tuple[str, str, set[str]]] = [
 async def error_cases(o: ConformanceOptions, results: list[CheckResult]) -> None:
     url = f"{o.url.rstrip('/')}/{o.charge_box_id}"
     ctx = ssl.create_default_context(cafile=o.ca_file) if o.url.startswith("wss:") else None
+    if ctx is not None and o.client_cert and o.client_key:  # profile 3
+        ctx.load_cert_chain(o.client_cert, o.client_key)
     headers = []
-    if o.password:
+    if o.password and not o.client_cert:
         token = base64.b64encode(f"{o.charge_box_id}:{o.password}".encode()).decode()
         headers.append((b"Authorization", f"Basic {token}".encode()))
     try:
@@ -105,6 +107,8 @@ async def refused(o: ConformanceOptions, results: list[CheckResult]) -> None:
                 cbid,
                 password=password,
                 ca_file=o.ca_file,
+                client_cert=o.client_cert if cbid != o.charge_box_id else None,
+                client_key=o.client_key if cbid != o.charge_box_id else None,
                 history=50,
                 connect_timeout=o.timeout,
                 backoff_initial=60,

@@ -41,6 +41,13 @@ class StationSettings:
     history: int = 500  # frames kept for assertions (0: none, for big fleets)
     heartbeat_interval: float | None = None  # overrides the central system's interval
     config: dict[str, str] = field(default_factory=dict)  # initial key overrides
+    # OCPP 1.6 security: the client certificate and key (PEM files) for profile 3, the
+    # profile to start with (None: what the credentials allow), and how many failed
+    # connections with a new profile before falling back to the previous one
+    client_cert: str | None = None
+    client_key: str | None = None
+    security_profile: int | None = None
+    profile_fallback_after: int = 3
 
 
 @dataclass(slots=True)

@@ -21,7 +21,8 @@ from trio_websocket import (
     open_websocket_url,
 )
 
-from simulator import maintenance
+from simulator import maintenance, security
+from simulator.certstore import CertificateStore
 from simulator.config import StationConfiguration, default_specs
 from simulator.errors import (
     CallErrorReceived,
@@ -92,6 +93,11 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
         self.config.set("endpoint", settings.url)
         if settings.password:
             self.config.set("AuthorizationKey", settings.password)
+        self.certificates = CertificateStore(settings.charge_box_id, settings.vendor)
+        if settings.client_cert and settings.client_key:
+            self.certificates.use_files(settings.client_cert, settings.client_key)
+        self.security = security.SecurityState(security.initial_profile(settings))
+        self.config.set("SecurityProfile", str(self.security.profile))
         for name, value in settings.config.items():
             self.config.set(name, value)
         self.outlets = [
@@ -236,6 +242,7 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
                             self.rejected_status = exc.status_code
                         self._url_index += 1  # another node, when there are several
                         log.debug("%s: connection failed: %r", self.charge_box_id, exc)
+                        security.connection_failed(self)
                     finally:
                         self._disconnected()
                     if self._reboot is not None:
@@ -265,11 +272,17 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
     def _ssl_context(self) -> ssl.SSLContext | None:
         if not self.endpoint.startswith("wss:"):
             return None
-        return ssl.create_default_context(cafile=self.settings.ca_file)
+        context = ssl.create_default_context(cafile=self.settings.ca_file)
+        roots = self.certificates.central_system_roots_pem()  # InstallCertificate
+        if roots:
+            context.load_verify_locations(cadata=roots)
+        if self.security.profile == 3 and self.certificates.files is not None:
+            context.load_cert_chain(*self.certificates.files)
+        return context
 
     def _headers(self) -> list[tuple[bytes, bytes]]:
         password = self.config.get("AuthorizationKey") or self.settings.password
-        if not password:
+        if not password or self.security.profile == 3:  # the certificate tells who it is
             return []
         token = base64.b64encode(f"{self.charge_box_id}:{password}".encode()).decode()
         return [(b"Authorization", f"Basic {token}".encode())]
@@ -318,6 +331,7 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
         self._set_state("accepted")
         self._online.set()
         accepted()
+        security.connected(self)
         for outlet in (self.connector0, *self.outlets):
             # on every (re)connection: each connector's present status, first
             outlet.changes.clear()
@@ -367,6 +381,8 @@ class SimulatedStation(LinkMixin, OutboxMixin, SessionsMixin):
 
     def _after_boot(self) -> None:
         """Hook run after every accepted boot (firmware Installed notification)."""
+        if security.after_boot(self):  # a signed update: SignedFirmwareStatusNotification
+            return
         if self.firmware_status == "Installing":
             self.firmware_status = "Installed"
             self.spawn(maintenance.send_firmware_status, self, "Installed")

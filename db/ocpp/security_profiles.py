@@ -8,14 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.config_errors import ConfigurationError
-from db.schema.models import Station
-from db.system.alarms import log_event
+from db.errors import Conflict
+from db.schema.models import Alarm, Station
+from db.system.alarms import AlarmChange, clear_alarms, log_event, raise_alarm
 from db.topology.nodes import get_station
 
 __all__ = [
+    "CERTIFICATE_ALARM",
     "PROFILE_NAMES",
     "ProfileChange",
+    "check_certificate_expiry",
     "check_profile",
+    "check_profile_change",
     "expiring_certificates",
     "record_profile_connection",
     "record_station_certificate",
@@ -57,6 +61,44 @@ def set_security_profile(station_id: int, value: Any) -> int:
     station.security_profile_pending = None
     station.save()
     return profile
+
+
+def check_profile_change(
+    charge_box_id: str, wanted: int, offered: frozenset[int], now: dt.datetime
+) -> None:
+    """ChangeConfiguration SecurityProfile is sent only upwards, only for a profile this
+    gateway serves, and only when the station's credentials for it are in place (a
+    password for 1 and 2, a valid client certificate for 3): else Conflict, nothing sent."""
+    station = Station.get_or_none(Station.charge_box_id == charge_box_id)
+    if station is None:
+        return
+    current = station.security_profile
+    if wanted < current:
+        raise Conflict(
+            f"{charge_box_id} has security profile {current}: the OCPP security whitepaper"
+            f" allows no downgrade to {wanted}.",
+            field="value",
+        )
+    if wanted == current:
+        raise Conflict(f"{charge_box_id} already has security profile {wanted}.", field="value")
+    if wanted not in offered:
+        needs = "TLS (serve --tls-cert)" if wanted == 2 else "serve --tls-client-ca"
+        raise Conflict(
+            f"This gateway does not serve security profile {wanted}: it needs {needs}.",
+            field="value",
+        )
+    if wanted in (1, 2) and not station.password_hash:
+        raise Conflict(
+            f"Security profile {wanted} needs the station's password: set it first.",
+            field="value",
+        )
+    expires = station.certificate_expires_at
+    if wanted == 3 and (expires is None or expires <= now):
+        raise Conflict(
+            f"{charge_box_id} has no valid client certificate yet: have it request one"
+            " (ExtendedTriggerMessage SignChargePointCertificate) first.",
+            field="value",
+        )
 
 
 def set_pending_profile(station_id: int, profile: int | None) -> None:
@@ -141,3 +183,38 @@ def expiring_certificates(horizon: dt.datetime) -> list[tuple[int, str, int | No
         Station.certificate_expires_at.is_null(False) & (Station.certificate_expires_at < horizon)
     )
     return [(s.id, s.charge_box_id, s.site_id, s.certificate_expires_at) for s in query]
+
+
+CERTIFICATE_ALARM = "Certificate expiring"
+
+
+def check_certificate_expiry(now: dt.datetime, warn_days: float) -> list[tuple[str, AlarmChange]]:
+    """Raise "Certificate expiring" for each station whose client certificate expires
+    within ``warn_days`` (once: not counted up on every check), and clear it for those
+    renewed since."""
+    horizon = now + dt.timedelta(days=warn_days)
+    changes: list[tuple[str, AlarmChange]] = []
+    expiring = {cbid: (sid, site, when) for sid, cbid, site, when in expiring_certificates(horizon)}
+    alarmed = {
+        a.charge_box_id
+        for a in Alarm.select(Alarm.charge_box_id).where(
+            (Alarm.kind == CERTIFICATE_ALARM) & Alarm.cleared_at.is_null()
+        )
+    }
+    for cbid, (station_id, site_id, when) in expiring.items():
+        if cbid in alarmed:
+            continue
+        days = (when - now).total_seconds() / 86400
+        text = (
+            f"the client certificate expired on {when:%Y-%m-%d %H:%M} UTC"
+            if days <= 0
+            else f"the client certificate expires on {when:%Y-%m-%d %H:%M} UTC"
+            f" (in {days:.0f} days): have the station request a new one"
+        )
+        change = raise_alarm(
+            CERTIFICATE_ALARM, cbid, station_id=station_id, site_id=site_id, message=text, now=now
+        )
+        changes.append((cbid, change))
+    for cbid in alarmed - set(expiring):
+        changes += [(cbid, c) for c in clear_alarms(cbid, [CERTIFICATE_ALARM], now=now)]
+    return changes

@@ -480,6 +480,7 @@ ALARM_KINDS = (
     "Temperature",
     "No network",
     "Security event",  # a critical SecurityEventNotification (OCPP 1.6 security)
+    "Certificate expiring",  # a station's client certificate expires within 30 days
 )
 
 

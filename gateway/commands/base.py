@@ -80,11 +80,13 @@ class Prepare:
         read: Callable[..., Awaitable[Any]],
         write: Callable[..., Awaitable[Any]],
         in_thread: Callable[..., Awaitable[Any]],
+        profiles: frozenset[int] = frozenset({0, 1, 2, 3}),
     ) -> None:
         self.target = target
         self.read = read
         self.write = write
         self.in_thread = in_thread
+        self.profiles = profiles  # the OCPP security profiles the gateway serves
 
 
 def camel(name: str) -> str:

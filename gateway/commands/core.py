@@ -11,6 +11,7 @@ from db.accounts.passwords import hash_station_password
 from db.errors import Conflict, Invalid
 from db.ocpp.config_keys import check_key_value, is_readonly
 from db.ocpp.ocpp_records import set_configuration_value, store_configuration
+from db.ocpp.security_profiles import check_profile, check_profile_change, set_pending_profile
 from db.ocpp.station_control import remote_start_refusal
 from db.schema.models import utcnow
 from db.topology.station_settings import check_station_password, set_password_hash_of
@@ -37,6 +38,25 @@ PASSWORD_KEY = "AuthorizationKey"
 
 def is_password_key(key: str) -> bool:
     return key.lower() == PASSWORD_KEY.lower()
+
+
+def is_profile_key(key: str) -> bool:
+    """OCPP 1.6 security's SecurityProfile: changed only upwards, credentials first."""
+    return key.lower() == "securityprofile"
+
+
+def profile_outcome(station_id: int, wanted: int, status: Any, accepted: bool) -> Outcome:
+    """An accepted SecurityProfile is pending until the station reconnects with it."""
+    if not accepted:
+        return Outcome(f"The station answered {status}: its security profile is unchanged.", False)
+    set_pending_profile(station_id, wanted)
+    return Outcome(
+        f"The station accepted security profile {wanted} and reconnects with it; it is"
+        " stored once the station has (if the station cannot, it falls back and the upgrade"
+        " is dropped).",
+        True,
+        {"securityProfilePending": wanted},
+    )
 
 
 def one_of(value: str, options: tuple[str, ...], name: str) -> None:
@@ -136,6 +156,8 @@ class ChangeConfiguration(Command):
         if is_password_key(self.key):
             check_station_password(self.value)
             return
+        if is_profile_key(self.key):
+            check_profile(self.value)
         try:  # an integer or boolean key gets a value of its type, or the station is not asked
             value = check_key_value(self.key, self.value)
         except ValueError as exc:
@@ -145,6 +167,10 @@ class ChangeConfiguration(Command):
     async def prepare(self, ctx: Prepare) -> Self:
         if await ctx.read(is_readonly, ctx.target.charge_box_id, self.key):
             raise Invalid(f"{self.key} is read-only.", field="key")
+        if is_profile_key(self.key):
+            wanted = check_profile(self.value)
+            cbid = ctx.target.charge_box_id
+            await ctx.read(check_profile_change, cbid, wanted, ctx.profiles, utcnow())
         if not is_password_key(self.key) or self.password_hash is not None:
             return self
         hashed = await ctx.in_thread(hash_station_password, self.value)
@@ -155,6 +181,8 @@ class ChangeConfiguration(Command):
         stored = status in ("Accepted", "RebootRequired")
         if stored:
             set_configuration_value(target.station_id, self.key, self.value, utcnow())
+        if is_profile_key(self.key):
+            return profile_outcome(target.station_id, int(self.value), status, stored)
         if not is_password_key(self.key):
             return describe(answer)
         if stored and self.password_hash is not None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from db.errors import Invalid
 from db.ocpp.certificate_requests import settle_pending_request
+from db.ocpp.security_profiles import record_station_certificate
+from gateway.certificates import leaf_of
 from gateway.commands.base import Command, Outcome, Target, describe
 from gateway.commands.core import at_least, one_of, text
 
@@ -86,7 +88,11 @@ class CertificateSigned(Command):
         text(self.certificate_chain, "certificateChain", 10000)
 
     def apply(self, target: Target, answer: dict[str, Any]) -> Outcome:
-        settle_pending_request(target.station_id, answer.get("status") == "Accepted")
+        accepted = answer.get("status") == "Accepted"
+        settle_pending_request(target.station_id, accepted)
+        leaf = leaf_of(self.certificate_chain) if accepted else None
+        if leaf is not None:  # the station's certificate now: expiry shown, alarmed
+            record_station_certificate(target.station_id, *leaf)
         return describe(answer)
 
 

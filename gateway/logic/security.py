@@ -4,15 +4,23 @@ signed firmware status (stored and shown like diagnostics and firmware status)."
 from __future__ import annotations
 
 import logging
+import shlex
 from typing import Any
 
 import trio
 
 from db.ocpp.certificate_requests import record_certificate_request, set_certificate_request_status
 from db.ocpp.ocpp_records import record_diagnostics_status, record_firmware_status
+from db.ocpp.security_profiles import record_station_certificate
 from db.schema.models import utcnow
 from db.system.alarms import log_event, raise_alarm
-from gateway.certificates import InvalidCsrError, check_csr, sign_csr
+from gateway.certificates import (
+    InvalidCsrError,
+    check_csr,
+    check_signed_chain,
+    leaf_of,
+    sign_csr,
+)
 from gateway.errors import GatewayError
 from gateway.logic.context import StationContext
 from gateway.logic.station import transfer_status
@@ -30,6 +38,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SECURITY_ALARM = "Security event"
+SIGN_COMMAND_TIMEOUT = 30.0  # seconds an external signing command may take
 
 #: The security events the 1.6 security whitepaper (appendix 1) marks critical: a
 #: station pushes them at once, and the central system raises an alarm for each.
@@ -138,11 +147,13 @@ async def sign_certificate(ctx: StationContext, payload: dict[str, Any]) -> dict
     csr = payload["csr"]
     state = ctx.state
     try:
-        subject = await trio.to_thread.run_sync(check_csr, csr)
+        subject = await trio.to_thread.run_sync(check_csr, csr, ctx.charge_box_id)
     except InvalidCsrError as exc:
         status, detail = "Rejected", str(exc)
     else:
-        if ctx.config.ca_cert_file and ctx.config.ca_key_file:
+        if ctx.config.ca_sign_command:
+            status, detail = "Signing", f"{subject}: signing with the external signing command"
+        elif ctx.config.ca_cert_file and ctx.config.ca_key_file:
             status, detail = "Signing", f"{subject}: signing with the configured CA"
         else:
             status, detail = (
@@ -180,16 +191,19 @@ async def _sign_and_send(ctx: StationContext, request_id: int, csr: str) -> None
     """Sign with the CA, send CertificateSigned, record the outcome (never raises)."""
     config = ctx.config
     try:
-        chain = await trio.to_thread.run_sync(
-            lambda: sign_csr(
-                csr,
-                config.ca_cert_file,
-                config.ca_key_file,
-                days=config.certificate_days,
-                now=utcnow(),
+        if config.ca_sign_command:
+            chain = await _run_signing_command(config.ca_sign_command, csr)
+        else:
+            chain = await trio.to_thread.run_sync(
+                lambda: sign_csr(
+                    csr,
+                    config.ca_cert_file,
+                    config.ca_key_file,
+                    days=config.certificate_days,
+                    now=utcnow(),
+                )
             )
-        )
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, trio.TooSlowError) as exc:
         await _outcome(ctx, request_id, "Failed", f"signing failed: {exc}")
         return
     try:
@@ -198,17 +212,43 @@ async def _sign_and_send(ctx: StationContext, request_id: int, csr: str) -> None
         await _outcome(ctx, request_id, "Failed", f"CertificateSigned not delivered: {exc}")
         return
     if answer.get("status") == "Accepted":
-        await _outcome(ctx, request_id, "Installed", "signed by the configured CA and installed")
+        await _outcome(
+            ctx, request_id, "Installed", "signed by the configured CA and installed", chain
+        )
     else:
         await _outcome(ctx, request_id, "Rejected", "the station rejected the signed certificate")
 
 
-async def _outcome(ctx: StationContext, request_id: int, status: str, detail: str) -> None:
+async def _run_signing_command(command: str, csr: str) -> str:
+    """The operator's CA outside this process (``serve --csr-sign-command``): the CSR on
+    its standard input, the PEM chain on its standard output; its key never reaches us."""
+    with trio.fail_after(SIGN_COMMAND_TIMEOUT):
+        done = await trio.run_process(
+            shlex.split(command),
+            stdin=csr.encode(),
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip()[-200:]
+        raise ValueError(f"the signing command exited with {done.returncode}: {reason}")
+    chain = done.stdout.decode(errors="replace")
+    check_signed_chain(csr, chain)
+    return chain
+
+
+async def _outcome(
+    ctx: StationContext, request_id: int, status: str, detail: str, chain: str = ""
+) -> None:
     state = ctx.state
+    leaf = leaf_of(chain) if chain else None
     try:
 
         def unit() -> None:
             set_certificate_request_status(request_id, status, detail)
+            if leaf is not None:  # the station's certificate now: expiry shown, alarmed
+                record_station_certificate(state.station_id, *leaf)
             log_event(
                 "station.certificate",
                 ctx.charge_box_id,

@@ -13,6 +13,7 @@ from typing import Any
 from quart import Blueprint, request
 
 from db.ocpp.certificate_requests import certificate_requests_of
+from db.ocpp.security_profiles import security_of
 from db.system.timezones import iso_utc
 from gateway.commands import BY_KEBAB, command_from_ocpp
 from portal.access import STAFF_ROLES, guard
@@ -44,6 +45,15 @@ async def certificate_requests(cbid: str) -> Any:
     station = await station_or_404(cbid)
     rows = await get_store().read(certificate_requests_of, int(station["id"]))
     return {"items": [{k: iso_utc(v) for k, v in row.items()} for row in rows]}
+
+
+@bp.get("/stations/<cbid>/security")
+async def station_security(cbid: str) -> Any:
+    """The station's OCPP security profile (0-3), an upgrade it accepted and has not yet
+    reconnected with, and its client certificate (subject, expiry)."""
+    station = await station_or_404(cbid)
+    facts = await get_store().read(security_of, int(station["id"]))
+    return {k: iso_utc(v) for k, v in facts.items()}
 
 
 @bp.post("/stations/<cbid>/commands/<action>")

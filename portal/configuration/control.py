@@ -43,6 +43,7 @@ from gateway.commands import (
     is_password_key,
 )
 from gateway.errors import StationOfflineError
+from portal.configuration.control_security import SECURITY_BUILDERS
 
 __all__ = [
     "ACTIONS",
@@ -295,7 +296,7 @@ async def send_station_password(
 
 
 #: Actions whose command OCPP 1.5 does not have (refused for 1.5 stations by the gateway).
-OCPP16_ONLY: frozenset[str] = frozenset({"trigger-message"})
+OCPP16_ONLY: frozenset[str] = frozenset({"trigger-message", *SECURITY_BUILDERS})
 
 ACTIONS: dict[str, ActionSpec] = {
     spec.name: spec
@@ -316,6 +317,10 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("get-local-list-version", "Local list version", STAFF, _local_list_version),
         ActionSpec("get-configuration", "Upload configuration", STAFF, _get_configuration),
         ActionSpec("change-configuration", "Change configuration", STAFF, _change_configuration),
+        *(
+            ActionSpec(name, label, FIRMWARE_ROLES, build)
+            for name, (label, build) in SECURITY_BUILDERS.items()
+        ),
     )
 }
 

@@ -35,6 +35,7 @@ from portal.configuration.control import (
     run_action,
     send_station_password,
 )
+from portal.configuration.control_security import CERTIFICATE_USES, EXTENDED_TRIGGERS
 from portal.configuration.deps import control_deps, diagnostics_file, role
 from portal.configuration.pages import back_to, loader, node_in_scope, refused, render_tab
 from portal.context import get_gateway, get_store
@@ -96,6 +97,9 @@ async def _control(node: NodeRef) -> dict[str, Any]:
             if e.status == "Accepted"
         ],
         "triggers": TRIGGERS,
+        "extended_triggers": EXTENDED_TRIGGERS,
+        "certificate_uses": CERTIFICATE_USES,
+        "profile_names": PROFILE_NAMES,
         "actions": {name: spec for name, spec in ACTIONS.items() if role() in spec.roles},
         # buttons of commands the station's protocol lacks: disabled, with the reason
         "not_in_protocol": OCPP16_ONLY if station.get("protocol") == "1.5" else frozenset(),

@@ -13,6 +13,7 @@ async def register_stations(
     outlets: int = 4,
     password: str | None = None,
     mode: str = "RFID",
+    security_profile: int | None = None,
 ) -> None:
     """Rows for each station and its outlets (one password hash shared: hashing is slow)."""
     password_hash = hash_station_password(password) if password else None
@@ -20,7 +21,12 @@ async def register_stations(
     def unit() -> None:
         for cbid in charge_box_ids:
             station = Station.create(
-                charge_box_id=cbid, name=f"Station {cbid}", password_hash=password_hash
+                charge_box_id=cbid,
+                name=f"Station {cbid}",
+                password_hash=password_hash,
+                security_profile=(1 if password else 0)
+                if security_profile is None
+                else security_profile,
             )
             for connector_id in range(1, outlets + 1):
                 Outlet.create(station=station, connector_id=connector_id, mode=mode)

@@ -223,8 +223,10 @@ async def test_conformance_suite_passes_against_the_gateway(store: Store, gatewa
     options = ConformanceOptions(url, "E2ECONF", password="station-pass-1", id_tag="CONFTAG")
     with trio.fail_after(60):
         results = await run_conformance(options, operator=operator)
-    failed = [r for r in results if r.outcome != "PASS"]
+    # every check passes; the profile 3 ones need a client certificate (over TLS)
+    failed = [r for r in results if r.outcome != "PASS" and not r.name.startswith("profile3-")]
     assert failed == []
+    assert {r.outcome for r in results if r.name.startswith("profile3-")} == {"SKIP"}
     assert len(results) >= 27
     assert {"stale-transaction", "refused-start"} <= {r.name for r in results}
 

@@ -102,6 +102,9 @@ ROWS = {
     ("GET", "/api/v1/stations/<cbid>/certificate-requests"): [
         Case("/api/v1/stations/SOLNA-1/certificate-requests", SOLNA_READ)
     ],
+    ("GET", "/api/v1/stations/<cbid>/security"): [
+        Case("/api/v1/stations/SOLNA-1/security", SOLNA_READ)
+    ],
     ("POST", "/api/v1/stations/<cbid>/commands/<action>"): [
         Case(
             "/api/v1/stations/SOLNA-1/commands/reset",

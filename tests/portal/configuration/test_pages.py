@@ -9,6 +9,7 @@ import pytest
 from db import Store
 from db.schema.models import Outlet, Setting, Station
 from filestore.jpeg import demo_floor_plan, encode_blocks
+from portal.configuration.control import OCPP16_ONLY
 from tests.portal.conftest import World, login, post
 
 
@@ -238,4 +239,6 @@ async def test_a_15_station_shows_16_only_commands_disabled_with_the_reason(
     status, html = await _page(client, path)
     assert status == 200
     assert "speaks OCPP 1.5, which has no Trigger message command" in html
-    assert html.count('data-testid="not-in-protocol"') == 1
+    assert "speaks OCPP 1.5, which has no Security profile command" in html
+    # trigger message and the security extension's forms
+    assert html.count('data-testid="not-in-protocol"') == len(OCPP16_ONLY)
