@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from db.ocpp.security_profiles import CERTIFICATE_ALARM, check_certificate_expiry
+from db.ocpp.security_profiles import (
+    CERTIFICATE_ALARM,
+    certificate_alarms_due,
+    check_certificate_expiry,
+)
 from db.schema.models import utcnow
 from gateway.events import LiveEvent
 
@@ -37,7 +41,10 @@ class CertificateWatch:
         gateway = self._gateway
         now = utcnow()
         days = gateway.config.certificate_warning_days
-        try:
+        try:  # a read first: most checks change nothing and write nothing
+            if not await gateway.store.read(lambda: certificate_alarms_due(now, days)):
+                self.checks += 1
+                return
             changes = await gateway.store.write(lambda: check_certificate_expiry(now, days))
         except Exception as exc:  # the database is down: try again next time
             log.warning("certificate expiry check failed: %s: %s", type(exc).__name__, exc)

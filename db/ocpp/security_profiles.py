@@ -17,6 +17,7 @@ __all__ = [
     "CERTIFICATE_ALARM",
     "PROFILE_NAMES",
     "ProfileChange",
+    "certificate_alarms_due",
     "check_certificate_expiry",
     "check_profile",
     "check_profile_change",
@@ -188,12 +189,11 @@ def expiring_certificates(horizon: dt.datetime) -> list[tuple[int, str, int | No
 CERTIFICATE_ALARM = "Certificate expiring"
 
 
-def check_certificate_expiry(now: dt.datetime, warn_days: float) -> list[tuple[str, AlarmChange]]:
-    """Raise "Certificate expiring" for each station whose client certificate expires
-    within ``warn_days`` (once: not counted up on every check), and clear it for those
-    renewed since."""
+def _alarm_plan(
+    now: dt.datetime, warn_days: float
+) -> tuple[dict[str, tuple[int, int | None, dt.datetime]], set[str]]:
+    """(stations to alarm: id, site, expiry; charge box ids whose alarm to clear)."""
     horizon = now + dt.timedelta(days=warn_days)
-    changes: list[tuple[str, AlarmChange]] = []
     expiring = {cbid: (sid, site, when) for sid, cbid, site, when in expiring_certificates(horizon)}
     alarmed = {
         a.charge_box_id
@@ -201,9 +201,23 @@ def check_certificate_expiry(now: dt.datetime, warn_days: float) -> list[tuple[s
             (Alarm.kind == CERTIFICATE_ALARM) & Alarm.cleared_at.is_null()
         )
     }
-    for cbid, (station_id, site_id, when) in expiring.items():
-        if cbid in alarmed:
-            continue
+    raise_ = {cbid: facts for cbid, facts in expiring.items() if cbid not in alarmed}
+    return raise_, alarmed - set(expiring)
+
+
+def certificate_alarms_due(now: dt.datetime, warn_days: float) -> bool:
+    """Whether ``check_certificate_expiry`` would change anything (a read, no write)."""
+    raise_, clear = _alarm_plan(now, warn_days)
+    return bool(raise_ or clear)
+
+
+def check_certificate_expiry(now: dt.datetime, warn_days: float) -> list[tuple[str, AlarmChange]]:
+    """Raise "Certificate expiring" for each station whose client certificate expires
+    within ``warn_days`` (once: not counted up on every check), and clear it for those
+    renewed since."""
+    changes: list[tuple[str, AlarmChange]] = []
+    raise_, clear = _alarm_plan(now, warn_days)
+    for cbid, (station_id, site_id, when) in raise_.items():
         days = (when - now).total_seconds() / 86400
         text = (
             f"the client certificate expired on {when:%Y-%m-%d %H:%M} UTC"
@@ -215,6 +229,6 @@ def check_certificate_expiry(now: dt.datetime, warn_days: float) -> list[tuple[s
             CERTIFICATE_ALARM, cbid, station_id=station_id, site_id=site_id, message=text, now=now
         )
         changes.append((cbid, change))
-    for cbid in alarmed - set(expiring):
+    for cbid in clear:
         changes += [(cbid, c) for c in clear_alarms(cbid, [CERTIFICATE_ALARM], now=now)]
     return changes

@@ -119,7 +119,7 @@ class Station(BaseModel):
     # OCPP 1.6 security profile (0 none, 1 password, 2 TLS + password, 3 TLS + client
     # certificate): connections below it are refused. ``security_profile_pending``: an
     # upgrade the station accepted (ChangeConfiguration SecurityProfile), stored as the
-    # profile once it reconnects with it, dropped when it falls back (m0014).
+    # profile once it reconnects with it, dropped when it falls back (m0015).
     security_profile = pw.SmallIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
     security_profile_pending = pw.SmallIntegerField(null=True)
     # the station's client certificate: the last one it presented, or that our CA signed

@@ -110,7 +110,7 @@ def test_an_older_database_with_data_is_migrated_in_place(tmp_path: pytest.TempP
     migrate(database)
     assert current_version(database) == available_migrations()[-1][0]
     assert database.execute_sql('SELECT "time_zone" FROM "site"').fetchall() == [("",)]
-    # a station with a password was refused without it: security profile 1 (m0014)
+    # a station with a password was refused without it: security profile 1 (m0015)
     assert database.execute_sql('SELECT "security_profile" FROM "station"').fetchall() == [(1,)]
     database.close()
 

@@ -140,9 +140,12 @@ async def test_configuration_is_read_and_changed(store: Store, tmp_path: Path) -
                     "SIM-1", "change-configuration", key="ChargingStationModel", value="X"
                 )
             reboot = await rig.act(
-                "SIM-1", "change-configuration", key="SecurityProfile", value="1"
+                "SIM-1", "change-configuration", key="WebSocketPingInterval", value="0"
             )
             assert reboot.answer == {"status": "RebootRequired"}
+            # SecurityProfile: only upwards and with the credentials (a password) in place
+            with pytest.raises(Conflict, match="Security profile 1 needs the station's password"):
+                await rig.act("SIM-1", "change-configuration", key="SecurityProfile", value="1")
             unknown = await rig.act("SIM-1", "change-configuration", key="NoSuchKey", value="1")
             assert unknown.answer == {"status": "NotSupported"}
 
