@@ -12,8 +12,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from quart import Blueprint, render_template, request
+from werkzeug.exceptions import BadRequest
 
-from db.topology.navigator import SEARCH_LIMIT, navigator_children, navigator_search
+from db.topology.navigator import (
+    SEARCH_LIMIT,
+    STATION_PAGE,
+    navigator_children,
+    navigator_page,
+    navigator_search,
+)
 from db.topology.topology import Navigator, NavStation
 from portal.access import STAFF_ROLES, current_principal, guard, not_found
 from portal.context import get_gateway, get_store
@@ -86,6 +93,46 @@ async def children() -> Any:
         "frame/_nav_fragment.html",
         kind=key.partition(":")[0],
         branch=branch,
+        live=live,
+        current=current,
+        node_url=node_url,
+        lazy_outlets=True,
+    )
+
+
+def _position(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+@bp.get("/page")
+async def page() -> Any:
+    """A page of a long station list (a site's or a floor's): the one from ``start`` and
+    its "more" button, or the one before ``before`` and its "earlier" button."""
+    principal = current_principal()
+    assert principal is not None  # guarded
+    key = request.args.get("key", "")
+    start, before = _position("start"), _position("before")
+    if start is None and before is None:
+        raise BadRequest("Give start or before.")
+    direction = "later" if start is not None else "earlier"
+    first = start if start is not None else max(0, (before or 0) - STATION_PAGE)
+    holder = await get_store().read(
+        navigator_page, key, principal.site_scope, open_keys() or [], first
+    )
+    if holder is None:
+        raise not_found(f"There is no node {key}.")
+    if before is not None:  # only what lies before: the rest is already shown
+        holder.stations = holder.stations[: max(0, before - holder.first)]
+    node_url, current = _page_links()
+    gateway = get_gateway()
+    live = {s.charge_box_id: station_state(gateway, s.charge_box_id) for s in holder.stations}
+    return await render_template(
+        "frame/_nav_fragment.html",
+        kind="page",
+        key=key,
+        direction=direction,
+        branch=holder,
         live=live,
         current=current,
         node_url=node_url,

@@ -4,6 +4,9 @@ A small installation gets the whole tree open. From ``SMALL_TREE`` stations on, 
 the branches the user left open (remembered by the browser) and the path to the
 selected node are loaded; the rest opens level by level (``navigator_children``).
 The search (``navigator_search``) returns the matching nodes with their ancestors.
+A site or floor with more than ``STATION_PAGE`` stations shows them a page at a time (the
+page holding the selected station); the neighbouring pages load on demand
+(``navigator_page``), so a 1,000-station site costs the page no more than a small one.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from db.topology.topology import NavFloor, Navigator, NavOutlet, NavSite, NavSta
 __all__ = [
     "SEARCH_LIMIT",
     "SMALL_TREE",
+    "STATION_PAGE",
     "natural_key",
     "navigator_children",
+    "navigator_page",
     "navigator_search",
     "navigator_view",
 ]
@@ -30,6 +35,8 @@ __all__ = [
 SMALL_TREE = 100
 #: At most this many stations in a search answer (the answer says when there were more).
 SEARCH_LIMIT = 200
+#: A site's (or floor's) stations are shown this many at a time.
+STATION_PAGE = 50
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -50,29 +57,49 @@ def _sites(site_id: int | None, only: Collection[int] | None = None) -> list[Nav
     return sorted(sites, key=lambda s: natural_key(s.name))
 
 
-def _stations(condition: Any) -> list[NavStation]:
+def _station_rows(condition: Any) -> list[NavStation]:
+    """The stations matching ``condition`` in natural order, without their outlets."""
     query = Station.select(
         Station.id, Station.charge_box_id, Station.name, Station.site, Station.floor
     ).where(condition)
-    stations = [NavStation(*row) for row in query.tuples()]
+    return sorted((NavStation(*row) for row in query.tuples()), key=lambda s: natural_key(s.label))
+
+
+def _load_outlets(stations: list[NavStation]) -> None:
     by_id = {s.id: s for s in stations}
-    if by_id:
-        outlets = (
-            Outlet.select(
-                Outlet.id,
-                Outlet.station,
-                Outlet.connector_id,
-                Outlet.uuid,
-                Outlet.status,
-                Outlet.error_code,
-                Outlet.mode,
-            )
-            .where(Outlet.station.in_(list(by_id)))
-            .order_by(Outlet.connector_id)
+    if not by_id:
+        return
+    outlets = (
+        Outlet.select(
+            Outlet.id,
+            Outlet.station,
+            Outlet.connector_id,
+            Outlet.uuid,
+            Outlet.status,
+            Outlet.error_code,
+            Outlet.mode,
         )
-        for o_id, station_id, connector, uuid, status, error, mode in outlets.tuples():
-            by_id[station_id].outlets.append(NavOutlet(o_id, connector, uuid, status, error, mode))
-    return sorted(stations, key=lambda s: natural_key(s.label))
+        .where(Outlet.station.in_(list(by_id)))
+        .order_by(Outlet.connector_id)
+    )
+    for o_id, station_id, connector, uuid, status, error, mode in outlets.tuples():
+        by_id[station_id].outlets.append(NavOutlet(o_id, connector, uuid, status, error, mode))
+
+
+def _stations(condition: Any) -> list[NavStation]:
+    stations = _station_rows(condition)
+    _load_outlets(stations)
+    return stations
+
+
+def _window(holder: NavSite | NavFloor, current_station: int | None, paged: bool) -> None:
+    """Keep the page of ``holder.stations`` that holds ``current_station`` (else the first)."""
+    holder.total = len(holder.stations)
+    if not paged or holder.total <= STATION_PAGE:
+        return
+    index = next((i for i, s in enumerate(holder.stations) if s.id == current_station), 0)
+    holder.first = index // STATION_PAGE * STATION_PAGE
+    holder.stations = holder.stations[holder.first : holder.first + STATION_PAGE]
 
 
 def _fill(
@@ -80,9 +107,12 @@ def _fill(
     open_sites: set[int],
     open_floors: set[int] | None,
     station_filter: Any = None,
+    current_station: int | None = None,
+    paged: bool = True,
 ) -> list[NavStation]:
     """Floors of the open sites, and the stations of the open sites and floors
-    (``open_floors`` None: every floor of an open site is open)."""
+    (``open_floors`` None: every floor of an open site is open), a page of each long
+    list (``paged``); the shown stations with their outlets."""
     by_site = {s.id: s for s in sites}
     for site in sites:
         site.open = site.id in open_sites
@@ -104,13 +134,18 @@ def _fill(
     )
     if station_filter is not None:
         condition &= station_filter
-    stations = _stations(condition)
-    for station in stations:
+    for station in _station_rows(condition):
         if station.floor_id in floors:
             floors[station.floor_id].stations.append(station)
         elif station.site_id in by_site:
             by_site[station.site_id].stations.append(station)
-    return stations
+    shown: list[NavStation] = []
+    holders: list[NavSite | NavFloor] = [*by_site.values(), *floors.values()]
+    for holder in holders:
+        _window(holder, current_station, paged)
+        shown.extend(holder.stations)
+    _load_outlets(shown)
+    return shown
 
 
 def station_count(site_id: int | None) -> int:
@@ -151,7 +186,10 @@ def navigator_view(
     everything = open_keys is None and station_count(site_id) <= SMALL_TREE
     sites = _sites(site_id)
     open_sites = {s.id for s in sites} if everything else _ids(keys, "site")
-    stations = _fill(sites, open_sites, None if everything else _ids(keys, "floor"))
+    current_station = current.station_id if current is not None else None
+    stations = _fill(
+        sites, open_sites, None if everything else _ids(keys, "floor"), None, current_station
+    )
     open_stations = _ids(keys, "station")
     for station in stations:
         station.open = station.id in open_stations
@@ -191,10 +229,44 @@ def navigator_children(
     if floor is None or (site_id is not None and floor.site_id != site_id):
         return None
     nav = NavFloor(floor.id, floor.name)
-    nav.stations = _stations(Station.floor == floor.id)
+    nav.stations = _station_rows(Station.floor == floor.id)
+    _window(nav, None, True)
+    _load_outlets(nav.stations)
     for station in nav.stations:
         station.open = station.id in open_stations
     return nav
+
+
+def navigator_page(
+    key: str, site_id: int | None, open_keys: Collection[str], start: int
+) -> NavSite | NavFloor | None:
+    """The site (its stations directly under it) or floor ``key`` holding only its page
+    of ``STATION_PAGE`` stations from ``start`` (None when out of scope)."""
+    kind, _, raw = key.partition(":")
+    if not raw.isdigit() or kind not in ("site", "floor"):
+        return None
+    node_id = int(raw)
+    holder: NavSite | NavFloor
+    if kind == "site":
+        found = _sites(site_id, only=[node_id])
+        if not found:
+            return None
+        holder = found[0]
+        holder.stations = _station_rows((Station.site == node_id) & Station.floor.is_null())
+    else:
+        floor = Floor.get_or_none(Floor.id == node_id)
+        if floor is None or (site_id is not None and floor.site_id != site_id):
+            return None
+        holder = NavFloor(floor.id, floor.name)
+        holder.stations = _station_rows(Station.floor == node_id)
+    holder.total = len(holder.stations)
+    holder.first = max(0, min(start, holder.total))
+    holder.stations = holder.stations[holder.first : holder.first + STATION_PAGE]
+    _load_outlets(holder.stations)
+    open_stations = _ids(open_keys, "station")
+    for station in holder.stations:
+        station.open = station.id in open_stations
+    return holder
 
 
 def navigator_search(site_id: int | None, text: str) -> tuple[Navigator, int]:
@@ -224,6 +296,7 @@ def navigator_search(site_id: int | None, text: str) -> tuple[Navigator, int]:
         {s.id for s in sites},
         floors_with_matches | set(matched_floors),
         Station.id.in_(station_ids or [0]),
+        paged=False,  # SEARCH_LIMIT bounds it
     )
     keep_floors = floors_with_matches | set(matched_floors)
     for site in sites:

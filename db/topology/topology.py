@@ -77,6 +77,14 @@ class NavFloor:
     name: str
     stations: list[NavStation] = field(default_factory=list)
     open: bool = True  # its stations loaded and shown (False: loaded when opened)
+    # a long list shows a window of it: ``stations`` are the ``first``.. of ``total``
+    first: int = 0
+    total: int = 0
+
+    @property
+    def later(self) -> int:
+        """Stations after the shown window."""
+        return max(0, self.total - self.first - len(self.stations))
 
 
 @dataclass
@@ -86,6 +94,12 @@ class NavSite:
     floors: list[NavFloor] = field(default_factory=list)
     stations: list[NavStation] = field(default_factory=list)  # directly under the site
     open: bool = True  # its floors and stations loaded and shown (False: loaded when opened)
+    first: int = 0  # as NavFloor: ``stations`` are the ``first``.. of ``total``
+    total: int = 0
+
+    @property
+    def later(self) -> int:
+        return max(0, self.total - self.first - len(self.stations))
 
 
 @dataclass

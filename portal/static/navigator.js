@@ -57,6 +57,35 @@
       });
   }
 
+  // A long station list shows a page; its buttons load the page before or after it.
+  function more(button) {
+    var item = button.closest("li"), params = { key: button.dataset.navMore, page: pageAddress() };
+    if (button.dataset.start) params.start = button.dataset.start;
+    else params.before = button.dataset.before;
+    button.disabled = true;
+    button.textContent = "Loading…";
+    fetch(address(nav.dataset.pageUrl, params),
+          { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
+      .then(function (html) {
+        var list = item.parentElement, holder = document.createElement("ul");
+        holder.innerHTML = html;
+        mark(holder);
+        while (holder.firstElementChild) list.insertBefore(holder.firstElementChild, item);
+        item.remove();
+      })
+      .catch(function () {
+        button.disabled = false;
+        button.textContent = "Could not load; try again.";
+      });
+  }
+  nav.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("button[data-nav-more]");
+    if (!button || button.disabled) return;
+    e.preventDefault();
+    more(button);
+  });
+
   nav.addEventListener("toggle", function (e) {
     var d = e.target;
     if (!d.matches || !d.matches("details[data-key]")) return;

@@ -1,4 +1,4 @@
-"""The Navigator's lazy levels and search."""
+"""The Navigator's lazy levels, pages of long station lists, and search."""
 
 from __future__ import annotations
 
@@ -12,6 +12,18 @@ ROWS = {
             "/navigator/children?key=station:{solna_station}", expect(302, 403, 200, 404, 200, 200)
         ),
         Case("/navigator/children?key=outlet:{solna_outlet}", expect(302, 403, 404, 404, 404, 404)),
+    ],
+    ("GET", "/navigator/page"): [
+        Case("/navigator/page?key=site:{solna}&start=0", expect(302, 403, 200, 404, 200, 200)),
+        Case(
+            "/navigator/page?key=floor:{solna_floor}&before=50",
+            expect(302, 403, 200, 404, 200, 200),
+        ),
+        Case("/navigator/page?key=site:{solna}", expect(302, 403, 400, 400, 400, 400)),
+        Case(
+            "/navigator/page?key=station:{solna_station}&start=0",
+            expect(302, 403, 404, 404, 404, 404),
+        ),
     ],
     ("GET", "/navigator/search"): [
         Case("/navigator/search?q=solna", expect(302, 403, 200, 200, 200, 200)),
