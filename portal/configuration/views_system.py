@@ -79,12 +79,47 @@ async def save_general() -> Any:
 # --- Topology (system level: everything; site level: that site) ---------------------
 
 
+#: A site's Topology tab lists this many stations a page (each with its move and remove
+#: forms: 500 of them made a 500 KB page taking seconds).
+TOPOLOGY_PAGE = 50
+
+
+def _page_of(tree: list[dict[str, Any]], wanted: str) -> dict[str, Any]:
+    """Keep in ``tree`` the stations of page ``wanted`` (floor by floor, then those directly
+    under the site); each floor and site remembers its full count (``count``)."""
+    groups = [floor for site in tree for floor in site["floors"]] + tree
+    total = sum(len(group["stations"]) for group in groups)
+    pages = max(1, -(-total // TOPOLOGY_PAGE))
+    page = min(max(int(wanted), 1), pages) if wanted.isdigit() and len(wanted) < 8 else 1
+    start = (page - 1) * TOPOLOGY_PAGE
+    seen = 0
+    for group in groups:
+        stations = group["stations"]
+        group["count"] = len(stations)
+        group["stations"] = stations[max(0, start - seen) : max(0, start + TOPOLOGY_PAGE - seen)]
+        seen += len(stations)
+    return {
+        "page": page,
+        "pages": pages,
+        "first": start + 1,
+        "last": min(total, start + TOPOLOGY_PAGE),
+    }
+
+
 async def _topology(node: NodeRef) -> dict[str, Any]:
     principal = current_principal()
     assert principal is not None
     site_id = node.id if node.kind == "site" else principal.site_scope
     store = get_store()
     tree = await store.read(topology_tree, site_id)
+    total = sum(
+        len(site["stations"]) + sum(len(f["stations"]) for f in site["floors"]) for site in tree
+    )
+    # a whole fleet: the system level lists sites and floors, each site its stations
+    compact = node.kind == "system" and total > SMALL_TREE
+    paging = None
+    if not compact and total > TOPOLOGY_PAGE:
+        paging = _page_of(tree, request.args.get("page", ""))
     gateway = get_gateway()
     live = {}
     for site in tree:
@@ -96,9 +131,9 @@ async def _topology(node: NodeRef) -> dict[str, Any]:
     sites = await store.read(site_choices, site_id)
     return {
         "tree": tree,
-        # a whole fleet: the system level lists sites and floors, each site its stations
-        "compact": node.kind == "system" and len(live) > SMALL_TREE,
-        "station_total": len(live),
+        "compact": compact,
+        "station_total": total,
+        "paging": paging,
         "topology_live": live,  # not "live": that is the frame's Navigator colours
         "site_options": sites,
         "site_level": node.kind == "site",
