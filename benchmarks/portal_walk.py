@@ -91,7 +91,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="portal-walk-"))
     workdir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{workdir / 'walk.sqlite3'}"
-    result: dict[str, Any] = {"workdir": str(workdir)}
+    result: dict[str, Any] = {"workdir": str(workdir), "load": [os.getloadavg()[0]]}
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
     async with open_store(url) as store, trio.open_nursery() as nursery:
         build = partial(_build, store.database, args.stations, args.badges, args.sessions)
@@ -134,6 +134,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
             result["walks"] = walks
             result["online_after"] = len(gateway.online_stations())
+            result["load"].append(os.getloadavg()[0])
         finally:
             await trio.to_thread.run_sync(browser.close)
             if simulator is not None:
@@ -161,8 +162,10 @@ def _section(args: argparse.Namespace, argv: list[str], result: dict[str, Any], 
         f"{result.get('online', 0):,} stations online as simulated stations "
         f"(chargeportal-sim in its own process, real sockets, {result.get('online_after', 0):,} "
         "still online at the end).",
-        f"- Machine: {platform.machine()}, {os.cpu_count()} cores shared with other work; "
-        "gateway, portal and Chromium in this process, the simulator beside it.",
+        f"- Machine: {platform.machine()}, {os.cpu_count()} cores shared with other work "
+        f"(load average {' → '.join(f'{x:.1f}' for x in result['load'])} from the start to "
+        "the end of the walk); gateway, portal and Chromium in this process, the simulator "
+        "beside it.",
         "- Time of a page: from the navigation until none of the page's own requests "
         "(charts, panels, tiles) has run for 0.25 s (that quiet quarter second not counted). "
         f"Target: under {TARGET:.0f} s per page.",
