@@ -36,6 +36,7 @@ class ServeOptions:
     ftp_max_upload_mb: int = 100  # one diagnostics upload at most (cut off with 552 beyond)
     max_pending_handshakes: int = 512
     stale_session_grace: float = 120.0
+    frame_log: int = 1000  # frames kept per station in its message log; 0: none
     csr_ca_cert: str = ""
     csr_ca_key: str = ""
     role: str = "all"  # all | gateway | portal (gateway or portal only: PostgreSQL)
@@ -121,6 +122,8 @@ async def serve(
                 config=GatewayConfig(
                     max_pending_handshakes=options.max_pending_handshakes,
                     stale_session_grace=options.stale_session_grace,
+                    frame_log=options.frame_log > 0,
+                    frame_log_per_station=max(options.frame_log, 1),
                     ca_cert_file=options.csr_ca_cert,
                     ca_key_file=options.csr_ca_key,
                     client_ca_file=options.tls_client_ca,

@@ -104,3 +104,15 @@ async def test_the_portal_gives_its_ftp_server_the_configured_cap(
         ftp = app.extensions[EXTENSION].ftp
         assert ftp is not None
         assert ftp.max_upload_bytes == 3 * 1024 * 1024
+
+
+def test_the_message_log_size_is_an_option_and_zero_turns_it_off() -> None:
+    import pytest
+
+    from chargeportal.cli import build_parser, serve_options
+
+    parse = build_parser().parse_args
+    assert serve_options(parse(["serve", "--db", "sqlite:///x"])).frame_log == 1000
+    assert serve_options(parse(["serve", "--db", "sqlite:///x", "--frame-log", "0"])).frame_log == 0
+    with pytest.raises(SystemExit):
+        serve_options(parse(["serve", "--db", "sqlite:///x", "--frame-log", "-1"]))
