@@ -4,19 +4,24 @@ real sockets; the database is checked afterwards."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 import trio
 from lxml import etree
 
 from db import Store
 from db.schema.models import ChargingSession, MeterSample, Station
 from simulator.conformance import ConformanceOptions, run_conformance
+from simulator.soap.station import SoapStation
+from simulator.station import StationSettings
 from tests.e2e.registry import register_stations, register_tags
 from tests.e2e.soap_rig import open_rig, poll_until
-from tests.gateway.ocpp15_rig import body_of, checked
+from tests.gateway.ocpp15_rig import body_of, checked, running
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 CP = "urn://Ocpp/Cp/2012/06/"
@@ -412,3 +417,42 @@ async def test_the_central_system_down_sends_the_station_offline_and_back(
             rows = await poll_until(lambda: sessions("S15DOWN"), store)
     assert len(rows) == 1
     assert st.boot_count == 1  # back online by a probe, not a new boot
+
+
+@pytest.fixture(name="certificate")
+def _certificate(tmp_path: Path) -> tuple[str, str]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", key, "-out", cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+async def test_a_15_station_with_a_password_boots_over_https(
+    store: Store, certificate: tuple[str, str]
+):
+    cert, _ = certificate
+    await register_stations(store, ["S15TLS"], outlets=1, password="station-pass-1")
+    async with running(store, tls=certificate) as rig:
+        assert rig.url.startswith("https://")
+        settings = StationSettings(
+            rig.url, "S15TLS", outlets=1, password="station-pass-1", ca_file=cert
+        )
+        st = SoapStation(settings)
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                await nursery.start(st.run)
+                await st.wait_idle()
+                assert rig.gateway.is_online("S15TLS")
+                nursery.cancel_scope.cancel()
+    assert st.boot_answer is not None
+    assert st.boot_answer["status"] == "Accepted"
