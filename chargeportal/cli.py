@@ -1,14 +1,17 @@
-"""The ``chargeportal`` command line: serve, init-db, station, user, idtag, token, cluster…"""
+"""The ``chargeportal`` command line: serve, init-db, station, user, idtag, token, cluster,
+backup, restore…"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import peewee
 
+from chargeportal.cli_backup import add_backup_commands, default_backup_dir
 from chargeportal.cli_cluster import add_cluster_commands
 from chargeportal.cli_common import PROG, fail, in_transaction, open_migrated
 from chargeportal.cli_tokens import add_token_commands
@@ -87,6 +90,14 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         fail("--tls-client-ca needs --tls-cert and --tls-key (profile 3 is over TLS)")
     if args.frame_log < 0:
         fail("--frame-log is 0 (off) or more frames per station")
+    from db.backup.daily import parse_time_of_day
+
+    try:
+        parse_time_of_day(args.backup_time)
+    except ValueError as exc:
+        fail(f"--backup-time: {exc}")
+    if args.backup_keep_daily < 1 or args.backup_keep_weekly < 0:
+        fail("--backup-keep-daily is 1 or more, --backup-keep-weekly 0 or more")
     return ServeOptions(
         db=args.db,
         host=args.host,
@@ -107,6 +118,10 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         node_id=args.node_id or "",
         tls_client_ca=args.tls_client_ca or "",
         csr_sign_command=args.csr_sign_command or "",
+        backup_dir=args.backup_dir if args.backup_dir is not None else default_backup_dir(args.db),
+        backup_time=args.backup_time,
+        backup_keep_daily=args.backup_keep_daily,
+        backup_keep_weekly=args.backup_keep_weekly,
     )
 
 
@@ -349,6 +364,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes sharing the ports with SO_REUSEPORT (above 1: PostgreSQL only)",
     )
     serve.add_argument("--node-id", metavar="NAME", help="this node's name in the cluster")
+    serve.add_argument(
+        "--backup-dir",
+        metavar="DIR",
+        help="the daily backup's folder ('' for none; default $CHARGEPORTAL_BACKUP_DIR, "
+        "else backups/ beside a SQLite file, else var/backups)",
+    )
+    serve.add_argument(
+        "--backup-time",
+        default=os.environ.get("CHARGEPORTAL_BACKUP_TIME", "02:30"),
+        metavar="HH:MM",
+        help="when the daily backup runs, in the system time zone",
+    )
+    serve.add_argument("--backup-keep-daily", type=int, default=7, metavar="N")
+    serve.add_argument("--backup-keep-weekly", type=int, default=4, metavar="M")
     serve.set_defaults(func=cmd_serve)
 
     init = sub.add_parser("init-db", parents=[common], help="create the schema (+ demo data)")
@@ -415,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_token_commands(sub, common)
     add_cluster_commands(sub, common)
+    add_backup_commands(sub, common)
 
     demo = sub.add_parser("demo-data", parents=[common], help="fill a realistic year of sessions")
     demo.add_argument("--sessions", type=int, default=100_000, metavar="N")

@@ -8,9 +8,12 @@ import socket
 import sqlite3
 import ssl
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import peewee
 import trio
@@ -19,6 +22,9 @@ from db import Store, open_store
 from db.engine.connection import DatabaseURLError, is_sqlite
 from db.schema.models import Setting
 from db.system.cluster import NodeIdInUseError
+
+if TYPE_CHECKING:
+    from db.backup.daily import DailyBackup
 
 log = logging.getLogger("chargeportal")
 
@@ -45,6 +51,11 @@ class ServeOptions:
     node_id: str = ""  # a cluster node's name (default: host-role-pid-random)
     tls_client_ca: str = ""  # security profile 3: CA bundle for client certificates
     csr_sign_command: str = ""  # an external CA: CSR on stdin, chain on stdout
+    backup_dir: str = ""  # the daily backup's folder; empty: no daily backup
+    backup_time: str = "02:30"  # wall-clock time in the system zone
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 4
+    backup_catch_up: bool = True  # back up at start when the last good one is > a day old
 
 
 def server_ssl_context(
@@ -106,7 +117,7 @@ async def serve(
     context = server_ssl_context(options.tls_cert, options.tls_key, options.tls_client_ca)
     open_files = raise_open_file_limit()  # 1,024 by default: far too few for stations
     log.info("open-file limit %d", open_files)
-    async with open_store(options.db) as store:
+    async with open_store(options.db) as store, _held_by_server(store):
         clustered = not is_sqlite(store.database)
         node = events = None
         if clustered:
@@ -179,6 +190,7 @@ async def _start_portal(
 
     secret = await store.write(portal_secret_key)
     key_file = default_key_file()
+    backups = _daily_backup(options, store)
     app = create_app(
         store,
         api,  # type: ignore[arg-type]
@@ -189,6 +201,7 @@ async def _start_portal(
             "FTP_HOST": options.host,
             "FTP_MAX_UPLOAD_BYTES": options.ftp_max_upload_mb * 1024 * 1024,
             "SMTP_KEY_FILE": key_file,
+            "BACKUPS": backups,
         },
     )
     sockets = None
@@ -212,7 +225,36 @@ async def _start_portal(
     scheme = "https" if options.tls_cert else "http"
     mailer = AlarmMailer(store, key_file=key_file, portal_url=f"{scheme}://{options.host}:{port}")
     await nursery.start(mailer.run)
+    # The daily backup: every portal process runs one; the day's slot is claimed in the
+    # database, so one of them takes it.
+    if backups is not None:
+        await nursery.start(backups.run)
     return port
+
+
+@asynccontextmanager
+async def _held_by_server(store: Store) -> AsyncIterator[None]:
+    """The server's share of the in-use lock, for as long as it serves: a restore refuses
+    meanwhile (``db.backup.inuse``)."""
+    from db.backup.inuse import held_by_server
+
+    with held_by_server(store.database):
+        yield
+
+
+def _daily_backup(options: ServeOptions, store: Store) -> DailyBackup | None:
+    from db.backup.daily import BackupPolicy, DailyBackup, parse_time_of_day
+
+    if not options.backup_dir:
+        return None
+    policy = BackupPolicy(
+        folder=Path(options.backup_dir),
+        at=parse_time_of_day(options.backup_time),
+        keep_daily=options.backup_keep_daily,
+        keep_weekly=options.backup_keep_weekly,
+        catch_up=options.backup_catch_up,
+    )
+    return DailyBackup(store, policy)
 
 
 class RoleError(ValueError):
@@ -263,7 +305,10 @@ def run_serve(options: ServeOptions) -> None:
         if isinstance(exc, KeyboardInterrupt):
             print("stopped", file=sys.stderr)
             return
-        if isinstance(exc, DatabaseURLError | FileNotFoundError | ssl.SSLError | NodeIdInUseError):
+        from db.backup.inuse import DatabaseInUseError
+
+        refusals = DatabaseURLError | FileNotFoundError | ssl.SSLError | NodeIdInUseError
+        if isinstance(exc, refusals | DatabaseInUseError):
             print(f"chargeportal: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
         if isinstance(exc, OSError):  # e.g. the port is in use

@@ -586,6 +586,20 @@ class ClusterCommand(BaseModel):
         indexes = ((("node_id", "state"), False),)
 
 
+class BackupRun(BaseModel):
+    """One database backup (daily or by hand): running, ok or failed, and its file."""
+
+    slot = pw.CharField(max_length=40, null=True, unique=True)  # "daily:YYYY-MM-DD": once a day
+    kind = pw.CharField(max_length=16)  # daily | manual
+    started_at = pw.DateTimeField(index=True)
+    finished_at = pw.DateTimeField(null=True)
+    result = pw.CharField(max_length=16)  # running | ok | failed
+    path = pw.TextField(default="")
+    size_bytes = pw.BigIntegerField(default=0)
+    sha256 = pw.CharField(max_length=64, default="")
+    message = pw.TextField(default="")
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Setting,
     SchemaVersion,
@@ -618,4 +632,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     ClusterNode,
     StationPresence,
     ClusterCommand,
+    BackupRun,
 ]

@@ -58,7 +58,9 @@ async def tab(tab: str) -> Any:
 
 @loader("system", "general")
 async def _general(node: NodeRef) -> dict[str, Any]:
-    return {"specs": SETTINGS, "values": await effective_settings()}
+    from portal.configuration.views_backup import backup_panel
+
+    return {"specs": SETTINGS, "values": await effective_settings(), **await backup_panel()}
 
 
 @bp.post("/system/general")

@@ -61,6 +61,20 @@ ROWS = {
     ("POST", "/configuration/system/general"): [
         Case("/configuration/system/general", ADMIN_POST, body={"ocpp16.url": "http://x"})
     ],
+    ("GET", "/configuration/system/backups/<int:run_id>/download"): [
+        Case(
+            "/configuration/system/backups/999/download",
+            expect(302, 403, 403, 403, 403, 404),
+            note="a backup holds every password hash: administrators only",
+        )
+    ],
+    ("POST", "/configuration/system/backups"): [
+        Case(
+            "/configuration/system/backups",
+            expect(401, 403, 403, 403, 403, 302),
+            note="no backup folder in the test app: back to the tab with a message",
+        )
+    ],
     ("POST", "/configuration/topology/sites"): [
         Case("/configuration/topology/sites", ADMIN_POST, body={"name": ""})
     ],
