@@ -229,6 +229,9 @@ async def _start_portal(
     # database, so one of them takes it.
     if backups is not None:
         await nursery.start(backups.run)
+    from db.accounts.auth_failures import expire_forever
+
+    nursery.start_soon(expire_forever, store)  # old failed logins, logged-out cookies
     return port
 
 

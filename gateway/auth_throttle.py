@@ -75,10 +75,23 @@ class StationAuthThrottle:
             del self._failures[oldest]
             self._bursts.discard(oldest)
 
-    def succeeded(self, charge_box_id: str) -> None:
+    def succeeded(self, charge_box_id: str) -> bool:
+        """The right password: this station's failures stop counting. True when there were
+        some (then the shared record is cleared too; a normal connect writes nothing)."""
         station_key, _ = self._keys(charge_box_id, "")
-        self._failures.pop(station_key, None)
         self._bursts.discard(station_key)
+        return self._failures.pop(station_key, None) is not None
+
+    def keys(self, charge_box_id: str, address: str) -> tuple[str, str]:
+        """The keys a failure counts under (as recorded in the database)."""
+        return self._keys(charge_box_id, address)
+
+    def load(self, ages: dict[str, list[float]]) -> None:
+        """Failures recorded before this process started (or by another one): {key: ages
+        in seconds, oldest first}, read from ``db.accounts.auth_failures``."""
+        now = self._clock()
+        for key, seconds in ages.items():
+            self._failures[key] = deque((now - age for age in seconds), maxlen=1000)
 
     def statistics(self) -> dict[str, int]:
         return {"trackedKeys": len(self._failures), "blockedAttempts": self.blocked}

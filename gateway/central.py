@@ -127,6 +127,29 @@ class Gateway:
             sys.setswitchinterval(previous_interval)
             gc.set_threshold(*previous_threshold)
 
+    async def _load_auth_failures(self) -> None:
+        """Station-password failures of the window, recorded before this start or by another
+        process: a restart does not forgive a guessing attacker."""
+        from db.accounts.auth_failures import failure_ages
+
+        throttle = self.auth_throttle
+        throttle.load(await self.store.read(failure_ages, "station", None, throttle.window))
+
+    async def record_auth_failure(self, charge_box_id: str, address: str) -> None:
+        """Count a wrong station password here and in the database (both protocols)."""
+        from db.accounts.auth_failures import record_failure
+
+        throttle = self.auth_throttle
+        throttle.failed(charge_box_id, address)
+        await self.store.write(record_failure, "station", throttle.keys(charge_box_id, address))
+
+    async def record_auth_success(self, charge_box_id: str) -> None:
+        from db.accounts.auth_failures import clear_failures
+
+        if self.auth_throttle.succeeded(charge_box_id):
+            key, _ = self.auth_throttle.keys(charge_box_id, "")
+            await self.store.write(clear_failures, "station", key)
+
     async def _serve(
         self,
         host: str,
@@ -134,6 +157,7 @@ class Gateway:
         ssl_context: ssl.SSLContext | None,
         task_status: trio.TaskStatus[int],
     ) -> None:
+        await self._load_auth_failures()
         async with trio.open_nursery() as nursery:
             await nursery.start(self.meter_writer.run)
             await nursery.start(self.station_store.units.run)

@@ -215,7 +215,7 @@ class ConnectionHandler:
             self.refused["auth"] += 1
             _refused(request, charge_box_id, "auth", "bad password" if presented else "no password")
             if presented:  # a wrong password (or user): counted towards the throttle
-                self._throttle.failed(charge_box_id, address)
+                await gateway.record_auth_failure(charge_box_id, address)
                 gateway.refusals.bad_password(charge_box_id, record.id, record.site_id, remote, "")
             await request.reject(
                 401,
@@ -224,7 +224,7 @@ class ConnectionHandler:
             )
             return
         if presented:
-            self._throttle.succeeded(charge_box_id)
+            await self._gateway.record_auth_success(charge_box_id)
         profile = (2 if tls else 1) if presented and record.password_hash else 0
         if profile < record.security_profile:
             floor = record.security_profile

@@ -255,7 +255,7 @@ async def _load_principal() -> Any:
     if not auth_id:
         return None
     cookie = request.cookies.get(str(current_app.config["QUART_AUTH_COOKIE_NAME"]), "")
-    if cookie and get_state().is_revoked(cookie):
+    if cookie and await get_state().is_revoked(cookie):
         return None
     user_id, version = [*auth_id.split(":"), ""][:2]  # "<user>:<auth_version>:<nonce>"
     try:

@@ -83,9 +83,9 @@ async def login_post() -> Any:
     password = form.get("password") or ""
     target = form.get("next", "")
     address = request.remote_addr or "unknown"
-    throttle = get_state().throttle
+    state = get_state()
     errors: dict[str, str] = {}
-    wait = throttle.retry_after(email, address)
+    wait = await state.login_wait(email, address)
     if wait > 0:
         log.warning("throttled login for %r from %s", email, address)
         minutes = max(1, int(wait // 60) + 1)
@@ -107,11 +107,11 @@ async def login_post() -> Any:
     ok = await trio.to_thread.run_sync(verify_password, stored, password)
     if user is None or not ok:
         log.warning("failed login for %r from %s", email, address)
-        throttle.failed(email, address)
+        await state.login_failed(email, address)
         errors["form"] = "Wrong e-mail or password."
         html = await render_template("auth/login.html", errors=errors, email=email, next=target)
         return html, 401
-    throttle.succeeded(email)
+    await state.login_succeeded(email)
     log.info("login %s (%s) from %s", user.email, user.role, address)
     await get_store().write(record_login, user.id)
     login_user(AuthUser(session_auth_id(user.id, user.auth_version)))
@@ -125,7 +125,7 @@ async def logout() -> Any:
 
     cookie = request.cookies.get(current_app.config["QUART_AUTH_COOKIE_NAME"], "")
     if cookie:  # a copy of the cookie kept elsewhere stops working too
-        get_state().revoke_session(cookie, float(current_app.config["QUART_AUTH_DURATION"]))
+        await get_state().revoke_session(cookie, float(current_app.config["QUART_AUTH_DURATION"]))
     principal = current_principal()
     if principal is not None:
         log.info("logout %s", principal.email)

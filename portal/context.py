@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from quart import current_app, g, request
 from werkzeug.exceptions import NotFound
 
+from db.accounts.auth_failures import (
+    clear_failures,
+    failure_ages,
+    is_revoked,
+    record_failure,
+    revoke_session,
+)
 from db.engine.store import Store
 from db.topology.topology import SYSTEM, NodeRef
 from gateway.api import GatewayAPI
@@ -34,27 +39,37 @@ class PortalState:
     gateway: GatewayAPI  # the portal's only way to the stations
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     sse_clients: int = 0
-    #: session cookies logged out before they expire: digest → expiry (monotonic)
-    revoked_sessions: dict[str, float] = field(default_factory=dict)
 
-    def revoke_session(self, cookie: str, lifetime: float) -> None:
+    # Logged-out cookies and failed logins live in the database (``db.accounts.
+    # auth_failures``): a restart forgets neither, and every portal process sees them.
+
+    async def revoke_session(self, cookie: str, lifetime: float) -> None:
         """Refuse this session cookie from now on (until it would have expired anyway)."""
-        now = time.monotonic()
-        if len(self.revoked_sessions) > 10_000:
-            self.revoked_sessions = {k: v for k, v in self.revoked_sessions.items() if v > now}
-        self.revoked_sessions[_digest(cookie)] = now + lifetime
+        await self.store.write(revoke_session, cookie, lifetime)
 
-    def is_revoked(self, cookie: str) -> bool:
-        expiry = self.revoked_sessions.get(_digest(cookie))
-        return expiry is not None and expiry > time.monotonic()
+    async def is_revoked(self, cookie: str) -> bool:
+        return await self.store.read(is_revoked, cookie)
+
+    async def login_wait(self, account: str, address: str) -> float:
+        """Seconds before ``account`` may try again from ``address`` (0: now), counting the
+        failures every process recorded within the window."""
+        keys = [f"a:{account}", f"ip:{address}"]
+        ages = await self.store.read(failure_ages, "portal", keys, self.throttle.window)
+        for key in keys:
+            self.throttle.load(key, ages.get(key, []))
+        return self.throttle.retry_after(account, address)
+
+    async def login_failed(self, account: str, address: str) -> None:
+        self.throttle.failed(account, address)
+        await self.store.write(record_failure, "portal", [f"a:{account}", f"ip:{address}"])
+
+    async def login_succeeded(self, account: str) -> None:
+        self.throttle.succeeded(account)
+        await self.store.write(clear_failures, "portal", f"a:{account}")
 
     def statistics(self) -> dict[str, Any]:
         """What the portal is doing: open live streams, login throttling."""
         return {"sse_clients": self.sse_clients, "login_throttle": self.throttle.statistics()}
-
-
-def _digest(cookie: str) -> str:
-    return hashlib.sha256(cookie.encode()).hexdigest()
 
 
 def get_state() -> PortalState:

@@ -119,7 +119,7 @@ def _session_still_valid(principal: Principal) -> Callable[[], Awaitable[bool]]:
     version = [*(current_user.auth_id or "").split(":"), "", ""][1]
 
     async def still_valid() -> bool:
-        if principal.user_id is None or (cookie and state.is_revoked(cookie)):
+        if principal.user_id is None or (cookie and await state.is_revoked(cookie)):
             return False
         user = await state.store.read(get_user, principal.user_id)
         return (

@@ -196,5 +196,14 @@ class LoginThrottle:
     def succeeded(self, account: str) -> None:
         self._failures.pop(f"a:{account}", None)
 
+    def load(self, key: str, ages: list[float]) -> None:
+        """Replace what this process knows of ``key`` by failures ``ages`` seconds old, oldest
+        first (read from the database: other processes' and earlier runs' failures)."""
+        now = self._clock()
+        if ages:
+            self._failures[key] = deque((now - age for age in ages), maxlen=100)
+        else:
+            self._failures.pop(key, None)
+
     def statistics(self) -> dict[str, int]:
         return {"tracked_keys": len(self._failures), "blocked_attempts": self.blocked}

@@ -600,6 +600,27 @@ class BackupRun(BaseModel):
     message = pw.TextField(default="")
 
 
+class AuthFailure(BaseModel):
+    """A failed password (portal login or station Basic auth), counted by the throttles of
+    every process (``db.accounts.auth_failures``); kept for a day."""
+
+    id = pw.BigAutoField()
+    scope = pw.CharField(max_length=16)  # portal | station
+    key = pw.CharField(max_length=320)  # "a:<e-mail>", "ip:<address>", "cb:<charge box id>"
+    at = pw.DateTimeField(index=True)
+
+    class Meta:
+        indexes = ((("scope", "key", "at"), False),)
+
+
+class RevokedSession(BaseModel):
+    """A logged-out session cookie (its SHA-256), refused by every process until it would
+    have expired anyway."""
+
+    digest = pw.CharField(max_length=64, primary_key=True)
+    expires_at = pw.DateTimeField(index=True)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Setting,
     SchemaVersion,
@@ -633,4 +654,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     StationPresence,
     ClusterCommand,
     BackupRun,
+    AuthFailure,
+    RevokedSession,
 ]

@@ -172,7 +172,7 @@ class CentralSystem15:
             if not ok:
                 oplog(charge_box_id, "soap.refused", why="auth", peer=remote)
                 if presented:  # a wrong password (or user): counted towards the throttle
-                    throttle.failed(charge_box_id, address)
+                    await gateway.record_auth_failure(charge_box_id, address)
                 # a security event per interval, as for a refused 1.6 password
                 gateway.refusals.bad_password(charge_box_id, record.id, record.site_id, remote, "")
                 raise _RefusedError(
@@ -181,7 +181,7 @@ class CentralSystem15:
                     "Unauthorized: HTTP Basic password required",
                     headers=(("WWW-Authenticate", 'Basic realm="OCPP", charset="UTF-8"'),),
                 )
-            throttle.succeeded(charge_box_id)
+            await gateway.record_auth_success(charge_box_id)
         station = self._stations.get(charge_box_id)
         if station is None or station.state.station_id != record.id:
             state = gateway.registry.state_for(charge_box_id, record.id, record.site_id)
