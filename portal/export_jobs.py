@@ -3,7 +3,10 @@
 ``ExportJobs.start(...)`` counts the rows, then writes the file in a worker thread
 (``store.read``: one thread, its own connection, keyset chunks), updating
 ``job.done``; the page polls ``job.as_dict()`` and downloads the finished file.
-Files live in a private temporary folder and expire after ``keep_seconds``.
+Files live in the file store (``FILES_ROOT/exports``; else a private temporary folder)
+and expire after ``keep_seconds``. With a ``store``, each job also has a database record
+(``db.system.export_job_records``): its state, its progress every second (a heartbeat)
+and its file, so another portal process, or this one after a restart, finds it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,15 @@ from db.schema.models import utcnow
 from db.sessions.session_export_rows import export_chunks, export_page
 from db.sessions.session_filters import SessionFilter
 from db.sessions.session_queries import count_sessions
+from db.system.export_job_records import (
+    expired_jobs,
+    forget_job,
+    load_job,
+    request_cancel,
+    running_jobs_of,
+    save_job,
+    save_progress,
+)
 from db.topology.scope import Node, Viewer
 from portal.session_export import (
     EXCEL_MAX_DATA_ROWS,
@@ -41,6 +53,12 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
+
+
+#: A running job writes its progress this often (also its heartbeat).
+PROGRESS_SECONDS = 1.0
+#: A job still "running" without a heartbeat this long was left by a stopped process.
+STALE_SECONDS = 30.0
 
 
 class ExportBusyError(Exception):
@@ -61,6 +79,44 @@ class ExportJob:
     created: float = field(default_factory=time.monotonic)
     finished: float | None = None
     cancel_requested: bool = False
+
+    def record(self) -> dict[str, Any]:
+        """The columns of its ``export_job`` row."""
+        return {
+            "id": self.id,
+            "owner": self.owner,
+            "fmt": self.fmt,
+            "filename": self.filename,
+            "state": self.state,
+            "total": self.total,
+            "done": self.done,
+            "error": self.error,
+            "path": str(self.path) if self.path is not None else "",
+            "cancel_requested": self.cancel_requested,
+        }
+
+    @classmethod
+    def from_record(cls, row: dict[str, Any], now: dt.datetime) -> ExportJob:
+        """A job another process (or this one before a restart) ran, as its record says."""
+        job = cls(
+            id=row["id"],
+            owner=row["owner"],
+            fmt=row["fmt"],
+            filename=row["filename"],
+            state=row["state"],
+            total=row["total"],
+            done=row["done"],
+            error=row["error"],
+            path=Path(row["path"]) if row["path"] else None,
+            cancel_requested=bool(row["cancel_requested"]),
+        )
+        stale = (now - row["updated_at"]).total_seconds() > STALE_SECONDS
+        if job.state in ("counting", "running") and stale:
+            job.state, job.error = "failed", "interrupted: the server stopped while it ran"
+        if job.state == "done" and (job.path is None or not job.path.is_file()):
+            job.state, job.error = "failed", "the file is no longer there"
+        job.finished = job.created  # already finished here: expires like one
+        return job
 
     def as_dict(self) -> dict[str, Any]:
         percent = 100.0 if self.state == "done" else 0.0
@@ -93,13 +149,64 @@ class ExportJobs:
         per_owner: int = 2,
         keep_seconds: float = 3600.0,
         sheet_rows: int = EXCEL_MAX_DATA_ROWS,
+        store: Store | None = None,
     ) -> None:
+        self.store = store  # None: jobs live in this process only (tests of the writers)
         self._own_directory = directory is None
         self.directory = directory or Path(tempfile.mkdtemp(prefix="chargeportal-exports-"))
         self.per_owner = per_owner
         self.keep_seconds = keep_seconds
         self.sheet_rows = sheet_rows
         self._jobs: dict[str, ExportJob] = {}
+
+    async def open(self, owner: str, fmt: str) -> ExportJob:
+        """``create``, also counting this person's jobs running in other processes, and
+        recorded so that every process (and a restart) sees it."""
+        if self.store is not None:
+            now = utcnow()
+            paths = await self.store.write(
+                expired_jobs, now - dt.timedelta(seconds=self.keep_seconds)
+            )
+            for path in paths:
+                await trio.Path(path).unlink(missing_ok=True)
+            fresh = now - dt.timedelta(seconds=STALE_SECONDS)
+            elsewhere = await self.store.read(running_jobs_of, owner, fresh)
+            mine = sum(
+                1
+                for j in self._jobs.values()
+                if j.owner == owner and j.state in ("counting", "running")
+            )
+            if max(elsewhere, mine) >= self.per_owner:
+                raise ExportBusyError(
+                    f"{max(elsewhere, mine)} exports already running; wait for one to finish"
+                )
+        job = self.create(owner, fmt)
+        if self.store is not None:
+            await self.store.write(save_job, job.record())
+        return job
+
+    async def find(self, job_id: str, owner: str) -> ExportJob | None:
+        """``get``, else the job as its record says (run by another process or before a
+        restart): a finished file stays downloadable, an interrupted run says so."""
+        job = self.get(job_id, owner)
+        if job is not None or self.store is None:
+            return job
+        row = await self.store.read(load_job, job_id, owner)
+        return ExportJob.from_record(row, utcnow()) if row is not None else None
+
+    async def request_cancel(self, job: ExportJob) -> None:
+        """``cancel``, wherever the job runs (its process reads the request with its next
+        progress write)."""
+        running_here = job.id in self._jobs
+        self.cancel(job)
+        if self.store is None:
+            return
+        if job.state in ("done", "failed", "cancelled"):
+            await self.store.write(forget_job, job.id)
+            if job.path is not None and not running_here:
+                await trio.Path(job.path).unlink(missing_ok=True)
+        else:
+            await self.store.write(request_cancel, job.id)
 
     def get(self, job_id: str, owner: str) -> ExportJob | None:
         """The job, only for the person who started it."""
@@ -132,7 +239,31 @@ class ExportJobs:
         if job.state in ("done", "failed", "cancelled"):
             self._drop(job)
 
-    async def run(
+    async def run(self, job: ExportJob, store: Store, *args: Any, **kwargs: Any) -> None:
+        """``run_here``, its progress (and heartbeat) written every ``PROGRESS_SECONDS`` and
+        its outcome recorded, when the jobs have a store; a cancel asked by another process
+        is read back with each progress write."""
+        if self.store is None:
+            await self.run_here(job, store, *args, **kwargs)
+            return
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._heartbeat, job)
+            try:
+                await self.run_here(job, store, *args, **kwargs)
+            finally:
+                nursery.cancel_scope.cancel()
+        with trio.CancelScope(shield=True):
+            await self.store.write(save_job, job.record())
+
+    async def _heartbeat(self, job: ExportJob) -> None:
+        assert self.store is not None
+        while True:
+            await trio.sleep(PROGRESS_SECONDS)
+            asked = await self.store.write(save_progress, job.id, job.state, job.total, job.done)
+            if asked:
+                job.cancel_requested = True
+
+    async def run_here(
         self,
         job: ExportJob,
         store: Store,

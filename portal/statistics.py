@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import time
 from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,11 +49,19 @@ def export_jobs() -> ExportJobs:
     """This app's export jobs (created on first use, files removed with the app)."""
     jobs = current_app.extensions.get("chargeportal_exports")
     if jobs is None:
+        # finished files in the file store, so a restart (or another process) still
+        # serves them; without one, a private temporary folder that goes with the process
+        root = current_app.config.get("FILES_ROOT")
+        directory = Path(root) / "exports" if root else None
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
         jobs = ExportJobs(
-            sheet_rows=int(current_app.config.get("PORTAL_EXPORT_SHEET_ROWS", 1_048_575))
+            directory=directory,
+            sheet_rows=int(current_app.config.get("PORTAL_EXPORT_SHEET_ROWS", 1_048_575)),
+            store=get_store(),
         )
         current_app.extensions["chargeportal_exports"] = jobs
-        atexit.register(jobs.close)  # the temporary folder goes with the process
+        atexit.register(jobs.close)
     return jobs
 
 
@@ -263,7 +272,7 @@ async def export_start() -> Any:
         return jsonify(error="bad-filter", message=str(exc), field=exc.param), 400
     jobs = export_jobs()
     try:
-        job = jobs.create(_owner(), fmt)
+        job = await jobs.open(_owner(), fmt)
     except ExportBusyError as exc:
         return jsonify(error="busy", message=str(exc)), 429
     columns = _columns() if "columns" in request.args else list(EXPORT_COLUMNS)
@@ -283,7 +292,7 @@ def _job_body(job: Any) -> dict[str, Any]:
 
 @bp.get("/exports/<job_id>")
 async def export_progress(job_id: str) -> Any:
-    job = export_jobs().get(job_id, _owner())
+    job = await export_jobs().find(job_id, _owner())
     if job is None:
         raise not_found("no such export")
     return jsonify(_job_body(job))
@@ -291,8 +300,8 @@ async def export_progress(job_id: str) -> Any:
 
 @bp.get("/exports/<job_id>/download")
 async def export_download(job_id: str) -> Any:
-    job = export_jobs().get(job_id, _owner())
-    if job is None or job.state != "done" or job.path is None:
+    job = await export_jobs().find(job_id, _owner())
+    if job is None or job.state != "done" or job.path is None or not job.path.is_file():
         raise not_found("no finished export")
     response = Response(stream_file(job.path), mimetype=MEDIA_TYPES[job.fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{job.filename}"'
@@ -303,8 +312,8 @@ async def export_download(job_id: str) -> Any:
 @bp.post("/exports/<job_id>/cancel")
 async def export_cancel(job_id: str) -> Any:
     jobs = export_jobs()
-    job = jobs.get(job_id, _owner())
+    job = await jobs.find(job_id, _owner())
     if job is None:
         raise not_found("no such export")
-    jobs.cancel(job)
+    await jobs.request_cancel(job)
     return jsonify(job.as_dict())

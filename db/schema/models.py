@@ -621,6 +621,29 @@ class RevokedSession(BaseModel):
     expires_at = pw.DateTimeField(index=True)
 
 
+class ExportJobRecord(BaseModel):
+    """An export job (``portal.export_jobs``): its state, progress and finished file, for
+    every portal process and after a restart (``db.system.export_job_records``)."""
+
+    id = pw.CharField(max_length=32, primary_key=True)
+    owner = pw.CharField(max_length=320)
+    fmt = pw.CharField(max_length=8)
+    filename = pw.CharField(max_length=128)
+    state = pw.CharField(max_length=16)  # counting | running | done | failed | cancelled
+    total = pw.BigIntegerField(null=True)
+    done = pw.BigIntegerField(default=0)
+    error = pw.TextField(default="")
+    path = pw.TextField(default="")
+    cancel_requested = pw.BooleanField(default=False)
+    created_at = pw.DateTimeField()
+    updated_at = pw.DateTimeField(index=True)  # also the running job's heartbeat
+    finished_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "export_job"
+        indexes = ((("owner", "state"), False),)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Setting,
     SchemaVersion,
@@ -656,4 +679,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     BackupRun,
     AuthFailure,
     RevokedSession,
+    ExportJobRecord,
 ]
