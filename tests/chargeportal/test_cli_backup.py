@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,26 +46,35 @@ async def test_backup_without_a_target_goes_beside_the_database(
     assert (tmp_path / "backups" / (made[0].name + ".sha256")).exists()
 
 
-async def test_restore_refuses_while_the_server_runs(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def chargeportal(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """The command as an operator runs it: another process beside the server."""
+    return await trio.run_process(
+        [sys.executable, "-m", "chargeportal", *args],
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+    )
+
+
+async def test_restore_refuses_while_the_server_runs(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
     backup = tmp_path / "b.sqlite3"
     options = ServeOptions(
         db=url, gateway_port=0, portal_port=0, ftp_port=-1, files_root=str(tmp_path / "files")
     )
-    with trio.fail_after(30):
+    with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
             await nursery.start(serve, options)
             # a backup is fine while serving
-            await trio.to_thread.run_sync(main, ["backup", "--db", url, "--to", str(backup)])
-            with pytest.raises(SystemExit) as refused:
-                await trio.to_thread.run_sync(main, ["restore", "--db", url, str(backup)])
-            assert refused.value.code == 1
-            assert "a server is using this database" in capsys.readouterr().err
+            made = await chargeportal("backup", "--db", url, "--to", str(backup))
+            assert made.returncode == 0, made.stderr
+            refused = await chargeportal("restore", "--db", url, str(backup))
+            assert refused.returncode == 1
+            assert b"a server is using this database" in refused.stderr
             nursery.cancel_scope.cancel()
-    await trio.to_thread.run_sync(main, ["restore", "--db", url, str(backup)])
-    assert "kept in" in capsys.readouterr().out
+        restored = await chargeportal("restore", "--db", url, str(backup))
+        assert restored.returncode == 0, restored.stderr
+        assert b"kept in" in restored.stdout
 
 
 async def test_a_damaged_backup_is_refused_with_a_clear_message(
