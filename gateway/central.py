@@ -127,6 +127,19 @@ class Gateway:
             sys.setswitchinterval(previous_interval)
             gc.set_threshold(*previous_threshold)
 
+    #: How often the station-password failures other processes recorded are read back.
+    auth_refresh_seconds = 5.0
+
+    async def _refresh_auth_failures(self) -> None:
+        """Another gateway process's wrong station passwords count here within seconds
+        (every connect still refuses from memory, without a database read)."""
+        while True:
+            await trio.sleep(self.auth_refresh_seconds)
+            try:
+                await self._load_auth_failures()
+            except Exception:  # a database hiccup: try again next round
+                log.warning("station-password failures could not be read", exc_info=True)
+
     async def _load_auth_failures(self) -> None:
         """Station-password failures of the window, recorded before this start or by another
         process: a restart does not forgive a guessing attacker."""
@@ -159,6 +172,7 @@ class Gateway:
     ) -> None:
         await self._load_auth_failures()
         async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._refresh_auth_failures)
             await nursery.start(self.meter_writer.run)
             await nursery.start(self.station_store.units.run)
             await nursery.start(self.station_lookup.run)

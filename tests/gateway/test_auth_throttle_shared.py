@@ -56,3 +56,23 @@ async def test_a_right_password_clears_the_recorded_failures(store: Store) -> No
             keys = await store.read(lambda: [f.key for f in AuthFailure.select()])
             assert keys == ["ip:127.0.0.1"]  # the address's count stays
             nursery.cancel_scope.cancel()
+
+
+async def test_a_second_gateway_process_learns_of_the_failures_within_seconds(
+    store: Store,
+) -> None:
+    await store.write(lambda: add_station("CP1", password="right-password-1"))
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            _, first = await serving(store, nursery)
+            second_gateway = Gateway(store, config=CONFIG)
+            second_gateway.auth_refresh_seconds = 0.2
+            await nursery.start(second_gateway.serve, "127.0.0.1", 0)
+            second = second_gateway.port
+            assert second is not None
+            codes = [await status_of(first, "CP1", password=f"guess{n}") for n in range(3)]
+            assert codes == [401, 401, 401]
+            await trio.sleep(0.6)  # its refresh runs every 0.2 s (no event to wait for)
+            assert await status_of(second, "CP1", password="right-password-1") == 429
+            assert second_gateway.statistics()["passwordChecks"] == 0
+            nursery.cancel_scope.cancel()
