@@ -51,7 +51,7 @@ async def test_the_cli_load_run_in_15_mode_boots_a_fleet_on_one_listener(
                     "--think",
                     "0.2",
                     "--duration",
-                    "1.5",
+                    "4",
                     "--json-out",
                     str(out),
                     "--quiet",
