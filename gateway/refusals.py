@@ -220,27 +220,23 @@ class RefusalLog:
                     now=now,
                 )
                 rows += 1
-            for charge_box_id, entry, pending, detail in passwords:
+            security = [
+                (charge_box_id, entry, f"{pending} refused password attempt"
+                 f"{'s' if pending > 1 else ''}, the last from {entry.remote}{detail}")
+                for charge_box_id, entry, pending, detail in passwords
+            ] + [
+                (charge_box_id, entry, f"{pending} connection{'s' if pending > 1 else ''}"
+                 f" refused: {detail}; the last from {entry.remote}")
+                for charge_box_id, entry, pending, detail in profiles
+            ]  # fmt: skip
+            for charge_box_id, entry, message in security:
                 log_event(
                     "station.security",
                     charge_box_id,
                     station_id=entry.station_id,
                     site_id=entry.site_id,
                     severity="warning",
-                    message=f"{pending} refused password attempt{'s' if pending > 1 else ''},"
-                    f" the last from {entry.remote}{detail}"[:500],
-                    now=now,
-                )
-                rows += 1
-            for charge_box_id, entry, pending, detail in profiles:
-                log_event(
-                    "station.security",
-                    charge_box_id,
-                    station_id=entry.station_id,
-                    site_id=entry.site_id,
-                    severity="warning",
-                    message=f"{pending} connection{'s' if pending > 1 else ''} refused: {detail};"
-                    f" the last from {entry.remote}"[:500],
+                    message=message[:500],
                     now=now,
                 )
                 rows += 1
