@@ -14,12 +14,12 @@
     if (!found) return null;
     return found[1] === "-" ? [] : found[1].split(".");
   }
-  function save() {
+  function save(toggling) {
     var shown = {}, open = [];
     tree.querySelectorAll("details[data-key]").forEach(function (d) {
       if (d.dataset.key === "unassigned") return;
       shown[d.dataset.key] = true;
-      if (d.open) open.push(d.dataset.key);
+      if (d === toggling ? !d.open : d.open) open.push(d.dataset.key);
     });
     // branches inside closed, never loaded levels keep what was remembered for them
     (remembered() || []).forEach(function (key) { if (!shown[key]) open.push(key); });
@@ -79,6 +79,15 @@
         button.textContent = "Could not load; try again.";
       });
   }
+  // A branch's new state is saved as its summary is clicked: the toggle event comes in a
+  // later task, and a page left at once (a reload, a link) would send the old cookie.
+  nav.addEventListener("click", function (e) {
+    if (!e.target.closest || e.target.closest("a, button")) return;
+    var summary = e.target.closest("summary"), d = summary && summary.parentElement;
+    if (!d || !d.matches("details[data-key]") || !tree.contains(d)) return;
+    save(d);
+    setTimeout(function () { save(); }, 0);  // what the page really shows, if it was stopped
+  });
   nav.addEventListener("click", function (e) {
     var button = e.target.closest && e.target.closest("button[data-nav-more]");
     if (!button || button.disabled) return;

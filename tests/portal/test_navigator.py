@@ -223,8 +223,13 @@ async def test_in_a_browser_the_tree_filters_opens_lazily_and_remembers(
         screenshot(page, "navigator-search")
         page.fill('[data-testid="navigator-search"]', "")
         page.wait_for_selector('[data-testid="navigator"]')
-        page.click(f"{kista} > summary", position={"x": 4, "y": 8})
-        page.reload()
+        # closed and the page left at once, before the toggle event's task has run
+        with page.expect_navigation():
+            page.evaluate(
+                "sel => { document.querySelector(sel).click(); window.location.reload(); }",
+                f"{kista} > summary",
+            )
+        page.wait_for_selector('[data-testid="navigator"]')
         closed_again = page.locator('a.station[data-cbid="BIG-7"]').count()
         return {
             "before": before,
