@@ -124,6 +124,7 @@ class ConnectionHandler:
             per_station=config.auth_failures_per_station,
             per_address=config.auth_failures_per_address,
             window=config.auth_failure_window,
+            clock=trio.current_time,  # the gateway's clock (a test's MockClock)
         )
 
     @property

@@ -158,9 +158,12 @@ async def test_commands_are_sent_one_at_a_time_in_order(
                     await gateway.call("CP1", "ChangeConfiguration", {"key": key, "value": "1"})
                 )
 
-            for key in ("A", "B", "C"):
+            for n, key in enumerate(("A", "B", "C"), 1):
                 nursery.start_soon(send, key)
-                await trio.sleep(0.01)
+                # queued before the next one starts (preparing a command reads the
+                # database in a thread: a fixed pause raced it on a busy machine)
+                while gateway.statistics()["commands"] < n:  # noqa: ASYNC110 - polls the gateway
+                    await trio.sleep(0.001)
             for _ in range(3):
                 call = await station.next_call()
                 order.append(call[3]["key"])
