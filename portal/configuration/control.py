@@ -334,12 +334,16 @@ async def run_action(
         raise NotFound(f"Unknown action {action!r}.")
     if role not in spec.roles:
         raise NotAllowed(f"The role {role} may not use {spec.label}.")
-    if not deps.gateway.is_online(charge_box_id):
-        raise StationOfflineError(f"{charge_box_id} is offline: nothing was sent.")
     if spec.run is not None:
+        if not deps.gateway.is_online(charge_box_id):
+            raise StationOfflineError(f"{charge_box_id} is offline: nothing was sent.")
         return await spec.run(deps, charge_box_id, params)
     assert spec.build is not None
+    # the form's values are checked first: a wrong one is named even while the station is
+    # offline (the command checks them as it is built)
     command = await spec.build(deps, charge_box_id, params)
+    if not deps.gateway.is_online(charge_box_id):
+        raise StationOfflineError(f"{charge_box_id} is offline: nothing was sent.")
     result = await deps.gateway.send(charge_box_id, command)
     return ActionResult(
         action, result.action, result.request, result.answer, result.message, result.ok,

@@ -10,7 +10,7 @@ from quart import Response, flash, render_template, request, send_file
 from db.config_errors import ConfigurationError
 from db.errors import DomainError, NotAllowed
 from db.ocpp.certificate_requests import certificate_requests_of
-from db.ocpp.config_keys import check_key_value, is_risky_key, list_keys
+from db.ocpp.config_keys import is_risky_key, list_keys
 from db.ocpp.local_list import wanted_entries
 from db.ocpp.security_profiles import PROFILE_NAMES
 from db.ocpp.station_control import reservations_of, running_transactions
@@ -282,12 +282,8 @@ async def ocpp_save(station_id: int) -> Any:
     _, station = await _station_node(station_id)
     form = await request.form
     key = str(form.get("key", ""))
-    try:  # an integer or boolean key gets a value of its type, or the station is not asked
-        value = check_key_value(key, str(form.get("value", "")))
-    except ValueError as exc:
-        return await _result_fragment(None, str(exc), 400)
     deps = await control_deps()
-    params = {"key": key, "value": value}
+    params = {"key": key, "value": str(form.get("value", ""))}  # checked by the command
     try:
         result = await run_action(
             deps, station["charge_box_id"], "change-configuration", params, role=role()

@@ -165,9 +165,9 @@ ROWS = {
         Case(ST + "/control/reset", SOLNA_POST_409, body={"type": "Soft"}, note="offline"),
         Case(
             ST + "/control/update-firmware",
-            expect(401, 403, 409, 404, 403, 409),
+            expect(401, 403, 404, 404, 403, 404),
             body={"imageId": "1"},
-            note="firmware: administrators and support only",
+            note="firmware: administrators and support only; no image 1 (said before offline)",
         ),
     ],
     ("GET", "/configuration/stations/<int:station_id>/diagnostics"): [

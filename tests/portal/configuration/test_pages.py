@@ -76,6 +76,28 @@ async def test_an_offline_station_says_so_before_any_click(client: Any, world: W
     )
 
 
+@pytest.mark.parametrize(
+    ("action", "form", "message"),
+    [
+        ("change-configuration", {"key": "HeartbeatInterval", "value": "ten"}, "whole number"),
+        ("reset", {"type": "Sideways"}, "type is one of Soft, Hard"),
+        ("unlock-connector", {"connectorId": "abc"}, "connector"),
+    ],
+)
+async def test_a_control_form_with_a_bad_value_names_it_even_when_the_station_is_offline(
+    client: Any, world: World, action: str, form: dict[str, str], message: str
+) -> None:
+    """What is wrong with the form is said first: the operator fixes it while waiting for
+    the station, instead of learning about it only once the station is back."""
+    await login(client, "admin@example.com")
+    url = f"/configuration/stations/{world.solna_station}/control/{action}"
+    answer = await post(client, url, form)
+    html = await answer.get_data(as_text=True)
+    assert answer.status_code == 400, html[:500]
+    assert message in html
+    assert "offline" not in html
+
+
 async def test_system_settings_are_saved_by_an_admin_only(
     client: Any, world: World, store: Store
 ) -> None:
