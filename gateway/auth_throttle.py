@@ -9,8 +9,9 @@ hash, until the oldest failure leaves the window. Memory is bounded (``max_keys`
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
+
+from db.accounts.failure_window import FailureWindow
 
 __all__ = ["StationAuthThrottle"]
 
@@ -27,60 +28,44 @@ class StationAuthThrottle:
     ) -> None:
         self.per_station = per_station
         self.per_address = per_address
-        self.window = window
-        self.max_keys = max_keys
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        self._failures = FailureWindow(window=window, max_keys=max_keys, per_key=1000, clock=clock)
         self._bursts: set[str] = set()  # keys throttled since their failures began
-        self.blocked = 0
+
+    @property
+    def window(self) -> float:
+        return self._failures.window
+
+    @property
+    def blocked(self) -> int:
+        return self._failures.blocked
 
     @staticmethod
     def _keys(charge_box_id: str, address: str) -> tuple[str, str]:
         return f"cb:{charge_box_id}", f"ip:{address}"
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key)
-        if times is None:
-            return deque()
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            self._bursts.discard(key)
-        return times
-
     def retry_after(self, charge_box_id: str, address: str) -> tuple[float, bool]:
         """(seconds to wait, whether this starts a new burst), (0.0, False) when allowed."""
-        now = self._clock()
-        wait = 0.0
-        new_burst = False
         station_key, address_key = self._keys(charge_box_id, address)
-        for key, limit in ((station_key, self.per_station), (address_key, self.per_address)):
-            times = self._recent(key, now)
-            if len(times) >= limit:
-                wait = max(wait, times[-limit] + self.window - now)
-                if key not in self._bursts:
-                    self._bursts.add(key)
-                    new_burst = True
-        if wait > 0:
-            self.blocked += 1
+        wait, over = self._failures.wait(
+            ((station_key, self.per_station), (address_key, self.per_address))
+        )
+        for key in (station_key, address_key):
+            if key not in self._failures:  # its failures left the window: a new burst may begin
+                self._bursts.discard(key)
+        new_burst = any(key not in self._bursts for key in over)
+        self._bursts.update(over)
         return wait, new_burst
 
     def failed(self, charge_box_id: str, address: str) -> None:
-        now = self._clock()
-        for key in self._keys(charge_box_id, address):
-            self._failures.setdefault(key, deque(maxlen=1000)).append(now)
-        while len(self._failures) > self.max_keys:
-            oldest = next(iter(self._failures))
-            del self._failures[oldest]
-            self._bursts.discard(oldest)
+        dropped = self._failures.failed(self._keys(charge_box_id, address))
+        self._bursts.difference_update(dropped)
 
     def succeeded(self, charge_box_id: str) -> bool:
         """The right password: this station's failures stop counting. True when there were
         some (then the shared record is cleared too; a normal connect writes nothing)."""
         station_key, _ = self._keys(charge_box_id, "")
         self._bursts.discard(station_key)
-        return self._failures.pop(station_key, None) is not None
+        return self._failures.forget(station_key)
 
     def keys(self, charge_box_id: str, address: str) -> tuple[str, str]:
         """The keys a failure counts under (as recorded in the database)."""
@@ -89,9 +74,8 @@ class StationAuthThrottle:
     def load(self, ages: dict[str, list[float]]) -> None:
         """Failures recorded before this process started (or by another one): {key: ages
         in seconds, oldest first}, read from ``db.accounts.auth_failures``."""
-        now = self._clock()
         for key, seconds in ages.items():
-            self._failures[key] = deque((now - age for age in seconds), maxlen=1000)
+            self._failures.load(key, seconds)
 
     def statistics(self) -> dict[str, int]:
         return {"trackedKeys": len(self._failures), "blockedAttempts": self.blocked}

@@ -7,13 +7,14 @@ import hmac
 import secrets
 import time
 import unicodedata
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 from quart import current_app, request
 from quart.wrappers import Response
+
+from db.accounts.failure_window import FailureWindow
 
 __all__ = [
     "CSRF_COOKIE",
@@ -159,51 +160,26 @@ class LoginThrottle:
     ) -> None:
         self.per_account = per_account
         self.per_address = per_address
-        self.window = window
-        self.max_keys = max_keys
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self.blocked = 0
+        self._failures = FailureWindow(window=window, max_keys=max_keys, clock=clock)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key)
-        if times is None:
-            return deque()
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return times
+    @property
+    def window(self) -> float:
+        return self._failures.window
 
     def retry_after(self, account: str, address: str) -> float:
-        now = self._clock()
-        wait = 0.0
-        for key, limit in ((f"a:{account}", self.per_account), (f"ip:{address}", self.per_address)):
-            times = self._recent(key, now)
-            if len(times) >= limit:
-                wait = max(wait, times[-limit] + self.window - now)
-        if wait > 0:
-            self.blocked += 1
-        return wait
+        limits = ((f"a:{account}", self.per_account), (f"ip:{address}", self.per_address))
+        return self._failures.wait(limits)[0]
 
     def failed(self, account: str, address: str) -> None:
-        now = self._clock()
-        for key in (f"a:{account}", f"ip:{address}"):
-            self._failures.setdefault(key, deque(maxlen=100)).append(now)
-        while len(self._failures) > self.max_keys:
-            self._failures.pop(next(iter(self._failures)))
+        self._failures.failed((f"a:{account}", f"ip:{address}"))
 
     def succeeded(self, account: str) -> None:
-        self._failures.pop(f"a:{account}", None)
+        self._failures.forget(f"a:{account}")
 
     def load(self, key: str, ages: list[float]) -> None:
         """Replace what this process knows of ``key`` by failures ``ages`` seconds old, oldest
         first (read from the database: other processes' and earlier runs' failures)."""
-        now = self._clock()
-        if ages:
-            self._failures[key] = deque((now - age for age in ages), maxlen=100)
-        else:
-            self._failures.pop(key, None)
+        self._failures.load(key, ages)
 
     def statistics(self) -> dict[str, int]:
-        return {"tracked_keys": len(self._failures), "blocked_attempts": self.blocked}
+        return {"tracked_keys": len(self._failures), "blocked_attempts": self._failures.blocked}
