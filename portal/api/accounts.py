@@ -30,6 +30,7 @@ from portal.access import ALL_ROLES, guard
 from portal.api.common import (
     ApiError,
     forbid_unless,
+    in_scope,
     json_body,
     me,
     optional_int,
@@ -69,9 +70,7 @@ async def _hash(body: dict[str, Any], required: bool) -> str | None:
 
 
 async def _user(user_id: int) -> Any:
-    user = await get_store().read(get_user, user_id, me().site_scope)
-    if user is None:
-        raise ApiError(404, "not-found", f"no user {user_id}")
+    user = await in_scope(get_user, user_id, "user")
     return user
 
 
@@ -158,10 +157,7 @@ async def user_delete(user_id: int) -> Any:
 
 
 async def _tag(id_tag: str) -> dict[str, Any]:
-    found = await get_store().read(find_id_tag, id_tag, me().site_scope)
-    if found is None:
-        raise ApiError(404, "not-found", f"no id tag {id_tag}")
-    return found
+    return await in_scope(find_id_tag, id_tag, "id tag")
 
 
 @bp.get("/id-tags")

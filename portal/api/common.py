@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from quart import request
 from werkzeug.exceptions import Forbidden
 
 from portal.access import Principal, current_principal
+from portal.context import get_store
 
 __all__ = [
     "ApiError",
     "check_numbers",
     "forbid_unless",
+    "in_scope",
     "json_body",
     "me",
     "optional_int",
@@ -44,6 +47,18 @@ def me() -> Principal:
     if principal is None:  # the guard answered already; this is for the type checker
         raise ApiError(401, "unauthenticated", "log in or send a bearer token")
     return principal
+
+
+T = TypeVar("T")
+
+
+async def in_scope(find: Callable[[Any, int | None], T | None], key: Any, what: str) -> T:
+    """``find(key, site_scope)`` for the principal, else 404: what lies in other sites does
+    not exist for a site administrator."""
+    found = await get_store().read(find, key, me().site_scope)
+    if found is None:
+        raise ApiError(404, "not-found", f"no {what} {key}")
+    return found
 
 
 def forbid_unless(*roles: str) -> Principal:

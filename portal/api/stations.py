@@ -30,6 +30,7 @@ from portal.access import STAFF_ROLES, guard
 from portal.api.common import (
     ApiError,
     forbid_unless,
+    in_scope,
     json_body,
     me,
     optional_int,
@@ -52,17 +53,11 @@ CONFIGURE_ROLES = ("admin", "site-admin", "support")
 
 async def station_or_404(charge_box_id: str) -> dict[str, Any]:
     """The station in the principal's scope, else 404 (other sites' stations do not exist)."""
-    found = await get_store().read(station_in_scope, charge_box_id, me().site_scope)
-    if found is None:
-        raise ApiError(404, "not-found", f"no station {charge_box_id}")
-    return found
+    return await in_scope(station_in_scope, charge_box_id, "station")
 
 
 async def outlet_or_404(uuid: str) -> dict[str, Any]:
-    found = await get_store().read(find_outlet, uuid, me().site_scope)
-    if found is None:
-        raise ApiError(404, "not-found", f"no outlet {uuid}")
-    return found
+    return await in_scope(find_outlet, uuid, "outlet")
 
 
 def _with_live(station: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from portal.access import STAFF_ROLES, guard
 from portal.api.common import (
     ApiError,
     forbid_unless,
+    in_scope,
     json_body,
     me,
     optional_int,
@@ -37,17 +38,11 @@ ADDRESS_KEYS = {
 
 
 async def _site(site_id: int) -> dict[str, Any]:
-    found = await get_store().read(find_site, site_id, me().site_scope)
-    if found is None:
-        raise ApiError(404, "not-found", f"no site {site_id}")
-    return found
+    return await in_scope(find_site, site_id, "site")
 
 
 async def _floor(floor_id: int) -> dict[str, Any]:
-    found = await get_store().read(find_floor, floor_id, me().site_scope)
-    if found is None:
-        raise ApiError(404, "not-found", f"no floor {floor_id}")
-    return found
+    return await in_scope(find_floor, floor_id, "floor")
 
 
 @bp.get("/sites")
