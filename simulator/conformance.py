@@ -11,6 +11,7 @@ from typing import Any
 import trio
 from lxml import etree
 
+from ocpp15wire.schema import COMMANDS_15
 from simulator.conformance_base import (
     CheckFailedError,
     CheckResult,
@@ -24,7 +25,6 @@ from simulator.conformance_tls import profile3
 from simulator.errors import SimulatorError
 from simulator.protocol import Call
 from simulator.schemas import SchemaViolationError, validate
-from simulator.soap.convert import COMMANDS_15
 from simulator.soap.station import SoapStation
 from simulator.station import SimulatedStation, StationSettings
 

@@ -11,14 +11,16 @@ import httpx
 import trio
 from lxml import etree
 
-from simulator.conformance_base import CheckResult, ConformanceOptions
-from simulator.soap.codec import CS_NS, encode
-from simulator.soap.envelope import (
+from ocpp15wire.codec import encode
+from ocpp15wire.envelope import (
     CONTENT_TYPE,
     EnvelopeError,
-    parse,
+    fault_of,
+    parse_envelope,
     request_envelope,
 )
+from ocpp15wire.schema import CS_NS
+from simulator.conformance_base import CheckResult, ConformanceOptions
 from simulator.soap.station import SoapStation
 from simulator.station import StationSettings
 
@@ -28,11 +30,10 @@ __all__ = ["soap_error_cases", "soap_refused"]
 def _request(o: ConformanceOptions, body: str | etree._Element, cbid: str | None = None) -> bytes:
     element = etree.fromstring(body) if isinstance(body, str) else body
     return request_envelope(
+        CS_NS,
         to=o.url,
         charge_box_id=o.charge_box_id if cbid is None else cbid,
         action="Conformance",
-        message_id=f"urn:uuid:{uuid.uuid4()}",
-        endpoint="",
         body=element,
     )
 
@@ -98,7 +99,7 @@ async def _post(client: httpx.AsyncClient, o: ConformanceOptions, data: bytes) -
         reply = await client.post(o.url, content=data, headers=headers)
     else:
         reply = await client.post(o.url, content=data, headers=headers, auth=auth)
-    return reply.status_code, parse(reply.content, CS_NS)
+    return reply.status_code, parse_envelope(reply.content, CS_NS)
 
 
 async def soap_error_cases(o: ConformanceOptions, results: list[CheckResult]) -> None:
@@ -113,7 +114,7 @@ async def soap_error_cases(o: ConformanceOptions, results: list[CheckResult]) ->
             except (httpx.HTTPError, trio.TooSlowError, EnvelopeError) as exc:
                 results.append(CheckResult(name, "FAIL", f"no SOAP answer: {exc!r}"[:120]))
                 continue
-            fault = received.fault
+            fault = fault_of(received.body)
             if fault is None:
                 results.append(CheckResult(name, "FAIL", f"HTTP {status}, not a Fault"))
             elif codes and fault.code not in codes:
@@ -130,7 +131,7 @@ async def soap_error_cases(o: ConformanceOptions, results: list[CheckResult]) ->
                     client, o, _request(o, encode(CS_NS, "heartbeatRequest", {}))
                 )
             body = received.body
-            ok = body is not None and body.tag == f"{{{CS_NS}}}heartbeatResponse"
+            ok = body.tag == f"{{{CS_NS}}}heartbeatResponse"
             detail = "Heartbeat answered after the faults" if ok else f"HTTP {status}"
         except (httpx.HTTPError, trio.TooSlowError, EnvelopeError) as exc:
             ok, detail = False, repr(exc)[:120]

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Self
 
 from db.errors import Invalid
 from gateway.errors import UnsupportedProtocolError
-from gateway.ocpp15.convert import COMMANDS_15
+from ocpp15wire.schema import COMMANDS_15
 
 __all__ = [
     "ACCEPTED",

@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import math
 import ssl
-import uuid
 from functools import cache
 from typing import Any
 
 import certifi
 import httpx
 import trio
-from lxml import etree
 
 from gateway.errors import CallErrorReply, CommandTimeoutError, PayloadValidationError
-from gateway.ocpp15.convert import answer_to_16, command_to_15
-from gateway.ocpp15.schema import CP_NS, SchemaError, validate_body
-from gateway.ocpp15.soap import (
+from ocpp15wire.codec import decode, encode
+from ocpp15wire.convert import answer_to_16, command_to_15
+from ocpp15wire.envelope import (
     CONTENT_TYPE,
-    SOAP12_NS,
-    WSA_NS,
     EnvelopeError,
+    fault_of,
     parse_envelope,
+    request_envelope,
 )
-from gateway.ocpp15.xmlcodec import decode, encode
+from ocpp15wire.schema import CP_NS, SchemaError, element_name, validate
 
-__all__ = ["call_station", "request_envelope"]
+__all__ = ["call_station"]
 
 
 @cache
@@ -35,44 +33,19 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def _element(action: str, suffix: str) -> str:
-    return f"{action[0].lower()}{action[1:]}{suffix}"
-
-
-def request_envelope(
-    endpoint: str, charge_box_id: str, action: str, body: etree._Element, reply_to: str = ""
-) -> bytes:
-    """The SOAP 1.2 request with the WS-Addressing headers the 1.5 WSDL asks for; From and
-    ReplyTo name our own endpoint (``reply_to``) when it is known."""
-    nsmap = {"s": SOAP12_NS, "a": WSA_NS, "cp": CP_NS}
-    root = etree.Element(f"{{{SOAP12_NS}}}Envelope", nsmap=nsmap)
-    header = etree.SubElement(root, f"{{{SOAP12_NS}}}Header")
-    etree.SubElement(header, f"{{{CP_NS}}}chargeBoxIdentity").text = charge_box_id
-    etree.SubElement(header, f"{{{WSA_NS}}}Action").text = f"/{action}"
-    etree.SubElement(header, f"{{{WSA_NS}}}MessageID").text = f"urn:uuid:{uuid.uuid4()}"
-    etree.SubElement(header, f"{{{WSA_NS}}}To").text = endpoint
-    if reply_to:
-        for name in ("From", "ReplyTo"):
-            wrapper = etree.SubElement(header, f"{{{WSA_NS}}}{name}")
-            etree.SubElement(wrapper, f"{{{WSA_NS}}}Address").text = reply_to
-    etree.SubElement(root, f"{{{SOAP12_NS}}}Body").append(body)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
-
-
 def _answer(action: str, data: bytes) -> dict[str, Any]:
     try:
         envelope = parse_envelope(data, CP_NS)
     except EnvelopeError as exc:
         raise CallErrorReply("FormationViolation", f"the station's answer: {exc}") from None
     body = envelope.body
-    if body.tag == f"{{{SOAP12_NS}}}Fault":
-        reason = body.findtext(f"{{{SOAP12_NS}}}Reason/{{{SOAP12_NS}}}Text") or ""
-        code = body.findtext(f".//{{{SOAP12_NS}}}Subcode/{{{SOAP12_NS}}}Value") or ""
-        raise CallErrorReply(code.rpartition(":")[2] or "GenericError", reason.strip())
-    if body.tag != f"{{{CP_NS}}}{_element(action, 'Response')}":
+    refused = fault_of(body)
+    if refused is not None:
+        raise CallErrorReply(refused.code, refused.reason)
+    if body.tag != f"{{{CP_NS}}}{element_name(action, 'Response')}":
         raise CallErrorReply("FormationViolation", f"the station answered {body.tag!r}")
     try:
-        validate_body(body)
+        validate(body)
     except SchemaError as exc:
         raise CallErrorReply("FormationViolation", f"the station's answer: {exc}") from None
     return answer_to_16(action, decode(CP_NS, body))
@@ -88,12 +61,14 @@ async def call_station(
     reply_to: str = "",
 ) -> dict[str, Any]:
     """POST ``action`` to the station's endpoint; its answer in the 1.6 shape."""
-    body = encode(CP_NS, _element(action, "Request"), command_to_15(action, payload))
+    body = encode(CP_NS, element_name(action, "Request"), command_to_15(action, payload))
     try:
-        validate_body(body)
+        validate(body)
     except SchemaError as exc:
         raise PayloadValidationError([f"{action} for OCPP 1.5: {exc}"]) from None
-    data = request_envelope(endpoint, charge_box_id, action, body, reply_to)
+    data = request_envelope(
+        CP_NS, to=endpoint, charge_box_id=charge_box_id, action=action, body=body, reply_to=reply_to
+    )
     started = trio.current_time()
     with trio.move_on_at(deadline):
         timeout = None if math.isinf(deadline) else max(deadline - started, 0.001)

@@ -18,15 +18,21 @@ from db.ocpp.ocpp_records import outlet_count, record_connected, record_protocol
 from db.schema.models import utcnow
 from gateway.call_context import CallContext
 from gateway.logic import HANDLERS
-from gateway.ocpp15.convert import answer_to_15, request_to_16
-from gateway.ocpp15.schema import CS_NS, SchemaError, validate_body
-from gateway.ocpp15.service import ELEMENT_TO_OPERATION, call_wsgi, wsgi_app
-from gateway.ocpp15.soap import EnvelopeError, add_answer_headers, fault, parse_envelope
+from gateway.ocpp15.service import call_wsgi, wsgi_app
 from gateway.ocpp15.station import SoapStation
 from gateway.ocpp16.framing import OcppError
 from gateway.ocpp16.limits import check_payload, connector_id_of
 from gateway.oplog import oplog
 from gateway.server import parse_basic_auth
+from ocpp15wire.convert import reply_to_15, request_to_16
+from ocpp15wire.envelope import (
+    CONTENT_TYPE,
+    EnvelopeError,
+    add_answer_headers,
+    fault,
+    parse_envelope,
+)
+from ocpp15wire.schema import CS_NS, SchemaError, operation_of, validate
 
 if TYPE_CHECKING:
     from gateway.central import Gateway
@@ -45,7 +51,7 @@ class SoapAnswer:
 
     status: int
     body: bytes
-    content_type: str = "application/soap+xml; charset=utf-8"
+    content_type: str = CONTENT_TYPE
     headers: tuple[tuple[str, str], ...] = ()  # extra HTTP headers (Retry-After)
 
 
@@ -106,14 +112,12 @@ class CentralSystem15:
             except EnvelopeError as exc:
                 raise _RefusedError(400, "FormationViolation", str(exc)) from None
             relates_to = envelope.message_id
-            name = etree.QName(envelope.body)
-            operation = (
-                ELEMENT_TO_OPERATION.get(name.localname) if name.namespace == CS_NS else None
-            )
+            operation = operation_of(envelope.body, CS_NS)
             if operation is None:
-                raise _RefusedError(400, "NotSupported", f"unknown operation {name.localname!r}")
+                name = etree.QName(envelope.body).localname
+                raise _RefusedError(400, "NotSupported", f"unknown operation {name!r}")
             try:
-                validate_body(envelope.body)
+                validate(envelope.body)
             except SchemaError as exc:
                 raise _RefusedError(400, "FormationViolation", f"{operation}: {exc}") from None
             station = await self._station(envelope.charge_box_id, headers, remote)
@@ -297,7 +301,7 @@ class CentralSystem15:
             raise _RefusedError(
                 500, "InternalError", f"{operation} could not be processed"
             ) from None
-        return answer_to_15(operation, reply)
+        return reply_to_15(operation, reply)
 
     async def _check_outlet(self, station: SoapStation, request: dict[str, Any]) -> None:
         """Refuse a connectorId beyond the station's outlets, as over 1.6 (read again: one

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from spyne import ComplexModel, DateTime, Integer, Unicode, XmlAttribute, XmlData
 
-__all__ = ["CS_NS", "OPERATIONS", "IdTagInfo", "MeterValue", "TransactionData"]
+from ocpp15wire.schema import CS_NS
 
-#: Target namespace of the central system's service (requests and answers).
-CS_NS = "urn://Ocpp/Cs/2012/06/"
+__all__ = ["OPERATIONS", "IdTagInfo", "MeterValue", "TransactionData"]
 
 
 class _Cs(ComplexModel):

@@ -14,9 +14,11 @@ from spyne import Application, ComplexModel, DateTime, ServiceBase, const, rpc
 from spyne.protocol.soap import Soap12
 from spyne.server.wsgi import WsgiApplication
 
-from gateway.ocpp15.models import CS_NS, OPERATIONS
+from gateway.ocpp15.models import OPERATIONS
+from ocpp15wire.envelope import CONTENT_TYPE
+from ocpp15wire.schema import CS_NS, element_name
 
-__all__ = ["ELEMENT_TO_OPERATION", "REQUEST_KEY", "call_wsgi", "from_model", "to_model", "wsgi_app"]
+__all__ = ["REQUEST_KEY", "call_wsgi", "from_model", "to_model", "wsgi_app"]
 
 logging.getLogger("spyne").setLevel(logging.CRITICAL)  # a traceback per bad request otherwise
 # spyne runs a full gc.collect() when a request ends (at most once a second, "to return file
@@ -26,8 +28,6 @@ const.MIN_GC_INTERVAL = math.inf
 
 #: Key of the per-request answerer in the WSGI environ.
 REQUEST_KEY = "ocpp15.answer"
-#: Body element name -> operation ("bootNotificationRequest" -> "BootNotification").
-ELEMENT_TO_OPERATION = {f"{op[0].lower()}{op[1:]}Request": op for op in OPERATIONS}
 
 Answer = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -68,7 +68,6 @@ def to_model(cls: type[ComplexModel], data: dict[str, Any]) -> ComplexModel:
 
 
 def _operation(name: str, request: type[ComplexModel], response: type[ComplexModel]) -> Any:
-    element = f"{name[0].lower()}{name[1:]}"
 
     def method(ctx: Any, body: ComplexModel) -> ComplexModel:
         answer: Answer = ctx.transport.req_env[REQUEST_KEY]
@@ -79,8 +78,8 @@ def _operation(name: str, request: type[ComplexModel], response: type[ComplexMod
         request,
         _returns=response,
         _body_style="bare",
-        _in_message_name=f"{element}Request",
-        _out_message_name=f"{element}Response",
+        _in_message_name=element_name(name, "Request"),
+        _out_message_name=element_name(name, "Response"),
     )(method)
 
 
@@ -115,7 +114,7 @@ def call_wsgi(app: WsgiApplication, body: bytes, answer: Answer) -> tuple[int, b
         "QUERY_STRING": "",
         "SERVER_NAME": "localhost",
         "SERVER_PORT": "80",
-        "CONTENT_TYPE": "application/soap+xml; charset=utf-8",
+        "CONTENT_TYPE": CONTENT_TYPE,
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "http",

@@ -24,8 +24,8 @@ from gateway.errors import (
 from gateway.events import EventBus, LiveEvent
 from gateway.frame_log import FrameLog
 from gateway.ocpp15.client import call_station
-from gateway.ocpp15.convert import COMMANDS_15
 from gateway.state import StationState
+from ocpp15wire.schema import COMMANDS_15
 
 __all__ = ["SoapHub", "SoapStation"]
 

@@ -1,1 +1,1 @@
-"""OCPP 1.5 over SOAP for the simulator: codec, envelopes, the ChargePointService, the station."""
+"""OCPP 1.5 SOAP for the simulator: its ChargePointService and station (wire: ocpp15wire)."""

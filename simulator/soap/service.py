@@ -16,10 +16,10 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 from lxml import etree
 
-from simulator.soap.codec import CP_NS, SchemaError, known_element
-from simulator.soap.envelope import CONTENT_TYPE, EnvelopeError, fault_envelope, parse
+from ocpp15wire.envelope import CONTENT_TYPE, EnvelopeError, fault, fault_of, parse_envelope
+from ocpp15wire.schema import CP_NS, SchemaError, operation_of
 
-__all__ = ["PATH", "ChargePointService", "CommandAnswer", "CommandTarget"]
+__all__ = ["PATH", "ChargePointService", "CommandAnswer", "CommandTarget", "fault_envelope"]
 
 log = logging.getLogger("simulator.soap")
 
@@ -43,15 +43,9 @@ class CommandTarget(Protocol):
     ) -> CommandAnswer | None: ...
 
 
-def _operation(element: etree._Element) -> str | None:
-    """``resetRequest`` in the charge point's namespace -> ``Reset``; None if unknown."""
-    name = etree.QName(element)
-    if name.namespace != CP_NS or not name.localname.endswith("Request"):
-        return None
-    if not known_element(CP_NS, name.localname):
-        return None
-    local = name.localname.removesuffix("Request")
-    return f"{local[0].upper()}{local[1:]}"
+def fault_envelope(code: str, subcode: str, reason: str, relates_to: str = "") -> bytes:
+    """A station's SOAP Fault (its OCPP subcode unqualified, e.g. ``NotSupported``)."""
+    return fault(code, subcode, reason, relates_to=relates_to, service_ns=None)
 
 
 class ChargePointService:
@@ -161,17 +155,17 @@ class ChargePointService:
         """One command: (HTTP status, SOAP answer), or None when the station stays mute."""
         self.requests += 1
         try:
-            received = parse(body, CP_NS)
+            received = parse_envelope(body, CP_NS)
         except EnvelopeError as exc:
             return 400, fault_envelope("Sender", "FormationViolation", str(exc)), None
         relates = received.message_id
-        if received.body is None:
+        if fault_of(received.body) is not None:
             return (
                 400,
                 fault_envelope("Sender", "FormationViolation", "a fault is no command"),
                 None,
             )
-        operation = _operation(received.body)
+        operation = operation_of(received.body, CP_NS)
         if operation is None:
             name = etree.QName(received.body).localname
             reason = f"{name!r} is no OCPP 1.5 ChargePointService operation"

@@ -13,6 +13,32 @@ import httpx
 import trio
 from lxml import etree
 
+from ocpp15wire.codec import decode, encode
+from ocpp15wire.convert import (
+    LOCAL_ONLY,
+    answer_to_15,
+    command_to_16,
+    list_hash,
+    reply_to_16,
+    request_to_15,
+)
+from ocpp15wire.envelope import (
+    CONTENT_TYPE,
+    EnvelopeError,
+    answer_envelope,
+    fault_of,
+    parse_envelope,
+    request_envelope,
+)
+from ocpp15wire.schema import (
+    COMMANDS_15,
+    CP_NS,
+    CS_NS,
+    REQUESTS_15,
+    SchemaError,
+    element_name,
+    validate,
+)
 from simulator import commands
 from simulator.errors import (
     CallErrorReceived,
@@ -21,26 +47,7 @@ from simulator.errors import (
     StationOfflineError,
 )
 from simulator.protocol import Call, CallError
-from simulator.soap.codec import CP_NS, CS_NS, SchemaError, decode, element_name, encode, validate
-from simulator.soap.convert import (
-    COMMANDS_15,
-    LOCAL_ONLY,
-    REQUESTS_15,
-    answer_to_15,
-    command_to_16,
-    list_hash,
-    reply_to_16,
-    request_to_15,
-)
-from simulator.soap.envelope import (
-    CONTENT_TYPE,
-    EnvelopeError,
-    answer_envelope,
-    fault_envelope,
-    parse,
-    request_envelope,
-)
-from simulator.soap.service import ChargePointService, CommandAnswer
+from simulator.soap.service import ChargePointService, CommandAnswer, fault_envelope
 from simulator.station import SimulatedStation
 
 __all__ = ["SoapStation"]
@@ -160,12 +167,13 @@ class SoapStation(SimulatedStation):
         except SchemaError as exc:
             raise CallErrorReceived("FormationViolation", f"not sent: {exc}") from None
         data = request_envelope(
+            CS_NS,
             to=self.settings.url,
             charge_box_id=self.charge_box_id,
             action=call.action,
-            message_id=self._message_id(call.unique_id),
-            endpoint=self.endpoint,
             body=body,
+            message_id=self._message_id(call.unique_id),
+            reply_to=self.endpoint,
         )
         started = trio.current_time()
         outcome = "ok"
@@ -194,15 +202,15 @@ class SoapStation(SimulatedStation):
 
     def _reply(self, action: str, reply: httpx.Response) -> dict[str, Any]:
         try:
-            received = parse(reply.content, CS_NS)
+            received = parse_envelope(reply.content, CS_NS)
         except EnvelopeError as exc:
             text = f"HTTP {reply.status_code}, {exc}"
             raise CallErrorReceived("FormationViolation", text) from None
-        if received.fault is not None:
+        refused = fault_of(received.body)
+        if refused is not None:
             if self.state in ("connecting", "booting"):
                 self.rejected_status = reply.status_code
-            raise CallErrorReceived(received.fault.code, received.fault.reason)
-        assert received.body is not None
+            raise CallErrorReceived(refused.code, refused.reason)
         if etree.QName(received.body).localname != element_name(action, "Response"):
             raise CallErrorReceived("FormationViolation", f"answered {received.body.tag}")
         try:
@@ -253,7 +261,7 @@ class SoapStation(SimulatedStation):
         if self.faults.answer_delay > 0:
             await trio.sleep(self.faults.answer_delay)
         self.counters["sent"] += 1
-        answer = answer_envelope(operation, message_id, element)
+        answer = answer_envelope(CP_NS, operation, message_id, element)
         if self._history:
             self.frames.append(("out", answer.decode()))
         return 200, answer, (lambda: self.spawn(after)) if after is not None else None

@@ -15,13 +15,13 @@ from lxml import etree
 
 from db import Store
 from gateway import Gateway, GatewayConfig
-from gateway.ocpp15.schema import validate_body
-from gateway.ocpp15.soap import SOAP12_NS, WSA_NS
+from ocpp15wire.envelope import SOAP12_NS, WSA_NS
+from ocpp15wire.schema import CS_NS, WSDL_FILES, validate
 from portal import create_app, serve_portal
 from tests.gateway.conftest import TEST_CONFIG
 
-CS = "urn://Ocpp/Cs/2012/06/"
-WSDL = "gateway/ocpp15/wsdl/ocpp_centralsystemservice_1.5_final.wsdl"
+CS = CS_NS
+WSDL = str(WSDL_FILES[CS_NS])
 
 
 @dataclass
@@ -92,5 +92,5 @@ def fault_reason(data: bytes) -> str:
 def checked(data: bytes) -> etree._Element:
     """The body element, after checking it against the official schema."""
     element = body_of(data)
-    validate_body(element)
+    validate(element)
     return element

@@ -11,9 +11,9 @@ from lxml import etree
 from quart import Response, request
 from quart_trio import QuartTrio
 
-from gateway.ocpp15.schema import CP_NS, validate_body
-from gateway.ocpp15.soap import SOAP12_NS, WSA_NS, add_answer_headers, parse_envelope
-from gateway.ocpp15.xmlcodec import decode, encode
+from ocpp15wire.codec import decode, encode
+from ocpp15wire.envelope import CONTENT_TYPE, SOAP12_NS, WSA_NS, answer_envelope, parse_envelope
+from ocpp15wire.schema import CP_NS, element_name, operation_of, validate
 from portal import serve_portal
 
 #: What this station answers, per operation (its behaviour, not the gateway's).
@@ -62,16 +62,14 @@ class SoapStation:
                     for h in (header if header is not None else [])
                 }
             )
-            validate_body(envelope.body)  # the gateway's request, against the official schema
-            element = etree.QName(envelope.body).localname
-            operation = element[0].upper() + element[1 : -len("Request")]
+            validate(envelope.body)  # the gateway's request, against the official schema
+            operation = operation_of(envelope.body, CP_NS)
+            assert operation is not None, envelope.body.tag
             self.received.append((envelope.charge_box_id, operation, decode(CP_NS, envelope.body)))
             await trio.sleep(self.delay)
-            body = encode(CP_NS, f"{element[: -len('Request')]}Response", ANSWERS[operation])
-            root = etree.Element(f"{{{SOAP12_NS}}}Envelope", nsmap={"s": SOAP12_NS})
-            etree.SubElement(root, f"{{{SOAP12_NS}}}Body").append(body)
-            data = add_answer_headers(etree.tostring(root), f"/{operation}Response", "x")
-            return Response(data, content_type="application/soap+xml; charset=utf-8")
+            body = encode(CP_NS, element_name(operation, "Response"), ANSWERS[operation])
+            data = answer_envelope(CP_NS, operation, "x", body)
+            return Response(data, content_type=CONTENT_TYPE)
 
         async with trio.open_nursery() as nursery:
             self.port = await nursery.start(serve_portal, app, "127.0.0.1", 0)

@@ -13,7 +13,7 @@ from lxml import etree
 
 from db import Store
 from db.schema.models import Alarm, ChargingSession, Event
-from gateway.ocpp15.soap import WSA_NS
+from ocpp15wire.envelope import WSA_NS
 from tests.gateway.conftest import TEST_CONFIG, add_id_tag, add_station
 from tests.gateway.ocpp15_rig import CS, checked, envelope, fault_reason, post, running
 
