@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import ssl
-import uuid
 from typing import Any
 
 import trio
 from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
 
 from simulator.conformance_base import CheckResult, ConformanceOptions
+from simulator.conformance_refused import refusal_checks
 from simulator.station import SimulatedStation, StationSettings
 
 __all__ = ["ERROR_CASES", "error_cases", "refused"]
@@ -100,43 +100,22 @@ async def error_cases(o: ConformanceOptions, results: list[CheckResult]) -> None
 
 
 async def refused(o: ConformanceOptions, results: list[CheckResult]) -> None:
-    async def handshake(cbid: str, password: str | None) -> str:
-        station = SimulatedStation(
+    """An unknown id and a wrong password are refused at the handshake (HTTP 401/403/404)."""
+
+    def station(cbid: str, password: str | None) -> SimulatedStation:
+        certified = cbid != o.charge_box_id  # our certificate does not make a stranger us
+        return SimulatedStation(
             StationSettings(
                 o.url,
                 cbid,
                 password=password,
                 ca_file=o.ca_file,
-                client_cert=o.client_cert if cbid != o.charge_box_id else None,
-                client_key=o.client_key if cbid != o.charge_box_id else None,
+                client_cert=o.client_cert if certified else None,
+                client_key=o.client_key if certified else None,
                 history=50,
                 connect_timeout=o.timeout,
                 backoff_initial=60,
             )
         )
-        with trio.move_on_after(o.timeout):
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(station.run)
-                await station.wait_for(
-                    lambda: (
-                        station.rejected_status is not None
-                        or station.state in ("accepted", "rejected", "pending")
-                        or station.counters["errors"] > 0
-                    )
-                )
-                nursery.cancel_scope.cancel()
-        if station.rejected_status is not None:
-            return f"HTTP {station.rejected_status}"
-        return station.state
 
-    unknown = f"UNKNOWN{uuid.uuid4().hex[:8].upper()}"
-    got = await handshake(unknown, o.password or "wrong-password-1")
-    results.append(
-        CheckResult("unknown-station-refused", "FAIL" if got == "accepted" else "PASS", got)
-    )
-    if o.password:
-        got = await handshake(o.charge_box_id, o.password + "-wrong")
-        outcome = "FAIL" if got == "accepted" else "PASS"
-        results.append(CheckResult("wrong-password-refused", outcome, got))
-    else:
-        results.append(CheckResult("wrong-password-refused", "SKIP", "no --password given"))
+    await refusal_checks(o, results, station)

@@ -4,7 +4,6 @@ stations; the endpoint must answer the next request after each."""
 from __future__ import annotations
 
 import ssl
-import uuid
 from typing import Any
 
 import httpx
@@ -21,8 +20,9 @@ from ocpp15wire.envelope import (
 )
 from ocpp15wire.schema import CS_NS
 from simulator.conformance_base import CheckResult, ConformanceOptions
+from simulator.conformance_refused import refusal_checks
 from simulator.soap.station import SoapStation
-from simulator.station import StationSettings
+from simulator.station import SimulatedStation, StationSettings
 
 __all__ = ["soap_error_cases", "soap_refused"]
 
@@ -141,8 +141,8 @@ async def soap_error_cases(o: ConformanceOptions, results: list[CheckResult]) ->
 async def soap_refused(o: ConformanceOptions, results: list[CheckResult]) -> None:
     """An unknown chargeBoxIdentity and a wrong password get Faults, not a boot."""
 
-    async def boot(cbid: str, password: str | None) -> str:
-        station = SoapStation(
+    def station(cbid: str, password: str | None) -> SimulatedStation:
+        return SoapStation(
             StationSettings(
                 o.url,
                 cbid,
@@ -154,29 +154,5 @@ async def soap_refused(o: ConformanceOptions, results: list[CheckResult]) -> Non
                 backoff_initial=60,
             )
         )
-        with trio.move_on_after(o.timeout):
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(station.run)
-                await station.wait_for(
-                    lambda: (
-                        station.rejected_status is not None
-                        or station.state in ("accepted", "rejected", "pending")
-                        or station.counters["errors"] > 0
-                    )
-                )
-                nursery.cancel_scope.cancel()
-        if station.rejected_status is not None:
-            return f"Fault, HTTP {station.rejected_status}"
-        return station.state
 
-    unknown = f"UNKNOWN{uuid.uuid4().hex[:8].upper()}"
-    got = await boot(unknown, o.password or "wrong-password-1")
-    results.append(
-        CheckResult("unknown-station-refused", "FAIL" if got == "accepted" else "PASS", got)
-    )
-    if o.password:
-        got = await boot(o.charge_box_id, o.password + "-wrong")
-        outcome = "FAIL" if got == "accepted" else "PASS"
-        results.append(CheckResult("wrong-password-refused", outcome, got))
-    else:
-        results.append(CheckResult("wrong-password-refused", "SKIP", "no --password given"))
+    await refusal_checks(o, results, station)

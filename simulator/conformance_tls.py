@@ -8,13 +8,13 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-import trio
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from simulator.conformance_base import CheckResult, ConformanceOptions
+from simulator.conformance_refused import first_answer
 from simulator.station import SimulatedStation, StationSettings
 
 __all__ = ["profile3"]
@@ -45,22 +45,8 @@ async def _handshake(
             backoff_initial=60,
         )
     )
-    state = "offline"
-    with trio.move_on_after(timeout + 2):
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(station.run)
-            await station.wait_for(
-                lambda: (
-                    station.rejected_status is not None
-                    or station.state in ("accepted", "rejected", "pending")
-                    or station.counters["errors"] > 0
-                )
-            )
-            state = station.state  # before the cancellation takes it offline
-            nursery.cancel_scope.cancel()
-    if station.rejected_status is not None:
-        return f"HTTP {station.rejected_status}"
-    return "accepted" if state == "accepted" else f"refused ({state})"
+    got = await first_answer(station, timeout + 2)
+    return got if got.startswith("HTTP") or got == "accepted" else f"refused ({got})"
 
 
 def _self_signed(folder: Path, charge_box_id: str) -> tuple[str, str]:
