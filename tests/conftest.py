@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder: a fresh database per test."""
+"""Fixtures shared by every test folder: a fresh database per test, a TLS certificate."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 os.environ["CHARGEPORTAL_TIME_ZONE"] = "UTC"
 
 from db import Store, open_store
+from tests.pki import localhost_certificate
 
 
 @pytest.fixture(name="db_url")
@@ -25,3 +26,9 @@ async def _store(db_url: str) -> AsyncIterator[Store]:
     """The migrated database behind ``db_url``, with its writer running."""
     async with open_store(db_url) as store:
         yield store
+
+
+@pytest.fixture(name="certificate")
+def _certificate(tmp_path: Path) -> tuple[str, str]:
+    """(certificate file, key file) of a TLS server on 127.0.0.1; clients trust the first."""
+    return localhost_certificate(tmp_path / "tls")

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["Authority", "Issued", "make_authority"]
+__all__ = ["Authority", "Issued", "localhost_certificate", "make_authority"]
 
 
 def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -153,3 +153,13 @@ def make_authority(folder: Path, name: str = "Test Root CA", *, days: float = 36
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(_pem_key(key))
     return Authority(name, folder, certificate, key, cert_file, key_file)
+
+
+def localhost_certificate(folder: Path) -> tuple[str, str]:
+    """A TLS server certificate for 127.0.0.1 / localhost and its key (PEM files). The
+    certificate file holds its CA after it, so a client can trust that one file."""
+    authority = make_authority(folder / "localhost-ca", "Localhost Test CA")
+    server = authority.server()
+    chain = folder / "localhost-chain.pem"
+    chain.write_text(server.cert_pem + authority.cert_pem)
+    return str(chain), str(server.key_file)

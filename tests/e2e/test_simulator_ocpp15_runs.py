@@ -4,12 +4,9 @@ CLI's load run, the conformance run, and a station over https."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import trio
 
 from db import Store
@@ -103,24 +100,6 @@ async def test_the_15_conformance_run_passes_against_the_gateway(store: Store, t
         "reset-reboots-and-boots",
     } <= names
     assert "command-TriggerMessage" not in names  # 1.6-only
-
-
-@pytest.fixture(name="certificate")
-def _certificate(tmp_path: Path) -> tuple[str, str]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
-            *("-keyout", key, "-out", cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
 
 
 async def test_a_15_station_with_a_password_boots_over_https(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import ssl
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -171,41 +169,8 @@ async def test_an_actor_that_crashes_ends_only_its_own_connection(
     assert crashes == ["RuntimeError: a bug in the actor itself"]
 
 
-@pytest.fixture(name="certificate")
-def _certificate(tmp_path: Path) -> tuple[Path, Path]:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    try:
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                str(key),
-                "-out",
-                str(cert),
-                "-days",
-                "1",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-            ],
-            check=True,
-            capture_output=True,
-        )
-    except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"openssl cannot make a test certificate: {exc}")
-    return cert, key
-
-
 async def test_tls_with_basic_auth_is_security_profile_2(
-    store: Store, nursery: trio.Nursery, db_write, certificate: tuple[Path, Path]
+    store: Store, nursery: trio.Nursery, db_write, certificate: tuple[str, str]
 ) -> None:
     cert, key = certificate
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

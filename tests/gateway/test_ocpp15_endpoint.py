@@ -3,10 +3,7 @@ checks, and a readable SOAP Fault for every kind of bad request (no other statio
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -174,24 +171,6 @@ async def test_a_connector_beyond_the_outlets_is_refused_as_over_16(store: Store
         reply = await post(rig.url, envelope(status))
     assert reply.status_code == 400
     assert "connectorId: 3 is beyond this station's 2 outlets" in fault_reason(reply.content)
-
-
-@pytest.fixture(name="certificate")
-def _certificate(tmp_path: Path) -> tuple[str, str]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
-            *("-keyout", key, "-out", cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
 
 
 async def test_over_tls_the_endpoint_speaks_https(

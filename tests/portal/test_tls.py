@@ -3,49 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 import ssl
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import trio
 
 from portal import serve_portal
 from tests.portal.conftest import PASSWORD, World
-
-
-@pytest.fixture(name="certificate")
-def _certificate(tmp_path: Path) -> tuple[str, str]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return str(cert), str(key)
 
 
 async def test_over_tls_the_session_cookie_is_secure(

@@ -2,45 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import ssl
-import subprocess
 
-import pytest
 import trio
 
 from simulator import SimulatedStation, StationSettings
 from tests.simulator.minimal_cs import MinimalCentralSystem
-
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl tool")
-
-
-@pytest.fixture(name="certificate")
-def _certificate(tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 async def test_station_connects_over_tls_trusting_the_ca_file(certificate, nursery):
