@@ -216,15 +216,21 @@ AGGREGATED_CHARTS = {
 
 def export_child(path: Path, fmt: str, limit: int | None, out: Path) -> dict[str, Any]:
     """Run in a fresh process: export every session (or the first ``limit``) to ``out``."""
-    from db.sessions.session_export_rows import export_chunks
+    from db.sessions.session_export_rows import export_chunks, raw_chunks
     from db.sessions.session_filters import SessionFilter
     from db.topology.scope import Node, Viewer
-    from portal.session_export import EXPORT_COLUMNS, csv_from_chunks, write_xlsx_chunks
+    from portal.session_export import EXPORT_COLUMNS, csv_from_raw_chunks, write_xlsx_chunks
 
     database = _open(path)
     started = time.perf_counter()
-    # what an export job does: typed keyset chunks, the next one read while this is written
-    chunks = export_chunks(SessionFilter(), Viewer("admin"), Node(), EXPORT_COLUMNS, prefetch=True)
+    # what an export job does: keyset chunks, the next one read while this is written
+    # (.xlsx: typed tuples; CSV: the driver's tuples, written column by column)
+    if fmt == "xlsx":
+        chunks = export_chunks(
+            SessionFilter(), Viewer("admin"), Node(), EXPORT_COLUMNS, prefetch=True
+        )
+    else:
+        chunks = raw_chunks(SessionFilter(), Viewer("admin"), Node(), prefetch=True)
     if limit is not None:
         chunks = _first_rows(chunks, limit)
     if fmt == "xlsx":
@@ -238,7 +244,7 @@ def export_child(path: Path, fmt: str, limit: int | None, out: Path) -> dict[str
                 yield chunk
 
         with out.open("wb") as handle:
-            for data in csv_from_chunks(counting(chunks)):
+            for data in csv_from_raw_chunks(counting(chunks)):
                 handle.write(data)
         count = counted[0]
     seconds = time.perf_counter() - started

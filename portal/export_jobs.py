@@ -26,7 +26,7 @@ import trio
 
 from db.engine.store import Store
 from db.schema.models import utcnow
-from db.sessions.session_export_rows import export_chunks, export_page
+from db.sessions.session_export_rows import export_chunks, raw_chunks, raw_page
 from db.sessions.session_filters import SessionFilter
 from db.sessions.session_queries import count_sessions
 from db.system.export_job_records import (
@@ -43,7 +43,7 @@ from portal.session_export import (
     EXCEL_MAX_DATA_ROWS,
     EXPORT_COLUMNS,
     ExportCancelledError,
-    csv_from_chunks,
+    csv_from_raw_chunks,
     write_xlsx_chunks,
 )
 
@@ -288,11 +288,10 @@ class ExportJobs:
                     raise ExportCancelledError
 
             def work() -> None:
-                # typed tuples in keyset chunks, the next chunk read while this one is written
-                chunks = export_chunks(flt, viewer, node, columns, zone=zone, prefetch=True)
+                # keyset chunks, the next chunk read while this one is written
                 if job.fmt == "xlsx":
                     write_xlsx_chunks(
-                        chunks,
+                        export_chunks(flt, viewer, node, columns, zone=zone, prefetch=True),
                         path,
                         columns=columns,
                         sheet_rows=self.sheet_rows,
@@ -300,8 +299,9 @@ class ExportJobs:
                         zone=zone,
                     )
                     return
+                chunks = raw_chunks(flt, viewer, node, prefetch=True)
                 with path.open("wb") as out:
-                    for data in csv_from_chunks(
+                    for data in csv_from_raw_chunks(
                         _counted_chunks(chunks, progress), columns=columns, zone=zone
                     ):
                         out.write(data)
@@ -373,10 +373,8 @@ async def stream_csv(
     now = utcnow()  # one 'now' for every page: running sessions' durations agree
     header = True
     while True:
-        rows, after = await store.read(
-            partial(export_page, current, viewer, node, columns, zone=zone, now=now)
-        )
-        for data in csv_from_chunks([rows], columns=columns, header=header, zone=zone):
+        rows, after = await store.read(partial(raw_page, current, viewer, node, now=now))
+        for data in csv_from_raw_chunks([rows], columns=columns, header=header, zone=zone):
             yield data
         header = False
         if after is None:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from db.sessions.session_export_csv import FORMULA_START, csv_lines
+from db.sessions.session_export_rows import row_converter
 from db.sessions.session_filters import format_duration
 from db.system.timezones import UTC_NAME, utc_to_local
 from portal.session_params import COLUMNS
@@ -26,6 +28,7 @@ __all__ = [
     "ExportCancelledError",
     "csv_chunks",
     "csv_from_chunks",
+    "csv_from_raw_chunks",
     "export_value",
     "typed_rows",
     "write_xlsx",
@@ -203,7 +206,7 @@ def write_xlsx_chunks(
 
 
 #: a text cell starting with one of these is a formula to a spreadsheet (CSV injection)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = FORMULA_START
 
 
 def csv_chunks(
@@ -282,3 +285,30 @@ def csv_from_chunks(
             buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue().encode()
+
+
+def csv_from_raw_chunks(
+    chunks: Iterable[Sequence[tuple[Any, ...]]],
+    *,
+    columns: Sequence[str] = EXPORT_COLUMNS,
+    header: bool = True,
+    zone: str | None = None,
+) -> Iterator[bytes]:
+    """CSV bytes, one piece per chunk of the driver's raw rows (``raw_chunks``): the same
+    bytes as ``csv_from_chunks`` over the typed tuples, built column by column
+    (``db.sessions.session_export_csv``)."""
+    if len(columns) < 2:  # the csv writer's corner cases: the typed path
+        yield from csv_from_chunks(
+            (list(map(row_converter(columns, zone), c)) for c in chunks),
+            columns=columns,
+            header=header,
+            zone=zone,
+        )
+        return
+    if header:
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        csv.writer(buffer, lineterminator="\r\n").writerow(_header(columns, zone))
+        yield buffer.getvalue().encode()
+    for text in csv_lines(chunks, columns, zone):
+        yield text.encode()

@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from db.engine.connection import database_proxy
+from db.schema.models import ChargingSession as S
 from db.schema.models import utcnow
 from db.sessions.session_filters import SessionFilter
 from db.sessions.session_queries import (
@@ -32,11 +33,44 @@ from db.system.timezones import UTC_NAME
 from db.system.timezones import zone as zone_info
 from db.topology.scope import SYSTEM, Node, Viewer
 
-__all__ = ["export_chunks", "export_page", "local_time_converter", "row_converter"]
+__all__ = [
+    "export_chunks",
+    "local_time_converter",
+    "raw_chunks",
+    "raw_page",
+    "row_converter",
+]
 
-#: positions in ``_base_query``'s select list
+#: positions in the export's select list (``_export_fields``)
 _ID, _START, _END, _DURATION, _CBID, _STATION, _SITE = 0, 1, 2, 3, 4, 5, 6
-_CONNECTOR, _ENERGY, _AUTH, _EMAIL, _TAG, _SERVER, _METER, _SORT = 10, 11, 12, 13, 14, 15, 16, 18
+_CONNECTOR, _ENERGY, _AUTH, _EMAIL, _TAG, _SERVER, _METER = 7, 8, 9, 10, 11, 12, 13
+#: where the keyset's sort value is: a selected column, or the sort key added last
+_SORTED_COLUMN = {"start": _START, "id": _ID}
+_SORT = 14
+
+
+def _export_fields(flt: SessionFilter, ex: _Expressions) -> list[Any]:
+    """Only what an export writes (and the sort key when it is not one of those): each
+    value the driver returns costs, so the table's other columns are left out."""
+    fields = [
+        S.id,
+        S.start_time,
+        S.end_time,
+        ex.duration_s.alias("duration_s"),
+        S.charge_box_id,
+        S.station_name,
+        S.site_name,
+        S.connector_id,
+        ex.energy_wh.alias("live_energy_wh"),
+        S.authentication,
+        S.user_email,
+        S.id_tag,
+        S.server_date,
+        ex.meter_wh.alias("meter_wh"),
+    ]
+    if flt.sort not in _SORTED_COLUMN:
+        fields.append(ex.sort_key(flt.sort).alias("sort_key"))
+    return fields
 
 
 def local_time_converter(name: str | None) -> Callable[[Any], dt.datetime | None]:
@@ -126,13 +160,15 @@ def _raw_page(
 ) -> tuple[list[tuple[Any, ...]], tuple[Any, int] | None]:
     """Up to ``flt.limit`` rows after ``flt.after`` as the driver returns them, and the
     keyset cursor after the last one (None: the filter has no more rows)."""
-    query = _ordered(_base_query(flt, viewer, node, ex), flt, ex).limit(flt.limit)
+    query = _ordered(_base_query(flt, viewer, node, ex), flt, ex)
+    query = query.select(*_export_fields(flt, ex)).limit(flt.limit)
     sql, params = query.sql()
     raws: list[tuple[Any, ...]] = database_proxy.obj.execute_sql(sql, params).fetchall()
     if len(raws) < flt.limit:
         return raws, None
     last = raws[-1]
-    return raws, (_cursor_value(flt, {"sort_key": last[_SORT]}), last[_ID])
+    sort_value = last[_SORTED_COLUMN.get(flt.sort, _SORT)]
+    return raws, (_cursor_value(flt, {"sort_key": sort_value}), last[_ID])
 
 
 def _raw_chunks(
@@ -150,19 +186,28 @@ def _raw_chunks(
         current = replace(current, after=after)
 
 
-def export_page(
+def raw_page(
+    flt: SessionFilter, viewer: Viewer, node: Node, *, now: dt.datetime | None = None
+) -> tuple[list[tuple[Any, ...]], tuple[Any, int] | None]:
+    """One keyset page as the driver's tuples (``session_export_csv`` reads them), and
+    the ``after`` of the next page (None on the last)."""
+    return _raw_page(flt, viewer, node, _Expressions(now or utcnow()))
+
+
+def raw_chunks(
     flt: SessionFilter,
     viewer: Viewer,
-    node: Node,
-    columns: Sequence[str],
+    node: Node = SYSTEM,
     *,
-    zone: str | None = None,
+    chunk: int = 20000,
     now: dt.datetime | None = None,
-) -> tuple[list[tuple[Any, ...]], tuple[Any, int] | None]:
-    """One keyset page (``flt.limit`` rows after ``flt.after``) as export tuples, and the
-    ``after`` of the next page (None on the last): for streams that read page by page."""
-    raws, after = _raw_page(flt, viewer, node, _Expressions(now or utcnow()))
-    return list(map(row_converter(columns, zone), raws)), after
+    prefetch: bool = False,
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Every row the filter selects, in its order, as the driver's tuples (the select
+    list of ``session_queries._base_query``), ``chunk`` at a time; ``prefetch`` as in
+    ``export_chunks``."""
+    raw = _raw_chunks(flt, viewer, node, chunk, now or utcnow())
+    return _prefetched(raw) if prefetch else raw
 
 
 def export_chunks(
