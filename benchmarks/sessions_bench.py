@@ -218,43 +218,40 @@ def export_child(path: Path, fmt: str, limit: int | None, out: Path) -> dict[str
     """Run in a fresh process: export every session (or the first ``limit``) to ``out``."""
     from db.sessions.session_export_rows import export_chunks, raw_chunks
     from db.sessions.session_filters import SessionFilter
+    from db.sessions.session_queries import count_sessions
     from db.topology.scope import Node, Viewer
+    from portal.session_csv_file import write_csv_file
     from portal.session_export import EXPORT_COLUMNS, csv_from_raw_chunks, write_xlsx_chunks
 
     database = _open(path)
     started = time.perf_counter()
+    flt, admin = SessionFilter(), Viewer("admin")
     # what an export job does: keyset chunks, the next one read while this is written
-    # (.xlsx: typed tuples; CSV: the driver's tuples, written column by column)
+    # (.xlsx: typed tuples; CSV: the driver's tuples, written column by column, and by
+    # two processes when large)
     if fmt == "xlsx":
-        chunks = export_chunks(
-            SessionFilter(), Viewer("admin"), Node(), EXPORT_COLUMNS, prefetch=True
-        )
+        chunks = export_chunks(flt, admin, Node(), EXPORT_COLUMNS, prefetch=True)
+        count = write_xlsx_chunks(chunks if limit is None else _first_rows(chunks, limit), out)
+    elif limit is None:
+        count = count_sessions(flt, admin, Node())  # the job counts first, too
+        write_csv_file(out, flt, admin, Node(), total=count)
     else:
-        chunks = raw_chunks(SessionFilter(), Viewer("admin"), Node(), prefetch=True)
-    if limit is not None:
-        chunks = _first_rows(chunks, limit)
-    if fmt == "xlsx":
-        count = write_xlsx_chunks(chunks, out)
-    else:
-        counted = [0]
-
-        def counting(source: Any) -> Any:
-            for chunk in source:
-                counted[0] += len(chunk)
-                yield chunk
-
+        chunks = _first_rows(raw_chunks(flt, admin, Node(), prefetch=True), limit)
         with out.open("wb") as handle:
-            for data in csv_from_raw_chunks(counting(chunks)):
+            for data in csv_from_raw_chunks(chunks):
                 handle.write(data)
-        count = counted[0]
+        count = limit
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the CSV's second process
     database.close()
     return {
         "format": fmt,
         "rows": count,
         "seconds": round(seconds, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "child_cpu_s": round(children.ru_utime + children.ru_stime, 1),
+        "child_peak_rss_mb": round(children.ru_maxrss / 1024, 1),
         "rows_per_s": round(count / seconds) if seconds else 0,
         "peak_rss_mb": _peak_rss_mb(),
         "file_mb": round(out.stat().st_size / 1e6, 1),

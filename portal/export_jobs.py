@@ -26,7 +26,7 @@ import trio
 
 from db.engine.store import Store
 from db.schema.models import utcnow
-from db.sessions.session_export_rows import export_chunks, raw_chunks, raw_page
+from db.sessions.session_export_rows import export_chunks, raw_page
 from db.sessions.session_filters import SessionFilter
 from db.sessions.session_queries import count_sessions
 from db.system.export_job_records import (
@@ -39,6 +39,7 @@ from db.system.export_job_records import (
     save_progress,
 )
 from db.topology.scope import Node, Viewer
+from portal.session_csv_file import write_csv_file
 from portal.session_export import (
     EXCEL_MAX_DATA_ROWS,
     EXPORT_COLUMNS,
@@ -299,12 +300,17 @@ class ExportJobs:
                         zone=zone,
                     )
                     return
-                chunks = raw_chunks(flt, viewer, node, prefetch=True)
-                with path.open("wb") as out:
-                    for data in csv_from_raw_chunks(
-                        _counted_chunks(chunks, progress), columns=columns, zone=zone
-                    ):
-                        out.write(data)
+                # two processes each write half of a large export (portal.session_csv_file)
+                write_csv_file(
+                    path,
+                    flt,
+                    viewer,
+                    node,
+                    columns,
+                    zone=zone,
+                    total=job.total or 0,
+                    progress=progress,
+                )
 
             await store.read(work)
             job.path = path
@@ -333,15 +339,6 @@ class ExportJobs:
     def close(self) -> None:
         if self._own_directory:
             shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def _counted_chunks(chunks: Any, progress: Any) -> Any:
-    done = 0
-    for chunk in chunks:
-        yield chunk
-        done += len(chunk)
-        progress(done)
-    progress(done)
 
 
 async def stream_file(

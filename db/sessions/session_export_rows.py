@@ -39,6 +39,7 @@ __all__ = [
     "raw_chunks",
     "raw_page",
     "row_converter",
+    "split_cursor",
 ]
 
 #: positions in the export's select list (``_export_fields``)
@@ -155,12 +156,30 @@ def row_converter(
     return convert
 
 
+def _until(flt: SessionFilter, ex: _Expressions, until: tuple[Any, int]) -> Any:
+    """Rows up to and including the cursor ``until`` in the filter's order (the mirror
+    of ``flt.after``)."""
+    value, last_id = until
+    if flt.sort == "id":
+        return S.id >= last_id if flt.descending else S.id <= last_id
+    key = ex.sort_key(flt.sort)
+    if flt.descending:
+        return (key >= value) & ((key > value) | (S.id >= last_id))
+    return (key <= value) & ((key < value) | (S.id <= last_id))
+
+
 def _raw_page(
-    flt: SessionFilter, viewer: Viewer, node: Node, ex: _Expressions
+    flt: SessionFilter,
+    viewer: Viewer,
+    node: Node,
+    ex: _Expressions,
+    until: tuple[Any, int] | None = None,
 ) -> tuple[list[tuple[Any, ...]], tuple[Any, int] | None]:
-    """Up to ``flt.limit`` rows after ``flt.after`` as the driver returns them, and the
-    keyset cursor after the last one (None: the filter has no more rows)."""
+    """Up to ``flt.limit`` rows after ``flt.after`` (and up to ``until``) as the driver
+    returns them, and the keyset cursor after the last one (None: no more rows)."""
     query = _ordered(_base_query(flt, viewer, node, ex), flt, ex)
+    if until is not None:
+        query = query.where(_until(flt, ex, until))
     query = query.select(*_export_fields(flt, ex)).limit(flt.limit)
     sql, params = query.sql()
     raws: list[tuple[Any, ...]] = database_proxy.obj.execute_sql(sql, params).fetchall()
@@ -172,18 +191,40 @@ def _raw_page(
 
 
 def _raw_chunks(
-    flt: SessionFilter, viewer: Viewer, node: Node, chunk: int, now: dt.datetime
+    flt: SessionFilter,
+    viewer: Viewer,
+    node: Node,
+    chunk: int,
+    now: dt.datetime,
+    until: tuple[Any, int] | None = None,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """The query's rows as the driver returns them, ``chunk`` at a time (keyset)."""
     ex = _Expressions(now)
     current = replace(flt, limit=chunk)
     while True:
-        raws, after = _raw_page(current, viewer, node, ex)
+        raws, after = _raw_page(current, viewer, node, ex, until)
         if raws:
             yield raws
         if after is None:
             return
         current = replace(current, after=after)
+
+
+def split_cursor(
+    flt: SessionFilter, viewer: Viewer, node: Node, rows: int, *, now: dt.datetime | None = None
+) -> tuple[Any, int] | None:
+    """The keyset cursor of the filter's ``rows``-th row (None: it has fewer rows): the
+    rows up to it (``until``) and after it (``after``) are the whole export, split."""
+    if rows < 1:
+        return None
+    ex = _Expressions(now or utcnow())
+    query = _ordered(_base_query(flt, viewer, node, ex), flt, ex)
+    query = query.select(ex.sort_key(flt.sort).alias("sort_key"), S.id).limit(1).offset(rows - 1)
+    sql, params = query.sql()
+    found = database_proxy.obj.execute_sql(sql, params).fetchone()
+    if found is None:
+        return None
+    return _cursor_value(flt, {"sort_key": found[0]}), found[1]
 
 
 def raw_page(
@@ -202,11 +243,13 @@ def raw_chunks(
     chunk: int = 20000,
     now: dt.datetime | None = None,
     prefetch: bool = False,
+    until: tuple[Any, int] | None = None,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Every row the filter selects, in its order, as the driver's tuples (the select
-    list of ``session_queries._base_query``), ``chunk`` at a time; ``prefetch`` as in
-    ``export_chunks``."""
-    raw = _raw_chunks(flt, viewer, node, chunk, now or utcnow())
+    list of ``_export_fields``), ``chunk`` at a time; ``prefetch`` as in
+    ``export_chunks``. With ``until`` (a keyset cursor, ``split_cursor``) the rows end
+    with that one."""
+    raw = _raw_chunks(flt, viewer, node, chunk, now or utcnow(), until)
     return _prefetched(raw) if prefetch else raw
 
 
