@@ -23,6 +23,7 @@ from typing import Any
 
 import trio
 
+from benchmarks.chain_trace import Frame, attribute, summarize
 from benchmarks.probes import Probes, memory_top, object_census
 from db import open_store
 from gateway import Gateway, GatewayConfig
@@ -49,6 +50,30 @@ class Control:
         self.waiters: dict[str, tuple[int, trio.Event]] = {}
         self.seen: dict[str, list[tuple[float, str, Any]]] = {}  # events while waiting
         self.probes = Probes()
+        # frames of the stations a remote start targets, for where its time goes
+        self.frames: dict[str, list[Frame]] = {}
+        self.chains: list[dict[str, float]] = []
+        self.totals: list[float] = []
+        self._trace_frames(gateway)
+
+    def _trace_frames(self, gateway: Gateway) -> None:
+        """Every frame the gateway logs of a traced station, timed as it passes (a dict
+        lookup per frame of the others)."""
+        keep = gateway.frame_log.frame
+        frames = self.frames
+
+        def frame(
+            station_id: int, cbid: str, direction: str, kind: str, uid: str, action: str, text: str
+        ) -> None:
+            traced = frames.get(cbid)
+            if traced is not None:
+                status = ""
+                if action == "StatusNotification" and kind == "Call":
+                    status = str(json.loads(text)[3].get("status", ""))
+                traced.append(Frame(trio.current_time(), direction, kind, action, status))
+            keep(station_id, cbid, direction, kind, uid, action, text)
+
+        gateway.frame_log.frame = frame  # type: ignore[method-assign, assignment]
 
     async def probe_lag(self) -> None:
         """Wake every 50 ms and record how late the wake-up was."""
@@ -91,7 +116,10 @@ class Control:
                 if reply.get("status") != "Accepted":
                     raise RuntimeError(f"RemoteStart not accepted: {reply}")
                 await done.wait()
-            return trio.current_time() - started
+            ended = trio.current_time()
+            self.chains.append(attribute(self.frames.get(cbid, []), started, ended))
+            self.totals.append(ended - started)
+            return ended - started
         except trio.TooSlowError:
             if answered is None:
                 raise trio.TooSlowError("no answer to RemoteStartTransaction") from None
@@ -106,6 +134,7 @@ class Control:
         finally:
             self.waiters.pop(cbid, None)
             self.seen.pop(cbid, None)
+            self.frames.pop(cbid, None)
 
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         if request["cmd"] == "census":
@@ -128,6 +157,9 @@ class Control:
         if request["cmd"] == "remote_start":
             latencies: list[float] = []
             errors: list[str] = []
+            self.chains, self.totals = [], []
+            for cbid in request["targets"]:  # from now: the CALL outstanding at its command
+                self.frames[cbid] = []
 
             async def one(cbid: str) -> None:
                 try:
@@ -143,7 +175,11 @@ class Control:
                     # absolute schedule: a late loop catches up instead of drifting
                     await trio.sleep_until(began + i * request["interval"])
                     nursery.start_soon(one, cbid)
-            return {"latencies": latencies, "errors": errors}
+            return {
+                "latencies": latencies,
+                "errors": errors,
+                "breakdown": summarize(self.chains, self.totals),
+            }
         return {"error": f"unknown command {request['cmd']!r}"}
 
     async def serve_client(self, stream: trio.SocketStream) -> None:

@@ -8,7 +8,9 @@ prints ``{"booted": n}`` and waits for ``go WINDOW_LO WINDOW_HI`` on stdin; in t
 the stations either idle with heartbeats (``hold``) or keep exactly one MeterValues call
 outstanding each (``sustain``). Every station answers RemoteStartTransaction like a
 real one: Accepted, then StatusNotification Preparing, StartTransaction,
-StatusNotification Charging. One outstanding CALL per station at all times (OCPP-J).
+StatusNotification Charging, one after the other: its next MeterValues waits until the
+chain is sent (a real station's meter values come every sample interval, not between
+the steps of a start). One outstanding CALL per station at all times (OCPP-J).
 Prints a JSON summary line at the end.
 
 Run: ``python -m benchmarks.loadgen --port P --first 0 --count 1000 --mode sustain ...``
@@ -74,6 +76,8 @@ class Station:
         self.tasks: set[asyncio.Task[None]] = set()
         self.loop = asyncio.get_running_loop()
         self.poisoned = False  # sends meter values no column can hold (--poison-every)
+        self.quiet = asyncio.Event()  # no remote start's chain to send: telemetry may go
+        self.quiet.set()
 
     # -- wire --------------------------------------------------------------------------
 
@@ -126,6 +130,7 @@ class Station:
             busy = connector in self.transactions
             self.reply(uid, {"status": "Rejected" if busy else "Accepted"})
             if not busy:
+                self.quiet.clear()  # the chain goes next, after the CALL outstanding now
                 self.spawn(self.remote_start(connector, payload["idTag"]))
         elif action == "GetConfiguration":
             keys = [
@@ -152,6 +157,8 @@ class Station:
             await self.status(connector, "Charging")
         except CallFailedError:
             pass
+        finally:
+            self.quiet.set()
 
     # -- station behaviour ----------------------------------------------------------------
 
@@ -279,6 +286,7 @@ class Station:
             if now >= next_heartbeat:
                 await self.call("Heartbeat", {})
                 next_heartbeat = now + self.args.heartbeat_interval
+            await self.quiet.wait()  # a remote start's StatusNotifications go first
             try:
                 await self.meter_values(1)
             except CallFailedError:

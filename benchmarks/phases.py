@@ -303,6 +303,8 @@ def run_sustain(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
             "p99_ms": _rank_ms(latencies, len(targets), 0.99),
             "max_ms": _ms(latencies[-1]) if n and n == len(targets) else None,
             "timeout_s": max(2.0, cfg.sustain_seconds * 0.5),
+            # where the time went (benchmarks/chain_trace.py), commands that reached Charging
+            "breakdown": remote.get("breakdown", {}),
         },
         "rows_after": rows,
         "batching": _batching(stats_lo, stats_hi.get("statistics", {})),

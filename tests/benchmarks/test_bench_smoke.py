@@ -57,6 +57,12 @@ def test_quick_benchmark_measures_both_sides_and_writes_the_report(tmp_path: Pat
         assert s["rows_after"]["meter_samples"] >= 2 * meter_calls  # two samples per message
         assert s["rows_after"]["sessions"] >= s["stations"]
         assert s["remote_start"]["ok"] == s["remote_start"]["sent"] > 0
+        if kind == "gateway":  # where each command's time went, from the station's frames
+            breakdown = s["remote_start"]["breakdown"]
+            assert breakdown["commands"] == s["remote_start"]["ok"]
+            assert breakdown["handling StatusNotification Charging"]["p50"] > 0
+            # the station sends its start's messages one after the other, no telemetry between
+            assert breakdown["MeterValues in the chain"]["p50"] <= 1
         assert not s["failures"]
         assert not s["call_errors"]
 
