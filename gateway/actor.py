@@ -242,9 +242,14 @@ class StationActor:
         ``Outbox.call`` (one deadline covers queue, send and answer).
 
         For ``URGENT_WINDOW`` seconds after a command what the station sends (its
-        StatusNotification, StartTransaction; not its MeterValues, see ``Gateway``) is
-        written ahead of the fleet's telemetry: a person waits for the outlet to show it."""
+        StatusNotification, StartTransaction) is written ahead of the fleet's telemetry:
+        a person waits for the outlet to show it. Its MeterValues only while they stand
+        between the command and its answer (``_urgent``): the one it is waiting for now
+        leaves the queue of telemetry at once. A station sends its next CALL only after
+        our answer to this one (OCPP-J), so the status comes no sooner than that."""
         self.urgent_until = trio.current_time() + URGENT_WINDOW
+        if self._answering[1] == "MeterValues":  # may still wait for a batch
+            self.meter_writer.promote(self.state.station_id)
         return await self.outbox.call(action, payload, deadline)
 
     async def import_configuration(self) -> bool:
@@ -313,7 +318,7 @@ class StationActor:
         if isinstance(frame, Call):
             self._answering = (frame.unique_id, frame.action)
             self.log_frame("in", "Call", frame.unique_id, frame.action, message)
-            if trio.current_time() < self.urgent_until:  # answering a command
+            if self._urgent(frame.action):  # answering a command
                 token = urgent_writes.set(True)
                 try:
                     return await self._handle_call(frame, message)
@@ -324,6 +329,15 @@ class StationActor:
         self.log_frame("in", kind, frame.unique_id, self.outbox.action_of(frame.unique_id), message)
         self.outbox.deliver(frame)
         return None
+
+    def _urgent(self, action: str) -> bool:
+        """Whether this CALL's writes go ahead of the fleet's telemetry: for a while after
+        a command; MeterValues only while a command of ours awaits the station's answer
+        (sent before the answer, it delays it; after, it is the station's telemetry again,
+        and answered ahead of the queue the station would send the next one at once)."""
+        if action == "MeterValues":
+            return self.outbox.awaiting_answer
+        return trio.current_time() < self.urgent_until
 
     async def _refused(self) -> None:
         """Slow down a station whose CALLs are refused again and again (bad input).

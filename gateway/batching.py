@@ -95,6 +95,32 @@ class WriteBatcher(Generic[In, Out]):
             raise slot.error
         return slot.result  # type: ignore[return-value]
 
+    def promote(self, source: Hashable) -> int:
+        """Move the items of ``source`` still waiting for a batch to the writer's urgent
+        lane (a station's CALL that stands between an operator's command and the answer
+        the operator waits for); how many moved. An item already in a batch being
+        written stays there: that batch commits first anyway."""
+        if self._source is None or self._run_urgent is None or self._nursery is None:
+            return 0
+        moved = [entry for entry in self._pending if self._source(entry[0]) == source]
+        if not moved:
+            return 0
+        self._pending[:] = [entry for entry in self._pending if entry not in moved]
+        self.urgent += len(moved)
+        self._nursery.start_soon(self._write_urgent, moved)
+        return len(moved)
+
+    async def _write_urgent(self, items: list[tuple[In, _Slot[Out]]]) -> None:
+        assert self._run_urgent is not None
+        try:
+            results = await self._run_urgent(self._write_batch, [item for item, _ in items])
+        except Exception as exc:
+            if len(items) == 1 and not is_storage_failure(exc):
+                self._suspect(items[0][0])
+            self._fail(items, exc)
+            return
+        self._answer(items, results)
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         self._running = True
         try:

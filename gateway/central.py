@@ -75,10 +75,10 @@ class Gateway:
         self.schemas: SchemaSet = schemas()
         self.supervisor = Supervisor(self)
         self.certificates = CertificateWatch(self)
-        # telemetry stays in the batches even from a station answering a command: answered
-        # ahead of the queue it would send its next one at once and flood the urgent lane
+        # telemetry goes in the batches, but for a station's MeterValues that stands
+        # between an operator's command and its answer (see StationActor.call)
         self.meter_writer: WriteBatcher[MeterIn, MeterResult] = WriteBatcher(
-            store, record_meter_batch, source=_station_of, urgent_lane=False
+            store, record_meter_batch, source=_station_of
         )
         self.station_store = BatchingStore(store)  # what actors write through
         # a boot storm's station lookups: one query per batch, not one thread job each

@@ -123,6 +123,11 @@ class Outbox:
             self._sending = True  # commands queued while connecting
             nursery.start_soon(self._command_loop)
 
+    @property
+    def awaiting_answer(self) -> bool:
+        """A CALL of ours is queued or sent, and the station has not answered it yet."""
+        return self._current is not None or bool(self._queue)
+
     def statistics(self) -> dict[str, Any]:
         return {
             "queuedCommands": len(self._queue),
