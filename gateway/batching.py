@@ -25,12 +25,13 @@ Out = TypeVar("Out")
 
 
 class _Slot(Generic[Out]):
-    __slots__ = ("done", "error", "result")
+    __slots__ = ("done", "error", "moved", "result")
 
     def __init__(self) -> None:
         self.done = trio.Event()
         self.result: Out | None = None
         self.error: BaseException | None = None
+        self.moved = False  # promoted to the urgent lane: no batch takes it
 
 
 class WriteBatcher(Generic[In, Out]):
@@ -64,6 +65,10 @@ class WriteBatcher(Generic[In, Out]):
         self.urgent = 0  # items written ahead of the batches (urgent_writes)
         self._write_batch = write_batch
         self._max_batch = max_batch
+        # per source, its item still waiting for a batch (promote); items promoted to the
+        # urgent lane that are still in the queue
+        self._waiting: dict[Hashable, tuple[In, _Slot[Out]]] = {}
+        self._moved = 0
         self._pending: list[tuple[In, _Slot[Out]]] = []
         self._wakeup = trio.Event()
         self._running = False
@@ -88,7 +93,10 @@ class WriteBatcher(Generic[In, Out]):
         if not self._running:  # not started (e.g. a unit test): write directly
             return (await self._run(self._write_batch, [item]))[0]  # type: ignore[no-any-return]
         slot: _Slot[Out] = _Slot()
-        self._pending.append((item, slot))
+        entry = (item, slot)
+        self._pending.append(entry)
+        if self._source is not None and self._run_urgent is not None:
+            self._waiting[self._source(item)] = entry  # for promote
         self._wakeup.set()
         await slot.done.wait()
         if slot.error is not None:
@@ -100,15 +108,14 @@ class WriteBatcher(Generic[In, Out]):
         lane (a station's CALL that stands between an operator's command and the answer
         the operator waits for); how many moved. An item already in a batch being
         written stays there: that batch commits first anyway."""
-        if self._source is None or self._run_urgent is None or self._nursery is None:
+        entry = self._waiting.pop(source, None)
+        if entry is None or self._nursery is None or entry[1].done.is_set():
             return 0
-        moved = [entry for entry in self._pending if self._source(entry[0]) == source]
-        if not moved:
-            return 0
-        self._pending[:] = [entry for entry in self._pending if entry not in moved]
-        self.urgent += len(moved)
-        self._nursery.start_soon(self._write_urgent, moved)
-        return len(moved)
+        entry[1].moved = True  # the batches skip it
+        self._moved += 1
+        self.urgent += 1
+        self._nursery.start_soon(self._write_urgent, [entry])
+        return 1
 
     async def _write_urgent(self, items: list[tuple[In, _Slot[Out]]]) -> None:
         assert self._run_urgent is not None
@@ -143,6 +150,10 @@ class WriteBatcher(Generic[In, Out]):
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
+                if self._waiting or self._moved:
+                    self._taken(batch)
+                    if not batch:
+                        continue
                 if self._suspects:
                     batch = self._set_aside(batch)
                     if not batch:
@@ -152,6 +163,20 @@ class WriteBatcher(Generic[In, Out]):
                 except Exception as exc:  # a bug here must not end the gateway
                     log.exception("write batch failed")
                     self._fail(batch, exc)
+
+    def _taken(self, batch: list[tuple[In, _Slot[Out]]]) -> None:
+        """Items leave the queue for a batch: no promoting them now (nor the ones an
+        earlier promote took: they are dropped from the batch)."""
+        assert self._source is not None
+        waiting = self._waiting
+        for entry in batch:
+            key = self._source(entry[0])
+            if waiting.get(key) is entry:
+                del waiting[key]
+        if self._moved:
+            kept = [entry for entry in batch if not entry[1].moved]
+            self._moved -= len(batch) - len(kept)
+            batch[:] = kept
 
     async def _write(self, batch: list[tuple[In, _Slot[Out]]]) -> None:
         self.batches += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 
 import peewee
@@ -157,3 +158,44 @@ async def test_a_station_whose_item_failed_alone_is_written_apart_and_fails_no_b
     assert batcher.statistics()["retried"] == 1  # never again: station 7 is written apart
     assert all(run == [7] or 7 not in run for run in runs), runs
     assert batcher.statistics()["quarantined"] == 2
+
+
+async def test_a_promoted_item_is_written_ahead_of_its_batch_and_only_once(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    written: list[list[str]] = []
+    busy, release = threading.Event(), threading.Event()
+
+    def write_batch(items: Sequence[str]) -> list[str]:
+        if items == ["first"]:  # the batch in progress while the others queue up
+            busy.set()
+            release.wait(10)
+        written.append(list(items))
+        return [item.upper() for item in items]
+
+    batcher: WriteBatcher[str, str] = WriteBatcher(store, write_batch, source=lambda s: s[0])
+    await nursery.start(batcher.run)
+    answers: dict[str, str] = {}
+
+    async def submit(item: str) -> None:
+        answers[item] = await batcher.submit(item)
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as submitters:
+            submitters.start_soon(submit, "first")
+            await trio.to_thread.run_sync(busy.wait)
+            for item in ("a1", "b1", "c1"):
+                submitters.start_soon(submit, item)
+            while batcher.statistics()["pending"] < 3:  # noqa: ASYNC110 - no event for it
+                await trio.sleep(0.005)
+            assert batcher.promote("b") == 1
+            assert batcher.promote("b") == 0  # nothing more of b waits
+            assert batcher.promote("x") == 0
+            while store.writer.statistics().urgent_jobs < 1:  # noqa: ASYNC110
+                await trio.sleep(0.005)
+            release.set()
+    assert written[:2] == [["first"], ["b1"]]  # ahead of the batch queued before it
+    assert sorted(written[2]) == ["a1", "c1"]  # the batch, without it
+    assert len(written) == 3
+    assert answers == {"first": "FIRST", "a1": "A1", "b1": "B1", "c1": "C1"}
+    assert batcher.statistics()["urgent"] == 1

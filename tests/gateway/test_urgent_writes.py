@@ -113,7 +113,7 @@ async def test_the_meter_values_outstanding_at_a_command_are_stored_before_older
                         "RemoteStartTransaction",
                         {"connectorId": 2, "idTag": "TAG1"},
                     )
-                    await _until(lambda: meter.statistics()["pending"] == 0)
+                    await _until(lambda: meter.statistics()["urgent"] == 1)
                 await one.answer(await one.next_call(), {"status": "Accepted"})
     ids_one, ids_two = await store.read(_sample_ids, cp1), await store.read(_sample_ids, cp2)
     assert ids_one
