@@ -40,6 +40,7 @@ from gateway.ocpp16.limits import check_payload, connector_id_of
 from gateway.ocpp16.schemas import SchemaSet
 from gateway.outbox import Outbox
 from gateway.state import StationState
+from gateway.wsend import send_text
 
 __all__ = ["StationActor"]
 
@@ -301,7 +302,7 @@ class StationActor:
             if reply is not None:
                 self.log_frame("out", _reply_kind(reply), *self._answering, reply)
                 try:
-                    await self._ws.send_message(reply)
+                    await send_text(self._ws, reply)  # not a scheduling round later
                 except ConnectionClosed:
                     return
 

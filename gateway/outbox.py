@@ -23,6 +23,7 @@ from gateway.errors import (
 from gateway.ocpp16.framing import CallError, CallResult, OcppError, pack_call
 from gateway.ocpp16.limits import check_payload
 from gateway.ocpp16.schemas import SchemaSet
+from gateway.wsend import send_text
 
 __all__ = ["Outbox"]
 
@@ -217,7 +218,7 @@ class Outbox:
                 text = pack_call(command.unique_id, command.action, command.payload)
                 if self._log_frame is not None:
                     self._log_frame("out", "Call", command.unique_id, command.action, text)
-                await self._ws.send_message(text)
+                await send_text(self._ws, text)
                 command.stage = "sent"
                 self.sent_calls += 1
                 await command.done.wait()
