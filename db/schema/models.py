@@ -470,6 +470,22 @@ class CertificateRequest(BaseModel):
     updated_at = pw.DateTimeField(default=utcnow)
 
 
+class InstalledCertificates(BaseModel):
+    """A station's answer to GetInstalledCertificateIds for one certificate use: the hash
+    data of its installed roots (a JSON list; [] for NotFound) and when it was read.
+    A later DeleteCertificate the station accepts takes its entry out; an accepted
+    InstallCertificate of that use marks the list out of date (``installed_since``)."""
+
+    station = pw.ForeignKeyField(Station, on_delete="CASCADE")
+    certificate_type = pw.CharField(max_length=48)
+    hash_data = pw.TextField()
+    read_at = pw.DateTimeField()
+    installed_since = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("station", "certificate_type"), True),)
+
+
 # --- supervision (SPEC §8) ---------------------------------------------------
 
 ALARM_KINDS = (
@@ -669,6 +685,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     FirmwareImage,
     DiagnosticsFile,
     CertificateRequest,
+    InstalledCertificates,
     Alarm,
     Event,
     AlarmDigest,

@@ -8,7 +8,9 @@ from typing import Any
 
 from db.errors import Invalid
 from db.ocpp.certificate_requests import settle_pending_request
+from db.ocpp.installed_certificates import forget_certificate, mark_installed, record_installed
 from db.ocpp.security_profiles import record_station_certificate
+from db.schema.models import utcnow
 from gateway.certificates import leaf_of
 from gateway.commands.base import Command, Outcome, Target, describe
 from gateway.commands.core import at_least, one_of, text
@@ -50,6 +52,11 @@ class InstallCertificate(Command):
         one_of(self.certificate_type, CERTIFICATE_USES, "certificateType")
         text(self.certificate, "certificate", 5500)
 
+    def apply(self, target: Target, answer: dict[str, Any]) -> Outcome:
+        if answer.get("status") == "Accepted":  # the list read before lacks it now
+            mark_installed(target.station_id, self.certificate_type, utcnow())
+        return describe(answer)
+
 
 @dataclass(frozen=True)
 class GetInstalledCertificateIds(Command):
@@ -58,6 +65,29 @@ class GetInstalledCertificateIds(Command):
 
     def check(self) -> None:
         one_of(self.certificate_type, CERTIFICATE_USES, "certificateType")
+
+    def apply(self, target: Target, answer: dict[str, Any]) -> Outcome:
+        """The list is kept (the portal offers a Delete for each entry); NotFound is an
+        empty list, not a refusal."""
+        if answer.get("status") not in ("Accepted", "NotFound"):
+            return describe(answer)
+        found = list(answer.get("certificateHashData") or [])
+        record_installed(target.station_id, self.certificate_type, found, utcnow())
+        count = f"{len(found)} {'certificate' if len(found) == 1 else 'certificates'}"
+        return Outcome(
+            f"The station has {count if found else 'no certificate'} of the kind"
+            f" {self.certificate_type}.",
+            True,
+        )
+
+
+#: DeleteCertificate's answers in words.
+DELETE_ANSWERS = {
+    "Accepted": "The station deleted the certificate.",
+    "Failed": "The station could not delete the certificate (Failed); a station may keep a"
+    " root its own certificate or connection depends on.",
+    "NotFound": "The station has no such certificate (NotFound): it was deleted before.",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +104,15 @@ class DeleteCertificate(Command):
             "issuerKeyHash",
             "serialNumber",
         )
+
+    def apply(self, target: Target, answer: dict[str, Any]) -> Outcome:
+        status = str(answer.get("status", ""))
+        if status in ("Accepted", "NotFound"):  # the station does not have it (any more)
+            forget_certificate(target.station_id, self.certificate_hash_data)
+        message = DELETE_ANSWERS.get(status)
+        if message is None:
+            return describe(answer)
+        return Outcome(message, status == "Accepted")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 from quart import Blueprint, request
 
 from db.ocpp.certificate_requests import certificate_requests_of
+from db.ocpp.installed_certificates import installed_certificates_of
 from db.ocpp.security_profiles import security_of
 from db.system.timezones import iso_utc
 from gateway.commands import BY_KEBAB, command_from_ocpp
@@ -50,10 +51,18 @@ async def certificate_requests(cbid: str) -> Any:
 @bp.get("/stations/<cbid>/security")
 async def station_security(cbid: str) -> Any:
     """The station's OCPP security profile (0-3), an upgrade it accepted and has not yet
-    reconnected with, and its client certificate (subject, expiry)."""
+    reconnected with, its client certificate (subject, expiry), and the certificates it
+    last listed per use (``installedCertificates``: ``readAt``, ``installedSince`` when
+    one was installed after that, ``certificates`` with their hash data)."""
     station = await station_or_404(cbid)
     facts = await get_store().read(security_of, int(station["id"]))
-    return {k: iso_utc(v) for k, v in facts.items()}
+    installed = await get_store().read(installed_certificates_of, int(station["id"]))
+    return {
+        **{k: iso_utc(v) for k, v in facts.items()},
+        "installedCertificates": {
+            use: {k: iso_utc(v) for k, v in listed.items()} for use, listed in installed.items()
+        },
+    }
 
 
 @bp.post("/stations/<cbid>/commands/<action>")

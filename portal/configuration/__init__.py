@@ -58,6 +58,7 @@ def _setup(state: Any) -> None:
 
 # Views attach themselves to ``bp``.
 import portal.configuration.views_backup  # noqa: E402
+import portal.configuration.views_certificates  # noqa: E402
 import portal.configuration.views_mail  # noqa: E402
 import portal.configuration.views_nodes  # noqa: E402
 import portal.configuration.views_station  # noqa: E402

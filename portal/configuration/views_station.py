@@ -38,6 +38,11 @@ from portal.configuration.control import (
 from portal.configuration.control_security import CERTIFICATE_USES, EXTENDED_TRIGGERS
 from portal.configuration.deps import control_deps, diagnostics_file, role
 from portal.configuration.pages import back_to, loader, node_in_scope, refused, render_tab
+from portal.configuration.views_certificates import (
+    CERTIFICATE_ACTIONS,
+    certificates_context,
+    may_manage_certificates,
+)
 from portal.context import get_gateway, get_store
 from portal.errors import REFUSALS, page_error
 from portal.live import station_state
@@ -82,7 +87,10 @@ async def _control(node: NodeRef) -> dict[str, Any]:
     _, station = await _station_node(node.id)
     store = get_store()
     cbid = station["charge_box_id"]
+    listed = may_manage_certificates() and station.get("protocol") != "1.5"
+    certificates = await certificates_context(node.id) if listed else {"installed": None}
     return {
+        **certificates,
         "station": station,
         "state": station_state(get_gateway(), cbid),
         "outlets": await store.read(station_outlets, node.id),
@@ -237,12 +245,17 @@ async def station_address(station_id: int) -> Any:
 # --- Control ----------------------------------------------------------------------------
 
 
-async def _result_fragment(result: ActionResult | None, error: str | None, status: int) -> Any:
+async def _result_fragment(
+    result: ActionResult | None, error: str | None, status: int, *, trigger: str = ""
+) -> Any:
     html = await render_template(
         "configuration/_result.html", result=result, error=error, status=status
     )
     hx = bool(request.headers.get("HX-Request"))
-    return Response(html, status=200 if hx else status, mimetype="text/html")
+    response = Response(html, status=200 if hx else status, mimetype="text/html")
+    if trigger:  # htmx fires it: parts of the page that follow the action re-read
+        response.headers["HX-Trigger"] = trigger
+    return response
 
 
 @bp.post("/stations/<int:station_id>/control/<action>")
@@ -257,7 +270,8 @@ async def station_control(station_id: int, action: str) -> Any:
     except REFUSALS as exc:
         status, message = page_error(exc)
         return await _result_fragment(None, message, status)
-    return await _result_fragment(result, None, 200)
+    trigger = "cp:certificates" if action in CERTIFICATE_ACTIONS else ""
+    return await _result_fragment(result, None, 200, trigger=trigger)
 
 
 @bp.get("/stations/<int:station_id>/diagnostics")

@@ -170,6 +170,13 @@ ROWS = {
             note="firmware: administrators and support only; no image 1 (said before offline)",
         ),
     ],
+    ("GET", "/configuration/stations/<int:station_id>/certificates"): [
+        Case(
+            ST + "/certificates",
+            expect(302, 403, 200, 404, 403, 200),
+            note="certificates are managed by administrators and support (as the actions)",
+        )
+    ],
     ("GET", "/configuration/stations/<int:station_id>/diagnostics"): [
         Case(ST + "/diagnostics", SOLNA_GET)
     ],
