@@ -46,15 +46,29 @@ def _imported(path: Path) -> int:
         con.close()
 
 
-def _storm(cfg: BenchConfig, server: Server, stations: int, label: str) -> tuple[dict[str, Any], LoadRun]:
+def _storm(
+    cfg: BenchConfig, server: Server, stations: int, label: str
+) -> tuple[dict[str, Any], LoadRun]:
     """Every station connects at once; figures once all booted and reported their outlets."""
     cpu_lo = cpu_seconds(server.pid)
+    writer_lo = _writer(server)
     load: LoadRun = _load(cfg, server, stations, "hold")
     profiler = _profile(cfg, server, label, cfg.boot_timeout(stations))
     load.wait_booted(cfg.boot_timeout(stations))
     _stop_profile(profiler)
     cpu = cpu_seconds(server.pid) - cpu_lo
-    return {"server_cpu_s": round(cpu, 2), "loadavg_1min": round(os.getloadavg()[0], 2)}, load
+    writer_hi = _writer(server)
+    return {
+        "server_cpu_s": round(cpu, 2),
+        # the database writer thread: its CPU and its commits while the stations booted
+        "writer_cpu_s": round(writer_hi.get("cpuSeconds", 0) - writer_lo.get("cpuSeconds", 0), 2),
+        "writer_commits": writer_hi.get("batches", 0) - writer_lo.get("batches", 0),
+        "loadavg_1min": round(os.getloadavg()[0], 2),
+    }, load
+
+
+def _writer(server: Server) -> dict[str, Any]:
+    return dict(server.control({"cmd": "stats"}).get("statistics", {}).get("writer") or {})
 
 
 def _finish(load: LoadRun, figures: dict[str, Any], seconds: float = 1.0) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 from db.engine.failures import FailureLog, is_storage_failure
 from db.ocpp.ocpp_records import outlet_count
 from db.ocpp.ocpp_transactions import MeterIn, MeterResult
+from db.ocpp.station_batches import ConfigIn, store_configurations
 from db.schema.models import utcnow
 from gateway.batching import BatchingStore, WriteBatcher, urgent_writes
 from gateway.call_context import CallContext
@@ -260,9 +261,14 @@ class StationActor:
         command = GetConfiguration()
         target = Target(self.state.station_id, self.charge_box_id)
         try:
-            result = await self.call(command.action, command.payload(target.protocol))
-            await self.store.write(command.apply, target, result)
-            keys = len(result.get("configurationKey") or [])
+            # not self.call: nobody waits for an import, so it opens no urgent window
+            result = await self.outbox.call(command.action, command.payload(target.protocol))
+            keys = await self.store.write_each(
+                store_configurations,  # with the other imports of the moment
+                ConfigIn(
+                    self.state.station_id, result.get("configurationKey") or [], True, utcnow()
+                ),
+            )
             log.info("%s: imported %d configuration keys", self.charge_box_id, keys)
             return True
         except GatewayError as exc:

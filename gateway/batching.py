@@ -1,11 +1,11 @@
-"""Gateway-side group commit for the busiest message: many MeterValues, one unit of work."""
+"""Gateway-side group commit: many stations' MeterValues, boots and statuses, one unit of work."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from contextvars import ContextVar
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import trio
 
@@ -283,8 +283,29 @@ class WriteBatcher(Generic[In, Out]):
         }
 
 
-def _run_units(units: Sequence[Callable[[], Any]]) -> list[Any]:
-    return [unit() for unit in units]
+class _Each(NamedTuple):
+    """An item for a function that writes many items at once (``BatchingStore.write_each``)."""
+
+    write_many: Callable[[Sequence[Any]], list[Any]]
+    item: Any
+
+
+def _run_units(units: Sequence[Callable[[], Any] | _Each]) -> list[Any]:
+    """Each unit's result. Items of one ``write_many`` go to it in one call, after the
+    plain units: no unit of a batch waited for another (each caller waits for the
+    commit), so any order of them is one the callers could have seen."""
+    results: list[Any] = [None] * len(units)
+    together: dict[Callable[[Sequence[Any]], list[Any]], list[int]] = {}
+    for index, unit in enumerate(units):
+        if isinstance(unit, _Each):
+            together.setdefault(unit.write_many, []).append(index)
+        else:
+            results[index] = unit()
+    for write_many, indexes in together.items():
+        items = [units[index].item for index in indexes]  # type: ignore[union-attr]
+        for index, result in zip(indexes, write_many(items), strict=True):
+            results[index] = result
+    return results
 
 
 class BatchingStore:
@@ -292,11 +313,12 @@ class BatchingStore:
 
     ``write(fn, *args)`` returns after the batch holding ``fn(*args)`` is committed, like
     ``Store.write``; a failing batch is rolled back and bisected to its failing unit.
+    ``write_each(write_many, item)`` does the same for one item of a set-based writer.
     """
 
     def __init__(self, store: Store, *, max_batch: int = 500) -> None:
         self.store = store
-        self.units: WriteBatcher[Callable[[], Any], Any] = WriteBatcher(
+        self.units: WriteBatcher[Callable[[], Any] | _Each, Any] = WriteBatcher(
             store, _run_units, max_batch=max_batch
         )
 
@@ -306,3 +328,9 @@ class BatchingStore:
     async def write(self, fn: Callable[..., Out], *args: Any) -> Out:
         unit = (lambda: fn(*args)) if args else fn
         return await self.units.submit(unit)  # type: ignore[no-any-return]
+
+    async def write_each(self, write_many: Callable[[Sequence[In]], list[Out]], item: In) -> Out:
+        """``write_many([item])[0]``, committed like ``write``; the items of one batch that
+        go to the same ``write_many`` reach it in one call (multi-row statements: a boot
+        storm's boots and statuses are written like MeterValues)."""
+        return await self.units.submit(_Each(write_many, item))  # type: ignore[no-any-return]

@@ -13,9 +13,9 @@ import trio
 from trio_websocket import WebSocketRequest
 
 from db.accounts.passwords import verify_password
-from db.ocpp.ocpp_records import StationRecord, record_connected, record_protocol
-from db.ocpp.ocpp_transactions import running_sessions
+from db.ocpp.ocpp_records import StationRecord
 from db.ocpp.security_profiles import PROFILE_NAMES, ProfileChange, record_profile_connection
+from db.ocpp.station_batches import ConnectIn, Running, record_connections
 from db.schema.models import utcnow
 from db.system.alarms import log_event
 from gateway.actor import StationActor
@@ -308,26 +308,26 @@ class ConnectionHandler:
             state.remote,
         )
         try:
+            connection = ConnectIn(record.id, record.charge_box_id, "1.6", now, fresh)
 
-            def unit() -> tuple[list[tuple[int, int, int, int | None, str]], ProfileChange | None]:
-                record_connected(record.id, now)
-                record_protocol(record.id, "1.6")
-                change = None
-                if certificate is not None or record.security_profile_pending is not None:
-                    change = record_profile_connection(
-                        record.id,
-                        record.charge_box_id,
-                        record.site_id,
-                        profile,
-                        record.security_profile_pending,
-                        None
-                        if certificate is None
-                        else (certificate.subject, certificate.not_after),
-                        now,
-                    )
-                return (running_sessions(record.charge_box_id) if fresh else []), change
+            def unit() -> tuple[list[Running], ProfileChange | None]:
+                running = record_connections([connection])[0]
+                change = record_profile_connection(
+                    record.id,
+                    record.charge_box_id,
+                    record.site_id,
+                    profile,
+                    record.security_profile_pending,
+                    None if certificate is None else (certificate.subject, certificate.not_after),
+                    now,
+                )
+                return running, change
 
-            running, change = await gateway.station_store.write(unit)
+            change: ProfileChange | None = None
+            if certificate is not None or record.security_profile_pending is not None:
+                running, change = await gateway.station_store.write(unit)
+            else:  # most connections: written with the others of the moment
+                running = await gateway.station_store.write_each(record_connections, connection)
             if change is not None:
                 oplog(
                     record.charge_box_id,

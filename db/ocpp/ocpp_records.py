@@ -1,34 +1,33 @@
-"""What the gateway stores about stations: lookup, boot data, status, configuration.
+"""What the gateway stores about stations: lookup, connection, configuration.
 
 Every function here is one synchronous unit of work, run by ``Store.write`` (or
-``Store.read``) in one thread. Charging sessions live in ``db.ocpp.ocpp_transactions``.
+``Store.read``) in one thread. Charging sessions live in ``db.ocpp.ocpp_transactions``;
+boots, statuses and first-boot imports of many stations at once in
+``db.ocpp.station_batches``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from db.engine import rawsql
-from db.schema.models import (
-    Outlet,
-    Station,
-)
-from db.system.alarms import AlarmChange, clear_alarms, raise_alarm
+from db.schema.models import Station
 
 __all__ = [
+    "UPSERT_KEY_HEAD",
+    "UPSERT_KEY_TAIL",
     "StationRecord",
+    "configuration_rows",
     "find_station",
     "find_stations",
     "known_stations",
     "outlet_count",
-    "record_boot",
     "record_connected",
     "record_diagnostics_status",
     "record_firmware_status",
-    "record_status",
     "set_configuration_value",
     "store_configuration",
     "touch_last_seen",
@@ -149,25 +148,6 @@ def soap_endpoint(station_id: int) -> str:
     return str(row[0] or "") if row is not None else ""
 
 
-def record_boot(station_id: int, boot: dict[str, str], now: dt.datetime) -> str:
-    """Store the BootNotification data (model field -> value); return the registration status.
-
-    Hand-written SQL (one statement built from the field names, checked against the
-    model): the peewee query builder cost more than the update itself in a boot storm.
-    """
-    fields = Station._meta.fields
-    columns = "".join(f', "{fields[name].column_name}" = ?' for name in boot)
-    rawsql.execute(
-        f'UPDATE "station" SET "last_boot_at" = ?, "last_seen_at" = ?{columns} WHERE "id" = ?',
-        (now, now, *boot.values(), station_id),
-    )
-    row = rawsql.fetchone(
-        'SELECT "registration_status" FROM "station" WHERE "id" = ?', (station_id,)
-    )
-    status = row[0] if row is not None else None
-    return status if status in ("Accepted", "Pending", "Rejected") else "Accepted"
-
-
 def known_stations(alarm_kind: str) -> tuple[list[tuple[str, int, int | None]], set[str]]:
     """(charge box id, station id, site id) of every station that has connected at least
     once, and the charge box ids with an active alarm of ``alarm_kind``."""
@@ -200,57 +180,6 @@ def touch_last_seen(seen: Sequence[tuple[int, dt.datetime]]) -> None:
     )
 
 
-def record_status(
-    station_id: int,
-    charge_box_id: str,
-    site_id: int | None,
-    connector_id: int,
-    status: str,
-    error_code: str,
-    now: dt.datetime,
-    *,
-    raise_kind: str | None = None,
-    alarm_message: str = "",
-    clear_kinds: Iterable[str] = (),
-) -> list[AlarmChange]:
-    """Store a connector's status (connector 0: the station) and raise/clear its alarms."""
-    if connector_id > 0:
-        updated = rawsql.execute(
-            'UPDATE "outlet" SET "status" = ?, "error_code" = ?, "status_at" = ?'
-            ' WHERE "station_id" = ? AND "connector_id" = ?',
-            (status, error_code, now, station_id, connector_id),
-        ).rowcount
-        if not updated:
-            Outlet.create(
-                station=station_id,
-                connector_id=connector_id,
-                status=status,
-                error_code=error_code,
-                status_at=now,
-            )
-    changes: list[AlarmChange] = []
-    clear_kinds = list(clear_kinds)
-    if clear_kinds and rawsql.fetchone(
-        'SELECT 1 FROM "alarm" WHERE "charge_box_id" = ? AND "connector_id" = ?'
-        ' AND "cleared_at" IS NULL',
-        (charge_box_id, connector_id),
-    ):
-        changes = clear_alarms(charge_box_id, clear_kinds, connector_id=connector_id, now=now)
-    if raise_kind is not None:
-        changes.append(
-            raise_alarm(
-                raise_kind,
-                charge_box_id,
-                station_id=station_id,
-                site_id=site_id,
-                connector_id=connector_id,
-                message=alarm_message,
-                now=now,
-            )
-        )
-    return changes
-
-
 def record_firmware_status(station_id: int, status: str) -> None:
     Station.update(firmware_status=status).where(Station.id == station_id).execute()
 
@@ -262,12 +191,14 @@ def record_diagnostics_status(station_id: int, status: str) -> None:
 # --- configuration ------------------------------------------------------------------
 
 
-_UPSERT_KEY = (
+UPSERT_KEY_HEAD = (
     'INSERT INTO "configuration_key" ("station_id", "key", "value", "readonly", "updated_at")'
-    " VALUES (?, ?, ?, ?, ?)"
-    ' ON CONFLICT ("station_id", "key") DO UPDATE SET "value" = excluded."value",'
+)
+UPSERT_KEY_TAIL = (
+    'ON CONFLICT ("station_id", "key") DO UPDATE SET "value" = excluded."value",'
     ' "readonly" = excluded."readonly", "updated_at" = excluded."updated_at"'
 )
+_UPSERT_KEY = f"{UPSERT_KEY_HEAD} VALUES (?, ?, ?, ?, ?) {UPSERT_KEY_TAIL}"
 
 
 #: Write-only keys whose value is a secret (OCPP 1.6 security: the Basic auth password):
@@ -279,23 +210,29 @@ def _kept_value(key: str, value: Any) -> Any:
     return None if key.lower() in SECRET_KEYS else value
 
 
+def configuration_rows(
+    station_id: int, keys: Sequence[dict[str, Any]], now: dt.datetime
+) -> list[tuple[Any, ...]]:
+    """(station, key, value kept, readonly, now) per key; a key listed twice: its last entry."""
+    rows: dict[str, tuple[Any, ...]] = {}
+    for entry in keys:
+        key = entry["key"]
+        rows.pop(key, None)
+        rows[key] = (
+            station_id,
+            key,
+            _kept_value(key, entry.get("value")),
+            bool(entry.get("readonly")),
+            now,
+        )
+    return list(rows.values())
+
+
 def store_configuration(
     station_id: int, keys: Sequence[dict[str, Any]], *, mark_imported: bool, now: dt.datetime
 ) -> int:
     """Upsert GetConfiguration's configurationKey list; returns how many keys were stored."""
-    rawsql.executemany(
-        _UPSERT_KEY,
-        [
-            (
-                station_id,
-                entry["key"],
-                _kept_value(entry["key"], entry.get("value")),
-                bool(entry.get("readonly")),
-                now,
-            )
-            for entry in keys
-        ],
-    )
+    rawsql.executemany(_UPSERT_KEY, configuration_rows(station_id, keys, now))
     if mark_imported:
         rawsql.execute(
             'UPDATE "station" SET "config_imported_at" = ? WHERE "id" = ?', (now, station_id)

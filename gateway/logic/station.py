@@ -8,12 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from db.ocpp.authorization import authorize_id_tag
-from db.ocpp.ocpp_records import (
-    record_boot,
-    record_diagnostics_status,
-    record_firmware_status,
-    record_status,
-)
+from db.ocpp.ocpp_records import record_diagnostics_status, record_firmware_status
+from db.ocpp.station_batches import BOOT_COLUMNS, BootIn, StatusIn, record_boots, record_statuses
 from db.schema.models import utcnow
 from db.system.alarms import log_event
 from gateway.logic.context import StationContext, id_tag_info
@@ -97,19 +93,12 @@ async def boot_notification(ctx: StationContext, payload: dict[str, Any]) -> dic
     state = ctx.state
     message = f"{boot['vendor']} {boot['model']} firmware {boot['firmware_version'] or '?'}"
 
-    def unit() -> str:
-        status = record_boot(state.station_id, boot, now)
-        log_event(
-            "station.booted",
-            ctx.charge_box_id,
-            station_id=state.station_id,
-            site_id=state.site_id,
-            message=message,
-            now=now,
-        )
-        return status
-
-    status = await ctx.store.write(unit)
+    # stored with the other boots of the moment, and a station.booted event for each
+    fields = tuple(boot[column] for column in BOOT_COLUMNS)
+    status = await ctx.store.write_each(
+        record_boots,
+        BootIn(state.station_id, ctx.charge_box_id, state.site_id, fields, now, message),
+    )
     oplog(
         ctx.charge_box_id,
         "station.booted",
@@ -166,8 +155,9 @@ async def status_notification(ctx: StationContext, payload: dict[str, Any]) -> d
         if part
     )
     now = utcnow()
-    changes = await ctx.store.write(
-        lambda: record_status(
+    changes = await ctx.store.write_each(
+        record_statuses,
+        StatusIn(
             state.station_id,
             ctx.charge_box_id,
             state.site_id,
@@ -177,8 +167,8 @@ async def status_notification(ctx: StationContext, payload: dict[str, Any]) -> d
             now,
             raise_kind=raise_kind,
             alarm_message=detail,
-            clear_kinds=clear,
-        )
+            clear_kinds=tuple(clear),
+        ),
     )
     if connector_id == 0:
         state.status, state.error_code = status, error_code
