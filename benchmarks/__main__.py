@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.boot_storm import run_boot_storms
 from benchmarks.harness import (
     ROOT,
     machine_info,
@@ -74,6 +75,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         metavar="RESULTS_JSON",
         help="measure nothing: rewrite the report from a saved results.json (with --notes)",
+    )
+    parser.add_argument(
+        "--no-restart",
+        action="store_true",
+        help="skip the restart storm (the largest hold step's stations reconnecting)",
     )
     parser.add_argument(
         "--no-soap15",
@@ -226,6 +232,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             r = run_hold(cfg, kind, n)
             print(f"[bench]   {json.dumps(r)}", file=sys.stderr, flush=True)
             results["hold"].append(r)
+    if "gateway" in cfg.kinds and not args.no_restart:
+        n = max(cfg.hold_steps)
+        print(f"[bench] restart {n} stations: gateway", file=sys.stderr, flush=True)
+        results["restart"] = run_boot_storms(cfg, n)
+        print(f"[bench]   {json.dumps(results['restart'])}", file=sys.stderr, flush=True)
     for n in cfg.sustain_steps:
         for kind in cfg.kinds:
             print(f"[bench] sustain {n} stations: {kind}", file=sys.stderr, flush=True)

@@ -66,8 +66,17 @@ def test_quick_benchmark_measures_both_sides_and_writes_the_report(tmp_path: Pat
         assert not s["failures"]
         assert not s["call_errors"]
 
+    # the restart: the same stations reconnect to a restarted server, nothing to import
+    restart = results["restart"]
+    assert restart["first_boot"]["imported"] == restart["stations"], restart
+    assert restart["restart"]["booted"] == restart["stations"], restart
+    assert restart["restart"]["boot_storm_s"] is not None, restart
+    assert restart["restart"]["config_imports"]["imported"] == 0, restart
+    assert not restart["restart"]["failures"], restart
+
     text = report.read_text()
     assert text.startswith("# Benchmarks")
+    assert "Restart (`benchmarks/boot_storm.py`)" in text
     assert "| gateway |" in text
     assert "| baseline |" in text
     assert "gateway vs baseline" in text
