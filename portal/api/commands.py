@@ -14,12 +14,15 @@ from quart import Blueprint, request
 
 from db.ocpp.certificate_requests import certificate_requests_of
 from db.ocpp.installed_certificates import installed_certificates_of
+from db.ocpp.profile_lowering import lower_security_profile
 from db.ocpp.security_profiles import security_of
+from db.schema.models import utcnow
 from db.system.timezones import iso_utc
 from gateway.commands import BY_KEBAB, command_from_ocpp
 from portal.access import STAFF_ROLES, guard
 from portal.api.common import ApiError, forbid_unless, json_body
 from portal.api.stations import station_or_404
+from portal.configuration.views_security_profile import who
 from portal.context import get_gateway, get_store
 
 __all__ = ["COMMANDS", "MAX_TIMEOUT", "bp", "ocpp_action"]
@@ -48,6 +51,17 @@ async def certificate_requests(cbid: str) -> Any:
     return {"items": [{k: iso_utc(v) for k, v in row.items()} for row in rows]}
 
 
+async def _security_json(station_id: int) -> dict[str, Any]:
+    facts = await get_store().read(security_of, station_id)
+    installed = await get_store().read(installed_certificates_of, station_id)
+    return {
+        **{k: iso_utc(v) for k, v in facts.items()},
+        "installedCertificates": {
+            use: {k: iso_utc(v) for k, v in listed.items()} for use, listed in installed.items()
+        },
+    }
+
+
 @bp.get("/stations/<cbid>/security")
 async def station_security(cbid: str) -> Any:
     """The station's OCPP security profile (0-3), an upgrade it accepted and has not yet
@@ -55,14 +69,25 @@ async def station_security(cbid: str) -> Any:
     last listed per use (``installedCertificates``: ``readAt``, ``installedSince`` when
     one was installed after that, ``certificates`` with their hash data)."""
     station = await station_or_404(cbid)
-    facts = await get_store().read(security_of, int(station["id"]))
-    installed = await get_store().read(installed_certificates_of, int(station["id"]))
-    return {
-        **{k: iso_utc(v) for k, v in facts.items()},
-        "installedCertificates": {
-            use: {k: iso_utc(v) for k, v in listed.items()} for use, listed in installed.items()
-        },
-    }
+    return await _security_json(int(station["id"]))
+
+
+@bp.put("/stations/<cbid>/security")
+async def station_security_lower(cbid: str) -> Any:
+    """Lower the stored security profile (administrators; database only, logged in the
+    event log): ``{"securityProfile": N}`` below the current one. The gateway then accepts
+    a weaker connection from the station. 409 for the same or a higher profile (raising is
+    the ``security-profile`` control action, sent when the credentials are in place)."""
+    forbid_unless("admin")
+    station = await station_or_404(cbid)
+    body = await json_body()
+    if "securityProfile" not in body:
+        raise ApiError(400, "bad-request", "securityProfile is required", field="securityProfile")
+    wanted, by = body["securityProfile"], who()  # read here: the write runs in a thread
+    previous, _ = await get_store().write(
+        lambda: lower_security_profile(int(station["id"]), wanted, by=by, now=utcnow())
+    )
+    return {**await _security_json(int(station["id"])), "previousSecurityProfile": previous}
 
 
 @bp.post("/stations/<cbid>/commands/<action>")

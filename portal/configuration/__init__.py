@@ -61,5 +61,6 @@ import portal.configuration.views_backup  # noqa: E402
 import portal.configuration.views_certificates  # noqa: E402
 import portal.configuration.views_mail  # noqa: E402
 import portal.configuration.views_nodes  # noqa: E402
+import portal.configuration.views_security_profile  # noqa: E402
 import portal.configuration.views_station  # noqa: E402
 import portal.configuration.views_system  # noqa: E402, F401

@@ -43,6 +43,7 @@ from portal.configuration.views_certificates import (
     certificates_context,
     may_manage_certificates,
 )
+from portal.configuration.views_security_profile import lower_choices_for
 from portal.context import get_gateway, get_store
 from portal.errors import REFUSALS, page_error
 from portal.live import station_state
@@ -63,6 +64,7 @@ async def _general(node: NodeRef) -> dict[str, Any]:
         "protocols": PROTOCOLS,
         "profile_names": PROFILE_NAMES,
         "state": station_state(get_gateway(), station["charge_box_id"]),
+        "lower_choices": await lower_choices_for(node.id),
     }
 
 

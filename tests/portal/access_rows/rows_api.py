@@ -105,6 +105,14 @@ ROWS = {
     ("GET", "/api/v1/stations/<cbid>/security"): [
         Case("/api/v1/stations/SOLNA-1/security", SOLNA_READ)
     ],
+    ("PUT", "/api/v1/stations/<cbid>/security"): [
+        Case(
+            "/api/v1/stations/SOLNA-1/security",
+            ADMIN_WRITE,
+            body={"securityProfile": 9},
+            note="lowering a security profile: administrators only",
+        )
+    ],
     ("POST", "/api/v1/stations/<cbid>/commands/<action>"): [
         Case(
             "/api/v1/stations/SOLNA-1/commands/reset",

@@ -170,6 +170,14 @@ ROWS = {
             note="firmware: administrators and support only; no image 1 (said before offline)",
         ),
     ],
+    ("POST", "/configuration/stations/<int:station_id>/security-profile"): [
+        Case(
+            ST + "/security-profile",
+            expect(401, 403, 403, 404, 403, 400),
+            body={"securityProfile": "9"},
+            note="lowering a security profile: administrators only",
+        )
+    ],
     ("GET", "/configuration/stations/<int:station_id>/certificates"): [
         Case(
             ST + "/certificates",
