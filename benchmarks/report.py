@@ -303,6 +303,29 @@ def _restart(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _chain_breakdown(results: dict[str, Any]) -> list[str]:
+    """Where the remote starts of the largest sustained run spent their time
+    (``benchmarks/chain_trace.py``; absent from older results)."""
+    busy = [r for r in results.get("sustain", []) if r["kind"] == "gateway"]
+    if not busy:
+        return []
+    big = max(busy, key=lambda r: r["stations"])
+    parts = big["remote_start"].get("breakdown") or {}
+    if not parts:
+        return []
+    shown = [
+        f"{name} {v['p50']:,.0f} / {v['p99']:,.0f} ms"
+        for name, v in parts.items()
+        if isinstance(v, dict) and name != "MeterValues in the chain" and v["p99"] > 0
+    ]
+    return [
+        f"Where RemoteStart → Charging went at {big['stations']:,} stations (p50 / p99 per "
+        f"part over the {parts.get('commands', 0)} commands that reached Charging, from the "
+        "station's frames as the gateway saw them): " + "; ".join(shown) + ".",
+        "",
+    ]
+
+
 _YEAR_CHARTS = {
     "energy per day",
     "energy per month",
@@ -430,6 +453,7 @@ def render(results: dict[str, Any]) -> str:
         *_issue19(results),
         "",
         *_restart(results),
+        *_chain_breakdown(results),
         "## Stations held connected, with heartbeats",
         "",
         f"All stations connect at the same instant (boot storm: time until the last one has "

@@ -97,3 +97,27 @@ def test_the_restart_is_described_below_the_table() -> None:
     assert "imported 20.5 s later" in text
     assert "last at 9.4 s" in text
     assert _restart({"hold": []}) == []
+
+
+def test_the_remote_starts_time_is_broken_down_by_part() -> None:
+    from benchmarks.report import _chain_breakdown
+
+    results = _results()
+    assert _chain_breakdown(results) == []  # older results: no breakdown, no line
+    results["sustain"][0]["remote_start"]["breakdown"] = {
+        "commands": 200,
+        "MeterValues in the chain": {"p50": 0, "p99": 1, "slowest_10pct_mean": 0.2},
+        "handling MeterValues": {"p50": 400.0, "p99": 1800.0, "slowest_10pct_mean": 900.0},
+        "handling Heartbeat": {"p50": 0.0, "p99": 0.0, "slowest_10pct_mean": 0.0},
+        "waiting for the station's next CALL": {
+            "p50": 900.0,
+            "p99": 3600.0,
+            "slowest_10pct_mean": 2000.0,
+        },
+    }
+    line = _chain_breakdown(results)[0]
+    assert "5,000 stations" in line
+    assert "200 commands" in line
+    assert "handling MeterValues 400 / 1,800 ms" in line
+    assert "waiting for the station's next CALL 900 / 3,600 ms" in line
+    assert "Heartbeat" not in line  # a part no command spent time in
