@@ -151,11 +151,16 @@ def cmd_station_add(args: argparse.Namespace) -> None:
     print(f"station {args.cbid} added with {args.outlets} outlet(s)")
 
 
+#: Who changed a station's security profile, in the event log.
+CLI_WHO = "the command line (chargeportal station set)"
+
+
 def cmd_station_set(args: argparse.Namespace) -> None:
     if args.security_profile is None:
         fail("nothing to set: give --security-profile")
     profile = _in_transaction(
-        args, lambda: set_security_profile(station_id_of(args.cbid), args.security_profile)
+        args,
+        lambda: set_security_profile(station_id_of(args.cbid), args.security_profile, by=CLI_WHO),
     )
     print(f"station {args.cbid}: security profile {profile} ({PROFILE_NAMES[profile]})")
 

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.errors import Conflict
-from db.ocpp.security_profiles import PROFILE_NAMES, check_profile
+from db.ocpp.security_profiles import PROFILE_NAMES, check_profile, log_profile_change
 from db.schema.models import Station
-from db.system.alarms import log_event
 from db.topology.nodes import get_station
 
 __all__ = ["LowerChoice", "lower_choices", "lower_security_profile"]
@@ -71,17 +70,5 @@ def lower_security_profile(
     Station.update(security_profile=wanted, security_profile_pending=None).where(
         Station.id == station_id
     ).execute()
-    log_event(
-        "station.security",
-        cbid,
-        station_id=station_id,
-        site_id=station.site_id,
-        severity="warning",
-        message=(
-            f"security profile lowered from {current} ({PROFILE_NAMES[current]}) to {wanted}"
-            f" ({PROFILE_NAMES[wanted]}) by {by}: the gateway now accepts a weaker connection"
-            f" from {cbid}"
-        ),
-        now=now,
-    )
+    log_profile_change(station, current, wanted, by, now)
     return current, wanted

@@ -9,7 +9,7 @@ from typing import Any
 
 from db.config_errors import ConfigurationError
 from db.errors import Conflict
-from db.schema.models import Alarm, Station
+from db.schema.models import Alarm, Station, utcnow
 from db.system.alarms import AlarmChange, clear_alarms, log_event, raise_alarm
 from db.topology.nodes import get_station
 
@@ -22,6 +22,7 @@ __all__ = [
     "check_profile",
     "check_profile_change",
     "expiring_certificates",
+    "log_profile_change",
     "record_profile_connection",
     "record_station_certificate",
     "security_of",
@@ -48,9 +49,10 @@ def check_profile(value: Any) -> int:
     return profile
 
 
-def set_security_profile(station_id: int, value: Any) -> int:
+def set_security_profile(station_id: int, value: Any, *, by: str = "") -> int:
     """The operator sets the profile stored for a station (the lowest it may connect
-    with); profiles 1 and 2 need the station's password first."""
+    with); profiles 1 and 2 need the station's password first. With ``by`` (who), a
+    change is logged in the event log."""
     profile = check_profile(value)
     station = get_station(station_id)
     if profile in (1, 2) and not station.password_hash:
@@ -58,10 +60,38 @@ def set_security_profile(station_id: int, value: Any) -> int:
             f"Security profile {profile} needs a station password: set one first.",
             field="securityProfile",
         )
+    previous = station.security_profile
     station.security_profile = profile
     station.security_profile_pending = None
     station.save()
+    if by and profile != previous:
+        log_profile_change(station, previous, profile, by, utcnow())
     return profile
+
+
+def log_profile_change(
+    station: Station, previous: int, profile: int, by: str, now: dt.datetime
+) -> None:
+    """A profile set in the database (not by the station reconnecting): who, from, to."""
+    cbid = station.charge_box_id
+    if profile < previous:
+        how = "lowered"
+        effect = f"the gateway now accepts a weaker connection from {cbid}"
+    else:
+        how = "raised"
+        effect = f"the gateway now refuses connections from {cbid} below it"
+    log_event(
+        "station.security",
+        cbid,
+        station_id=station.id,
+        site_id=station.site_id,
+        severity="warning" if profile < previous else "info",
+        message=(
+            f"security profile {how} from {previous} ({PROFILE_NAMES[previous]}) to {profile}"
+            f" ({PROFILE_NAMES[profile]}) by {by}: {effect}"
+        ),
+        now=now,
+    )
 
 
 def check_profile_change(

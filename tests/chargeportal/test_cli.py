@@ -6,7 +6,7 @@ import pytest
 
 from chargeportal.cli import main
 from db import open_database, verify_password
-from db.schema.models import IdTag, Outlet, Site, Station, User
+from db.schema.models import Event, IdTag, Outlet, Site, Station, User
 
 
 def run(capsys: pytest.CaptureFixture[str], db_url: str, *argv: str) -> tuple[int, str, str]:
@@ -215,3 +215,24 @@ def test_a_password_on_add_means_security_profile_1(capsys, db_url) -> None:
     )
     open_database(db_url)
     assert Station.get(Station.charge_box_id == "SP1").security_profile == 1
+
+
+def test_station_set_logs_a_profile_change_in_the_event_log(capsys, db_url) -> None:
+    """As the portal's form does: who (the command line), from, to; lowering a warning."""
+    assert run(capsys, db_url, "station", "add", "SPL", "--security-profile", "3")[0] == 0
+    assert run(capsys, db_url, "station", "set", "SPL", "--security-profile", "0")[0] == 0
+    assert run(capsys, db_url, "station", "set", "SPL", "--security-profile", "0")[0] == 0
+    open_database(db_url)
+    events = [
+        (e.severity, e.charge_box_id, e.message)
+        for e in Event.select().where(Event.kind == "station.security").order_by(Event.id)
+    ]
+    assert events == [
+        (
+            "warning",
+            "SPL",
+            "security profile lowered from 3 (TLS + client certificate) to 0 (no"
+            " authentication) by the command line (chargeportal station set): the gateway now"
+            " accepts a weaker connection from SPL",
+        )
+    ]

@@ -142,3 +142,34 @@ async def test_roles_without_certificate_actions_do_not_see_the_list(
     fragment = await client.get(f"/configuration/stations/{world.solna_station}/certificates")
     assert 'data-testid="installed-certificates"' not in tab
     assert fragment.status_code == 403
+
+
+_GET_FORM = re.compile(r"<form[^>]*data-get-certificates[^>]*>(.*?)</form>", re.S)
+
+
+async def test_the_list_offers_a_get_button_per_use_and_reads_again_from_it(
+    client: Any,
+    store: Store,
+    serving_gateway: Gateway,
+    world: World,
+    nursery: trio.Nursery,
+    tmp_path: Path,
+) -> None:
+    control = f"/configuration/stations/{world.solna_station}/control"
+    with trio.fail_after(30):
+        await _online(nursery, serving_gateway)
+        await login(client, "support@example.com")
+        never = await _tab(client, world)
+        buttons = _GET_FORM.findall(never)
+        uses = [dict(_HIDDEN.findall(body))["certificateType"] for body in buttons]
+        answer = await post(
+            client, f"{control}/get-installed-certificate-ids", {"certificateType": uses[1]}
+        )
+        trigger = answer.headers.get("HX-Trigger")
+        read = await _tab(client, world)
+    assert "never read" in never
+    assert uses == [ROOT, "ManufacturerRootCertificate"]
+    assert all("Get installed certificate ids" in body for body in buttons)
+    assert trigger == "cp:certificates"  # the list re-reads itself after the answer
+    again = [body for body in _GET_FORM.findall(read) if "ManufacturerRootCertificate" in body]
+    assert "Read again" in again[0]
