@@ -63,7 +63,9 @@ def write_csv_file(
                 )
             except OSError:  # no second process: this one writes every row
                 until = None
-        chunks = raw_chunks(flt, viewer, node, now=now, prefetch=True, until=until)
+        # alone, a reading thread overlaps SQLite's own work with ours on the other core;
+        # beside a second process there is no free core, and the handoffs cost CPU
+        chunks = raw_chunks(flt, viewer, node, now=now, prefetch=second is None, until=until)
         done = 0
 
         def counted() -> Iterator[Any]:

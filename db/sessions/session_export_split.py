@@ -151,7 +151,8 @@ def _main() -> None:
     job = pickle.loads(sys.stdin.buffer.read())  # from start_second_half, our own parent
     database = _open(job["spec"])
     done = 0
-    chunks = raw_chunks(job["flt"], job["viewer"], job["node"], now=job["now"], prefetch=True)
+    # no reading thread: the export's own process has the other core
+    chunks = raw_chunks(job["flt"], job["viewer"], job["node"], now=job["now"])
 
     def counted() -> Any:
         nonlocal done
