@@ -230,7 +230,16 @@ def _issue19(results: dict[str, Any]) -> list[str]:
     for index, fmt, limit in ((0, "xlsx", 60), (1, "csv", 10)):
         e = exports.get(fmt)
         if e:
-            text = f"{e['seconds']} s ({e.get('cpu_s', '?')} CPU-s), peak RSS {e['peak_rss_mb']} MB"
+            if e.get("child_cpu_s"):  # a large CSV: the export's process + the second one
+                text = (
+                    f"{e['seconds']} s ({e.get('cpu_s', '?')} + {e['child_cpu_s']} CPU-s, two "
+                    f"processes), peak RSS {e['peak_rss_mb']} + {e['child_peak_rss_mb']} MB"
+                )
+            else:
+                text = (
+                    f"{e['seconds']} s ({e.get('cpu_s', '?')} CPU-s), "
+                    f"peak RSS {e['peak_rss_mb']} MB"
+                )
             measured[index] = (text, e["seconds"] <= limit)
     charts = [c for c in sessions.get("charts", []) if c.get("aggregated")]
     charts = [c for c in charts if c["chart"].split(" (")[0] in _YEAR_CHARTS]

@@ -16,7 +16,15 @@ def _results() -> dict[str, Any]:
             "exports": [
                 {"format": "xlsx", "rows": 100_000, "seconds": 5.0, "peak_rss_mb": 150.0},
                 {"format": "xlsx", "rows": 1_000_000, "seconds": 41.2, "peak_rss_mb": 210.0},
-                {"format": "csv", "rows": 1_000_000, "seconds": 12.5, "peak_rss_mb": 190.0},
+                {
+                    "format": "csv",
+                    "rows": 1_000_000,
+                    "seconds": 12.5,
+                    "cpu_s": 9.1,
+                    "peak_rss_mb": 190.0,
+                    "child_cpu_s": 8.2,  # the CSV's second process
+                    "child_peak_rss_mb": 140.0,
+                },
             ],
             "charts": [
                 chart | {"chart": "energy per day", "d365_ms": 80},
@@ -50,7 +58,7 @@ def test_every_row_is_reported_beside_its_target() -> None:
     xlsx, csv, chart, storm, first_boot, remote = rows
     assert "41.2 s" in xlsx
     assert xlsx.endswith("| yes |")
-    assert "12.5 s" in csv
+    assert "12.5 s (9.1 + 8.2 CPU-s, two processes), peak RSS 190.0 + 140.0 MB" in csv
     assert csv.endswith("| no |")
     # the worst aggregated year-long chart, in a zone; the SQL-only chart is not one of them
     assert "150 ms worst (sessions by weekday (Europe/Stockholm))" in chart
