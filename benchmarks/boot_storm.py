@@ -82,6 +82,7 @@ def _finish(load: LoadRun, figures: dict[str, Any], seconds: float = 1.0) -> dic
         **figures,
         "call_errors": result.call_errors,
         "failures": result.failures,
+        "boot_reconnects": result.boot_reconnects,
     }
 
 

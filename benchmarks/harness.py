@@ -266,6 +266,7 @@ class LoadResult:
     latencies: dict[str, dict[str, Any]] = field(default_factory=dict)
     call_errors: dict[str, int] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
+    boot_reconnects: int = 0  # connections refused or dropped in the storm, tried again
     loadgen_cpu_s: list[float] = field(default_factory=list)
 
 
@@ -384,6 +385,7 @@ class LoadRun:
             result.connected_at_window += part["connected_at_window"]
             result.connected_at_end += part["connected_at_end"]
             result.completed_in_window += part["completed_in_window"]
+            result.boot_reconnects += part.get("boot_reconnects", 0)
             result.loadgen_cpu_s.append(part["cpu_s_in_window"])
             for k, v in part["call_errors"].items():
                 result.call_errors[k] = result.call_errors.get(k, 0) + v

@@ -72,6 +72,7 @@ class Station:
         self.meter_wh = random.randint(0, 100_000)
         self.transactions: dict[int, int] = {}  # connector → transaction id
         self.boot_at: float | None = None
+        self.reconnects = 0  # connections refused or dropped before the boot was answered
         self.outlets_at: float | None = None
         self.tasks: set[asyncio.Task[None]] = set()
         self.loop = asyncio.get_running_loop()
@@ -237,18 +238,23 @@ class Station:
             auth = f"Basic {token}"
         await asyncio.sleep(max(0.0, start_at - time.time()))
         t0 = time.perf_counter()
-        async with gate:
-            self.ws = await open_websocket(
-                args.host, args.port, path, self.on_text, authorization=auth
-            )
-            boot = await self.call(
-                "BootNotification",
-                {
-                    "chargePointVendor": "Bench",
-                    "chargePointModel": "LoadGen-4",
-                    "firmwareVersion": "1.0",
-                },
-            )
+        for attempt in range(1, max(1, args.connect_attempts) + 1):
+            try:
+                async with gate:
+                    self.ws = await open_websocket(
+                        args.host, args.port, path, self.on_text, authorization=auth
+                    )
+                    boot = await self._boot_notification(self.ws)
+                break
+            except (OSError, EOFError, CallFailedError):
+                # refused or dropped in the storm: a real station tries again after a while
+                if self.ws is not None:
+                    self.ws.close()
+                    self.ws = None
+                if attempt >= args.connect_attempts:
+                    raise
+                self.reconnects += 1
+                await asyncio.sleep(random.uniform(0.5, 1.0) * attempt)
         if boot.get("status") != "Accepted":
             raise CallFailedError(f"boot {boot.get('status')}")
         self.boot_at = time.perf_counter() - t0
@@ -259,6 +265,19 @@ class Station:
             await self.call("Authorize", {"idTag": f"A{self.cbid}"})
             await self.start_transaction(1, f"A{self.cbid}")
             await self.status(1, "Charging")
+
+    async def _boot_notification(self, ws: WsClientProtocol) -> dict[str, Any]:
+        """BootNotification; a connection closed before its answer fails it at once."""
+        payload = {"chargePointVendor": "Bench", "chargePointModel": "LoadGen-4"}
+        call = asyncio.ensure_future(
+            self.call("BootNotification", {**payload, "firmwareVersion": "1.0"})
+        )
+        waits: list[asyncio.Future[Any]] = [call, ws.closed]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if not call.done():
+            call.cancel()
+            raise ConnectionResetError("closed before the BootNotification was answered")
+        return call.result()
 
     @property
     def connected(self) -> bool:
@@ -379,6 +398,7 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
         "samples": samples,
         "first": args.first,
         "count": args.count,
+        "boot_reconnects": sum(s.reconnects for s in stations),
         "boot_times": sorted(s.boot_at for s in stations if s.boot_at is not None),
         "outlet_times": sorted(s.outlets_at for s in stations if s.outlets_at is not None),
         "connected_at_window": cpu_window.get("connected_at_window", 0),
@@ -412,6 +432,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--connect-concurrency", type=int, default=500, help="handshakes + boots in flight"
+    )
+    parser.add_argument(
+        "--connect-attempts",
+        type=int,
+        default=5,
+        help="tries to connect and boot, as a station would (backing off 0.5-1 s x the attempt)",
     )
     parser.add_argument("--warmup", type=float, default=2.0, help="standalone only")
     parser.add_argument("--duration", type=float, default=10.0)

@@ -189,6 +189,7 @@ def run_hold(cfg: BenchConfig, kind: str, stations: int) -> dict[str, Any]:
         "loadavg_1min": round(loadavg, 2),
         "call_errors": result.call_errors,
         "failures": result.failures,
+        "boot_reconnects": result.boot_reconnects,
     }
 
 
