@@ -244,14 +244,15 @@ def export_child(path: Path, fmt: str, limit: int | None, out: Path) -> dict[str
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the CSV's second process
+    second = fmt == "csv" and limit is None  # (an import may run a short-lived process too)
     database.close()
     return {
         "format": fmt,
         "rows": count,
         "seconds": round(seconds, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-        "child_cpu_s": round(children.ru_utime + children.ru_stime, 1),
-        "child_peak_rss_mb": round(children.ru_maxrss / 1024, 1),
+        "child_cpu_s": round(children.ru_utime + children.ru_stime, 1) if second else 0.0,
+        "child_peak_rss_mb": round(children.ru_maxrss / 1024, 1) if second else 0.0,
         "rows_per_s": round(count / seconds) if seconds else 0,
         "peak_rss_mb": _peak_rss_mb(),
         "file_mb": round(out.stat().st_size / 1e6, 1),
