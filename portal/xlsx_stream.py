@@ -67,6 +67,20 @@ def _t(value: Any) -> str:
     return f"<t>{text}</t>"
 
 
+class _TextCells(dict[str, str]):
+    """``text -> _t(text)`` for one column, remembered for the first ``LIMIT`` texts seen:
+    exports repeat the same sites, stations, node ids a million times. Later texts are
+    escaped each time, not kept (memory stays flat whatever the row count)."""
+
+    LIMIT = 512
+
+    def __missing__(self, text: str) -> str:
+        element = _t(text)
+        if len(self) < self.LIMIT:
+            self[text] = element
+        return element
+
+
 def _cell(kind: str, ref: str, value: Any) -> str:
     """One cell's XML, for any value (the slow, careful path)."""
     if kind == "time" and isinstance(value, dt.datetime):
@@ -101,13 +115,15 @@ def _row_function(kinds: Sequence[str]) -> Callable[[str, Sequence[Any]], str]:
         elif kind == "integer":
             cell = f"'<c r=\"{ref}\"><v>' + str(int({v})) + '</v></c>'"
         else:
-            cell = f"'<c r=\"{ref}\" t=\"inlineStr\"><is>' + T({v}) + '</is></c>'"
+            text = f"(TC{i}[{v}] if {v}.__class__ is str else T({v}))"
+            cell = f"'<c r=\"{ref}\" t=\"inlineStr\"><is>' + {text} + '</is></c>'"
         empty = f"{v} is None or {v} == ''" if kind == "text" else f"{v} is None"
         parts.append(f"('' if {empty} else {cell})")
     unpack = (", ".join(names) + ",") if names else "_"
     body = " + ".join(["'<row r=\"' + n + '\">'", *parts, "'</row>'"])
     source = f"def row(n, values):\n    {unpack} = values\n    return {body}\n"
     scope: dict[str, Any] = {"E": _EPOCH, "D": _DAY, "T": _t}
+    scope |= {f"TC{i}": _TextCells() for i, kind in enumerate(kinds) if kind == "text"}
     exec(compile(source, "<xlsx row>", "exec"), scope)
     function: Callable[[str, Sequence[Any]], str] = scope["row"]
     return function

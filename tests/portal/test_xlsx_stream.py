@@ -172,3 +172,26 @@ def test_text_cells_keep_their_characters_and_spaces(tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(path)["S"]
     assert [c.value for c in sheet[2]] == [" <a & b> ", 7, dt.datetime(2026, 1, 2, 3, 4, 5, 600000)]
     assert [c.value for c in sheet[3]] == ["bell", "not a number", "not a time"]
+
+
+def test_many_texts_and_repeated_texts_are_each_written_right(tmp_path: Path) -> None:
+    """Text cells are remembered for the first texts of a column (exports repeat them);
+    past that every cell still holds its own text."""
+    import re
+    import zipfile
+
+    from portal.xlsx_stream import Column, XlsxStream
+
+    texts = [f"site <{i % 3_000}> & co" for i in range(9_000)]
+    path = tmp_path / "t.xlsx"
+    book = XlsxStream(path, [Column("A"), Column("B", "integer")])
+    book.add_sheet("S")
+    for start in range(0, len(texts), 2_000):
+        book.write([(t, i) for i, t in enumerate(texts[start : start + 2_000], start)])
+    book.close()
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    cells = re.findall(r"<t>([^<]*)</t></is></c><c r=\"B\d+\"><v>(\d+)</v>", xml)
+    assert [(text, int(i)) for text, i in cells] == [
+        (t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), i)
+        for i, t in enumerate(texts)
+    ]
