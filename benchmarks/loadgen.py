@@ -297,7 +297,7 @@ class Station:
         await asyncio.sleep(max(0.0, first - time.time()))
         while time.time() < stop_at:
             await self.call("Heartbeat", {})
-            await asyncio.sleep(interval)
+            await asyncio.sleep(max(0.0, min(interval, stop_at - time.time())))
 
     async def sustain(self, stop_at: float) -> None:
         next_heartbeat = time.time() + random.uniform(0, self.args.heartbeat_interval)
