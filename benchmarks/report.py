@@ -388,7 +388,9 @@ def carry_over(previous: str, report: str) -> str:
             if current:
                 kept.extend(current)
             heading = line.strip()
-            keep = line.startswith("## ") and "(`benchmarks/" in line and heading not in have
+            # a section whose heading names the command that measured it (another script,
+            # or an A/B of this one) and that this run did not write again
+            keep = line.startswith("## ") and "(`" in line and heading not in have
             current = [line] if keep else None
         elif current is not None:
             current.append(line)
