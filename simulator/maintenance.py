@@ -108,13 +108,11 @@ def diagnostics_log(station: SimulatedStation) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-async def upload_diagnostics(
-    station: SimulatedStation, location: str, name: str, retries: int, retry_interval: int
-) -> None:
-    """Upload the log with Uploading then Uploaded / UploadFailed notifications."""
-    station.diagnostics_status = "Uploading"
-    await _notify(station, "DiagnosticsStatusNotification", "Uploading")
-    data = diagnostics_log(station)
+async def upload_with_retries(
+    station: SimulatedStation, location: str, name: str, data: bytes, retries: int, interval: float
+) -> bool:
+    """Upload ``data``, tried ``retries`` more times ``interval`` s apart; True when done
+    (an injected upload fault fails every try)."""
     for attempt in range(max(1, retries + 1)):
         try:
             if station.faults.upload_fails:
@@ -122,8 +120,21 @@ async def upload_diagnostics(
             await upload(location, name, data)
         except TransferError:
             if attempt < retries:
-                await trio.sleep(retry_interval)
+                await trio.sleep(interval)
             continue
+        return True
+    return False
+
+
+async def upload_diagnostics(
+    station: SimulatedStation, location: str, name: str, retries: int, retry_interval: int
+) -> None:
+    """Upload the log with Uploading then Uploaded / UploadFailed notifications."""
+    station.diagnostics_status = "Uploading"
+    await _notify(station, "DiagnosticsStatusNotification", "Uploading")
+    if await upload_with_retries(
+        station, location, name, diagnostics_log(station), retries, retry_interval
+    ):
         station.diagnostics_status = "Uploaded"
         await _notify(station, "DiagnosticsStatusNotification", "Uploaded")
         return

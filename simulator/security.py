@@ -17,7 +17,7 @@ from simulator.certstore import verify_firmware_signature
 from simulator.commands import Reply, handles
 from simulator.errors import CallErrorReceived, CallTimeoutError, StationOfflineError
 from simulator.profiles import parse_time
-from simulator.transfer import TransferError, download, upload
+from simulator.transfer import TransferError, download
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -239,18 +239,10 @@ def _get_log(station: SimulatedStation, payload: dict[str, Any]) -> Reply:
             if kind == "SecurityLog"
             else maintenance.diagnostics_log(station)
         )
-        for attempt in range(max(1, retries + 1)):
-            try:
-                if station.faults.upload_fails:
-                    raise TransferError("upload failure injected")
-                await upload(location, name, data)
-            except TransferError:
-                if attempt < retries:
-                    await trio.sleep(interval)
-                continue
-            await _log_status(station, "Uploaded")
-            return
-        await _log_status(station, "UploadFailure")
+        done = await maintenance.upload_with_retries(
+            station, location, name, data, retries, interval
+        )
+        await _log_status(station, "Uploaded" if done else "UploadFailure")
 
     return {"status": "Accepted", "filename": name}, after
 
