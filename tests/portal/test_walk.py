@@ -18,12 +18,22 @@ from gateway import Gateway
 from simulator import SimulatedStation
 from tests.portal.browser import ARTIFACTS, BrowserThread
 from tests.portal.conftest import PASSWORD, password_hash, simulated_station
-from tests.portal.walk import LIVE, ROLES, RoleWalk, Walker, forbidden_answer, seed_demo_world
+from tests.portal.walk import (
+    LIVE,
+    ROLES,
+    RoleWalk,
+    Walker,
+    forbidden_answer,
+    give_walk_badge,
+    seed_demo_world,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-async def _live_stations(gateway: Gateway, nursery: trio.Nursery) -> list[SimulatedStation]:
+async def _live_stations(
+    gateway: Gateway, nursery: trio.Nursery, badge: str
+) -> list[SimulatedStation]:
     """The demo stations online: one charging, one with a fault, one available."""
     stations = [simulated_station(gateway, cbid, outlets) for cbid, outlets in LIVE]
     for station in stations:
@@ -31,7 +41,7 @@ async def _live_stations(gateway: Gateway, nursery: trio.Nursery) -> list[Simula
         await station.wait_online()
     charging = stations[1]
     await charging.plug_in(1)
-    assert await charging.present_tag(1, "1000001") == "Accepted"
+    assert await charging.present_tag(1, badge) == "Accepted"
     await charging.wait_status(1, "Charging")
     stations[2].set_fault(2, "ground")
     await stations[2].wait_status(2, "Faulted")
@@ -101,8 +111,9 @@ async def test_every_role_walks_every_page_at_every_level_without_a_problem(
 ) -> None:
     await store.write(seed_demo_world, password_hash())
     await store.write(partial(generate_sessions, store.database, 3000, days=90))
+    badge = await store.write(give_walk_badge)
     with trio.fail_after(60):
-        await _live_stations(serving_gateway, nursery)
+        await _live_stations(serving_gateway, nursery, badge)
     walks: dict[str, RoleWalk] = {}
     refusals: list[str] = []
     second = BrowserThread()  # two browsers walk side by side: the walk's waits overlap

@@ -25,6 +25,7 @@ __all__ = [
     "RoleWalk",
     "Walker",
     "forbidden_answer",
+    "give_walk_badge",
     "seed_demo_world",
 ]
 
@@ -57,6 +58,19 @@ def seed_demo_world(hashed: str) -> None:
         )
         if role == "ev-user":
             IdTag.create(id_tag="1001", user=user)
+
+
+#: The badge the walk charges with: given after the demo sessions are made, so no
+#: demo session can hold it (a demo badge may be charging elsewhere "now", depending
+#: on the time of day the test runs, and the station would answer ConcurrentTx).
+WALK_BADGE = "WALK-0001"
+
+
+def give_walk_badge() -> str:
+    """Give the EV user a badge no session has used yet; returns it."""
+    user = User.get(User.email == ROLES["ev-user"])
+    IdTag.create(id_tag=WALK_BADGE, user=user)
+    return WALK_BADGE
 
 
 #: Longest a page may take to finish its own requests before the walk calls it stuck.
