@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from db.engine.store import Store
@@ -29,6 +29,7 @@ from gateway.commands import (
     ChangeConfiguration,
     ClearCache,
     Command,
+    CommandResult,
     DataTransfer,
     GetConfiguration,
     GetDiagnostics,
@@ -76,26 +77,26 @@ class ControlDeps:
     zone: str | None = None  # naive times in params are wall-clock times of it (None: UTC)
 
 
-@dataclass
-class ActionResult:
-    action: str
-    ocpp_action: str
-    request: dict[str, Any]
-    answer: dict[str, Any]
-    message: str
-    ok: bool
-    extra: dict[str, Any] = field(default_factory=dict)
+@dataclass(frozen=True)
+class ActionResult(CommandResult):
+    """A Control-tab action's outcome: the gateway's command result under the
+    portal's action name (``download-local-list`` may send several SendLocalList)."""
+
+    portal_action: str = ""
+
+    @property
+    def ocpp_action(self) -> str:
+        return self.action
+
+    @classmethod
+    def of(cls, portal_action: str, result: CommandResult) -> ActionResult:
+        return cls(
+            result.action, result.request, result.answer, result.message, result.ok,
+            result.extra, portal_action,
+        )  # fmt: skip
 
     def public(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "ocppAction": self.ocpp_action,
-            "request": self.request,
-            "answer": self.answer,
-            "message": self.message,
-            "ok": self.ok,
-            **self.extra,
-        }
+        return {"action": self.portal_action, **super().public()}
 
 
 Form = dict[str, Any]
@@ -345,7 +346,4 @@ async def run_action(
     if not deps.gateway.is_online(charge_box_id):
         raise StationOfflineError(f"{charge_box_id} is offline: nothing was sent.")
     result = await deps.gateway.send(charge_box_id, command)
-    return ActionResult(
-        action, result.action, result.request, result.answer, result.message, result.ok,
-        result.extra,
-    )  # fmt: skip
+    return ActionResult.of(action, result)

@@ -131,10 +131,10 @@ async def download_local_list(deps: ControlDeps, cbid: str, params: dict[str, An
     if status == "Accepted":
         message = _accepted_message(plan, parts, entries, removed, per_message)
         return ActionResult(
-            "send-local-list", "SendLocalList", payload, answer, message, True, extra
+            "SendLocalList", payload, answer, message, True, extra, "send-local-list"
         )
     message = _refused_message(plan, len(parts), number, status, limits, accepted, sent)
-    return ActionResult("send-local-list", "SendLocalList", payload, answer, message, False, extra)
+    return ActionResult("SendLocalList", payload, answer, message, False, extra, "send-local-list")
 
 
 def _refused_message(
