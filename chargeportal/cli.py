@@ -284,11 +284,14 @@ def cmd_stats_rebuild(args: argparse.Namespace) -> None:
     database = _open(args)
     try:
         started = time.perf_counter()
-        slots = rebuild(database)
+        hours, days = rebuild(database)
     finally:
         database.close()
     seconds = time.perf_counter() - started
-    print(f"hourly session aggregates rebuilt: {slots} site-hours, {seconds:.1f} s")
+    print(
+        f"session aggregates rebuilt: {hours} site-hours, {days} site-days (per quarter "
+        f"hour), {seconds:.1f} s"
+    )
 
 
 # --- the parser ----------------------------------------------------------------
@@ -461,7 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="stats_command", required=True, metavar="ACTION"
     )
     stats.add_parser(
-        "rebuild", parents=[common], help="recompute the hourly aggregates from the sessions"
+        "rebuild",
+        parents=[common],
+        help="recompute the chart aggregates (hourly, per day) from the sessions",
     ).set_defaults(func=cmd_stats_rebuild)
     return parser
 

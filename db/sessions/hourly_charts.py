@@ -217,10 +217,11 @@ def occupied_seconds(
 
 @contextlib.contextmanager
 def aggregates_rebuilt_after(database: peewee.Database) -> Iterator[None]:
-    """A bulk load of sessions (demo data): the aggregate triggers off while it runs, the
-    aggregates recomputed once after (a trigger per inserted row makes the load 2-3x
-    slower). The triggers come back even when the load fails."""
+    """A bulk load of sessions (demo data): the aggregate triggers (hourly and per day) off
+    while it runs, the aggregates recomputed once after (a trigger per inserted row makes
+    the load 2-3x slower). The triggers come back even when the load fails."""
     from db.schema.migrations import m0011_session_hour_stats as m0011
+    from db.schema.migrations import m0020_session_day_quarters as m0020
 
     sqlite = isinstance(database, peewee.SqliteDatabase)
     if sqlite:
@@ -228,6 +229,7 @@ def aggregates_rebuilt_after(database: peewee.Database) -> Iterator[None]:
             database.execute_sql(f'DROP TRIGGER IF EXISTS "{name}"')
     else:
         database.execute_sql('DROP TRIGGER IF EXISTS "session_hour" ON "charging_session"')
+    m0020.drop_triggers(database)
     try:
         yield
     finally:
@@ -236,14 +238,21 @@ def aggregates_rebuilt_after(database: peewee.Database) -> Iterator[None]:
                 m0011._sqlite_triggers(database)
             else:
                 m0011._postgres_triggers(database)
+            m0020.triggers(database)
             m0011.fill(database)
+            m0020.fill(database)
 
 
-def rebuild(database: peewee.Database) -> int:
-    """Recompute the aggregates from the stored sessions, in one transaction (the SQL of
-    the migration that made them); returns the number of site-hours."""
+def rebuild(database: peewee.Database) -> tuple[int, int]:
+    """Recompute the hourly aggregates and the per-day rollup from the stored sessions, in
+    one transaction (the SQL of the migrations that made them); returns the number of
+    site-hours and of site-days."""
     from db.schema.migrations.m0011_session_hour_stats import fill
+    from db.schema.migrations.m0020_session_day_quarters import fill as fill_days
 
     with database.atomic():
         fill(database)
-        return int(database.execute_sql('SELECT COUNT(*) FROM "session_hour_site"').fetchone()[0])
+        fill_days(database)
+        hours = database.execute_sql('SELECT COUNT(*) FROM "session_hour_site"').fetchone()[0]
+        days = database.execute_sql('SELECT COUNT(*) FROM "session_day_site"').fetchone()[0]
+        return int(hours), int(days)

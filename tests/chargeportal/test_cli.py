@@ -182,15 +182,20 @@ def test_stats_rebuild_recomputes_the_chart_aggregates(capsys, db_url) -> None:
     assert run(capsys, db_url, "demo-data", "--sessions", "300", "--days", "20")[0] == 0
     database = open_database(db_url)
     total = 'SELECT SUM("sessions"), SUM("energy_wh") FROM "session_hour_site"'
-    kept = database.execute_sql(total).fetchone()
+    by_day = 'SELECT SUM("n0" + "n37" + "n95"), SUM("wh12"), COUNT(*) FROM "session_day_site"'
+    kept, kept_days = (database.execute_sql(sql).fetchone() for sql in (total, by_day))
     database.execute_sql('DELETE FROM "session_hour_site"')  # lost, or made before the triggers
+    database.execute_sql('DELETE FROM "session_day_site"')
     database.close()
     code, out, _ = run(capsys, db_url, "stats", "rebuild")
     assert code == 0
     assert "site-hours" in out
+    assert "site-days" in out
     database = open_database(db_url)
     assert database.execute_sql(total).fetchone() == kept
+    assert database.execute_sql(by_day).fetchone() == kept_days
     assert kept[0] > 250  # the closed, counted demo sessions
+    assert kept_days[2] >= 20
     database.close()
 
 

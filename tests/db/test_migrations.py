@@ -11,7 +11,11 @@ import pytest
 from db import migrate, open_database
 from db.engine.dialect import SORT_KEYS, sort_key_sql
 from db.schema.migrate import available_migrations
-from db.schema.migrations import m0003_session_sort_indexes, m0011_session_hour_stats
+from db.schema.migrations import (
+    m0003_session_sort_indexes,
+    m0011_session_hour_stats,
+    m0020_session_day_quarters,
+)
 from db.schema.models import ALL_MODELS, SchemaVersion
 from tests.db.schema_shape import differences, schema_shape
 
@@ -20,7 +24,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "db" / "schema" / "migrations
 
 def declared_schema(database: peewee.Database) -> None:
     """The schema the code expects: the models' tables plus the sessions' sort indexes
-    and the chart aggregates with their triggers (not models: m0011 makes them)."""
+    and the chart aggregates with their triggers (not models: m0011 and m0020 make them)."""
     database.create_tables(ALL_MODELS)
     for key in SORT_KEYS:
         database.execute_sql(
@@ -28,6 +32,7 @@ def declared_schema(database: peewee.Database) -> None:
             f' (({sort_key_sql(key, database)}), "id")'
         )
     m0011_session_hour_stats.up(database)
+    m0020_session_day_quarters.up(database)
 
 
 def stamp(database: peewee.Database, version: int) -> None:

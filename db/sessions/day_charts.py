@@ -1,0 +1,261 @@
+"""Diagram data from the per-day rollup (migration m0020), folded into local days in SQL.
+
+``session_day_site`` has one row per UTC day and site with sessions and Wh per UTC
+quarter hour. The range splits into periods of one UTC offset of the viewer's zone (a
+DST change starts a new one), each period into whole days and partial first/last days,
+and each of those at the quarter where local midnight falls: the database adds the
+quarters of each part up and groups by local day (``day + shift``), so a year returns
+~365 rows whatever the zone (:30 and :45 offsets included). Hours of day come from
+per-quarter column sums. Closed sessions only: running ones are few and read live.
+Serves the system and site nodes (the hourly aggregates serve floors, stations,
+outlets); ``hourly_charts.ENABLED = False`` turns this path off too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+
+from peewee import fn
+
+from db.engine.connection import database_proxy
+from db.engine.dialect import Dialect
+from db.schema.models import ChargingSession
+from db.sessions import hourly_charts
+from db.system.timezones import fold_slots, local_key, zone
+from db.topology.scope import COUNTED, Node, Viewer, session_scope
+
+__all__ = ["folded", "periods", "usable"]
+
+S = ChargingSession
+TABLE = "session_day_site"
+QUARTER = 900
+PER_DAY = 96
+_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_DAY = _EPOCH.date()
+
+
+def _quarter(moment: dt.datetime) -> int | None:
+    """The UTC quarter index of ``moment`` if it is on a quarter boundary."""
+    seconds = (moment - _EPOCH).total_seconds()
+    if seconds % QUARTER:
+        return None
+    return int(seconds) // QUARTER
+
+
+def usable(
+    viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime, zone_name: str | None
+) -> bool:
+    """Whether the rollup answers this chart exactly."""
+    if not hourly_charts.ENABLED or node.kind not in ("system", "site"):
+        return False
+    if viewer.role not in ("admin", "support", "site-admin"):
+        return False
+    if viewer.role == "site-admin" and viewer.site_id is None:
+        return False
+    first, last = _quarter(start), _quarter(end)
+    if first is None or last is None or last <= first:
+        return False
+    return periods(zone_name, first, last) is not None
+
+
+def _offset_quarters(tz: Any, quarter: int) -> int | None:
+    """The zone's UTC offset at the start of ``quarter``, in quarters (None: not whole)."""
+    moment = dt.datetime.fromtimestamp(quarter * QUARTER, dt.UTC).astimezone(tz)
+    offset = moment.utcoffset()
+    seconds = int(offset.total_seconds()) if offset is not None else 0
+    return None if seconds % QUARTER else seconds // QUARTER
+
+
+@lru_cache(maxsize=256)
+def periods(
+    zone_name: str | None, first: int, last: int
+) -> tuple[tuple[int, int, int], ...] | None:
+    """``((from quarter, to quarter, offset in quarters), …)`` covering ``[first, last)``
+    with one UTC offset each; None when an offset or a change is not on a quarter hour."""
+    tz = zone(zone_name)
+    out: list[tuple[int, int, int]] = []
+    begin = first
+    offset = _offset_quarters(tz, first)
+    if offset is None:
+        return None
+    probe = first
+    while probe < last - 1:
+        following = min(probe + PER_DAY, last - 1)  # clocks change at most once a day
+        then = _offset_quarters(tz, following)
+        if then is None:
+            return None
+        if then != offset:
+            low, high = probe, following  # offset(low) == offset, offset(high) != offset
+            while high - low > 1:
+                middle = (low + high) // 2
+                if _offset_quarters(tz, middle) == offset:
+                    low = middle
+                else:
+                    high = middle
+            # the change falls on the quarter boundary itself, not inside the quarter
+            before = dt.datetime.fromtimestamp(high * QUARTER - 1, dt.UTC).astimezone(tz)
+            if before.utcoffset() != dt.timedelta(seconds=offset * QUARTER):
+                return None
+            out.append((begin, high, offset))
+            begin, offset = high, _offset_quarters(tz, high)
+            if offset is None:
+                return None
+            probe = high
+            continue
+        probe = following
+    out.append((begin, last, offset))
+    return tuple(out)
+
+
+def _pieces(first: int, last: int) -> list[tuple[int, int, int, int]]:
+    """``[(from day, to day, from column, to column)]`` covering quarters ``[first, last)``."""
+    d0, c0 = divmod(first, PER_DAY)
+    d1, c1 = divmod(last, PER_DAY)
+    if d0 == d1:
+        return [(d0, d0 + 1, c0, c1)]
+    out = []
+    if c0:
+        out.append((d0, d0 + 1, c0, PER_DAY))
+        d0 += 1
+    if d1 > d0:
+        out.append((d0, d1, 0, PER_DAY))
+    if c1:
+        out.append((d1, d1 + 1, 0, c1))
+    return out
+
+
+def _day_parts(
+    first: int, last: int, zone_name: str | None
+) -> list[tuple[int, int, int, int, int]]:
+    """``[(from day, to day, from column, to column, local day - UTC day)]``."""
+    found = periods(zone_name, first, last)
+    assert found is not None
+    out = []
+    for p0, p1, offset in found:
+        split = (-offset) % PER_DAY  # the column where local midnight falls
+        for d0, d1, c0, c1 in _pieces(p0, p1):
+            if c0 < split < c1:
+                out.append((d0, d1, c0, split, (c0 + offset) // PER_DAY))
+                out.append((d0, d1, split, c1, (split + offset) // PER_DAY))
+            else:
+                out.append((d0, d1, c0, c1, (c0 + offset) // PER_DAY))
+    return out
+
+
+def _scope(viewer: Viewer, node: Node) -> str:
+    terms = []
+    if node.kind == "site":
+        terms.append(f'"site_id" = {int(node.id or 0)}')
+    if viewer.role == "site-admin":
+        terms.append(f'"site_id" = {int(viewer.site_id or 0)}')
+    return "".join(f" AND {t}" for t in terms)
+
+
+def _added(prefix: str, c0: int, c1: int) -> str:
+    return " + ".join(f'"{prefix}{q}"' for q in range(c0, c1))
+
+
+def _local_days(
+    viewer: Viewer, node: Node, first: int, last: int, zone_name: str | None
+) -> list[tuple[int, int, int]]:
+    """``[(local day since 1970-01-01, sessions, Wh)]`` of the closed sessions, from SQL."""
+    scope = _scope(viewer, node)
+    branches = [
+        f'SELECT "day" + {shift} AS "local", {_added("n", c0, c1)} AS "n", '
+        f'{_added("wh", c0, c1)} AS "wh" FROM "{TABLE}" '
+        f'WHERE "day" >= {d0} AND "day" < {d1}{scope}'
+        for d0, d1, c0, c1, shift in _day_parts(first, last, zone_name)
+    ]
+    sql = (
+        f'SELECT "local", SUM("n"), SUM("wh") FROM ({" UNION ALL ".join(branches)}) AS "p" '
+        'GROUP BY "local"'
+    )
+    rows = database_proxy.obj.execute_sql(sql).fetchall()
+    return [(int(day), int(n), int(wh)) for day, n, wh in rows]
+
+
+def _hours(
+    viewer: Viewer, node: Node, first: int, last: int, zone_name: str | None
+) -> dict[int, list[int]]:
+    """``{local hour: [sessions, Wh]}`` of the closed sessions, from column sums."""
+    scope = _scope(viewer, node)
+    found = periods(zone_name, first, last)
+    assert found is not None
+    parts = [
+        (d0, d1, c0, c1, offset) for p0, p1, offset in found for d0, d1, c0, c1 in _pieces(p0, p1)
+    ]
+    sums = ", ".join(f'SUM("n{q}"), SUM("wh{q}")' for q in range(PER_DAY))
+    sql = " UNION ALL ".join(
+        f'SELECT {index}, {sums} FROM "{TABLE}" WHERE "day" >= {d0} AND "day" < {d1}{scope}'
+        for index, (d0, d1, _, _, _) in enumerate(parts)
+    )
+    out: dict[int, list[int]] = {}
+    for index, *values in database_proxy.obj.execute_sql(sql).fetchall():
+        _, _, c0, c1, offset = parts[int(index)]
+        for q in range(c0, c1):
+            n, wh = values[2 * q], values[2 * q + 1]
+            if n:
+                entry = out.setdefault(((q + offset) % PER_DAY) // 4, [0, 0])
+                entry[0] += int(n)
+                entry[1] += int(wh or 0)
+    return out
+
+
+def _running(
+    unit: str,
+    zone_name: str | None,
+    viewer: Viewer,
+    node: Node,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[Any, list[Any]]:
+    """The running sessions (not in the rollup) folded into local buckets: their energy so far."""
+    slot = Dialect(database_proxy.obj).epoch_slot(S.start_time, QUARTER)
+    energy = fn.COALESCE(S.meter_last, S.meter_start) - S.meter_start
+    rows = (
+        S.select(slot, fn.COUNT(S.id), fn.SUM(energy))
+        .where(
+            session_scope(viewer, node),
+            COUNTED,
+            S.end_time.is_null(),
+            S.start_time >= start,
+            S.start_time < end,
+        )
+        .group_by(slot)
+        .tuples()
+    )
+    return fold_slots(rows, zone_name, unit, QUARTER, combine=("sum", "sum"))
+
+
+def folded(
+    unit: str,
+    zone_name: str | None,
+    viewer: Viewer,
+    node: Node,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[Any, tuple[int, int]]:
+    """``{local bucket: (sessions, Wh)}`` by session start, as ``hourly_charts.folded``."""
+    first, last = _quarter(start), _quarter(end)
+    assert first is not None
+    assert last is not None
+    totals: dict[Any, list[int]]
+    if unit == "hour":
+        totals = _hours(viewer, node, first, last, zone_name)
+    else:
+        key_of = local_key(unit)
+        totals = {}
+        for day, n, wh in _local_days(viewer, node, first, last, zone_name):
+            if not n:
+                continue
+            moment = dt.datetime.combine(_EPOCH_DAY + dt.timedelta(days=day), dt.time())
+            entry = totals.setdefault(key_of(moment), [0, 0])
+            entry[0] += n
+            entry[1] += wh
+    for key, (n, wh) in _running(unit, zone_name, viewer, node, start, end).items():
+        entry = totals.setdefault(key, [0, 0])
+        entry[0] += int(n)
+        entry[1] += int(wh or 0)
+    return {key: (n, wh) for key, (n, wh) in totals.items() if n}
