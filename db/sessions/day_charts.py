@@ -1,14 +1,15 @@
 """Diagram data from the per-day rollup (migration m0020), folded into local days in SQL.
 
-``session_day_site`` has one row per UTC day and site with sessions and Wh per UTC
-quarter hour. The range splits into periods of one UTC offset of the viewer's zone (a
-DST change starts a new one), each period into whole days and partial first/last days,
-and each of those at the quarter where local midnight falls: the database adds the
-quarters of each part up and groups by local day (``day + shift``), so a year returns
-~365 rows whatever the zone (:30 and :45 offsets included). Hours of day come from
-per-quarter column sums. Closed sessions only: running ones are few and read live.
-Serves the system and site nodes (the hourly aggregates serve floors, stations,
-outlets); ``hourly_charts.ENABLED = False`` turns this path off too.
+``session_day_site`` has one row per UTC day and site (and per day for the system) with
+running totals of sessions and Wh over the day's quarter hours. The range splits into
+periods of one UTC offset of the viewer's zone (a DST change starts a new one), each
+period into whole days and partial first/last days, and each of those at the quarter
+where local midnight falls: the database takes each part as one column minus another
+and groups by local day (``day + shift``), so a year returns ~365 rows whatever the zone
+(:30 and :45 offsets included). Hours of day come from the columns at local hour
+boundaries. Closed sessions only: running ones are few and read live. Serves the system
+and site nodes (the hourly aggregates serve floors, stations, outlets);
+``hourly_charts.ENABLED = False`` turns this path off too.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = ["folded", "periods", "usable"]
 
 S = ChargingSession
 TABLE = "session_day_site"
+ALL_SITES = -1  # the system's rows (m0020)
 QUARTER = 900
 PER_DAY = 96
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -145,16 +147,22 @@ def _day_parts(
 
 
 def _scope(viewer: Viewer, node: Node) -> str:
+    """The WHERE terms choosing the rows of this node as this viewer sees it."""
     terms = []
     if node.kind == "site":
         terms.append(f'"site_id" = {int(node.id or 0)}')
     if viewer.role == "site-admin":
         terms.append(f'"site_id" = {int(viewer.site_id or 0)}')
-    return "".join(f" AND {t}" for t in terms)
+    if not terms:
+        terms.append(f'"site_id" = {ALL_SITES}')
+    return " AND ".join(terms)
 
 
-def _added(prefix: str, c0: int, c1: int) -> str:
-    return " + ".join(f'"{prefix}{q}"' for q in range(c0, c1))
+def _between(prefix: str, c0: int, c1: int) -> str:
+    """The quarters ``[c0, c1)`` of a row: one running total minus another."""
+    if c0 == 0:
+        return f'"{prefix}{c1}"'
+    return f'("{prefix}{c1}" - "{prefix}{c0}")'
 
 
 def _local_days(
@@ -163,9 +171,9 @@ def _local_days(
     """``[(local day since 1970-01-01, sessions, Wh)]`` of the closed sessions, from SQL."""
     scope = _scope(viewer, node)
     branches = [
-        f'SELECT "day" + {shift} AS "local", {_added("n", c0, c1)} AS "n", '
-        f'{_added("wh", c0, c1)} AS "wh" FROM "{TABLE}" '
-        f'WHERE "day" >= {d0} AND "day" < {d1}{scope}'
+        f'SELECT "day" + {shift} AS "local", {_between("n", c0, c1)} AS "n", '
+        f'{_between("wh", c0, c1)} AS "wh" FROM "{TABLE}" '
+        f'WHERE {scope} AND "day" >= {d0} AND "day" < {d1}'
         for d0, d1, c0, c1, shift in _day_parts(first, last, zone_name)
     ]
     sql = (
@@ -179,27 +187,39 @@ def _local_days(
 def _hours(
     viewer: Viewer, node: Node, first: int, last: int, zone_name: str | None
 ) -> dict[int, list[int]]:
-    """``{local hour: [sessions, Wh]}`` of the closed sessions, from column sums."""
+    """``{local hour: [sessions, Wh]}`` of the closed sessions: per part of the range, the
+    sums of the running totals at its local hour boundaries, differenced."""
     scope = _scope(viewer, node)
     found = periods(zone_name, first, last)
     assert found is not None
-    parts = [
-        (d0, d1, c0, c1, offset) for p0, p1, offset in found for d0, d1, c0, c1 in _pieces(p0, p1)
-    ]
-    sums = ", ".join(f'SUM("n{q}"), SUM("wh{q}")' for q in range(PER_DAY))
-    sql = " UNION ALL ".join(
-        f'SELECT {index}, {sums} FROM "{TABLE}" WHERE "day" >= {d0} AND "day" < {d1}{scope}'
-        for index, (d0, d1, _, _, _) in enumerate(parts)
-    )
+    parts = []
+    for p0, p1, offset in found:
+        for d0, d1, c0, c1 in _pieces(p0, p1):
+            inner = [b for b in range(c0 + 1, c1) if (b + offset) % 4 == 0]
+            parts.append((d0, d1, [c0, *inner, c1], offset))
+    width = max(len(edges) for _, _, edges, _ in parts)
+
+    def total(prefix: str, edge: int) -> str:
+        return f'SUM("{prefix}{edge}")' if edge else "0"
+
+    branches = []
+    for index, (d0, d1, edges, _) in enumerate(parts):
+        sums = [f"{total('n', e)}, {total('wh', e)}" for e in edges]
+        sums += ["0, 0"] * (width - len(edges))
+        branches.append(
+            f'SELECT {index}, {", ".join(sums)} FROM "{TABLE}" '
+            f'WHERE {scope} AND "day" >= {d0} AND "day" < {d1}'
+        )
     out: dict[int, list[int]] = {}
-    for index, *values in database_proxy.obj.execute_sql(sql).fetchall():
-        _, _, c0, c1, offset = parts[int(index)]
-        for q in range(c0, c1):
-            n, wh = values[2 * q], values[2 * q + 1]
+    for index, *values in database_proxy.obj.execute_sql(" UNION ALL ".join(branches)):
+        _, _, edges, offset = parts[int(index)]
+        for position in range(len(edges) - 1):
+            n = int(values[2 * position + 2] or 0) - int(values[2 * position] or 0)
             if n:
-                entry = out.setdefault(((q + offset) % PER_DAY) // 4, [0, 0])
-                entry[0] += int(n)
-                entry[1] += int(wh or 0)
+                wh = int(values[2 * position + 3] or 0) - int(values[2 * position + 1] or 0)
+                entry = out.setdefault(((edges[position] + offset) % PER_DAY) // 4, [0, 0])
+                entry[0] += n
+                entry[1] += wh
     return out
 
 
