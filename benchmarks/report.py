@@ -244,13 +244,17 @@ def _issue19(results: dict[str, Any]) -> list[str]:
     charts = [c for c in sessions.get("charts", []) if c.get("aggregated")]
     charts = [c for c in charts if c["chart"].split(" (")[0] in _YEAR_CHARTS]
     if charts:
+        # each year-long chart against the same chart over 30 days, both as the portal reads
         worst = max(charts, key=lambda c: c["d365_ms"])
-        sql30 = max(c.get("sql30_ms", 0) for c in charts)
+        ratio = max(charts, key=lambda c: c["d365_ms"] / max(c["d30_ms"], 0.1))
+        times = ratio["d365_ms"] / max(ratio["d30_ms"], 0.1)
+        sql365 = max(c.get("sql365_ms", 0) for c in charts)
         text = (
-            f"{worst['d365_ms']} ms worst ({worst['chart']}); 30 days {worst['d30_ms']} ms; "
-            f"a 30-day chart by SQL up to {sql30} ms"
+            f"{worst['d365_ms']} ms worst ({worst['chart']}; its 30 days {worst['d30_ms']} ms); "
+            f"most against its 30 days ×{times:.1f} ({ratio['chart']}: {ratio['d365_ms']} / "
+            f"{ratio['d30_ms']} ms); a year by SQL over the sessions up to {sql365} ms"
         )
-        measured[2] = (text, worst["d365_ms"] <= 200 and worst["d365_ms"] <= 2 * max(sql30, 1))
+        measured[2] = (text, worst["d365_ms"] <= 200 and times <= 2)
     restart = results.get("restart") or {}
     if restart.get("restart"):
         n, r = restart["stations"], restart["restart"]

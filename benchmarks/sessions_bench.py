@@ -197,7 +197,7 @@ def chart_times(path: Path) -> list[dict[str, Any]]:
                     started = time.perf_counter()
                     fn(admin, system, start, stop, **kwargs)
                     times.append(time.perf_counter() - started)
-                row[f"{path_name}{days}_ms"] = round(statistics.median(times) * 1000)
+                row[f"{path_name}{days}_ms"] = round(statistics.median(times) * 1000, 1)
         hourly_charts.ENABLED = True
         row["d30_ms"], row["d365_ms"] = row["agg30_ms"], row["agg365_ms"]
         row["aggregated"] = label.split(" (")[0] in AGGREGATED_CHARTS

@@ -60,9 +60,11 @@ def test_every_row_is_reported_beside_its_target() -> None:
     assert xlsx.endswith("| yes |")
     assert "12.5 s (9.1 + 8.2 CPU-s, two processes), peak RSS 190.0 + 140.0 MB" in csv
     assert csv.endswith("| no |")
-    # the worst aggregated year-long chart, in a zone; the SQL-only chart is not one of them
-    assert "150 ms worst (sessions by weekday (Europe/Stockholm))" in chart
-    assert chart.endswith("| yes |")
+    # the worst aggregated year-long chart, in a zone; the SQL-only chart is not one of them;
+    # under 200 ms but ×12.5 its own 30-day chart
+    assert "150 ms worst (sessions by weekday (Europe/Stockholm); its 30 days 12 ms)" in chart
+    assert "×12.5 (sessions by weekday (Europe/Stockholm): 150 / 12 ms)" in chart
+    assert chart.endswith("| no |")
     # the restart: the same stations again, their configuration imported before
     assert storm.startswith("| restart the server")
     assert "9.4 s (10,000 stations, configuration imported before)" in storm
@@ -73,6 +75,15 @@ def test_every_row_is_reported_beside_its_target() -> None:
     assert first_boot.endswith("| — | — |")
     assert "p99 1,500 ms" in remote or "p99 1500" in remote
     assert remote.endswith("| yes |")
+
+
+def test_a_year_long_chart_within_twice_its_30_days_is_met() -> None:
+    results = _results()
+    for chart in results["sessions_results"]["charts"]:
+        chart["d365_ms"] = min(chart["d365_ms"], 23)
+    row = _issue19(results)[2:][2]
+    assert "most against its 30 days ×1.9" in row
+    assert row.endswith("| yes |")
 
 
 def test_rows_not_measured_say_so() -> None:
