@@ -184,3 +184,31 @@ async def test_the_rollup_follows_closes_corrections_and_deletions(
     taken, fast, sql = await store.read(_both_paths, ADMIN, Node(), zone, *_local_range(zone))
     assert taken
     assert fast == sql
+
+
+async def test_a_bulk_demo_fill_rebuilds_the_rollup_and_keeps_its_triggers(store: Store) -> None:
+    from db.demo.demo_data import AGGREGATES_AFTER
+
+    totals = (
+        'SELECT SUM("n96"), SUM("wh96") FROM "session_day_site" WHERE "site_id" = -1 '
+        'UNION ALL SELECT SUM("n96"), SUM("wh96") FROM "session_day_site" WHERE "site_id" >= 0'
+    )
+
+    def fill_then_count() -> tuple[list[tuple[int, int]], tuple[int, int]]:
+        generate_sessions(store.database, AGGREGATES_AFTER, days=30, now=NOW, seed=3)
+        counted = store.database.execute_sql(
+            'SELECT COUNT(*), SUM("energy_wh") FROM "charging_session" '
+            'WHERE "end_time" IS NOT NULL AND "authentication" != 2'
+        ).fetchone()
+        rows = store.database.execute_sql(totals).fetchall()
+        return [(int(n), int(wh)) for n, wh in rows], (int(counted[0]), int(counted[1]))
+
+    (system, sites), counted = await store.write(fill_then_count)
+    assert system == sites == counted
+
+    def delete_one() -> int:  # the triggers are back: a deletion is counted at once
+        session = S.select().where(S.end_time.is_null(False)).first()
+        S.delete().where(S.id == session.id).execute()
+        return int(store.database.execute_sql(totals).fetchone()[0])
+
+    assert await store.write(delete_one) == counted[0] - 1
