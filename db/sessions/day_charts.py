@@ -35,7 +35,7 @@ ALL_SITES = -1  # the system's rows (m0020)
 QUARTER = 900
 PER_DAY = 96
 _EPOCH = dt.datetime(1970, 1, 1)
-_EPOCH_DAY = _EPOCH.date()
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 
 
 def _quarter(moment: dt.datetime) -> int | None:
@@ -130,19 +130,18 @@ def _pieces(first: int, last: int) -> list[tuple[int, int, int, int]]:
 
 def _day_parts(
     first: int, last: int, zone_name: str | None
-) -> list[tuple[int, int, int, int, int]]:
-    """``[(from day, to day, from column, to column, local day - UTC day)]``."""
+) -> list[tuple[int, int, int, int, int, int]]:
+    """``[(from day, to day, from column, split column, to column, local day - UTC day)]``:
+    the quarters ``[from, split)`` of each UTC day fall on local day ``day + shift``,
+    ``[split, to)`` on the next (split = to when local midnight is not inside)."""
     found = periods(zone_name, first, last)
     assert found is not None
     out = []
     for p0, p1, offset in found:
-        split = (-offset) % PER_DAY  # the column where local midnight falls
+        midnight = (-offset) % PER_DAY  # the column where local midnight falls
         for d0, d1, c0, c1 in _pieces(p0, p1):
-            if c0 < split < c1:
-                out.append((d0, d1, c0, split, (c0 + offset) // PER_DAY))
-                out.append((d0, d1, split, c1, (split + offset) // PER_DAY))
-            else:
-                out.append((d0, d1, c0, c1, (c0 + offset) // PER_DAY))
+            split = midnight if c0 < midnight < c1 else c1
+            out.append((d0, d1, c0, split, c1, (c0 + offset) // PER_DAY))
     return out
 
 
@@ -158,30 +157,46 @@ def _scope(viewer: Viewer, node: Node) -> str:
     return " AND ".join(terms)
 
 
-def _between(prefix: str, c0: int, c1: int) -> str:
-    """The quarters ``[c0, c1)`` of a row: one running total minus another."""
-    if c0 == 0:
-        return f'"{prefix}{c1}"'
-    return f'("{prefix}{c1}" - "{prefix}{c0}")'
+def _column(prefix: str, edge: int) -> str:
+    """The running total before quarter ``edge`` (0 before the first)."""
+    return f'"{prefix}{edge}"' if edge else "0"
 
 
 def _local_days(
     viewer: Viewer, node: Node, first: int, last: int, zone_name: str | None
-) -> list[tuple[int, int, int]]:
-    """``[(local day since 1970-01-01, sessions, Wh)]`` of the closed sessions, from SQL."""
+) -> dict[int, list[int]]:
+    """``{local day since 1970-01-01: [sessions, Wh]}`` of the closed sessions: each UTC
+    day read once, as its part before local midnight and its part after."""
     scope = _scope(viewer, node)
-    branches = [
-        f'SELECT "day" + {shift} AS "local", {_between("n", c0, c1)} AS "n", '
-        f'{_between("wh", c0, c1)} AS "wh" FROM "{TABLE}" '
-        f'WHERE {scope} AND "day" >= {d0} AND "day" < {d1}'
-        for d0, d1, c0, c1, shift in _day_parts(first, last, zone_name)
-    ]
-    sql = (
-        f'SELECT "local", SUM("n"), SUM("wh") FROM ({" UNION ALL ".join(branches)}) AS "p" '
-        'GROUP BY "local"'
-    )
-    rows = database_proxy.obj.execute_sql(sql).fetchall()
-    return [(int(day), int(n), int(wh)) for day, n, wh in rows]
+    branches = []
+    for d0, d1, c0, split, c1, shift in _day_parts(first, last, zone_name):
+        n0, n1, n2 = (_column("n", e) for e in (c0, split, c1))
+        w0, w1, w2 = (_column("wh", e) for e in (c0, split, c1))
+        branches.append(
+            f'SELECT "day" + {shift}, {n1} - {n0}, {w1} - {w0}, {n2} - {n1}, {w2} - {w1} '
+            f'FROM "{TABLE}" WHERE {scope} AND "day" >= {d0} AND "day" < {d1}'
+        )
+    out: dict[int, list[int]] = {}
+    for day, *values in database_proxy.obj.execute_sql(" UNION ALL ".join(branches)):
+        for local, n, wh in ((day, values[0], values[1]), (day + 1, values[2], values[3])):
+            if n:
+                entry = out.get(local)
+                if entry is None:
+                    out[local] = [int(n), int(wh)]
+                else:
+                    entry[0] += int(n)
+                    entry[1] += int(wh)
+    return out
+
+
+def _day_key(unit: str) -> Any:
+    """Bucket key of a local day number (days since 1970-01-01), as ``local_key``."""
+    if unit == "weekday":
+        return lambda day: (day + 3) % 7 + 1  # 1970-01-01 was a Thursday
+    if unit == "day":
+        return lambda day: dt.date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
+    key_of = local_key(unit)
+    return lambda day: key_of(dt.datetime.fromordinal(_EPOCH_ORDINAL + day))
 
 
 def _hours(
@@ -265,15 +280,15 @@ def folded(
     if unit == "hour":
         totals = _hours(viewer, node, first, last, zone_name)
     else:
-        key_of = local_key(unit)
+        key_of = _day_key(unit)
         totals = {}
-        for day, n, wh in _local_days(viewer, node, first, last, zone_name):
-            if not n:
-                continue
-            moment = dt.datetime.combine(_EPOCH_DAY + dt.timedelta(days=day), dt.time())
-            entry = totals.setdefault(key_of(moment), [0, 0])
-            entry[0] += n
-            entry[1] += wh
+        for day, (n, wh) in _local_days(viewer, node, first, last, zone_name).items():
+            entry = totals.get(key := key_of(day))
+            if entry is None:
+                totals[key] = [n, wh]
+            else:
+                entry[0] += n
+                entry[1] += wh
     for key, (n, wh) in _running(unit, zone_name, viewer, node, start, end).items():
         entry = totals.setdefault(key, [0, 0])
         entry[0] += int(n)
