@@ -382,11 +382,11 @@ class StationActor:
                     )
                 raise OcppError("NotImplemented", f"unknown action {call.action!r}")
             self._hub.schemas.validate_request(call.action, call.payload)
-            check_payload(call.payload)
+            raw = message if isinstance(message, str) else message.decode("utf-8")
+            check_payload(call.payload, raw)
             connector_id = connector_id_of(call.payload)
             if connector_id is not None and connector_id > self.state.outlets > 0:
                 await self._check_outlet(connector_id)
-            raw = message if isinstance(message, str) else message.decode("utf-8")
             reply = await handler(CallContext(self, call.unique_id, raw), call.payload)
             if self.config.check_own_replies:
                 self._hub.schemas.validate_response(call.action, reply)

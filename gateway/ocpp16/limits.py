@@ -50,19 +50,26 @@ def _violation(field: str, message: str) -> OcppError:
     return OcppError("PropertyConstraintViolation", f"{field}: {message}", {"field": field})
 
 
-def _check_string(field: str, value: str) -> None:
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL
-        raise _violation(field, "NUL characters are not accepted")
+def _unicode(value: str) -> bool:
+    """Whether ``value`` holds no lone surrogate (UTF-8 can carry it)."""
     if value.isascii():
-        return
+        return True
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_string(field: str, value: str) -> None:
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise _violation(field, "NUL characters are not accepted")
+    if not _unicode(value):
         raise OcppError(
             "TypeConstraintViolation",
             f"{field}: not a Unicode string (lone surrogate)",
             {"field": field},
-        ) from None
+        )
 
 
 def _check_timestamp(field: str, value: str) -> None:
@@ -74,23 +81,31 @@ def _check_timestamp(field: str, value: str) -> None:
         ) from None
 
 
-def _check_sample(field: str, sample: dict[str, Any]) -> None:
+def _sample_problem(sample: dict[str, Any]) -> str | None:
+    """What is wrong with a sampled value's ``value`` (None: nothing)."""
     value = sample.get("value")
     if not isinstance(value, str):
-        return  # the schema refused it already
+        return None  # the schema refused it already
     signed = sample.get("format") == "SignedData"
     longest = MAX_SIGNED_VALUE_LENGTH if signed else MAX_SAMPLE_VALUE_LENGTH
     if len(value) > longest:
-        raise _violation(f"{field}.value", f"longer than {longest} characters")
+        return f"longer than {longest} characters"
     if signed:
-        return
+        return None
     try:
         number = float(value)
     except ValueError:
-        return  # not a number: stored as text, never read as a reading
+        return None  # not a number: stored as text, never read as a reading
     limit = MAX_METER_WH / 1000 if str(sample.get("unit", "")).startswith("k") else MAX_METER_WH
     if not math.isfinite(number) or abs(number) > limit:
-        raise _violation(f"{field}.value", f"{value[:24]!r} is not a finite number up to {limit:g}")
+        return f"{value[:24]!r} is not a finite number up to {limit:g}"
+    return None
+
+
+def _check_sample(field: str, sample: dict[str, Any]) -> None:
+    problem = _sample_problem(sample)
+    if problem is not None:
+        raise _violation(f"{field}.value", problem)
 
 
 def _walk(value: Any, field: str, key: str) -> None:
@@ -117,14 +132,55 @@ def _walk(value: Any, field: str, key: str) -> None:
             _walk(item, f"{field}[{index}]", key)
 
 
-def check_payload(payload: dict[str, Any]) -> None:
+def _fine(value: Any, key: str, strings: bool) -> bool:
+    """Whether ``value`` (found under ``key``) passes every check of ``_walk``: the same
+    checks without building a field name for each value (most payloads are fine).
+    ``strings``: check strings for NUL and lone surrogates (False when none can hold one)."""
+    kind = type(value)
+    if kind is str:
+        if strings and ("\x00" in value or not _unicode(value)):
+            return False
+        if key == "timestamp":
+            try:
+                parse_datetime(value)
+            except (ValueError, OverflowError):
+                return False
+        return True
+    if kind is int:
+        low, high = _INT_RANGES.get(key, _DEFAULT_RANGE)
+        return low <= value <= high
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        for name, item in value.items():
+            if strings and ("\x00" in name or not _unicode(name)):
+                return False
+            if not _fine(item, name, strings):
+                return False
+        return key != "sampledValue" or _sample_problem(value) is None
+    if kind is list:
+        for item in value:
+            if not _fine(item, key, strings):
+                return False
+    return True
+
+
+def check_payload(payload: dict[str, Any], text: str | None = None) -> None:
     """Raise ``OcppError`` naming the field when a value cannot be stored as sent.
 
     Integers outside their column's range, lone surrogates and NUL in strings, date-times
     that leave years 1..9999 when converted to UTC, and sampled values that are not
-    finite, too large or too long.
+    finite, too large or too long. A payload that passes (nearly all) is checked once
+    without field names (``_fine``); only a refused one is walked again to name the
+    field (``_walk``).
+
+    ``text``: the JSON text the payload was decoded from. In valid Unicode text, JSON
+    carries NUL and lone surrogates only as ``\\u`` escapes (a raw control character
+    inside a string is not JSON), so without a backslash-u no string needs those checks.
     """
-    _walk(payload, "", "")
+    strings = text is None or "\\u" in text or not _unicode(text)
+    if not _fine(payload, "", strings):
+        _walk(payload, "", "")
 
 
 def connector_id_of(payload: dict[str, Any]) -> int | None:
