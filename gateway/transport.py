@@ -79,8 +79,10 @@ class TcpStream(trio.abc.HalfCloseableStream):
             while sent < total:
                 try:
                     sent += sock.send(view[sent:])
+                    continue
                 except BlockingIOError:
-                    await trio.lowlevel.wait_writable(sock)
+                    pass
+                await trio.lowlevel.wait_writable(sock)  # outside the except clause, as above
         except OSError as exc:
             if self._closed:
                 raise trio.ClosedResourceError("the stream was closed") from None
@@ -103,11 +105,13 @@ class TcpStream(trio.abc.HalfCloseableStream):
             while True:
                 try:
                     data = sock.recv(size)
+                    break
                 except BlockingIOError:
-                    await trio.lowlevel.wait_readable(sock)
-                    waited = True
-                    continue
-                break
+                    pass
+                # wait outside the except clause: an idle connection, waiting here nearly
+                # all the time, would otherwise keep the exception and its traceback alive
+                await trio.lowlevel.wait_readable(sock)
+                waited = True
         except OSError as exc:
             if self._closed:
                 raise trio.ClosedResourceError("the stream was closed") from None

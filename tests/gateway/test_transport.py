@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import struct
 
@@ -133,3 +134,15 @@ async def test_the_listener_skips_nothing_under_a_burst_of_connections() -> None
         for stream in [*accepted, *clients]:
             await stream.aclose()
     assert all(isinstance(stream, TcpStream) for stream in accepted)
+
+
+async def test_a_stream_waiting_for_data_keeps_no_exception_alive() -> None:
+    """An idle station's reader waits here nearly all the time: the EAGAIN of its last
+    recv() (exception, traceback) must not live on per connection while it waits."""
+    listener, server, client = await _pair()
+    async with listener, server, client, trio.open_nursery() as nursery:
+        nursery.start_soon(server.receive_some, 4096)
+        await trio.testing.wait_all_tasks_blocked()
+        gc.collect()
+        assert not [o for o in gc.get_objects() if isinstance(o, BlockingIOError)]
+        await client.send_all(b"x")
