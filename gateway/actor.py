@@ -1,5 +1,5 @@
-"""One actor per connected station: a receive loop, and its outbox's send loop, in its own
-nursery."""
+"""One actor per connected station: a receive loop in its own nursery, where its outbox's
+send loop and its pings run while they have work."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ from gateway.ocpp16.framing import (
 from gateway.ocpp16.limits import check_payload, connector_id_of
 from gateway.ocpp16.schemas import SchemaSet
 from gateway.outbox import Outbox
+from gateway.pinger import Pinger
 from gateway.state import StationState
 from gateway.wsend import send_text
 
@@ -62,6 +63,7 @@ class Hub(Protocol):
     importer: ConfigImporter
     storage_failures: FailureLog
     frame_log: FrameLog
+    pinger: Pinger
 
 
 class StationActor:
@@ -73,6 +75,7 @@ class StationActor:
     """
 
     __slots__ = (
+        "__weakref__",  # the pinger's heap
         "_answering",
         "_cancel_scope",
         "_hub",
@@ -173,8 +176,8 @@ class StationActor:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
                     self.outbox.attach(nursery)
-                    if self.ping_interval > 0:
-                        nursery.start_soon(self._ping_loop)
+                    if self.ping_interval > 0:  # no task until a ping is due
+                        self._hub.pinger.schedule(self, self.ping_interval)
                     # idle connectors of the last connection
                     resume_idle_watches(CallContext(self, "", ""))
                     task_status.started()
@@ -232,6 +235,7 @@ class StationActor:
             "received": self._received,
             "sentCalls": self.outbox.sent_calls,
             "refusalsDelayed": self.refusals_delayed,
+            "tasks": len(self._nursery.child_tasks) if self._nursery is not None else 0,
             **self.outbox.statistics(),
         }
 
@@ -276,21 +280,24 @@ class StationActor:
             log.warning("%s: configuration import failed: %s", self.charge_box_id, exc)
             return False
 
-    async def _ping_loop(self) -> None:
-        """WebSocket pings every ``ping_interval`` s; no pong within ``pong_timeout`` ends
-        the connection (a socket dropped without a FIN is found this way)."""
-        interval, patience = self.ping_interval, self.config.pong_timeout
+    def ping_due(self) -> None:
+        """The gateway's pinger says this station's next WebSocket ping is due."""
+        self.start_soon(self._ping)
+
+    async def _ping(self) -> None:
+        """One WebSocket ping; no pong within ``pong_timeout`` ends the connection (a
+        socket dropped without a FIN is found this way), a pong schedules the next."""
+        patience = self.config.pong_timeout
         try:
-            while True:
-                await trio.sleep(interval)
-                with trio.move_on_after(patience) as waiting:
-                    await self._ws.ping()
-                if waiting.cancelled_caught:
-                    log.info("%s: no pong within %g s, closing", self.charge_box_id, patience)
-                    self.end(f"no answer to a WebSocket ping within {patience:g} s")
-                    return
+            with trio.move_on_after(patience) as waiting:
+                await self._ws.ping()
         except ConnectionClosed:
             return
+        if waiting.cancelled_caught:
+            log.info("%s: no pong within %g s, closing", self.charge_box_id, patience)
+            self.end(f"no answer to a WebSocket ping within {patience:g} s")
+            return
+        self._hub.pinger.schedule(self, self.ping_interval)
 
     # -- receiving --------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from gateway.importer import ConfigImporter
 from gateway.ocpp15.endpoint import CentralSystem15, SoapAnswer
 from gateway.ocpp16.schemas import SchemaSet, schemas
 from gateway.oplog import oplog
+from gateway.pinger import Pinger
 from gateway.refusals import RefusalLog
 from gateway.registry import Registry
 from gateway.server import ConnectionHandler
@@ -87,6 +88,7 @@ class Gateway:
         )
         self.importer = ConfigImporter()
         self.frame_log = FrameLog(store, self.config)  # the station message log
+        self.pinger = Pinger()  # every station's WebSocket pings, from one task
         # station messages the database could not store: one log line per kind a minute
         self.storage_failures = FailureLog(logging.getLogger("gateway.storage"))
         self.refusals = RefusalLog(
@@ -182,6 +184,7 @@ class Gateway:
             await nursery.start(self.certificates.run)
             await nursery.start(self.refusals.run)
             await nursery.start(self.soap15.run)
+            await nursery.start(self.pinger.run)
             config = self.config
             self.admission = Admission(
                 max_pending=config.max_pending_handshakes,
@@ -398,6 +401,7 @@ class Gateway:
             "stationLookups": self.station_lookup.statistics(),
             "configImports": self.importer.statistics(),
             "frameLog": self.frame_log.statistics(),
+            "pinger": {"scheduled": len(self.pinger), "pings": self.pinger.pings},
             "writer": {
                 "jobs": writer.jobs,
                 "batches": writer.batches,

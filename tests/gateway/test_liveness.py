@@ -129,3 +129,27 @@ async def test_a_station_answering_pings_but_silent_too_long_is_closed(
                 data = await offline_event(gateway, "CP1")
     assert "silent for more than 1.5 s" in str(data["reason"])
     assert gateway.snapshot("CP1").no_network_alarm is True  # type: ignore[union-attr]
+
+
+async def test_an_idle_station_runs_no_task_of_its_own_between_pings(
+    store: Store, nursery: trio.Nursery, db_write
+) -> None:
+    """Between pings an idle station costs an entry in the gateway's pinger, not a task
+    sleeping until its next ping (memory per idle station); the pings still go out."""
+    gateway = Gateway(store, config=config(ping_interval=0.2, pong_timeout=0.5))
+    port = await nursery.start(gateway.serve, "127.0.0.1", 0)
+    await db_write(add_station, "CP1")
+    with trio.fail_after(10):
+        async with open_station(port, "CP1") as station:
+            await station.result("Heartbeat", {})
+            actor = gateway.registry.actor("CP1")
+            assert actor is not None
+            assert actor.statistics()["tasks"] == 0
+            assert len(gateway.pinger) == 1
+            while gateway.pinger.pings < 3:  # noqa: ASYNC110 - no event for it
+                await trio.sleep(0.05)
+            while actor.statistics()["tasks"]:  # noqa: ASYNC110 - a ping in flight, until its pong
+                await trio.sleep(0.01)
+            assert len(gateway.pinger) == 1  # the next one is scheduled
+            assert gateway.is_online("CP1")
+            assert (await station.result("Heartbeat", {}))["currentTime"]
