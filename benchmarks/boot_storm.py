@@ -57,14 +57,24 @@ def _storm(
     load.wait_booted(cfg.boot_timeout(stations))
     _stop_profile(profiler)
     cpu = cpu_seconds(server.pid) - cpu_lo
+    # the load generators on the same cores: their CPU from start-up to every boot
+    loadgen_cpu = sum(_cpu_or_zero(proc.pid) for proc in load.popens)
     writer_hi = _writer(server)
     return {
         "server_cpu_s": round(cpu, 2),
         # the database writer thread: its CPU and its commits while the stations booted
         "writer_cpu_s": round(writer_hi.get("cpuSeconds", 0) - writer_lo.get("cpuSeconds", 0), 2),
         "writer_commits": writer_hi.get("batches", 0) - writer_lo.get("batches", 0),
+        "loadgen_cpu_s": round(loadgen_cpu, 2),
         "loadavg_1min": round(os.getloadavg()[0], 2),
     }, load
+
+
+def _cpu_or_zero(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except OSError:  # exited already
+        return 0.0
 
 
 def _writer(server: Server) -> dict[str, Any]:

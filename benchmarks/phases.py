@@ -85,7 +85,8 @@ def _profile(
     return subprocess.Popen(
         [
             *(str(py_spy), "record", "-p", str(server.pid), "-d", str(max(1, int(seconds)))),
-            *("-r", "50", "-f", "raw", "--threads", "--nonblocking", "-o", str(out)),
+            *("-r", os.environ.get("BENCH_PYSPY_RATE", "50"), "-f", "raw", "--threads"),
+            *("--nonblocking", "-o", str(out)),
             # e.g. BENCH_PYSPY_ARGS="--gil" (only the thread holding the GIL) or "--idle"
             *os.environ.get("BENCH_PYSPY_ARGS", "").split(),
         ],
