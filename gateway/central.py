@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import trio
-from trio_websocket import WebSocketServer
 
 from db import Store
 from db.engine.failures import FailureLog
@@ -33,6 +32,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import StationOfflineError, UnknownStationError
 from gateway.events import EventBus
 from gateway.frame_log import FrameLog
+from gateway.handshake import GatewayWebSocketServer
 from gateway.importer import ConfigImporter
 from gateway.ocpp15.endpoint import CentralSystem15, SoapAnswer
 from gateway.ocpp16.schemas import SchemaSet, schemas
@@ -201,7 +201,7 @@ class Gateway:
                 self._tls_refused,
                 reuse_port=config.reuse_port,
             )
-            server = WebSocketServer(
+            server = GatewayWebSocketServer(  # trio-websocket's, with FastHandshake
                 self._handler,
                 # typed for trio's own listeners; any trio Listener works (serve_listeners)
                 listeners,  # type: ignore[arg-type]

@@ -48,7 +48,7 @@ DEFAULT_RECEIVE_SIZE = 65536
 class TcpStream(trio.abc.HalfCloseableStream):
     """One accepted TCP connection (non-blocking, TCP_NODELAY)."""
 
-    __slots__ = ("_admission", "_closed", "socket")
+    __slots__ = ("_admission", "_closed", "_peer", "socket")
 
     def __init__(self, sock: stdlib_socket.socket, admission: Admission | None = None) -> None:
         sock.setblocking(False)
@@ -59,13 +59,19 @@ class TcpStream(trio.abc.HalfCloseableStream):
             pass  # not TCP (a socketpair in a test): nothing to tune
         self.socket = sock  # trio-websocket reads getpeername() here for TLS endpoints
         self._closed = False
+        self._peer: str | None = None
 
     def __repr__(self) -> str:
-        try:
-            host, port, *_ = self.socket.getpeername()
-        except (OSError, ValueError):
-            return "TcpStream(closed)"
-        return f"{host}:{port}"
+        # the peer's "host:port", asked of the kernel once: trio-websocket's ``remote``
+        # (3-4 times per connection: the handler, the logs) is this repr
+        peer = self._peer
+        if peer is None:
+            try:
+                host, port, *_ = self.socket.getpeername()
+            except (OSError, ValueError):
+                return "TcpStream(closed)"
+            peer = self._peer = f"{host}:{port}"
+        return peer
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()
