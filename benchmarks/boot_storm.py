@@ -51,23 +51,33 @@ def _storm(
 ) -> tuple[dict[str, Any], LoadRun]:
     """Every station connects at once; figures once all booted and reported their outlets."""
     cpu_lo = cpu_seconds(server.pid)
+    loop_lo = _loop_cpu(server.pid)
     writer_lo = _writer(server)
     load: LoadRun = _load(cfg, server, stations, "hold")
     profiler = _profile(cfg, server, label, cfg.boot_timeout(stations))
     load.wait_booted(cfg.boot_timeout(stations))
     _stop_profile(profiler)
     cpu = cpu_seconds(server.pid) - cpu_lo
+    loop_cpu = _loop_cpu(server.pid) - loop_lo
     # the load generators on the same cores: their CPU from start-up to every boot
     loadgen_cpu = sum(_cpu_or_zero(proc.pid) for proc in load.popens)
     writer_hi = _writer(server)
     return {
         "server_cpu_s": round(cpu, 2),
+        # the event loop's own thread (Trio's main thread: one core at most, the GIL's)
+        "loop_cpu_s": round(loop_cpu, 2),
         # the database writer thread: its CPU and its commits while the stations booted
         "writer_cpu_s": round(writer_hi.get("cpuSeconds", 0) - writer_lo.get("cpuSeconds", 0), 2),
         "writer_commits": writer_hi.get("batches", 0) - writer_lo.get("batches", 0),
         "loadgen_cpu_s": round(loadgen_cpu, 2),
         "loadavg_1min": round(os.getloadavg()[0], 2),
     }, load
+
+
+def _loop_cpu(pid: int) -> float:
+    """CPU seconds of the server's main thread (the Trio event loop)."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_or_zero(pid: int) -> float:
