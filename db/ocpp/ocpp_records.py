@@ -111,8 +111,7 @@ def find_stations(charge_box_ids: Sequence[str]) -> list[StationRecord | None]:
     found: dict[str, StationRecord] = {}
     unique = list(dict.fromkeys(charge_box_ids))
     for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        placeholders = "(" + ", ".join("?" * len(chunk)) + ")"
+        placeholders, chunk = rawsql.in_list(unique[start : start + 500])
         for row in rawsql.fetchall(_FIND_STATIONS + placeholders, chunk):
             found[row[1]] = _station_record(row)
     return [found.get(charge_box_id) for charge_box_id in charge_box_ids]

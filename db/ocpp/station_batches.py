@@ -51,8 +51,7 @@ _IN_CHUNK = 500  # ids per IN (...) list
 def _chunks(values: Sequence[Any]) -> Iterable[tuple[str, Sequence[Any]]]:
     """``(placeholders, values)`` for ``IN (...)`` lists of at most ``_IN_CHUNK`` values."""
     for start in range(0, len(values), _IN_CHUNK):
-        part = values[start : start + _IN_CHUNK]
-        yield "(" + ", ".join("?" * len(part)) + ")", part
+        yield rawsql.in_list(values[start : start + _IN_CHUNK])
 
 
 def _fetch_in(template: str, values: Iterable[Any]) -> list[tuple[Any, ...]]:
