@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -110,7 +109,9 @@ class Outbox:
         self._schemas = schemas
         self._end = end  # ends the connection (a frame cut off half-way)
         self._log_frame = log_frame  # the station's message log
-        self._queue: deque[_Command] = deque()
+        # a list, not a deque: an empty deque is 760 bytes per connected station, and a
+        # station's queue holds a few commands at most (command_queue_size)
+        self._queue: list[_Command] = []
         self._sending = False  # a send loop task is running
         self._closed = False
         self._current: _Command | None = None
@@ -203,7 +204,7 @@ class Outbox:
         """Send queued CALLs one at a time; ends when the queue is empty (no idle task)."""
         try:
             while self._queue:
-                command = self._queue.popleft()
+                command = self._queue.pop(0)
                 if not command.abandoned and not command.done.is_set():
                     await self._send_command(command)
         finally:
@@ -241,7 +242,7 @@ class Outbox:
         if self._current is not None:
             self._current.finish(error=offline)
         while self._queue:
-            self._queue.popleft().finish(error=offline)
+            self._queue.pop(0).finish(error=offline)
 
     def action_of(self, unique_id: str) -> str:
         """The action of the outstanding CALL with this id ("" when none is)."""

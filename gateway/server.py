@@ -27,7 +27,14 @@ from gateway.transport import transport_stream
 if TYPE_CHECKING:
     from gateway.central import Gateway
 
-__all__ = ["PATH_PREFIX", "SUBPROTOCOL", "ConnectionHandler", "parse_basic_auth", "peer_text"]
+__all__ = [
+    "PATH_PREFIX",
+    "SUBPROTOCOL",
+    "ConnectionHandler",
+    "forget_handshake",
+    "parse_basic_auth",
+    "peer_text",
+]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +96,30 @@ def _why(actor: StationActor, ws: Any) -> str:
         return "gateway stopped"
     text = f"connection closed ({closed.code} {closed.name})"
     return f"{text}: {closed.reason}" if closed.reason else text
+
+
+def forget_handshake(ws: object) -> None:
+    """Let go of what only the opening handshake needed, once the connection is upgraded.
+
+    wsproto keeps the handshake object for the connection's life (``WSConnection.events``
+    drains its event queue first, always empty after the upgrade): its event deque (760
+    bytes) and, when wsproto's own ``H11Handshake`` read the request (our ``FastHandshake``
+    hands it unusual ones), the h11 connection with its state and receive buffer (~1.5 KB),
+    per connected station, never used again. An empty tuple reads as the empty queue.
+    Private attributes of wsproto 1.x and gateway.handshake (pinned by a test in
+    tests/gateway/test_connections.py); without them, nothing changes.
+    """
+    handshake = getattr(getattr(ws, "_wsproto", None), "handshake", None)
+    if handshake is None or getattr(handshake, "connection", None) is None:
+        return  # not upgraded (or not wsproto 1.x)
+    real = getattr(handshake, "_real", handshake)  # FastHandshake: wsproto's, if it read it
+    for part in (handshake, real):
+        if part is None:
+            continue
+        if hasattr(part, "_h11_connection"):
+            part._h11_connection = None
+        if not getattr(part, "_events", True):  # an empty deque
+            part._events = ()
 
 
 def _ping_interval(record: StationRecord, default: float) -> float:
@@ -261,6 +292,7 @@ class ConnectionHandler:
     ) -> None:
         charge_box_id = record.charge_box_id
         ws = await request.accept(subprotocol=SUBPROTOCOL)
+        forget_handshake(ws)
         oplog(charge_box_id, "station.connected", peer=peer_text(ws.remote), profile=profile)
         try:
             await self._serve(record, ws, profile, certificate)

@@ -265,3 +265,43 @@ async def test_stations_connecting_at_once_share_their_registration_lookups(
     lookups = gateway.statistics()["stationLookups"]
     assert lookups["items"] == 31
     assert lookups["batches"] < 31
+
+
+async def test_a_connected_station_keeps_no_http_parser_of_its_handshake(
+    gateway: Gateway, port: int, db_write
+) -> None:
+    """Memory per idle station: what only the opening handshake needed (its event deque,
+    wsproto's h11 connection when it read the request) is let go once the connection is
+    upgraded (pins private attributes of wsproto and gateway.handshake)."""
+    await db_write(add_station, "CP1")
+    with trio.fail_after(10):
+        async with open_station(port, "CP1") as station:
+            assert (await station.result("Heartbeat", {}))["currentTime"]
+            actor = gateway.registry.actor("CP1")
+            assert actor is not None
+            handshake = actor._ws._wsproto.handshake
+            assert handshake.connection is not None
+            assert handshake._events == ()
+            assert getattr(handshake, "_real", None) is None  # read in one pass
+            assert (await station.result("Heartbeat", {}))["currentTime"]
+
+
+def test_an_upgraded_h11_handshake_lets_go_of_its_http_connection() -> None:
+    """The unusual requests go to wsproto's own H11Handshake: its h11 connection goes too."""
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection, Request
+
+    from gateway.server import forget_handshake
+
+    client, server = WSConnection(ConnectionType.CLIENT), WSConnection(ConnectionType.SERVER)
+    server.receive_data(client.send(Request(host="h", target="/x", subprotocols=["ocpp1.6"])))
+    assert [type(e) for e in server.events()] == [Request]
+    client.receive_data(server.send(AcceptConnection(subprotocol="ocpp1.6")))
+
+    class Ws:
+        _wsproto = server
+
+    forget_handshake(Ws())
+    assert server.handshake._h11_connection is None
+    assert server.handshake._events == ()
+    assert list(server.events()) == []
