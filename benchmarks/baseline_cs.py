@@ -30,7 +30,7 @@ from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus, RemoteStartStopStatus
 from websockets.asyncio.server import ServerConnection, serve
 
-from benchmarks.probes import Probes, memory_top, object_census
+from benchmarks.probes import Probes, memory_top, native_memory, object_census
 
 __all__ = ["main"]
 
@@ -208,6 +208,8 @@ async def remote_start_rtt(cs: CentralSystem, cbid: str, connector: int, timeout
 async def handle_control(cs: CentralSystem, request: dict[str, Any]) -> dict[str, Any]:
     if request["cmd"] == "census":
         return {"census": object_census(), "memory": memory_top()}
+    if request["cmd"] in ("native", "trim"):
+        return native_memory(trim=request["cmd"] == "trim")
     if request["cmd"] == "reset":
         cs.probes.reset()
         return {"ok": True}

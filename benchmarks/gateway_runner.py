@@ -24,7 +24,7 @@ from typing import Any
 import trio
 
 from benchmarks.chain_trace import Frame, attribute, summarize
-from benchmarks.probes import Probes, memory_top, object_census
+from benchmarks.probes import Probes, memory_top, native_memory, object_census
 from db import open_store
 from gateway import Gateway, GatewayConfig
 from gateway.events import next_batch
@@ -139,6 +139,8 @@ class Control:
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         if request["cmd"] == "census":
             return {"census": object_census(), "memory": memory_top()}
+        if request["cmd"] in ("native", "trim"):  # the C heap, SQLite, freed-but-kept pages
+            return native_memory(trim=request["cmd"] == "trim")
         if request["cmd"] == "reset":
             self.probes.reset()
             return {"ok": True}

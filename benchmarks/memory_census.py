@@ -43,6 +43,7 @@ def census(kind: str, stations: int, workdir: Path) -> dict[str, object]:
         del os.environ["PYTHONTRACEMALLOC"]
     try:
         before = server.control({"cmd": "census"})
+        native_before = server.control({"cmd": "native"})
         rss_before = rss_kib(server.pid)
         load = LoadRun(
             server,
@@ -57,6 +58,7 @@ def census(kind: str, stations: int, workdir: Path) -> dict[str, object]:
         booted = load.wait_booted(60 + stations / 20)
         time.sleep(2)
         after = server.control({"cmd": "census"})
+        native_after = server.control({"cmd": "native"})
         rss_after = rss_kib(server.pid)
         now = time.time()
         load.go(now, now + 0.5)
@@ -86,6 +88,12 @@ def census(kind: str, stations: int, workdir: Path) -> dict[str, object]:
             * 1024
             / max(1, booted)
         ),
+        # the C heap in use and SQLite's share of it (prepared statements, page caches)
+        "native_per_station_bytes": {
+            key: round((native_after[key] - native_before[key]) * 1024 / max(1, booted))
+            for key in ("heap_in_use_kib", "sqlite_kib")
+            if key in native_after and key in native_before
+        },
         "objects_per_station": {k: v for k, v in per_type.items() if v >= 0.5},
         "bytes_per_station_by_file": sorted(by_file, key=lambda x: -x[1])[:15],
         "bytes_per_station_by_line": sorted(by_line, key=lambda x: -x[1])[:20],

@@ -91,3 +91,56 @@ def memory_top(top: int = 25) -> dict[str, Any]:
             for s in snapshot.statistics("lineno")[:top]
         ],
     }
+
+
+def native_memory(trim: bool = False) -> dict[str, Any]:
+    """Where the process's C heap stands (glibc ``mallinfo2``: in use vs free in the
+    arenas, mmapped), what SQLite holds of it, and Python's small-object allocator;
+    ``trim``: hand free heap pages back to the system first (``malloc_trim(0)``), to see
+    how much of the RSS is freed memory that was kept, not live memory."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    out: dict[str, Any] = {}
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        if trim:
+            out["trimmed"] = bool(libc.malloc_trim(0))
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [
+                (name, ctypes.c_size_t)
+                for name in (
+                    "arena",
+                    "ordblks",
+                    "smblks",
+                    "hblks",
+                    "hblkhd",
+                    "usmblks",
+                    "fsmblks",
+                    "uordblks",
+                    "fordblks",
+                    "keepcost",
+                )
+            ]
+
+        libc.mallinfo2.restype = MallInfo2
+        info = libc.mallinfo2()
+        out["heap_kib"] = info.arena // 1024  # non-mmapped, all arenas
+        out["heap_in_use_kib"] = info.uordblks // 1024
+        out["heap_free_kib"] = info.fordblks // 1024
+        out["mmapped_kib"] = info.hblkhd // 1024
+    except (OSError, AttributeError) as exc:
+        out["libc_error"] = repr(exc)
+    try:
+        sqlite = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+        sqlite.sqlite3_memory_highwater.restype = ctypes.c_int64
+        out["sqlite_kib"] = sqlite.sqlite3_memory_used() // 1024
+        out["sqlite_highwater_kib"] = sqlite.sqlite3_memory_highwater(0) // 1024
+    except (OSError, AttributeError) as exc:
+        out["sqlite_error"] = repr(exc)
+    blocks = sys.getallocatedblocks()
+    out["python_blocks"] = blocks
+    return out
