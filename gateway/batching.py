@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from contextvars import ContextVar
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -25,13 +27,15 @@ Out = TypeVar("Out")
 
 
 class _Slot(Generic[Out]):
-    __slots__ = ("done", "error", "moved", "result")
+    __slots__ = ("done", "error", "hurry", "moved", "result", "stage")
 
     def __init__(self) -> None:
         self.done = trio.Event()
         self.result: Out | None = None
         self.error: BaseException | None = None
         self.moved = False  # promoted to the urgent lane: no batch takes it
+        self.hurry = False  # promoted while in a batch: woken first when it commits
+        self.stage = 0  # 1: in a batch being written, 2: committed (wake_rounds only)
 
 
 class WriteBatcher(Generic[In, Out]):
@@ -46,6 +50,14 @@ class WriteBatcher(Generic[In, Out]):
     ``source`` (e.g. the station of a message), the source of an item that failed alone
     is suspect for ``quarantine`` seconds: its items are written in jobs of their own
     beside the batches, so a station that keeps sending bad data fails no batch again.
+
+    Given ``wake_rounds``, the submitters of a committed batch are woken over about that
+    many scheduling rounds (at least ``wake_at_least`` a round), not all at once: the
+    round in which 500 stations get their answers would otherwise last as long as 500
+    answers, and a station answering an operator's command waits through such rounds at
+    each step. The rounds are shorter, not fewer: the event loop stays as busy. An item
+    ``promote`` finds in a batch being written, or committed and not yet woken, is woken
+    first.
     """
 
     def __init__(
@@ -58,9 +70,16 @@ class WriteBatcher(Generic[In, Out]):
         source: Callable[[In], Hashable] | None = None,
         quarantine: float = 60.0,
         urgent_lane: bool = True,
+        wake_rounds: int = 0,
+        wake_at_least: int = 64,
+        part: int = 0,
     ) -> None:
         # store.write by default; store.read batches lookups the same way (no commit)
         self._run = via if via is not None else store.write
+        # a batch goes to the writer in parts of this many items (an urgent write may be
+        # committed between them): 0, or given ``via``, one job
+        self._part = part if via is None else 0
+        self._run_parts = store.write_parts
         self._run_urgent = store.write_urgent if via is None and urgent_lane else None
         self.urgent = 0  # items written ahead of the batches (urgent_writes)
         self._write_batch = write_batch
@@ -84,6 +103,12 @@ class WriteBatcher(Generic[In, Out]):
         self._quarantine = quarantine
         self._suspects: dict[Hashable, float] = {}
         self.quarantined = 0
+        # committed items whose submitters are not woken yet (wake_rounds)
+        self._wake_rounds = wake_rounds
+        self._wake_at_least = wake_at_least
+        self._to_wake: deque[tuple[In, _Slot[Out]]] = deque()
+        self._wake_slice = wake_at_least
+        self._wake_more = trio.Event()
 
     async def submit(self, item: In) -> Out:
         if self._run_urgent is not None and urgent_writes.get():
@@ -107,11 +132,18 @@ class WriteBatcher(Generic[In, Out]):
         """Move the items of ``source`` still waiting for a batch to the writer's urgent
         lane (a station's CALL that stands between an operator's command and the answer
         the operator waits for); how many moved. An item already in a batch being
-        written stays there: that batch commits first anyway."""
+        written stays there: that batch commits first anyway, and its submitter is woken
+        ahead of the others then (or now, if committed and not woken yet)."""
         entry = self._waiting.pop(source, None)
         if entry is None or self._nursery is None or entry[1].done.is_set():
             return 0
-        entry[1].moved = True  # the batches skip it
+        slot = entry[1]
+        if slot.stage:  # in a batch being written, or committed (wake_rounds)
+            slot.hurry = True
+            if slot.stage == 2:
+                slot.done.set()  # committed: no waiting for its turn to be woken
+            return 1
+        slot.moved = True  # the batches skip it
         self._moved += 1
         self.urgent += 1
         self._nursery.start_soon(self._write_urgent, [entry])
@@ -133,6 +165,8 @@ class WriteBatcher(Generic[In, Out]):
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery  # failed batches are bisected beside the next ones
+                if self._wake_rounds > 0:
+                    nursery.start_soon(self._waker)
                 task_status.started()
                 await self._loop()
         finally:
@@ -142,6 +176,25 @@ class WriteBatcher(Generic[In, Out]):
                 slot.error = RuntimeError("the gateway is shutting down")
                 slot.done.set()
             self._pending.clear()
+            while self._to_wake:
+                self._to_wake.popleft()[1].done.set()
+
+    async def _waker(self) -> None:
+        """Wake the submitters of committed batches a slice at a time, one scheduling
+        round each (``wake_rounds``)."""
+        to_wake, waiting, source = self._to_wake, self._waiting, self._source
+        while True:
+            await self._wake_more.wait()
+            self._wake_more = trio.Event()
+            while to_wake:
+                for _ in range(min(self._wake_slice, len(to_wake))):
+                    entry = to_wake.popleft()
+                    entry[1].done.set()
+                    if source is not None:
+                        key = source(entry[0])
+                        if waiting.get(key) is entry:
+                            del waiting[key]
+                await trio.lowlevel.checkpoint()
 
     async def _loop(self) -> None:
         while True:
@@ -169,10 +222,15 @@ class WriteBatcher(Generic[In, Out]):
         earlier promote took: they are dropped from the batch)."""
         assert self._source is not None
         waiting = self._waiting
-        for entry in batch:
-            key = self._source(entry[0])
-            if waiting.get(key) is entry:
-                del waiting[key]
+        if self._wake_rounds > 0:
+            # promote finds them in _waiting until they are woken: hurried, not moved
+            for entry in batch:
+                entry[1].stage = 1
+        else:
+            for entry in batch:
+                key = self._source(entry[0])
+                if waiting.get(key) is entry:
+                    del waiting[key]
         if self._moved:
             kept = [entry for entry in batch if not entry[1].moved]
             self._moved -= len(batch) - len(kept)
@@ -182,22 +240,58 @@ class WriteBatcher(Generic[In, Out]):
         self.batches += 1
         self.items += len(batch)
         self.largest = max(self.largest, len(batch))
+        size = self._part
+        if 0 < size < len(batch):
+            parts = [batch[start : start + size] for start in range(0, len(batch), size)]
+            outcomes = await self._run_parts(
+                self._write_batch, [[item for item, _ in part] for part in parts]
+            )
+            for part, outcome in zip(parts, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    self._failed(part, outcome)
+                else:
+                    self._committed(part, outcome)
+            return
         try:
             results = await self._run(self._write_batch, [item for item, _ in batch])
         except Exception as exc:
-            if len(batch) == 1 or is_storage_failure(exc):
-                if len(batch) == 1 and not is_storage_failure(exc):
-                    self._suspect(batch[0][0])
-                self._fail(batch, exc)  # another try would meet the same database
-                return
-            self.retried += 1
-            self.failures.report(
-                f"a batch of {len(batch)} writes failed, bisecting to the bad one", exc
-            )
-            assert self._nursery is not None
-            self._nursery.start_soon(self._bisect, batch)  # the next batch does not wait
+            self._failed(batch, exc)
             return
-        self._answer(batch, results)
+        self._committed(batch, results)
+
+    def _failed(self, batch: list[tuple[In, _Slot[Out]]], exc: BaseException) -> None:
+        """A batch (or part) failed: fail it, or bisect it beside the next batches."""
+        if len(batch) == 1 or is_storage_failure(exc):
+            if len(batch) == 1 and not is_storage_failure(exc):
+                self._suspect(batch[0][0])
+            self._fail(batch, exc)  # another try would meet the same database
+            return
+        self.retried += 1
+        self.failures.report(
+            f"a batch of {len(batch)} writes failed, bisecting to the bad one", exc
+        )
+        assert self._nursery is not None
+        self._nursery.start_soon(self._bisect, batch)  # the next batch does not wait
+
+    def _committed(self, batch: list[tuple[In, _Slot[Out]]], results: list[Out]) -> None:
+        if self._wake_rounds > 0:
+            self._wake(batch, results)
+        else:
+            self._answer(batch, results)
+
+    def _wake(self, batch: list[tuple[In, _Slot[Out]]], results: list[Out]) -> None:
+        """Hand a committed batch to the waker; hurried items are woken at once."""
+        to_wake = self._to_wake
+        for entry, result in zip(batch, results, strict=True):
+            slot = entry[1]
+            slot.result = result
+            slot.stage = 2
+            if slot.hurry:
+                slot.done.set()  # promoted while its batch was written
+            else:
+                to_wake.append(entry)
+        self._wake_slice = max(self._wake_at_least, math.ceil(len(to_wake) / self._wake_rounds))
+        self._wake_more.set()
 
     async def _bisect(self, batch: list[tuple[In, _Slot[Out]]]) -> None:
         """Write both halves of a failed batch at once; split a failing half again.
@@ -279,6 +373,7 @@ class WriteBatcher(Generic[In, Out]):
             "quarantined": self.quarantined,
             "suspects": len(self._suspects),
             "pending": len(self._pending),
+            "waking": len(self._to_wake),  # committed, answers not handed back yet
             "urgent": self.urgent,
         }
 

@@ -79,7 +79,11 @@ class Gateway:
         # telemetry goes in the batches, but for a station's MeterValues that stands
         # between an operator's command and its answer (see StationActor.call)
         self.meter_writer: WriteBatcher[MeterIn, MeterResult] = WriteBatcher(
-            store, record_meter_batch, source=_station_of
+            store,
+            record_meter_batch,
+            source=_station_of,
+            wake_rounds=self.config.meter_wake_rounds,
+            part=self.config.meter_write_part,
         )
         self.station_store = BatchingStore(store)  # what actors write through
         # a boot storm's station lookups: one query per batch, not one thread job each

@@ -54,6 +54,14 @@ class Store:
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run(fn, *args)
 
+    async def write_parts(
+        self, fn: Callable[[Any], T], parts: list[Any]
+    ) -> list[T | BaseException]:
+        """``write(fn, part)`` for each part, queued together; per part its result or its
+        exception once all are committed. An urgent write may be committed between parts
+        (a large batch given as parts does not hold it up)."""
+        return await self.writer.run_parts(fn, parts)
+
     async def write_urgent(self, fn: Callable[..., T], *args: Any) -> T:
         """``write`` ahead of the bulk queue: operator commands and a station's answers
         to them, so that a busy fleet's telemetry does not delay what a person waits for."""

@@ -30,6 +30,14 @@ class WriterClosedError(RuntimeError):
 
 
 @dataclass(eq=False)
+class _Group:
+    """Jobs queued together (``run_parts``): one wake-up once the last is committed."""
+
+    left: int
+    done: trio.Event = field(default_factory=trio.Event)
+
+
+@dataclass(eq=False)
 class _Job:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
@@ -37,6 +45,7 @@ class _Job:
     done: trio.Event = field(default_factory=trio.Event)
     result: Any = None
     error: BaseException | None = None
+    group: _Group | None = None
 
 
 @dataclass
@@ -49,6 +58,7 @@ class WriterStatistics:
     busy_seconds: float = 0.0  # wall time spent running and committing batches
     cpu_seconds: float = 0.0  # of which the writer thread was on a CPU
     urgent_jobs: int = 0  # jobs that went ahead of the bulk queue
+    cut_short: int = 0  # bulk transactions committed early for a waiting urgent job
 
 
 class GroupCommitWriter:
@@ -61,7 +71,10 @@ class GroupCommitWriter:
 
     ``run(..., urgent=True)`` (operator commands and what a station sends in answer to
     one) goes ahead of everything queued: urgent jobs are committed in a transaction of
-    their own before the next bulk batch (they wait at most for the batch being written).
+    their own before the next bulk batch. An urgent job that arrives while a bulk batch
+    is being written waits only for the job being run: the jobs of the batch run so far
+    are committed, the urgent ones next, then the rest of the batch in a transaction of
+    its own (a large unit of work given as parts, ``run_parts``, is cut between parts).
     """
 
     def __init__(
@@ -117,6 +130,20 @@ class GroupCommitWriter:
             raise job.error
         return job.result  # type: ignore[no-any-return]
 
+    async def run_parts(self, fn: Callable[[Any], T], parts: list[Any]) -> list[T | BaseException]:
+        """``fn(part)`` for each part, each a job of its own (its own savepoint), queued
+        together in the bulk lane; once every part is committed (or failed), per part
+        its result or its exception. An urgent job may be committed between parts."""
+        if self._closed or self._thread is None:
+            raise WriterClosedError("the database writer is not running")
+        token = trio.lowlevel.current_trio_token()
+        group = _Group(len(parts))
+        jobs = [_Job(fn, (part,), token, group=group) for part in parts]
+        for job in jobs:
+            self._queue.put(job)
+        await group.done.wait()
+        return [job.error if job.error is not None else job.result for job in jobs]
+
     # -- the thread ----------------------------------------------------------
 
     def _loop(self) -> None:
@@ -156,29 +183,44 @@ class GroupCommitWriter:
                 self._database.close()
 
     def _commit_urgent(self) -> None:
+        batch = self._take_urgent()
+        if batch:
+            self._commit(batch, urgent=True)
+
+    def _take_urgent(self) -> list[_Job]:
         batch: list[_Job] = []
         while self._urgent and len(batch) < self._max_batch:
             batch.append(self._urgent.popleft())
-        if batch:
-            self._commit(batch)
+        return batch
 
-    def _commit(self, batch: list[_Job]) -> None:
+    def _commit(self, batch: list[_Job], *, urgent: bool = False) -> None:
         started = time.perf_counter()
         cpu = time.thread_time()
         try:
-            self._commit_batch(batch)
+            self._commit_batch(batch, urgent=urgent)
         finally:
             self._stats.busy_seconds += time.perf_counter() - started
             self._stats.cpu_seconds += time.thread_time() - cpu
 
-    def _commit_batch(self, batch: list[_Job]) -> None:
-        self._stats.batches += 1
-        self._stats.jobs += len(batch)
-        self._stats.largest_batch = max(self._stats.largest_batch, len(batch))
+    def _commit_batch(self, batch: list[_Job], *, urgent: bool = False) -> None:
+        while batch:
+            ran = self._commit_part(batch, cut=not urgent)
+            if ran < len(batch):  # cut short: an urgent job is waiting
+                self._stats.cut_short += 1
+                self._commit_batch(self._take_urgent(), urgent=True)
+            batch = batch[ran:]
+
+    def _commit_part(self, batch: list[_Job], *, cut: bool) -> int:
+        """Run ``batch``'s jobs in one transaction; with ``cut``, stop after the job
+        during which an urgent job came (not after the last). How many jobs ran."""
+        ran = len(batch)
         try:
             with self._database.atomic():
-                for job in batch:
+                for index, job in enumerate(batch):
                     self._run_job(job, savepoint=len(batch) > 1)
+                    if cut and self._urgent and index + 1 < len(batch):
+                        ran = index + 1
+                        break
         except Exception as exc:  # the commit failed: nothing of the batch is stored
             cause = real_error(exc)  # not peewee's "cannot rollback" that followed it
             if isinstance(cause, ValueError) and any(job.error is cause for job in batch):
@@ -187,13 +229,17 @@ class GroupCommitWriter:
                 log.debug("a write refused its input: %s", cause)
             else:
                 self.failures.report("database write failed", cause)
-            for job in batch:
+            for job in batch[:ran]:
                 if job.error is None:
                     job.error = cause
-        for job in batch:
+        self._stats.batches += 1
+        self._stats.jobs += ran
+        self._stats.largest_batch = max(self._stats.largest_batch, ran)
+        for job in batch[:ran]:
             if job.error is not None:
                 self._stats.failed_jobs += 1
             self._deliver(job)
+        return ran
 
     def _run_job(self, job: _Job, *, savepoint: bool) -> None:
         try:
@@ -215,7 +261,13 @@ class GroupCommitWriter:
 
     @staticmethod
     def _deliver(job: _Job) -> None:
+        done = job.done
+        if job.group is not None:  # one wake-up for the whole group, after its last job
+            job.group.left -= 1
+            if job.group.left:
+                return
+            done = job.group.done
         try:
-            job.token.run_sync_soon(job.done.set)
+            job.token.run_sync_soon(done.set)
         except trio.RunFinishedError:
             pass

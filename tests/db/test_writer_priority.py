@@ -36,3 +36,49 @@ async def test_an_urgent_write_commits_before_the_bulk_queued_ahead_of_it(store:
     assert order[1] == "urgent"
     assert sorted(order[2:]) == sorted(f"bulk{n}" for n in range(50))
     assert store.writer.statistics().urgent_jobs == 1
+
+
+async def test_an_urgent_write_waits_for_the_bulk_job_being_run_not_the_rest(
+    store: Store,
+) -> None:
+    order: list[str] = []
+    gate, busy_gate = threading.Event(), threading.Event()
+    in_part, leave_part = threading.Event(), threading.Event()
+
+    def hold() -> None:  # keeps the writer busy while the parts queue up behind it
+        busy_gate.set()
+        gate.wait(10)
+        order.append("hold")
+
+    def part(name: str) -> str:
+        if name == "a":  # the part being run when the urgent write comes
+            in_part.set()
+            leave_part.wait(10)
+        if name == "bad":
+            raise ValueError("refused")
+        order.append(name)
+        return name.upper()
+
+    outcomes: list[object] = []
+
+    async def parts() -> None:
+        outcomes.extend(await store.write_parts(part, ["a", "b", "bad", "c"]))
+
+    with trio.fail_after(20):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(store.write, hold)
+            await trio.to_thread.run_sync(busy_gate.wait)
+            nursery.start_soon(parts)
+            while store.writer.statistics().queued < 4:  # noqa: ASYNC110 - a thread's queue
+                await trio.sleep(0.01)
+            gate.set()  # the writer takes the four parts as one batch, runs "a"
+            await trio.to_thread.run_sync(in_part.wait)
+            nursery.start_soon(store.write_urgent, order.append, "urgent")
+            while store.writer.statistics().urgent_jobs < 1:  # noqa: ASYNC110
+                await trio.sleep(0.01)
+            leave_part.set()
+    assert order == ["hold", "a", "urgent", "b", "c"]  # not behind b and c
+    assert outcomes[:2] == ["A", "B"]
+    assert outcomes[3] == "C"
+    assert isinstance(outcomes[2], ValueError)  # a failing part fails alone
+    assert store.writer.statistics().cut_short == 1

@@ -199,3 +199,95 @@ async def test_a_promoted_item_is_written_ahead_of_its_batch_and_only_once(
     assert len(written) == 3
     assert answers == {"first": "FIRST", "a1": "A1", "b1": "B1", "c1": "C1"}
     assert batcher.statistics()["urgent"] == 1
+
+
+async def test_a_committed_batch_wakes_its_submitters_over_several_rounds_not_one(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    batcher: WriteBatcher[int, int] = WriteBatcher(
+        store, lambda items: [n * 2 for n in items], wake_rounds=4, wake_at_least=2
+    )
+    await nursery.start(batcher.run)
+    still_to_wake: dict[int, int] = {}  # per submitter: how many others were not woken yet
+
+    async def submit(n: int) -> None:
+        assert await batcher.submit(n) == n * 2
+        still_to_wake[n] = batcher.statistics()["waking"]
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as submitters:
+            for n in range(40):
+                submitters.start_soon(submit, n)
+    assert batcher.statistics()["largest"] == 40  # one batch
+    assert len(still_to_wake) == 40  # every one answered
+    # the first ones answered ran while most of the batch still waited: 10 a round
+    assert max(still_to_wake.values()) >= 20
+    assert min(still_to_wake.values()) == 0
+
+
+async def test_an_item_promoted_while_its_batch_is_written_is_answered_first(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    busy, release = threading.Event(), threading.Event()
+
+    def write_batch(items: Sequence[str]) -> list[str]:
+        busy.set()
+        release.wait(10)
+        return [item.upper() for item in items]
+
+    batcher: WriteBatcher[str, str] = WriteBatcher(
+        store, write_batch, source=lambda s: s[0], wake_rounds=4, wake_at_least=1
+    )
+    await nursery.start(batcher.run)
+    answered: list[str] = []
+
+    async def submit(item: str) -> None:
+        assert await batcher.submit(item) == item.upper()
+        answered.append(item)
+
+    items = [f"{letter}1" for letter in "abcdefghij"]
+    with trio.fail_after(10):
+        async with trio.open_nursery() as submitters:
+            for item in items:
+                submitters.start_soon(submit, item)
+            await trio.to_thread.run_sync(busy.wait)
+            assert batcher.statistics()["pending"] == 0  # all in the batch being written
+            assert batcher.promote("g") == 1  # stays in its batch, not written again
+            assert batcher.promote("g") == 0
+            release.set()
+    assert answered[0] == "g1"
+    assert sorted(answered) == items
+    assert batcher.statistics()["batches"] == 1
+    assert batcher.statistics()["urgent"] == 0
+
+
+async def test_an_item_promoted_after_its_commit_is_answered_before_its_turn(
+    store: Store, nursery: trio.Nursery
+) -> None:
+    batcher: WriteBatcher[str, str] = WriteBatcher(
+        store,
+        lambda items: [item.upper() for item in items],
+        source=lambda s: s[:2],
+        wake_rounds=1000,
+        wake_at_least=1,  # one a round
+    )
+    await nursery.start(batcher.run)
+    answered: list[str] = []
+    items = [f"{n:02}" for n in range(30)]
+    promoted: list[str] = []
+
+    async def submit(item: str) -> None:
+        await batcher.submit(item)
+        answered.append(item)
+        if len(answered) == 1:  # committed; the other 29 wait for their turn
+            assert batcher.statistics()["waking"] >= 28
+            # the batch is in submission order or the reverse: the other end waits longest
+            promoted.append(items[0] if item == items[-1] else items[-1])
+            assert batcher.promote(promoted[0]) == 1
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as submitters:
+            for item in items:
+                submitters.start_soon(submit, item)
+    assert answered.index(promoted[0]) <= 2  # not 30th
+    assert sorted(answered) == items
