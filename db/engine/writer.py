@@ -16,6 +16,7 @@ import trio
 
 from db.engine.checkpointer import WalCheckpointer
 from db.engine.failures import FailureLog, real_error
+from db.engine.fdwake import FdWaker
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class _Job:
     result: Any = None
     error: BaseException | None = None
     group: _Group | None = None
+    waker: FdWaker | None = None  # urgent jobs: the caller is woken through an eventfd
 
 
 @dataclass
@@ -121,11 +123,16 @@ class GroupCommitWriter:
         job = _Job(fn, args, trio.lowlevel.current_trio_token())
         if urgent:
             self._stats.urgent_jobs += 1
+            # a person waits: woken by the event loop's poll, one round sooner (fdwake)
+            job.waker = FdWaker.create()
             self._urgent.append(job)
             self._queue.put(_URGENT)
         else:
             self._queue.put(job)
-        await job.done.wait()
+        if job.waker is not None:
+            await job.waker.wait()
+        else:
+            await job.done.wait()
         if job.error is not None:
             raise job.error
         return job.result  # type: ignore[no-any-return]
@@ -261,6 +268,9 @@ class GroupCommitWriter:
 
     @staticmethod
     def _deliver(job: _Job) -> None:
+        if job.waker is not None:
+            job.waker.fire()
+            return
         done = job.done
         if job.group is not None:  # one wake-up for the whole group, after its last job
             job.group.left -= 1
