@@ -107,6 +107,7 @@ async def test_the_meter_values_outstanding_at_a_command_are_stored_before_older
                     # CP1's waits for the next batch
                     nursery.start_soon(one.result, "MeterValues", _meter_values(200))
                     await _until(lambda: meter.statistics()["pending"] == 1)
+                    urgent_jobs = store.writer.statistics().urgent_jobs
                     commands.start_soon(
                         gateway.call,
                         "CP1",
@@ -114,6 +115,9 @@ async def test_the_meter_values_outstanding_at_a_command_are_stored_before_older
                         {"connectorId": 2, "idTag": "TAG1"},
                     )
                     await _until(lambda: meter.statistics()["urgent"] == 1)
+                    # in the writer's urgent lane before the writer is let go (promote
+                    # hands it over from a task of its own)
+                    await _until(lambda: store.writer.statistics().urgent_jobs > urgent_jobs)
                 await one.answer(await one.next_call(), {"status": "Accepted"})
     ids_one, ids_two = await store.read(_sample_ids, cp1), await store.read(_sample_ids, cp2)
     assert ids_one
