@@ -18,14 +18,11 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-from peewee import fn
-
 from db.engine.connection import database_proxy
-from db.engine.dialect import Dialect
 from db.schema.models import ChargingSession
 from db.sessions import hourly_charts
 from db.system.timezones import fold_slots, local_key, zone
-from db.topology.scope import COUNTED, Node, Viewer, session_scope
+from db.topology.scope import Node, Viewer
 
 __all__ = ["folded", "periods", "usable"]
 
@@ -247,20 +244,7 @@ def _running(
     end: dt.datetime,
 ) -> dict[Any, list[Any]]:
     """The running sessions (not in the rollup) folded into local buckets: their energy so far."""
-    slot = Dialect(database_proxy.obj).epoch_slot(S.start_time, QUARTER)
-    energy = fn.COALESCE(S.meter_last, S.meter_start) - S.meter_start
-    rows = (
-        S.select(slot, fn.COUNT(S.id), fn.SUM(energy))
-        .where(
-            session_scope(viewer, node),
-            COUNTED,
-            S.end_time.is_null(),
-            S.start_time >= start,
-            S.start_time < end,
-        )
-        .group_by(slot)
-        .tuples()
-    )
+    rows = hourly_charts.running_by_slot(viewer, node, start, end, QUARTER)
     return fold_slots(rows, zone_name, unit, QUARTER, combine=("sum", "sum"))
 
 

@@ -105,6 +105,26 @@ def _running_energy() -> Any:
     return fn.COALESCE(S.meter_last, S.meter_start) - S.meter_start
 
 
+def running_by_slot(
+    viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime, width: int
+) -> Any:
+    """``[(UTC slot of ``width`` seconds, sessions, Wh so far)]`` of the running sessions
+    started in ``[start, end)`` (not in any aggregate yet: read live)."""
+    slot = Dialect(database_proxy.obj).epoch_slot(S.start_time, width)
+    return (
+        S.select(slot, fn.COUNT(S.id), fn.SUM(_running_energy()))
+        .where(
+            session_scope(viewer, node),
+            COUNTED,
+            S.end_time.is_null(),
+            S.start_time >= start,
+            S.start_time < end,
+        )
+        .group_by(slot)
+        .tuples()
+    )
+
+
 def slot_totals(
     viewer: Viewer, node: Node, start: dt.datetime, end: dt.datetime
 ) -> list[tuple[int, int, int]]:
@@ -126,20 +146,7 @@ def slot_totals(
         .tuples()
     )
     totals: dict[int, list[int]] = {int(s): [int(n), int(wh or 0)] for s, n, wh in query}
-    slot = Dialect(database_proxy.obj).epoch_slot(S.start_time, HOUR)
-    running = (
-        S.select(slot, fn.COUNT(S.id), fn.SUM(_running_energy()))
-        .where(
-            session_scope(viewer, node),
-            COUNTED,
-            S.end_time.is_null(),
-            S.start_time >= start,
-            S.start_time < end,
-        )
-        .group_by(slot)
-        .tuples()
-    )
-    for s, n, wh in running:
+    for s, n, wh in running_by_slot(viewer, node, start, end, HOUR):
         entry = totals.setdefault(int(s), [0, 0])
         entry[0] += int(n)
         entry[1] += int(wh or 0)
