@@ -229,14 +229,16 @@ def aggregates_rebuilt_after(database: peewee.Database) -> Iterator[None]:
     the load 2-3x slower). The triggers come back even when the load fails."""
     from db.schema.migrations import m0011_session_hour_stats as m0011
     from db.schema.migrations import m0020_session_day_quarters as m0020
+    from db.schema.migrations import m0021_chart_triggers_when as m0021
 
     sqlite = isinstance(database, peewee.SqliteDatabase)
     if sqlite:
         for name in ("session_hour_insert", "session_hour_update", "session_hour_delete"):
             database.execute_sql(f'DROP TRIGGER IF EXISTS "{name}"')
+        m0020.drop_triggers(database)
     else:
-        database.execute_sql('DROP TRIGGER IF EXISTS "session_hour" ON "charging_session"')
-    m0020.drop_triggers(database)
+        m0021.drop_postgres(database, "session_hour")
+        m0021.drop_postgres(database, "session_day")
     try:
         yield
     finally:
@@ -246,6 +248,7 @@ def aggregates_rebuilt_after(database: peewee.Database) -> Iterator[None]:
             else:
                 m0011._postgres_triggers(database)
             m0020.triggers(database)
+            m0021.limit(database)
             m0011.fill(database)
             m0020.fill(database)
 

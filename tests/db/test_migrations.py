@@ -15,6 +15,7 @@ from db.schema.migrations import (
     m0003_session_sort_indexes,
     m0011_session_hour_stats,
     m0020_session_day_quarters,
+    m0021_chart_triggers_when,
 )
 from db.schema.models import ALL_MODELS, SchemaVersion
 from tests.db.schema_shape import differences, schema_shape
@@ -24,7 +25,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "db" / "schema" / "migrations
 
 def declared_schema(database: peewee.Database) -> None:
     """The schema the code expects: the models' tables plus the sessions' sort indexes
-    and the chart aggregates with their triggers (not models: m0011 and m0020 make them)."""
+    and the chart aggregates with their triggers (not models: m0011, m0020, m0021 make them)."""
     database.create_tables(ALL_MODELS)
     for key in SORT_KEYS:
         database.execute_sql(
@@ -33,6 +34,7 @@ def declared_schema(database: peewee.Database) -> None:
         )
     m0011_session_hour_stats.up(database)
     m0020_session_day_quarters.up(database)
+    m0021_chart_triggers_when.up(database)
 
 
 def stamp(database: peewee.Database, version: int) -> None:
