@@ -164,8 +164,8 @@ class FrameLog:
                 self._since_trim[station_id] = keep
         slack = max(keep // 10, 1)
         due = [sid for sid, n in self._since_trim.items() if n >= slack]
-        for start in range(0, len(due), 200):  # short jobs: the writer serves stations too
-            part = due[start : start + 200]
+        for start in range(0, len(due), 50):  # short jobs: the writer serves stations too
+            part = due[start : start + 50]
             self.trimmed += await self._store.write(trim_stations, part, keep)
             for station_id in part:
                 self._since_trim.pop(station_id, None)

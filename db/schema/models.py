@@ -355,7 +355,13 @@ class OcppFrame(BaseModel):
     payload = pw.TextField()  # the whole frame text
 
     class Meta:
-        indexes = ((("station_id", "id"), False),)
+        # a station's frames: by bucket of ids, then station (m0022, db/ocpp/frame_log.py)
+        indexes = (
+            pw.SQL(
+                'CREATE INDEX IF NOT EXISTS "ocpp_frame_bucket_station_id"'
+                ' ON "ocpp_frame" (("id" >> 16), "station_id")'
+            ),
+        )
 
 
 class ConnectionEvent(BaseModel):

@@ -14,13 +14,13 @@ from typing import Any
 
 from db.config_errors import ConfigurationError, NotFoundError
 from db.errors import Conflict
+from db.ocpp.frame_log import delete_station_frames
 from db.schema.models import (
     Alarm,
     ChargingSession,
     ConnectionEvent,
     Floor,
     MeterSample,
-    OcppFrame,
     OcppMessage,
     Outlet,
     Site,
@@ -224,7 +224,7 @@ def remove_station(station_id: int) -> str:
         MeterSample.session.is_null(), MeterSample.station_id == station.id
     ).execute()
     # the message log is diagnostics keyed by the station's id (which SQLite may reuse)
-    OcppFrame.delete().where(OcppFrame.station_id == station.id).execute()
+    delete_station_frames(station.id)
     ConnectionEvent.delete().where(ConnectionEvent.station_id == station.id).execute()
     station.delete_instance()
     return cbid
