@@ -51,6 +51,7 @@ class WalCheckpointer:
         self._restart_pages = restart_pages
         self._busy_ms = busy_ms
         self._wake = threading.Event()
+        self._stopped = threading.Event()  # set by close(): ends the pause between rounds
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.stats = CheckpointStatistics()
@@ -71,6 +72,7 @@ class WalCheckpointer:
             self._stopping = True
             return
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         self._thread.join()
 
@@ -83,7 +85,6 @@ class WalCheckpointer:
         return busy, log_pages, copied
 
     def _loop(self) -> None:
-        stopped = threading.Event()  # only ever waited on with a timeout: a pause
         try:
             self._database.connect(reuse_if_open=True)
             # RESTART waits for the writer's lock: give up quickly (busy, try next round)
@@ -93,7 +94,7 @@ class WalCheckpointer:
                 self._wake.wait()
                 self._wake.clear()
                 self._round()
-                stopped.wait(self._interval)  # at most one round per interval
+                self._stopped.wait(self._interval)  # at most one round per interval
             self._round()
         finally:
             if not self._database.is_closed():

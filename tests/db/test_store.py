@@ -143,6 +143,31 @@ async def test_commits_leave_checkpoints_to_the_checkpointer_thread(tmp_path) ->
     assert store.checkpointer.stats.failures == 0
 
 
+def test_closing_the_checkpointer_does_not_wait_out_its_pause(tmp_path) -> None:
+    """close() ends the pause between rounds: a store closes at once, not after up to
+    ``interval`` (0.25 s on every close; here an hour, so waiting it out cannot pass)."""
+    import threading
+
+    from db.engine.checkpointer import WalCheckpointer
+
+    checkpointer = WalCheckpointer(
+        open_database(f"sqlite:///{tmp_path / 'p.sqlite3'}"), interval=3600
+    )
+    checkpointer.start()
+    checkpointer.nudge()
+    for _ in range(1000):  # the first round runs, then the thread pauses
+        if checkpointer.stats.passive:
+            break
+        threading.Event().wait(0.01)
+    assert checkpointer.stats.passive == 1
+    closing = threading.Thread(target=checkpointer.close, daemon=True)
+    closing.start()
+    closing.join(timeout=10)
+    assert not closing.is_alive(), "close() waited out the pause between checkpoints"
+    assert checkpointer.stats.passive == 2  # with its last round
+    assert checkpointer.stats.failures == 0
+
+
 def test_a_memory_database_has_no_checkpointer() -> None:
     assert Store(open_database("sqlite:///:memory:")).checkpointer is None
 
