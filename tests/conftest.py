@@ -15,6 +15,19 @@ from db import Store, open_store
 from tests.pki import localhost_certificate
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow and browser tests first (otherwise in collection order): xdist deals the first
+    quarter of the list out round robin, so the long tests start on every worker at once
+    instead of one of them (the browser walk, minutes) starting late and running alone
+    at the end while the other workers idle."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("slow") is None,
+            item.get_closest_marker("browser") is None,
+        )
+    )
+
+
 @pytest.fixture(name="db_url")
 def _db_url(tmp_path: Path) -> str:
     """A new SQLite database file for this test."""
