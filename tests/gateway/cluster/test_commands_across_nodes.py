@@ -190,7 +190,7 @@ async def test_a_node_dying_with_a_command_in_flight_is_a_timeout_that_may_have_
 
             inner.start_soon(kill_once_received)
             with pytest.raises(CommandTimeoutError, match="may have received it") as lost:
-                await portal.api.send("INFLIGHT", Reset(type="Soft"), timeout=30)
+                await portal.api.send("INFLIGHT", Reset(type="Soft"), timeout=5)
     assert lost.value.sent is True
     states = await store.read(
         lambda: [r[0] for r in Station._meta.database.execute_sql(
