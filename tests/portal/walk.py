@@ -138,6 +138,12 @@ OVERFLOW_JS = """() => {
 }"""
 
 
+#: The links a page offers further (tabs, chart menu; session details), in one round trip.
+LINKS_JS = """() => [
+  [...document.querySelectorAll("main nav.tabs a, main .chart-menu a")].map(e => e.href),
+  [...document.querySelectorAll("main a[data-show]")].map(e => e.href)]"""
+
+
 @dataclass
 class PageVisit:
     """One page as the walk saw it."""
@@ -264,7 +270,7 @@ class Walker:
     def overflow(self) -> list[str]:
         """Horizontal overflow at each width of ``WIDTHS`` (the page is resized, not reloaded)."""
         found: dict[str, list[int]] = {}
-        for width in WIDTHS:
+        for width in WIDTHS:  # narrowest first: a chart shrinks after a resize, not at once
             self.page.set_viewport_size({"width": width, "height": 800})
             for problem in self.page.evaluate(OVERFLOW_JS):
                 found.setdefault(problem, []).append(width)
@@ -356,8 +362,9 @@ class Walker:
                 result.paths.add(_path_and_node(url)[0])
                 if visit.status != 200:
                     continue
-                more = self._links("main nav.tabs a, main .chart-menu a")
-                more += self._links("main a[data-show]")[:1]  # one session's details
+                tabs, shows = self.page.evaluate(LINKS_JS)
+                more = [str(h) for h in tabs if h]
+                more += [str(h) for h in shows if h][:1]  # one session's details
                 for link in more:
                     if urlsplit(link).netloc != urlsplit(self.page.url).netloc:
                         continue
