@@ -50,7 +50,12 @@ class TcpStream(trio.abc.HalfCloseableStream):
 
     __slots__ = ("_admission", "_closed", "_peer", "socket")
 
-    def __init__(self, sock: stdlib_socket.socket, admission: Admission | None = None) -> None:
+    def __init__(
+        self,
+        sock: stdlib_socket.socket,
+        admission: Admission | None = None,
+        peer: str | None = None,
+    ) -> None:
         sock.setblocking(False)
         self._admission = admission
         try:
@@ -59,7 +64,7 @@ class TcpStream(trio.abc.HalfCloseableStream):
             pass  # not TCP (a socketpair in a test): nothing to tune
         self.socket = sock  # trio-websocket reads getpeername() here for TLS endpoints
         self._closed = False
-        self._peer: str | None = None
+        self._peer = peer  # "host:port" (given by accept(), else asked of the kernel once)
 
     def __repr__(self) -> str:
         # the peer's "host:port", asked of the kernel once: trio-websocket's ``remote``
@@ -175,7 +180,7 @@ class TcpListener(trio.abc.Listener[trio.abc.Stream]):
             if self._closed:
                 raise trio.ClosedResourceError("the listener was closed")
             try:
-                connection, _ = self.socket.accept()
+                connection, address = self.socket.accept()
             except BlockingIOError:
                 await trio.lowlevel.wait_readable(self.socket)
                 continue
@@ -186,7 +191,8 @@ class TcpListener(trio.abc.Listener[trio.abc.Stream]):
                     raise trio.ClosedResourceError("the listener was closed") from None
                 raise  # capacity errors: trio.serve_listeners waits and tries again
             await trio.lowlevel.cancel_shielded_checkpoint()
-            stream = TcpStream(connection, self._admission)
+            # the peer as accept() gave it: no getpeername() system call per connection
+            stream = TcpStream(connection, self._admission, _peer_of(address))
             if self._admission is not None and not self._admission.admit(stream):
                 stream._admission = None  # never counted
                 stream.abort()
@@ -261,6 +267,13 @@ def reuse_port_sockets(host: str | None, port: int) -> list[stdlib_socket.socket
             sock.close()
         raise
     return sockets
+
+
+def _peer_of(address: object) -> str | None:
+    """``host:port`` of an address accept() returned (IPv4 or IPv6), as getpeername's."""
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return None  # another family: asked of the kernel when needed
 
 
 def transport_stream(request: object) -> TcpStream | None:

@@ -146,3 +146,32 @@ async def test_a_stream_waiting_for_data_keeps_no_exception_alive() -> None:
         gc.collect()
         assert not [o for o in gc.get_objects() if isinstance(o, BlockingIOError)]
         await client.send_all(b"x")
+
+
+async def test_the_peer_address_is_kept_from_accept_even_after_a_reset() -> None:
+    """The peer's address comes with the connection (accept), not from a later question
+    to the kernel: a station that reset its connection is still named in the logs."""
+    (listener,) = await open_listeners(0, "127.0.0.1")
+    client = socket.create_connection(("127.0.0.1", listener.port))
+    host, port = client.getsockname()[:2]
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.close()  # RST: getpeername() on the server side would now fail
+    async with listener:
+        server = await listener.accept()
+        async with server:
+            assert repr(server) == f"{host}:{port}"
+
+
+async def test_an_ipv6_peer_reads_as_host_and_port() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        (listener,) = await open_listeners(0, "::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    async with listener:
+        client = await trio.open_tcp_stream("::1", listener.port)
+        server = await listener.accept()
+        async with server, client:
+            host, port = client.socket.getsockname()[:2]
+            assert repr(server) == f"{host}:{port}"
