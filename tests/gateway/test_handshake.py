@@ -168,7 +168,7 @@ def test_mangled_requests_get_wsprotos_answer() -> None:
     """Random byte edits of a station's request: the same events, errors and replies."""
     rng = random.Random(19)
     alphabet = b" \t\r\n:,;=\x00\x7f\xffAaZz019-/"
-    for _ in range(2000):
+    for _ in range(600):  # fixed seed: the 2,000 before took 2.1 s, no kind of answer more
         data = bytearray(PLAIN)
         for _ in range(rng.randint(1, 4)):
             at = rng.randrange(len(data))
