@@ -40,11 +40,13 @@ def attribute(frames: Sequence[Frame], started: float, done: float) -> dict[str,
     station was in the gateway (received, not answered yet), ``WAITING`` otherwise.
     ``frames`` may begin before ``started`` (the CALL outstanding at the command).
     Also ``command answered`` (when the station's CALLRESULT to the command came)
-    and ``MeterValues in the chain`` (how many the station sent meanwhile)."""
+    and ``MeterValues in the chain`` (how many the station sent after it answered the
+    command: before that, its telemetry went on while the command was on its way)."""
     parts: dict[str, float] = defaultdict(float)
     handling: str | None = None  # the station's CALL in the gateway (at most one: OCPP-J)
     at = started
     meter_values = 0
+    answered = False  # the station's CALLRESULT to the command has come
     for frame in sorted(frames, key=lambda f: f.at):
         if frame.at > done:
             break
@@ -53,12 +55,13 @@ def attribute(frames: Sequence[Frame], started: float, done: float) -> dict[str,
             at = frame.at
         if frame.kind == "Call" and frame.direction == "in":
             handling = _label(frame)
-            if frame.action == "MeterValues" and frame.at >= started:
+            if frame.action == "MeterValues" and answered:
                 meter_values += 1
         elif frame.kind != "Call" and frame.direction == "out":
             handling = None  # our answer to its CALL
         elif frame.kind != "Call" and frame.direction == "in" and frame.at >= started:
             parts.setdefault("command answered", frame.at - started)
+            answered = True
     if done > at:
         parts[f"handling {handling}" if handling else WAITING] += done - at
     parts["MeterValues in the chain"] = meter_values

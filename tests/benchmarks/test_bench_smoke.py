@@ -61,7 +61,7 @@ def test_quick_benchmark_measures_both_sides_and_writes_the_report(tmp_path: Pat
             breakdown = s["remote_start"]["breakdown"]
             assert breakdown["commands"] == s["remote_start"]["ok"]
             assert breakdown["handling StatusNotification Charging"]["p50"] > 0
-            # the station sends its start's messages one after the other, no telemetry between
+            # once it answered the command, the station sends its start's messages in a row
             assert breakdown["MeterValues in the chain"]["p50"] <= 1
         assert not s["failures"]
         assert not s["call_errors"]

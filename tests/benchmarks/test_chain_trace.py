@@ -43,6 +43,7 @@ def test_a_chain_is_split_into_its_calls_and_the_waits_between_them() -> None:
 
 def test_meter_values_sent_during_the_chain_are_counted() -> None:
     frames = [
+        Frame(10.1, "in", "CallResult", "RemoteStartTransaction"),
         _call(10.5, "MeterValues"),
         _answer(11.0),
         _call(11.2, "StatusNotification", "Preparing"),
@@ -54,6 +55,26 @@ def test_meter_values_sent_during_the_chain_are_counted() -> None:
     assert parts["MeterValues in the chain"] == 2
     assert parts["handling MeterValues"] == pytest.approx(0.5 + 0.6)
     assert parts[WAITING] == pytest.approx(0.5 + 0.2 + 0.1)
+
+
+def test_meter_values_before_the_station_answers_the_command_are_not_in_the_chain() -> None:
+    # the command waits in the gateway (10 -> 10.8) while the station's telemetry goes on:
+    # those MeterValues were sent before the station knew of the command
+    frames = [
+        _call(10.1, "MeterValues"),
+        _answer(10.2),
+        _call(10.4, "MeterValues"),
+        _answer(10.5),
+        Frame(10.8, "out", "Call", "RemoteStartTransaction"),
+        Frame(10.9, "in", "CallResult", "RemoteStartTransaction"),
+        _call(11.0, "StatusNotification", "Preparing"),
+        _answer(11.1),
+        _call(11.2, "StatusNotification", "Charging"),
+        _answer(11.3),
+    ]
+    parts = attribute(frames, started=10.0, done=11.3)
+    assert parts["MeterValues in the chain"] == 0
+    assert parts["handling MeterValues"] == pytest.approx(0.1 + 0.1)
 
 
 def test_the_summary_ranks_each_part_over_the_commands() -> None:
