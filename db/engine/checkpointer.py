@@ -51,8 +51,7 @@ class WalCheckpointer:
         self._restart_pages = restart_pages
         self._busy_ms = busy_ms
         self._wake = threading.Event()
-        self._stopped = threading.Event()  # set by close(): ends the pause between rounds
-        self._stopping = False
+        self._stopped = threading.Event()  # set by close(): ends the loop and its pause
         self._thread: threading.Thread | None = None
         self.stats = CheckpointStatistics()
 
@@ -68,10 +67,9 @@ class WalCheckpointer:
 
     def close(self) -> None:
         """Stop the thread after a last checkpoint (blocking)."""
-        if self._thread is None or self._stopping:
-            self._stopping = True
+        if self._thread is None or self._stopped.is_set():
+            self._stopped.set()
             return
-        self._stopping = True
         self._stopped.set()
         self._wake.set()
         self._thread.join()
@@ -90,7 +88,7 @@ class WalCheckpointer:
             # RESTART waits for the writer's lock: give up quickly (busy, try next round)
             # rather than stall every station's commit behind a long wait
             self._database.execute_sql(f"PRAGMA busy_timeout = {int(self._busy_ms)}")
-            while not self._stopping:
+            while not self._stopped.is_set():
                 self._wake.wait()
                 self._wake.clear()
                 self._round()

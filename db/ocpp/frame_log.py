@@ -67,10 +67,15 @@ def _id_range() -> tuple[int, int] | None:
 
 
 def _station_ids_sql(
-    station_id: int, before: int | None, tail: str, extra: tuple[Any, ...] = ()
+    station_id: int,
+    before: int | None,
+    tail: str,
+    extra: tuple[Any, ...] = (),
+    span: tuple[int, int] | None = None,
 ) -> tuple[str, list[Any]] | None:
-    """The station's frame ids below ``before`` (bucket probes, newest bucket first)."""
-    span = _id_range()
+    """The station's frame ids below ``before`` (bucket probes, newest bucket first);
+    ``span`` is the table's (min, max) id when the caller read it already."""
+    span = span or _id_range()
     if span is None:
         return None
     low, high = span
@@ -92,9 +97,12 @@ def station_frame_ids(station_id: int, *, before: int | None = None) -> list[int
 def trim_stations(station_ids: Iterable[int], keep: int) -> int:
     """Delete each station's frames older than its ``keep`` newest; the number deleted."""
     deleted = 0
+    span = _id_range()  # once per job: trimming only raises the lowest id (fewer buckets)
+    if span is None:
+        return deleted
     for station_id in station_ids:
         query = _station_ids_sql(
-            station_id, None, 'ORDER BY f."id" DESC LIMIT 1000000000 OFFSET ?', (keep,)
+            station_id, None, 'ORDER BY f."id" DESC LIMIT 1000000000 OFFSET ?', (keep,), span
         )
         if query is None:
             return deleted
